@@ -27,6 +27,11 @@ export interface RoleInfo {
   lagSeconds?: number;
   /** Short human explanation, e.g. `"opened with mode=ro"`. Never contains secrets. */
   detail?: string;
+  /**
+   * Findings that leave the node reachable but not healthy, e.g. a failed integrity check.
+   * Each one makes the status `degraded` and is reported as a problem.
+   */
+  warnings?: string[];
 }
 
 /** Outcome of one phase of a cycle. */

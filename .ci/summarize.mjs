@@ -1,0 +1,34 @@
+// Sums vitest's JSON reports of every workspace package into the one line CI reads.
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const dirs = ["packages", "apps"]
+  .map((top) => join(root, top))
+  .filter((base) => existsSync(base))
+  .flatMap((base) => readdirSync(base, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(base, e.name)));
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const dir of dirs) {
+  const manifest = join(dir, "package.json");
+  if (!existsSync(manifest) || !JSON.parse(readFileSync(manifest, "utf8")).scripts?.test) continue;
+  const report = join(dir, ".test-results", "vitest.json");
+  if (!existsSync(report)) {
+    console.log(`no test report from ${relative(root, dir)}: counted as one failure`);
+    failed += 1;
+    continue;
+  }
+  const r = JSON.parse(readFileSync(report, "utf8"));
+  passed += r.numPassedTests ?? 0;
+  skipped += (r.numPendingTests ?? 0) + (r.numTodoTests ?? 0);
+  // A file that failed to load has no failed test but failed all the same: count it once.
+  const brokenFiles = (r.testResults ?? []).filter(
+    (f) => f.status === "failed" && !(f.assertionResults ?? []).some((a) => a.status === "failed"),
+  ).length;
+  failed += (r.numFailedTests ?? 0) + brokenFiles;
+}
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(failed > 0 ? 1 : 0);

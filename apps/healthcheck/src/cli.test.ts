@@ -1,0 +1,148 @@
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "dbh-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const run = (...args: string[]) => {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: "utf8", timeout: 30_000, env: { ...process.env, DB_HEALTH_DSN: "" } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+describe("healthcheck --once", () => {
+  it("prints a table and exits 0 when every target is up", () => {
+    const r = run("--once", "--dsn", `file:${dir}/once.db?mode=rwc`);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^TARGET\s+ENGINE\s+ROLE\s+STATUS\s+CONNECT\s+PING\s+WRITE\s+READ\s+REASON$/m);
+    expect(r.stdout).toMatch(/^sqlite\s+sqlite\s+primary\s+UP\s+\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+$/m);
+  });
+
+  it("prints JSON with --format json", () => {
+    const r = run("--once", "--format", "json", "--dsn", `file:${dir}/json.db`, "--dsn", ":memory:");
+    expect(r.code).toBe(0);
+    const doc = JSON.parse(r.stdout) as { status: string; targets: Array<{ target: string; status: string; phases: Record<string, { ms: number }> }> };
+    expect(doc.status).toBe("up");
+    expect(doc.targets.map((t) => t.target)).toEqual(["sqlite", "sqlite-2"]);
+    expect(doc.targets[0]!.phases.write!.ms).toBeGreaterThan(0);
+  });
+
+  it("exits 1 when a target is down, with the reason", () => {
+    const r = run("--once", "--max-retries", "0", "--dsn", `file:${dir}/missing/x.db?mode=rw`);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/DOWN  .*connect failed: Cannot open database because the directory does not exist/);
+  });
+
+  it("exits 1 when degraded, 0 with --degraded-ok", () => {
+    const args = ["--once", "--role", "replica", "--dsn", `file:${dir}/degraded.db`];
+    const strict = run(...args);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/DEGRADED\s.*configured as replica but the node is a primary/);
+    expect(run(...args, "--degraded-ok").code).toBe(0);
+  });
+
+  it("exits 3 on bad configuration, listing every problem, without a stack trace", () => {
+    const r = run("--once", "--dsn", `file:${dir}/x.db`, "--interval", "5x", "--read-timeout", "abc", "--max-retries", "-2");
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/^healthcheck: invalid configuration:/);
+    expect(r.stderr).toContain("interval");
+    expect(r.stderr).toContain("readTimeout");
+    expect(r.stderr).toContain("maxRetries");
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(r.stdout).toBe("");
+  });
+
+  it("exits 3 when no DSN is given or a flag is unknown", () => {
+    expect(run("--once").code).toBe(3);
+    const r = run("--once", "--dsn", ":memory:", "--bogus");
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/unknown option '--bogus'/);
+  });
+
+  it("names the package to install for a missing driver, never the password", () => {
+    const r = run("--once", "--dsn", "sqlserver://sa:Sup3rS3cret!@127.0.0.1:1433/master");
+    expect(r.code).toBe(3);
+    expect(r.stderr).toContain('no driver for "sqlserver://sa@127.0.0.1:1433/master": install @alfred/db-health-driver-mssql');
+    expect(r.stderr).not.toContain("Sup3rS3cret");
+  });
+
+  it("shows help and exits 0", () => {
+    const r = run("--help");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("--export-prom");
+  });
+});
+
+describe("healthcheck daemon", () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => child?.kill("SIGKILL"));
+
+  const start = async (...args: string[]): Promise<{ base: string; logs: () => string; exit: Promise<number | null> }> => {
+    child = spawn(process.execPath, [CLI, "--export-prom", "127.0.0.1:0", "--interval", "200ms", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let logs = "";
+    child.stderr!.on("data", (b: Buffer) => (logs += b.toString()));
+    const exit = new Promise<number | null>((resolve) => child!.once("exit", (code) => resolve(code)));
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const m = /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(logs);
+      if (m) return { base: m[1]!, logs: () => logs, exit };
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`daemon did not start: ${logs}`);
+  };
+  const waitFor = async (url: string, pattern: RegExp): Promise<string> => {
+    const deadline = Date.now() + 10_000;
+    let body = "";
+    while (Date.now() < deadline) {
+      body = await (await fetch(url)).text();
+      if (pattern.test(body)) return body;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${pattern} in ${body}`);
+  };
+
+  it("serves /metrics, /healthz and /readyz, logs JSON, and exits 0 on SIGTERM", async () => {
+    const d = await start("--dsn", `file:${dir}/daemon.db`);
+    const metrics = await waitFor(`${d.base}/metrics`, /db_up\{db_name="sqlite",db_role="primary",target="sqlite"\} 1/);
+    expect(metrics).toMatch(/db_write_latency_ms\{db_name="sqlite",db_role="primary",target="sqlite"\} \d+\.\d+/);
+    expect((await fetch(`${d.base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${d.base}/readyz`)).status).toBe(200);
+    expect((await fetch(`${d.base}/nope`)).status).toBe(404);
+    for (const line of d.logs().trim().split("\n")) expect(() => JSON.parse(line)).not.toThrow();
+    const t0 = Date.now();
+    child!.kill("SIGTERM");
+    expect(await d.exit).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
+  it("reports a down target as db_up 0 and /readyz 503", async () => {
+    const d = await start("--max-retries", "0", "--dsn", `file:${dir}/nowhere/x.db?mode=rw`);
+    await waitFor(`${d.base}/metrics`, /db_up\{db_name="sqlite",db_role="unknown",target="sqlite"\} 0/);
+    const ready = await fetch(`${d.base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toBe("not ready: sqlite\n");
+  });
+
+  const promtool = process.env.PROMTOOL ?? "promtool";
+  const havePromtool = spawnSync(promtool, ["--version"]).status === 0;
+  it.skipIf(!havePromtool && !process.env.CI)("serves output that promtool check metrics accepts (only the _ms lint with legacy names)", async () => {
+    for (const legacy of [true, false]) {
+      const d = await start("--dsn", `file:${dir}/promtool.db`, ...(legacy ? [] : ["--no-legacy-metrics"]));
+      const text = await waitFor(`${d.base}/metrics`, /db_up\{.*\} 1/);
+      const r = spawnSync(promtool, ["check", "metrics"], { input: text, encoding: "utf8" });
+      const findings = `${r.stdout}${r.stderr}`.trim().split("\n").filter(Boolean).sort();
+      expect(findings).toEqual(
+        legacy
+          ? ["db_read_latency_ms metric names should not contain abbreviated units", "db_write_latency_ms metric names should not contain abbreviated units"]
+          : [],
+      );
+      child!.kill("SIGTERM");
+      await d.exit;
+    }
+  });
+});

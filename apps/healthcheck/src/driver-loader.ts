@@ -1,0 +1,64 @@
+import { DbHealthError, describeDsn, driverRegistry, dsnScheme, type DriverDefinition } from "@alfred/db-health-core";
+
+/** Built-in map from DSN scheme to the driver package that serves it. */
+export const BUILTIN_DRIVERS: Readonly<Record<string, string>> = {
+  postgres: "@alfred/db-health-driver-postgres",
+  postgresql: "@alfred/db-health-driver-postgres",
+  mysql: "@alfred/db-health-driver-mysql",
+  mariadb: "@alfred/db-health-driver-mysql",
+  file: "@alfred/db-health-driver-sqlite",
+  sqlite: "@alfred/db-health-driver-sqlite",
+  sqlite3: "@alfred/db-health-driver-sqlite",
+  sqlserver: "@alfred/db-health-driver-mssql",
+  mssql: "@alfred/db-health-driver-mssql",
+};
+
+/**
+ * Imports only the driver packages the configured DSNs need (the `mssql` client alone takes
+ * half a second to load), then resolves each DSN to its driver. Every DSN without a driver is
+ * reported in one error.
+ *
+ * @example
+ * ```ts
+ * const defs = await loadDrivers(["file:app.db", "postgres://db/app"]);
+ * ```
+ */
+export async function loadDrivers(dsns: readonly string[], plugins: readonly string[] = []): Promise<DriverDefinition[]> {
+  for (const plugin of plugins) await importPackage(plugin, `plugin ${plugin}`);
+  const problems: string[] = [];
+  const wanted = new Map<string, string>();
+  for (const dsn of dsns) {
+    const scheme = dsnScheme(dsn);
+    const pkg = BUILTIN_DRIVERS[scheme];
+    if (!driverRegistry.get(scheme) && pkg) wanted.set(pkg, dsn);
+  }
+  for (const [pkg, dsn] of wanted) {
+    try {
+      await importPackage(pkg, `no driver for "${describeDsn(dsn)}"`);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
+  }
+  const defs: DriverDefinition[] = [];
+  for (const dsn of dsns) {
+    const def = driverRegistry.get(dsnScheme(dsn));
+    if (def) defs.push(def);
+    else if (!BUILTIN_DRIVERS[dsnScheme(dsn)]) {
+      problems.push(`no driver for "${describeDsn(dsn)}": scheme "${dsnScheme(dsn)}" is not built in; name a plugin package with --plugin`);
+    }
+  }
+  if (problems.length > 0) throw new DbHealthError("config", [...new Set(problems)].join("\n"));
+  return defs;
+}
+
+async function importPackage(pkg: string, context: string): Promise<void> {
+  try {
+    await import(pkg);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === "ERR_MODULE_NOT_FOUND" && String((err as Error).message).includes(pkg)) {
+      throw new DbHealthError("config", `${context}: install ${pkg}`);
+    }
+    throw new DbHealthError("config", `${context}: ${pkg} failed to load: ${(err as Error).message}`, { cause: err });
+  }
+}

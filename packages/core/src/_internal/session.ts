@@ -1,0 +1,80 @@
+import { performance } from "node:perf_hooks";
+import { withDeadline } from "../deadline.js";
+import { DbHealthError, errorMessage, isDbHealthError } from "../errors.js";
+import type { DriverAdapter } from "../driver-adapter.js";
+import type { Phase } from "../types.js";
+
+/** A phase's outcome with its value, as {@link Session.run} returns it. */
+export type PhaseOutcome<T> =
+  | { ok: true; ms: number; value: T }
+  | { ok: false; ms: number; error: DbHealthError };
+
+/**
+ * One target's connection state around its adapter: runs each phase under its deadline,
+ * times it, and replaces the connection when a deadline passes. Internal to core.
+ */
+export class Session {
+  connected = false;
+  /** Set once `close()` ran: no phase may reconnect after that. */
+  closed = false;
+
+  constructor(
+    readonly adapter: DriverAdapter,
+    readonly driverName: string,
+    private readonly redactText: (text: string) => string,
+  ) {}
+
+  /** Runs one phase under `timeoutMs`; never throws. */
+  async run<T>(phase: Phase, timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<PhaseOutcome<T>> {
+    const start = performance.now();
+    try {
+      if (this.closed) throw new DbHealthError("connect", "driver is closed", { driver: this.driverName });
+      const value = await withDeadline(timeoutMs, fn, {
+        what: phase,
+        driver: this.driverName,
+        signal: outer,
+        onTimeout: () => this.drop(),
+      });
+      return { ok: true, ms: performance.now() - start, value };
+    } catch (err) {
+      return { ok: false, ms: performance.now() - start, error: this.toError(err, phase) };
+    }
+  }
+
+  /** Connects if not connected. */
+  async ensureConnected(timeoutMs: number, outer?: AbortSignal): Promise<PhaseOutcome<void> | undefined> {
+    if (this.connected) return undefined;
+    const outcome = await this.run("connect", timeoutMs, (signal) => this.adapter.connect(signal), outer);
+    if (outcome.ok) this.connected = true;
+    else this.drop();
+    return outcome;
+  }
+
+  /** Forgets the connection at once (after a deadline or a broken connection). */
+  drop(): void {
+    this.connected = false;
+    try {
+      if (this.adapter.destroy) this.adapter.destroy();
+      else void this.adapter.close().catch(() => undefined);
+    } catch {
+      // destroy() must not throw; if it does, the connection is gone from our side anyway.
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.connected = false;
+    await this.adapter.close();
+  }
+
+  private toError(err: unknown, phase: Phase): DbHealthError {
+    if (isDbHealthError(err)) {
+      const clean = this.redactText(err.message);
+      return clean === err.message ? err : new DbHealthError(err.kind, clean, { driver: err.driver, cause: err });
+    }
+    return new DbHealthError(phase === "connect" ? "connect" : "query", this.redactText(errorMessage(err)), {
+      driver: this.driverName,
+      cause: err,
+    });
+  }
+}

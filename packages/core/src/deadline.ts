@@ -1,0 +1,105 @@
+import { DbHealthError } from "./errors.js";
+
+/** Options for {@link withDeadline}. */
+export interface DeadlineOptions {
+  /** Name of the step, used in the timeout message (`ping timed out after 2s`). */
+  what: string;
+  /** Called once when the deadline passes, before the returned promise rejects. Must not throw. */
+  onTimeout?: () => void;
+  /** An outer signal (shutdown); aborting it ends the step at once as well. */
+  signal?: AbortSignal;
+  /** Driver name for the error. */
+  driver?: string;
+}
+
+/**
+ * Runs `fn` under a deadline that ends it on time even if `fn` ignores its `AbortSignal`:
+ * the signal is aborted, `onTimeout` runs (destroy the connection there), and the promise
+ * rejects with a `timeout` error at the deadline — not whenever the client library gives up.
+ *
+ * @example
+ * ```ts
+ * await withDeadline(2000, (signal) => client.query("SELECT 1", { signal }), {
+ *   what: "ping",
+ *   onTimeout: () => client.destroy(),
+ * });
+ * ```
+ */
+export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise<T>, options: DeadlineOptions): Promise<T> {
+  const controller = new AbortController();
+  const outer = options.signal;
+  if (outer?.aborted) return Promise.reject(abortedError(options, outer));
+
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const finish = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(timer);
+      outer?.removeEventListener("abort", onOuterAbort);
+      return true;
+    };
+    const expire = (err: DbHealthError): void => {
+      if (!finish()) return;
+      controller.abort(err);
+      try {
+        options.onTimeout?.();
+      } catch {
+        // A failing cleanup must not turn a timeout into something else.
+      }
+      reject(err);
+    };
+    const timer = setTimeout(
+      () => expire(new DbHealthError("timeout", `${options.what} timed out after ${formatMs(ms)}`, { driver: options.driver })),
+      ms,
+    );
+    const onOuterAbort = (): void => expire(abortedError(options, outer!));
+    outer?.addEventListener("abort", onOuterAbort, { once: true });
+
+    let pending: Promise<T>;
+    try {
+      pending = Promise.resolve(fn(controller.signal));
+    } catch (err) {
+      pending = Promise.reject(err);
+    }
+    pending.then(
+      (value) => {
+        if (finish()) resolve(value);
+      },
+      (err: unknown) => {
+        // After the deadline the late rejection is expected (the connection was destroyed).
+        if (finish()) reject(err);
+      },
+    );
+  });
+}
+
+function abortedError(options: DeadlineOptions, signal: AbortSignal): DbHealthError {
+  const reason = signal.reason instanceof Error ? signal.reason.message : "aborted";
+  return new DbHealthError("timeout", `${options.what} aborted: ${reason}`, { driver: options.driver });
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/**
+ * Waits `ms`, or less if `signal` aborts (then resolves early, never rejects).
+ *
+ * @example
+ * ```ts
+ * await sleep(1000, shutdown.signal);
+ * ```
+ */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted || ms <= 0) return resolve();
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}

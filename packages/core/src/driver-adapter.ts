@@ -1,0 +1,43 @@
+import type { RoleInfo } from "./types.js";
+
+/**
+ * What a driver package implements: a thin layer that only talks to its database.
+ * One instance serves one target and holds at most one connection. Core adds timing,
+ * deadlines, retries, status and metrics around it, the same for every engine.
+ *
+ * Every method receives an `AbortSignal` that fires when the phase deadline passes. Honour it
+ * where the client allows; core ends the phase on time regardless and then calls `destroy()`.
+ *
+ * @example
+ * ```ts
+ * const adapter: DriverAdapter = {
+ *   async connect() { conn = await client.connect(); },
+ *   async ping() { await conn.query("SELECT 1"); },
+ *   async role() { return { role: "unknown", readOnly: false }; },
+ *   async write(token) { await conn.query(UPSERT, [probeId, token]); },
+ *   async read() { return (await conn.query(SELECT, [probeId])).rows[0]?.token; },
+ *   async close() { await conn?.end(); },
+ * };
+ * ```
+ */
+export interface DriverAdapter {
+  /** Opens the target's single connection; creates the health table when allowed. */
+  connect(signal: AbortSignal): Promise<void>;
+  /** Cheapest round trip that proves the server answers (`SELECT 1`). */
+  ping(signal: AbortSignal): Promise<void>;
+  /** Detects primary/replica, read-only state and replication lag. */
+  role(signal: AbortSignal): Promise<RoleInfo>;
+  /** Upserts this prober's row `(probe_id, token, checked_at)` with the given token. */
+  write(token: string, signal: AbortSignal): Promise<void>;
+  /** Returns the token stored in this prober's row, or `undefined` when there is none. */
+  read(signal: AbortSignal): Promise<string | undefined>;
+  /** Number of client connections to the database, for `db_connection_count`. */
+  connections?(signal: AbortSignal): Promise<number>;
+  /** Closes the connection gracefully. Must be safe to call when not connected. */
+  close(): Promise<void>;
+  /**
+   * Drops the connection at once after a missed deadline (socket destroy, statement cancel).
+   * Must not throw. Core falls back to `close()` when absent.
+   */
+  destroy?(): void;
+}

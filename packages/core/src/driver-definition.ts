@@ -1,0 +1,52 @@
+import type { ParsedDsn } from "./dsn.js";
+import type { DriverAdapter } from "./driver-adapter.js";
+import type { TargetConfig } from "./config.js";
+
+/** What a driver's `createAdapter` receives: one resolved target. */
+export interface AdapterTarget {
+  /** The resolved per-target configuration (durations in ms). */
+  config: TargetConfig;
+  /** The parsed DSN, password included: keep it inside the adapter. */
+  dsn: ParsedDsn;
+  /** Redacts this target's secrets from any text (client errors, logs). */
+  redact(text: string): string;
+}
+
+/** What a driver can do, for the conformance suite and for callers. */
+export interface DriverCapabilities {
+  /** Detects primary/replica roles. @default false */
+  replication?: boolean;
+  /** Can count client connections. @default false */
+  connectionCount?: boolean;
+  /** Needs a server (false for embedded engines such as SQLite). @default true */
+  server?: boolean;
+  /** Has user authentication (false for SQLite). @default true */
+  authentication?: boolean;
+}
+
+/**
+ * A driver package's entry: its names, the DSN schemes it claims and the adapter factory.
+ *
+ * @example
+ * ```ts
+ * export const sqliteDriver: DriverDefinition = {
+ *   name: "sqlite",
+ *   packageName: "@alfred/db-health-driver-sqlite",
+ *   schemes: ["file", "sqlite"],
+ *   createAdapter: (target) => createSqliteAdapter(target),
+ * };
+ * registerDriver(sqliteDriver);
+ * ```
+ */
+export interface DriverDefinition {
+  /** Engine name, used as the `db_name` label: `postgres`, `mysql`, `sqlite`, `mssql`. */
+  name: string;
+  /** npm package that provides it, named in errors (duplicate schemes, missing drivers). */
+  packageName?: string;
+  /** Lower-case DSN schemes this driver handles. */
+  schemes: readonly string[];
+  /** What the driver can do. */
+  capabilities?: DriverCapabilities;
+  /** Creates the adapter for one target. Must not connect yet. */
+  createAdapter(target: AdapterTarget): DriverAdapter;
+}

@@ -1,0 +1,36 @@
+/**
+ * `@alfred/db-health-core`: the driver contract, the registry, DSN parsing and redaction, the
+ * probe runner and the Prometheus metrics of db-health. It imports no database client.
+ *
+ * @example
+ * ```ts
+ * import "@alfred/db-health-driver-sqlite"; // self-registers file: and sqlite: DSNs
+ * import { createDriver, createMetrics } from "@alfred/db-health-core";
+ *
+ * const driver = createDriver({ dsn: "file:/var/lib/app/app.db" });
+ * const metrics = createMetrics();
+ * metrics.observe(await driver.probe());
+ * ```
+ */
+export type { Phase, PhaseResult, Role, RoleInfo, Status } from "./types.js";
+export { TIMED_PHASES } from "./types.js";
+export { DbHealthError, errorMessage, isDbHealthError, type DbHealthErrorOptions, type ErrorKind } from "./errors.js";
+export { REDACTED, createRedactor, redact } from "./redact.js";
+export { describeDsn, dsnScheme, dsnSecrets, parseDsn, redactDsn, type DsnForm, type ParsedDsn } from "./dsn.js";
+export { formatDuration, parseDuration } from "./duration.js";
+export {
+  DEFAULTS,
+  engineForScheme,
+  resolveTargetConfig,
+  resolveTargetConfigs,
+  type TargetConfig,
+  type TargetOptions,
+} from "./config.js";
+export type { DriverAdapter } from "./driver-adapter.js";
+export type { AdapterTarget, DriverCapabilities, DriverDefinition } from "./driver-definition.js";
+export { DriverRegistry, driverRegistry, registerDriver } from "./registry.js";
+export { sleep, withDeadline, type DeadlineOptions } from "./deadline.js";
+export type { ProbeResult } from "./probe-result.js";
+export { createDriver, type CreateDriverOptions, type Driver } from "./driver.js";
+export { createMetrics, type DbHealthMetrics, type MetricsOptions } from "./metrics.js";
+export { CORE_VERSION } from "./version.js";

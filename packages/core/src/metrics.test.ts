@@ -1,0 +1,117 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { createMetrics } from "./metrics.js";
+import type { ProbeResult } from "./probe-result.js";
+
+const result = (over: Partial<ProbeResult> = {}): ProbeResult => ({
+  target: "orders",
+  driver: "postgres",
+  endpoint: "postgres://app@db:5432/orders",
+  status: "up",
+  role: "primary",
+  readOnly: false,
+  problems: [],
+  phases: {
+    connect: { ok: true, ms: 3.25 },
+    ping: { ok: true, ms: 0.412 },
+    role: { ok: true, ms: 0.3 },
+    write: { ok: true, ms: 1.875 },
+    read: { ok: true, ms: 0.6125 },
+  },
+  attempts: 1,
+  connections: 7,
+  startedAt: 1_700_000_000_000,
+  durationMs: 6.5,
+  ...over,
+});
+
+const promtool = process.env.PROMTOOL ?? "promtool";
+const havePromtool = spawnSync(promtool, ["--version"]).status === 0;
+const lint = (text: string): { status: number | null; output: string } => {
+  const r = spawnSync(promtool, ["check", "metrics"], { input: text });
+  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
+};
+
+if (!havePromtool && !process.env.CI) {
+  console.warn(`metrics.test: skipping the promtool check: ${promtool} is not installed (apt-get install prometheus); CI installs it and fails without it`);
+}
+
+describe("metrics", () => {
+  it("exports the seed's five metrics with float milliseconds and db_name/db_role/target labels", async () => {
+    const m = createMetrics();
+    m.observe(result());
+    const text = await m.render();
+    const L = 'db_name="postgres",db_role="primary",target="orders"';
+    expect(text).toContain(`db_up{${L}} 1`);
+    expect(text).toContain(`db_read_latency_ms{${L}} 0.6125`);
+    expect(text).toContain(`db_write_latency_ms{${L}} 1.875`);
+    expect(text).toContain(`db_connection_count{${L}} 7`);
+    expect(text).toContain(`db_connections{${L}} 7`);
+    expect(text).toContain(`db_connection_errors_total{${L}} 0`);
+    expect(text).toContain(`db_status{${L},status="up"} 1`);
+    expect(text).toContain(`db_status{${L},status="down"} 0`);
+    expect(text).toContain(`db_probe_duration_seconds_bucket{le="0.0005",${L},phase="ping"} 1`);
+    expect(text).toContain(`db_probe_last_success_timestamp_seconds{${L}} 1700000000.0065`);
+    expect(text).toMatch(/db_health_check_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1/);
+    expect(text).not.toContain("endpoint");
+  });
+
+  it("keeps two targets of one engine apart with the target label", async () => {
+    const m = createMetrics();
+    m.observe(result({ target: "a" }));
+    m.observe(result({ target: "b", status: "down", attempts: 4, phases: {}, connections: undefined }));
+    const text = await m.render();
+    expect(text).toContain('db_up{db_name="postgres",db_role="primary",target="a"} 1');
+    expect(text).toContain('db_up{db_name="postgres",db_role="primary",target="b"} 0');
+    expect(text).toContain('db_connection_errors_total{db_name="postgres",db_role="primary",target="b"} 4');
+    // a down target has no latency or connection-count series
+    expect(text).not.toContain('db_read_latency_ms{db_name="postgres",db_role="primary",target="b"}');
+    expect(text).not.toContain('db_connection_count{db_name="postgres",db_role="primary",target="b"}');
+  });
+
+  it("moves a target's series when its role changes, leaving no stale series", async () => {
+    const m = createMetrics();
+    m.observe(result());
+    m.observe(result({ role: "replica", lagSeconds: 0.25 }));
+    const text = await m.render();
+    expect(text).not.toContain('db_role="primary"');
+    expect(text).toContain('db_replication_lag_seconds{db_name="postgres",db_role="replica",target="orders"} 0.25');
+    m.forget("orders");
+    expect(await m.render()).not.toContain('target="orders"');
+  });
+
+  it("drops the _ms names with legacyNames: false", async () => {
+    const m = createMetrics({ legacyNames: false });
+    m.observe(result());
+    const text = await m.render();
+    expect(text).not.toContain("_ms");
+    expect(text).not.toContain("db_connection_count");
+    expect(text).toContain("db_up{");
+  });
+
+  it("uses its own registry, never prom-client's global one", async () => {
+    const { register } = await import("prom-client");
+    createMetrics().observe(result());
+    expect(await register.metrics()).not.toContain("db_up");
+  });
+
+  it.skipIf(!havePromtool && !process.env.CI)("passes promtool check metrics: clean without legacy names, only the _ms lint with them", async () => {
+    if (!havePromtool) throw new Error(`promtool not found (${promtool}); .ci/run installs Debian's prometheus package`);
+    const clean = createMetrics({ legacyNames: false });
+    clean.observe(result());
+    clean.observe(result({ target: "replica-1", role: "replica", lagSeconds: 0.5 }));
+    const strict = lint(await clean.render());
+    expect(strict.output).toBe("");
+    expect(strict.status).toBe(0);
+
+    const legacy = createMetrics();
+    legacy.observe(result());
+    const findings = lint(await legacy.render()).output.split("\n").filter(Boolean);
+    expect(findings.sort()).toEqual([
+      'db_connection_count non-histogram and non-summary metrics should not have "_count" suffix',
+      "db_read_latency_ms metric names should not contain abbreviated units",
+      "db_write_latency_ms metric names should not contain abbreviated units",
+    ]);
+    expect(execFileSync(promtool, ["--version"]).toString()).toMatch(/promtool/);
+  });
+});

@@ -1,0 +1,43 @@
+import type { Phase, PhaseResult, Role, Status } from "./types.js";
+
+/**
+ * Everything one probe cycle found out about one target. Safe to log or serve: every string
+ * in it is redacted.
+ *
+ * @example
+ * ```ts
+ * const r = await driver.probe();
+ * if (r.status !== "up") console.error(`${r.target}: ${r.status}: ${r.reason}`);
+ * ```
+ */
+export interface ProbeResult {
+  /** The target's configured name (the `target` label). */
+  target: string;
+  /** Engine name (the `db_name` label). */
+  driver: string;
+  /** Safe description of the DSN, without password or parameters. */
+  endpoint: string;
+  status: Status;
+  /** Role used for labels: the configured role, else the detected one, else the last known. */
+  role: Role;
+  /** Whether the node refused writes when asked. */
+  readOnly: boolean;
+  /** The main problem when not up (first of `problems`). */
+  reason?: string;
+  /** Every problem found, in phase order. */
+  problems: string[];
+  /** Per-phase outcome; a phase that did not run is absent. */
+  phases: Partial<Record<Phase, PhaseResult>>;
+  /** Why the write phase was skipped, when it was (`node is a replica`, `writeCheck=never`…). */
+  writeSkipped?: string;
+  /** Connect/ping attempts made this cycle (1 when the first one worked). */
+  attempts: number;
+  /** Client connections on the database, when the driver can count them. */
+  connections?: number;
+  /** Replication lag in seconds (replicas only). */
+  lagSeconds?: number;
+  /** Cycle start, milliseconds since the epoch. */
+  startedAt: number;
+  /** Cycle wall time in milliseconds. */
+  durationMs: number;
+}

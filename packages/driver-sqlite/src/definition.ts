@@ -1,0 +1,21 @@
+import type { DriverDefinition } from "@alfred/db-health-core";
+import { createSqliteAdapter } from "./sqlite-adapter.js";
+
+/**
+ * The SQLite driver definition: `file:` and `sqlite:` DSNs, plain paths and `:memory:`.
+ * Importing this module registers nothing; import the package entry for that.
+ *
+ * @example
+ * ```ts
+ * import { driverRegistry } from "@alfred/db-health-core";
+ * import { sqliteDriver } from "@alfred/db-health-driver-sqlite/definition";
+ * driverRegistry.register(sqliteDriver);
+ * ```
+ */
+export const sqliteDriver: DriverDefinition = {
+  name: "sqlite",
+  packageName: "@alfred/db-health-driver-sqlite",
+  schemes: ["file", "sqlite", "sqlite3"],
+  capabilities: { replication: false, connectionCount: false, server: false, authentication: false },
+  createAdapter: createSqliteAdapter,
+};

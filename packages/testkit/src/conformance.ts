@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDriver, createMetrics, type Driver, type DriverDefinition } from "@alfred/db-health-core";
+import { wrapDefinition } from "./adapter-wrappers.js";
+import { resolveDsn, type ConformanceOptions } from "./options.js";
+
+/**
+ * Registers the conformance suite for one driver with vitest. Every driver, ours and third
+ * parties', runs it in a few lines; a driver adds tests only for what is special to it.
+ *
+ * @example
+ * ```ts
+ * // my-driver.conformance.test.ts
+ * import { runConformanceSuite } from "@alfred/db-health-testkit";
+ * runConformanceSuite({ driver: myDriver, dsn: "mydb://localhost/test", unreachableDsn: "mydb://127.0.0.1:1/x", countHealthRows });
+ * ```
+ */
+export function runConformanceSuite(options: ConformanceOptions): void {
+  const caps = { authentication: true, connectionCount: false, ...options.driver.capabilities, ...options.capabilities };
+  const timeout = options.testTimeout ?? 60_000;
+  const drivers: Driver[] = [];
+  let dsn = "";
+  let seq = 0;
+  const make = (over: Record<string, unknown> = {}, definition: DriverDefinition = options.driver): Driver => {
+    const d = createDriver(
+      { dsn, probeId: `conformance-${process.pid}-${++seq}`, maxRetries: 0, retryInterval: 10, ...options.config, ...over } as never,
+      { definition },
+    );
+    drivers.push(d);
+    return d;
+  };
+
+  describe(`conformance: ${options.driver.name}`, { timeout }, () => {
+    beforeAll(async () => {
+      dsn = await resolveDsn(options.dsn);
+    });
+    afterAll(async () => {
+      await Promise.allSettled(drivers.map((d) => d.close()));
+    });
+
+    it("connects, pings, checks read/write and closes through the Driver interface", async () => {
+      const d = make();
+      expect(d.status()).toBe("down");
+      await d.connect();
+      await d.ping();
+      await d.checkReadWrite();
+      expect(d.status()).toBe("up");
+      const m = d.metrics();
+      expect(m.db_up).toBe(1);
+      for (const key of ["db_ping_latency_ms", "db_write_latency_ms", "db_read_latency_ms"]) {
+        expect(m[key], key).toBeGreaterThan(0);
+      }
+      await d.close();
+    });
+
+    it("runs a full cycle: every phase ok, token written and verified", async () => {
+      const d = make();
+      const r = await d.probe();
+      expect(r.problems).toEqual([]);
+      expect(r.status).toBe("up");
+      for (const phase of ["connect", "ping", "role", "write", "read"] as const) expect(r.phases[phase]?.ok, phase).toBe(true);
+      expect(r.writeSkipped).toBeUndefined();
+      if (caps.connectionCount) expect(r.connections).toBeGreaterThan(0);
+    });
+
+    it("reports a read-back that does not return the written token as degraded", async () => {
+      const { definition } = wrapDefinition(options.driver, (real) => ({
+        read: async (s) => {
+          await real.read(s);
+          return "not-the-token";
+        },
+      }));
+      const r = await make({}, definition).probe();
+      expect(r.status).toBe("degraded");
+      expect(r.reason).toMatch(/token/);
+    });
+
+    it("keeps one health-table row per prober however many cycles run", async () => {
+      const cycles = options.cycles ?? 100;
+      const a = make({ probeId: `conformance-rows-a-${process.pid}` });
+      const b = make({ probeId: `conformance-rows-b-${process.pid}` });
+      const table = a.config.healthTable;
+      const before = await options.countHealthRows(dsn, table);
+      for (let i = 0; i < cycles; i++) {
+        const [ra, rb] = await Promise.all([a.probe(), b.probe()]);
+        expect(ra.status, ra.reason).toBe("up");
+        expect(rb.status, rb.reason).toBe("up");
+      }
+      const after = await options.countHealthRows(dsn, table);
+      // Two probers that may have left rows earlier in this run: at most two more rows.
+      expect(after - before).toBeLessThanOrEqual(2);
+      const again = await options.countHealthRows(dsn, table);
+      expect(again).toBe(after);
+    });
+
+    it("shares one cycle between concurrent probe() calls (single-flight)", async () => {
+      const { definition, spy } = wrapDefinition(options.driver, () => ({}));
+      const d = make({}, definition);
+      const results = await Promise.all([d.probe(), d.probe(), d.probe()]);
+      expect(new Set(results).size).toBe(1);
+      expect(spy.connects).toBe(1);
+    });
+
+    it("ends a phase at its deadline when the adapter hangs and ignores its signal", async () => {
+      const { definition, spy } = wrapDefinition(options.driver, () => ({ ping: () => new Promise<void>(() => undefined) }));
+      const d = make({ readTimeout: 300, maxRetries: 1, retryInterval: 50 }, definition);
+      const t0 = performance.now();
+      const r = await d.probe();
+      const elapsed = performance.now() - t0;
+      expect(r.status).toBe("down");
+      expect(r.reason).toMatch(/ping timed out after 300ms/);
+      expect(r.attempts).toBe(2);
+      expect(spy.destroyed).toBeGreaterThanOrEqual(2);
+      // two 300 ms deadlines + one 50 ms pause, plus connect time; far below any client timeout
+      expect(elapsed).toBeLessThan(2 * 300 + 50 + 1500);
+    });
+
+    it("reports an unreachable target as down with a reason and counts the errors", async () => {
+      const d = make({ dsn: await resolveDsn(options.unreachableDsn), maxRetries: 1, retryInterval: 10, connectTimeout: 2000 });
+      const r = await d.probe();
+      expect(r.status).toBe("down");
+      expect(r.reason).toBeTruthy();
+      expect(d.metrics().db_connection_errors_total).toBe(2);
+      const metrics = createMetrics();
+      metrics.observe(r);
+      expect(await metrics.render()).toMatch(new RegExp(`db_up\\{db_name="${options.driver.name}",db_role="[a-z]+",target="[^"]+"\\} 0`));
+    });
+
+    it.skipIf(!caps.authentication)("gives down for bad credentials without leaking the password", async () => {
+      if (!options.badCredentialsDsn || !options.badCredentialsSecret) throw new Error("badCredentialsDsn and badCredentialsSecret are required");
+      const bad = await resolveDsn(options.badCredentialsDsn);
+      const d = make({ dsn: bad });
+      const r = await d.probe();
+      expect(r.status).toBe("down");
+      const secret = options.badCredentialsSecret;
+      const everything = JSON.stringify(r) + (await d.connect().catch((e: Error) => `${e.message} ${String(e.stack)}`));
+      expect(everything).not.toContain(secret);
+      expect(everything).not.toContain(encodeURIComponent(secret));
+    });
+
+    it("cannot be used after close()", async () => {
+      const d = make();
+      expect((await d.probe()).status).toBe("up");
+      await d.close();
+      await d.close();
+      const r = await d.probe();
+      expect(r.status).toBe("down");
+      expect(r.reason).toMatch(/closed/);
+    });
+  });
+}

@@ -1,0 +1,19 @@
+/**
+ * `@alfred/db-health-testkit`: the conformance suite every db-health driver runs under vitest.
+ *
+ * @example
+ * ```ts
+ * import { runConformanceSuite } from "@alfred/db-health-testkit";
+ * import { myDriver } from "../src/index.js";
+ *
+ * runConformanceSuite({
+ *   driver: myDriver,
+ *   dsn: "mydb://127.0.0.1/test",
+ *   unreachableDsn: "mydb://127.0.0.1:1/test",
+ *   countHealthRows: (dsn, table) => countRowsWithMyClient(dsn, table),
+ * });
+ * ```
+ */
+export { runConformanceSuite } from "./conformance.js";
+export { wrapDefinition, type AdapterSpy } from "./adapter-wrappers.js";
+export { resolveDsn, type ConformanceOptions, type DsnSource } from "./options.js";

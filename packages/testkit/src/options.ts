@@ -1,0 +1,50 @@
+import type { DriverCapabilities, DriverDefinition, TargetOptions } from "@alfred/db-health-core";
+
+/** A DSN, or a function producing one (after the test set-up created the database). */
+export type DsnSource = string | (() => string | Promise<string>);
+
+/**
+ * Options of {@link runConformanceSuite}.
+ *
+ * @example
+ * ```ts
+ * runConformanceSuite({
+ *   driver: sqliteDriver,
+ *   dsn: () => `file:${dir}/conformance.db`,
+ *   countHealthRows: async (dsn) => new Database(dsnPath(dsn)).prepare("SELECT count(*) FROM _health_check").pluck().get(),
+ * });
+ * ```
+ */
+export interface ConformanceOptions {
+  /** The driver under test. */
+  driver: DriverDefinition;
+  /** A reachable, writable target. */
+  dsn: DsnSource;
+  /** Extra per-target settings for every driver the suite creates (timeouts, schema…). */
+  config?: Partial<TargetOptions>;
+  /**
+   * Counts the rows in the health table of `dsn`, through the engine's own client; used to
+   * prove the table holds one row per prober.
+   */
+  countHealthRows(dsn: string, table: string): Promise<number>;
+  /**
+   * A DSN with a wrong password for a server that exists. Required when the driver has
+   * `capabilities.authentication` (the default).
+   */
+  badCredentialsDsn?: DsnSource;
+  /** The password inside `badCredentialsDsn`: it must appear nowhere in results or errors. */
+  badCredentialsSecret?: string;
+  /** A DSN the driver cannot reach or open, for the `down` checks. */
+  unreachableDsn: DsnSource;
+  /** Overrides the definition's capabilities. */
+  capabilities?: DriverCapabilities;
+  /** Probe cycles of the table-growth check. @default 100 */
+  cycles?: number;
+  /** Timeout of each test in ms. @default 60000 */
+  testTimeout?: number;
+}
+
+/** Resolves a {@link DsnSource}. */
+export async function resolveDsn(source: DsnSource): Promise<string> {
+  return typeof source === "function" ? source() : source;
+}
