@@ -10,12 +10,15 @@ wait_for() { # name, seconds, command…
 }
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
-  echo "postgresql: starting"
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+  version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)
+  [ -n "$version" ] || { echo "postgresql: not installed (no cluster in /etc/postgresql)"; exit 1; }
+  echo "postgresql $version: starting"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
 fi
 wait_for postgresql 60 pg_isready -q -h 127.0.0.1 -p 5432 || exit 1
 
 if ! mariadb-admin ping -h 127.0.0.1 -uroot --silent >/dev/null 2>&1; then
+  [ -x /usr/sbin/mariadbd ] || { echo "mariadb: not installed (/usr/sbin/mariadbd missing)"; exit 1; }
   echo "mariadb: starting"
   mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd -- --user=mysql || true

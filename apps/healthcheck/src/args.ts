@@ -29,14 +29,14 @@ const collect = (value: string, previous: string[]): string[] => [...previous, v
 export function parseArgs(argv: readonly string[], version: string, env: NodeJS.ProcessEnv = process.env): CliArgs {
   const program = new Command("healthcheck")
     .description("Probe databases (connect, ping, write, read back) and export the results to Prometheus.")
-    .usage("[options] [-- command args…]")
+    .usage("[options]")
     .version(version, "-V, --version")
     .option("--dsn <dsn>", "database to probe (repeatable); env DB_HEALTH_DSN or DB_HEALTH_DSN_FILE", collect, [])
     .option("--once", "probe every target once, print the result and exit (0 up, 1 down/degraded, 3 bad config)", false)
     .addOption(new Option("--format <format>", "output of --once").choices(["text", "json"]).default("text"))
     .option("--degraded-ok", "with --once, exit 0 when degraded", false)
     .option("--export-prom <[host]:port>", "where to serve /metrics and /healthz", ":9091")
-    .option("--no-legacy-metrics", "drop the db_read_latency_ms/db_write_latency_ms names")
+    .option("--no-legacy-metrics", "drop the legacy names db_read_latency_ms, db_write_latency_ms, db_connection_count")
     .option("--plugin <package>", "import a third-party driver package (repeatable)", collect, [])
     .option("--interval <duration>", "time between probe cycles, e.g. 15s")
     .option("--connect-timeout <duration>", "deadline of the connect phase, e.g. 5s")
@@ -48,6 +48,7 @@ export function parseArgs(argv: readonly string[], version: string, env: NodeJS.
     .addOption(new Option("--write-check <mode>", "when to write the health row").choices(["auto", "always", "never"]))
     .option("--no-create-health-table", "never CREATE the health table")
     .option("--probe-id <id>", "this prober's row in the health table (default: hostname/target)")
+    .option("--prune-after <duration>", "delete other probers' rows not written for this long, e.g. 24h")
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeErr: () => undefined, outputError: () => undefined });
@@ -79,6 +80,7 @@ export function parseArgs(argv: readonly string[], version: string, env: NodeJS.
     ["role", "role", String],
     ["writeCheck", "writeCheck", String],
     ["probeId", "probeId", String],
+    ["pruneAfter", "pruneAfter", String],
   ];
   for (const [flag, key, convert] of map) if (o[flag] !== undefined) target[key] = convert(o[flag] as string);
   if (o.createHealthTable === false) target.createHealthTable = false;

@@ -71,6 +71,26 @@ describe("healthcheck --once", () => {
     expect(r.stderr).not.toContain("Sup3rS3cret");
   });
 
+  it("ends on SIGINT while a target hangs, exit 1, and reports every bad DSN at once", async () => {
+    const plugin = fileURLToPath(new URL("./__fixtures__/hang-driver.mjs", import.meta.url));
+    const child = spawn(process.execPath, [CLI, "--once", "--plugin", plugin, "--dsn", "hang://db/x", "--connect-timeout", "30s"], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
+    await new Promise((r) => setTimeout(r, 700));
+    const t0 = Date.now();
+    child.kill("SIGINT");
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(code).toBe(1);
+    expect(stderr).toBe("healthcheck: interrupted before every target was probed\n");
+
+    const bad = run("--once", "--dsn", `file:${dir}/a.db?mode=rwx`, "--dsn", `file:${dir}/b.db?bogus=1`, "--interval", "5x");
+    expect(bad.code).toBe(3);
+    expect(bad.stderr).toContain("interval");
+    expect(bad.stderr).toContain("mode=rwx");
+    expect(bad.stderr).toContain("bogus");
+  });
+
   it("shows help and exits 0", () => {
     const r = run("--help");
     expect(r.code).toBe(0);

@@ -16,22 +16,36 @@ export const BUILTIN_DRIVERS: Readonly<Record<string, string>> = {
 /**
  * Imports only the driver packages the configured DSNs need (the `mssql` client alone takes
  * half a second to load), then resolves each DSN to its driver. Every DSN without a driver is
- * reported in one error.
+ * reported in one error. The result is aligned with `dsns`; a DSN whose scheme cannot be read
+ * gets `undefined` (the config check reports it).
  *
  * @example
  * ```ts
  * const defs = await loadDrivers(["file:app.db", "postgres://db/app"]);
  * ```
  */
-export async function loadDrivers(dsns: readonly string[], plugins: readonly string[] = []): Promise<DriverDefinition[]> {
-  for (const plugin of plugins) await importPackage(plugin, `plugin ${plugin}`);
+export async function loadDrivers(dsns: readonly string[], plugins: readonly string[] = []): Promise<Array<DriverDefinition | undefined>> {
   const problems: string[] = [];
-  const wanted = new Map<string, string>();
-  for (const dsn of dsns) {
-    const scheme = dsnScheme(dsn);
-    const pkg = BUILTIN_DRIVERS[scheme];
-    if (!driverRegistry.get(scheme) && pkg) wanted.set(pkg, dsn);
+  for (const plugin of plugins) {
+    try {
+      await importPackage(plugin, `plugin ${plugin}`);
+    } catch (err) {
+      problems.push((err as Error).message);
+    }
   }
+  const schemes = dsns.map((dsn) => {
+    try {
+      return dsnScheme(dsn);
+    } catch {
+      return undefined;
+    }
+  });
+  const wanted = new Map<string, string>();
+  dsns.forEach((dsn, i) => {
+    const scheme = schemes[i];
+    const pkg = scheme === undefined ? undefined : BUILTIN_DRIVERS[scheme];
+    if (scheme !== undefined && pkg && !driverRegistry.get(scheme)) wanted.set(pkg, dsn);
+  });
   for (const [pkg, dsn] of wanted) {
     try {
       await importPackage(pkg, `no driver for "${describeDsn(dsn)}"`);
@@ -39,14 +53,15 @@ export async function loadDrivers(dsns: readonly string[], plugins: readonly str
       problems.push((err as Error).message);
     }
   }
-  const defs: DriverDefinition[] = [];
-  for (const dsn of dsns) {
-    const def = driverRegistry.get(dsnScheme(dsn));
-    if (def) defs.push(def);
-    else if (!BUILTIN_DRIVERS[dsnScheme(dsn)]) {
-      problems.push(`no driver for "${describeDsn(dsn)}": scheme "${dsnScheme(dsn)}" is not built in; name a plugin package with --plugin`);
+  const defs = dsns.map((dsn, i) => {
+    const scheme = schemes[i];
+    if (scheme === undefined) return undefined;
+    const def = driverRegistry.get(scheme);
+    if (!def && !BUILTIN_DRIVERS[scheme]) {
+      problems.push(`no driver for "${describeDsn(dsn)}": scheme "${scheme}" is not built in; name a plugin package with --plugin`);
     }
-  }
+    return def;
+  });
   if (problems.length > 0) throw new DbHealthError("config", [...new Set(problems)].join("\n"));
   return defs;
 }

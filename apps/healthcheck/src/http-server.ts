@@ -17,10 +17,14 @@ export interface HttpState {
  *
  * @example
  * ```ts
- * const server = await startHttpServer(state, { host: "127.0.0.1", port: 9091 });
+ * const server = await startHttpServer(state, { host: "127.0.0.1", port: 9091 }, (err) => log.error(err));
  * ```
  */
-export async function startHttpServer(state: HttpState, listen: { host: string | undefined; port: number }): Promise<Server> {
+export async function startHttpServer(
+  state: HttpState,
+  listen: { host: string | undefined; port: number },
+  onError: (err: Error) => void,
+): Promise<Server> {
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     if (req.method !== "GET" && req.method !== "HEAD") {
@@ -49,6 +53,8 @@ export async function startHttpServer(state: HttpState, listen: { host: string |
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {
       server.off("error", reject);
+      // After start-up a server error (EMFILE, a broken socket) is logged, never fatal.
+      server.on("error", onError);
       resolve();
     });
   });

@@ -1,5 +1,16 @@
 import { createRequire } from "node:module";
-import { createDriver, errorMessage, isDbHealthError, resolveTargetConfigs, type Driver } from "@alfred/db-health-core";
+import {
+  createDriver,
+  DbHealthError,
+  errorMessage,
+  isDbHealthError,
+  parseDsn,
+  resolveTargetConfigs,
+  type Driver,
+  type DriverDefinition,
+  type ParsedDsn,
+  type TargetConfig,
+} from "@alfred/db-health-core";
 import { HelpShown, parseArgs, parseListen } from "./args.js";
 import { loadDrivers } from "./driver-loader.js";
 import { createLogger } from "./logger.js";
@@ -38,12 +49,15 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return EXIT.config;
     }
     const listen = args.once ? undefined : parseListen(args.listen);
-    const configs = resolveTargetConfigs(args.dsns.map((dsn) => ({ ...args.target, dsn })));
-    const definitions = await loadDrivers(configs.map((c) => c.dsn), args.plugins);
+    const { configs, definitions } = await resolveTargets(args.dsns, args.target, args.plugins);
     drivers = configs.map((config, i) => createDriver(config, { definition: definitions[i]! }));
 
     if (args.once) {
-      const results = await Promise.all(drivers.map((d) => d.probe()));
+      const results = await Promise.all(drivers.map((d) => d.probe(io.shutdown)));
+      if (io.shutdown.aborted) {
+        io.stderr.write("healthcheck: interrupted before every target was probed\n");
+        return EXIT.unhealthy;
+      }
       io.stdout.write(args.format === "json" ? formatJson(results) : formatText(results));
       return exitCodeFor(results, args.degradedOk);
     }
@@ -73,6 +87,49 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   } finally {
     await Promise.allSettled(drivers.map((d) => d.close()));
   }
+}
+
+/**
+ * Validates every target — settings, DSN syntax, driver availability and what the driver
+ * accepts — and reports all problems in one error, before anything connects.
+ */
+async function resolveTargets(
+  dsns: readonly string[],
+  settings: Record<string, unknown>,
+  plugins: readonly string[],
+): Promise<{ configs: TargetConfig[]; definitions: DriverDefinition[] }> {
+  const problems: string[] = [];
+  const collect = (err: unknown, prefix = ""): void => {
+    if (!isDbHealthError(err) || err.kind !== "config") throw err;
+    problems.push(...err.message.split("\n").map((line) => prefix + line));
+  };
+  let configs: TargetConfig[] = [];
+  try {
+    configs = resolveTargetConfigs(dsns.map((dsn) => ({ ...settings, dsn })));
+  } catch (err) {
+    collect(err);
+  }
+  let definitions: Array<DriverDefinition | undefined> = [];
+  try {
+    definitions = await loadDrivers(dsns, plugins);
+  } catch (err) {
+    collect(err);
+  }
+  definitions.forEach((definition, i) => {
+    let parsed: ParsedDsn;
+    try {
+      parsed = parseDsn(dsns[i]!);
+    } catch {
+      return; // reported by the config check, with its path
+    }
+    try {
+      definition?.validate?.(parsed);
+    } catch (err) {
+      collect(err, `targets[${i}].dsn: `);
+    }
+  });
+  if (problems.length > 0) throw new DbHealthError("config", [...new Set(problems)].join("\n"));
+  return { configs, definitions: definitions as DriverDefinition[] };
 }
 
 function indent(text: string): string {

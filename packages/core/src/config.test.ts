@@ -44,6 +44,7 @@ describe("resolveTargetConfig: defaults", () => {
       thresholds: {},
       probeId: `${hostname()}/postgres`,
       healthTable: "_health_check",
+      pruneAfter: 86_400_000,
     } satisfies TargetConfig);
     expect(config).not.toHaveProperty("schema");
     expect(config).not.toHaveProperty("maxReplicationLag");
@@ -73,6 +74,7 @@ describe("resolveTargetConfig: defaults", () => {
       probeId: "pod-7/orders",
       healthTable: "hc",
       schema: "monitoring",
+      pruneAfter: "1m",
     };
     expect(resolveTargetConfig(options)).toEqual({
       dsn: PG,
@@ -91,6 +93,7 @@ describe("resolveTargetConfig: defaults", () => {
       probeId: "pod-7/orders",
       healthTable: "hc",
       schema: "monitoring",
+      pruneAfter: 60_000,
     });
   });
 
@@ -101,6 +104,15 @@ describe("resolveTargetConfig: defaults", () => {
   it("accepts the bounds themselves", () => {
     const c = resolveTargetConfig({ dsn: PG, connectTimeout: "10m", maxRetries: 100, interval: 100, name: "a".repeat(63) });
     expect(c).toMatchObject({ connectTimeout: 600_000, maxRetries: 100, interval: 100 });
+    expect(resolveTargetConfig({ dsn: PG, interval: "24h", retryInterval: "10m", pruneAfter: "576h" })).toMatchObject({
+      interval: 86_400_000,
+      retryInterval: 600_000,
+      pruneAfter: 2_073_600_000,
+    });
+    expect(resolveTargetConfig({ dsn: PG, pruneAfter: "1m", maxReplicationLag: "576h" })).toMatchObject({
+      pruneAfter: 60_000,
+      maxReplicationLag: 2_073_600_000,
+    });
     expect(resolveTargetConfig({ dsn: PG, probeId: "é".repeat(128) }).probeId).toHaveLength(128);
   });
 });
@@ -127,13 +139,22 @@ describe("resolveTargetConfig: field validation", () => {
     ["maxRetries negative", { maxRetries: -1 }, "maxRetries: must be a whole number from 0 to 100, got -1"],
     ["maxRetries as string", { maxRetries: "3" }, 'maxRetries: must be a whole number from 0 to 100, got "3"'],
     ["retryInterval", { retryInterval: "soon" }, 'retryInterval: invalid duration "soon"'],
-    ["interval too short", { interval: "99ms" }, "interval: must be at least 100ms, got 99ms"],
+    ["interval too short", { interval: "99ms" }, "interval: must be at least 100ms and at most 24h, got 99ms"],
+    ["interval too long", { interval: "24h1ms" }, "interval: must be at least 100ms and at most 24h, got 24h0.001s"],
+    ["interval past setTimeout's limit", { interval: 2 ** 31 }, "interval: must be at least 100ms and at most 24h, got 596h31m23.648s"],
+    ["retryInterval too long", { retryInterval: "11m" }, "retryInterval: must be at most 10m, got 11m"],
+    ["retryInterval past setTimeout's limit", { retryInterval: 2 ** 31 }, "retryInterval: must be at most 10m, got 596h31m23.648s"],
+    ["pruneAfter too short", { pruneAfter: "59s" }, "pruneAfter: must be at least 1m and at most 576h, got 59s"],
+    ["pruneAfter too long", { pruneAfter: "577h" }, "pruneAfter: must be at least 1m and at most 576h, got 577h"],
+    ["pruneAfter bad", { pruneAfter: "1d" }, 'pruneAfter: invalid duration "1d"'],
+    ["threshold too long", { thresholds: { pingLatency: "11m" } }, "thresholds.pingLatency: must be more than 0s and at most 10m, got 11m"],
+    ["maxReplicationLag too long", { maxReplicationLag: "577h" }, "maxReplicationLag: must be more than 0s and at most 576h, got 577h"],
     ["interval bare number string", { interval: "5" }, 'interval: invalid duration "5"'],
     ["createHealthTable", { createHealthTable: "yes" }, 'createHealthTable: must be true or false, got "yes"'],
     ["writeCheck", { writeCheck: "sometimes" }, 'writeCheck: must be one of "auto", "always", "never", got "sometimes"'],
     ["thresholds not an object", { thresholds: "1s" }, 'thresholds: must be an object like { readLatency: "500ms" }, got "1s"'],
     ["thresholds list", { thresholds: [] }, "thresholds: must be an object like { readLatency: \"500ms\" }, got a list"],
-    ["threshold zero", { thresholds: { readLatency: 0 } }, "thresholds.readLatency: must be more than 0s, got 0s"],
+    ["threshold zero", { thresholds: { readLatency: 0 } }, "thresholds.readLatency: must be more than 0s and at most 10m, got 0s"],
     ["threshold bad", { thresholds: { pingLatency: "fast" } }, 'thresholds.pingLatency: invalid duration "fast"'],
     ["maxReplicationLag", { maxReplicationLag: "1d" }, 'maxReplicationLag: invalid duration "1d"'],
     ["probeId empty", { probeId: "" }, 'probeId: "" is not a valid probe id: use 1–128 printable characters'],
@@ -188,7 +209,7 @@ describe("resolveTargetConfig: every problem at once", () => {
       expect.stringMatching(/^role: must be one of/),
       expect.stringMatching(/^connectTimeout: invalid duration "5x"/),
       expect.stringMatching(/^maxRetries: must be a whole number/),
-      expect.stringMatching(/^interval: must be at least 100ms/),
+      expect.stringMatching(/^interval: must be at least 100ms and at most 24h, got 10ms$/),
       expect.stringMatching(/^healthTable: "bad table" is not a valid identifier/),
       expect.stringMatching(/^conectTimeout: unknown option; did you mean "connectTimeout"\?/),
       expect.stringMatching(/^thresholds\.writeLatency: 5s must be less than writeTimeout \(2s\)/),
@@ -213,7 +234,7 @@ describe("unknown keys", () => {
 
   it("lists the known keys when nothing is close", () => {
     expect(problems(() => resolveTargetConfig({ dsn: PG, colour: "red" }))).toMatch(
-      /^colour: unknown option \(known: dsn, name, role, connectTimeout, .*, schema\)$/,
+      /^colour: unknown option \(known: dsn, name, role, connectTimeout, .*, schema, pruneAfter\)$/,
     );
   });
 
@@ -222,7 +243,7 @@ describe("unknown keys", () => {
       resolveTargetConfig({ dsn: PG, tresholds: {}, "odd key": 1, thresholds: { readLatancy: "1s" } }),
     );
     expect(message.split("\n").sort()).toEqual([
-      '["odd key"]: unknown option (known: dsn, name, role, connectTimeout, readTimeout, writeTimeout, maxRetries, retryInterval, interval, createHealthTable, writeCheck, thresholds, maxReplicationLag, probeId, healthTable, schema)',
+      '["odd key"]: unknown option (known: dsn, name, role, connectTimeout, readTimeout, writeTimeout, maxRetries, retryInterval, interval, createHealthTable, writeCheck, thresholds, maxReplicationLag, probeId, healthTable, schema, pruneAfter)',
       'thresholds.readLatancy: unknown option; did you mean "readLatency"?',
       'tresholds: unknown option; did you mean "thresholds"?',
     ]);
@@ -279,6 +300,8 @@ describe("resolveTargetConfigs", () => {
       { dsn: ":memory:" },
       { dsn: "sqlserver://sa@h:1433?database=x" },
       { dsn: "postgres://h3/db" },
+      { dsn: "sqlite3:///var/lib/app.db" },
+      { dsn: "sqlite3:app.db" },
     ]);
     expect(configs.map((c) => c.name)).toEqual([
       "postgres",
@@ -289,6 +312,8 @@ describe("resolveTargetConfigs", () => {
       "sqlite-2",
       "mssql",
       "postgres-3",
+      "sqlite-3",
+      "sqlite-4",
     ]);
     expect(configs.map((c) => c.probeId)).toContain(`${hostname()}/postgres-2`);
   });
@@ -310,7 +335,7 @@ describe("resolveTargetConfigs", () => {
       resolveTargetConfigs([{ dsn: PG, name: "a", interval: 1 }, { dsn: PG, name: "a" }]),
     );
     expect(message.split("\n")).toEqual([
-      "targets[0].interval: must be at least 100ms, got 1ms",
+      "targets[0].interval: must be at least 100ms and at most 24h, got 1ms",
       'targets[1].name: "a" is already the name of targets[0]; give each target its own name',
     ]);
   });
@@ -369,6 +394,137 @@ describe("secrets", () => {
   });
 });
 
+describe("DSNs are fully parsed with the other fields", () => {
+  it.each<[string, RegExp]>([
+    ["postgres://app@db:99999/app", /^dsn: invalid DSN "postgres:\/\/app@db:99999\/app": the port must be a number from 1 to 65535 \(got 99999\)$/],
+    ["mysql://u@tcp(db:3306/shop", /^dsn: invalid DSN .*unbalanced "tcp\("/],
+    ["Server=db;Encrypt", /^dsn: invalid ADO connection string: every part must be Key=Value/],
+    ["sqlite://", /^dsn: invalid DSN "sqlite:\/\/": no database file after "sqlite:"/],
+    ["sqlite3://", /^dsn: invalid DSN "sqlite3:\/\/": no database file/],
+    ["file:?mode=rwc", /^dsn: invalid DSN "file:\?mode=rwc": no database file/],
+  ])("rejects %s with the dsn: prefix", (dsn, expected) => {
+    const message = problems(() => resolveTargetConfig({ dsn }));
+    expect(message).toMatch(expected);
+    expect(message.split("\n")).toHaveLength(1);
+  });
+
+  it("lists two bad DSNs and a bad interval in one error", () => {
+    const message = problems(() =>
+      resolveTargetConfigs([
+        { dsn: "postgres://app:hunter22@db:notaport/app" },
+        { dsn: "Server=db;Password={hunter22", interval: "5x" },
+      ]),
+    );
+    expect(message.split("\n")).toEqual([
+      expect.stringMatching(/^targets\[0\]\.dsn: invalid DSN "postgres:\/\/app:\*\*\*@db:\*\*\*\/app": the port must be a number from 1 to 65535$/),
+      'targets[1].dsn: invalid ADO connection string: the value of "Password" opens with { but never closes with }',
+      'targets[1].interval: invalid duration "5x": use a number with a unit, e.g. 500ms, 2s, 1m',
+    ]);
+    expect(message).not.toContain("hunter22");
+  });
+
+  it("accepts sqlite3: DSNs like sqlite: ones, and explicit in-memory ones", () => {
+    for (const dsn of ["sqlite3:///var/lib/app.db", "sqlite3://app.db", "sqlite3:app.db", "file:?mode=memory", "sqlite3::memory:"]) {
+      expect(resolveTargetConfig({ dsn }).name).toBe("sqlite");
+    }
+  });
+});
+
+describe("pruneAfter", () => {
+  it("defaults to 24h and reads durations", () => {
+    expect(DEFAULTS.pruneAfter).toBe(86_400_000);
+    expect(resolveTargetConfig({ dsn: PG }).pruneAfter).toBe(86_400_000);
+    expect(resolveTargetConfig({ dsn: PG, pruneAfter: "2h30m" }).pruneAfter).toBe(9_000_000);
+    expect(resolveTargetConfig({ dsn: PG, pruneAfter: 120_000 }).pruneAfter).toBe(120_000);
+    expectTypeOf<TargetConfig["pruneAfter"]>().toEqualTypeOf<number>();
+    expectTypeOf<TargetOptions["pruneAfter"]>().toEqualTypeOf<string | number | undefined>();
+  });
+
+  it("must be at least twice the interval, so that live peers keep their rows", () => {
+    expect(resolveTargetConfig({ dsn: PG, interval: "1h", pruneAfter: "2h" }).pruneAfter).toBe(7_200_000);
+    expect(problems(() => resolveTargetConfig({ dsn: PG, interval: "1h", pruneAfter: "1h59m" }))).toBe(
+      "pruneAfter: 1h59m must be at least twice interval (1h): rows of live probers checking that often would be deleted; raise pruneAfter or lower interval",
+    );
+    // The default pruneAfter (24h) against a long interval: the message says which option to raise.
+    expect(problems(() => resolveTargetConfig({ dsn: PG, interval: "13h" }))).toMatch(/^pruneAfter: 24h must be at least twice interval \(13h\)/);
+  });
+
+  it("is cross-checked even when other fields are wrong", () => {
+    const message = problems(() => resolveTargetConfig({ dsn: PG, role: "boss", interval: "10m", pruneAfter: "15m" }));
+    expect(message.split("\n")).toEqual([
+      expect.stringMatching(/^role: must be one of/),
+      expect.stringMatching(/^pruneAfter: 15m must be at least twice interval \(10m\)/),
+    ]);
+  });
+
+  it("is rejected by targetOptionsSchema below twice the interval", () => {
+    const r = targetOptionsSchema.safeParse({ dsn: PG, interval: "1m", pruneAfter: "1m" });
+    expect(r.error?.issues).toEqual([expect.objectContaining({ path: ["pruneAfter"] })]);
+  });
+});
+
+describe("values echoed in messages are redacted before they are cut", () => {
+  const PASSWORD = "Hunter2SecretLongPassword12345";
+  // Each secret-bearing value with what it must look like in the message.
+  const values: [label: string, value: string, shown: string][] = [
+    ["URL userinfo", `postgres://u:${PASSWORD}@h/db`, '"postgres://u:***@h/db"'],
+    ["ADO Password=", `Server=db;Password=${PASSWORD};User Id=sa`, '"Server=db;Password=***;User Id=sa"'],
+    ["?password=", `postgres://h/db?password=${PASSWORD}`, '"postgres://h/db?password=***"'],
+    ["long text around a URL", `${"x".repeat(20)} postgres://u:${PASSWORD}@h/db`, `"${"x".repeat(20)} postgres://u:***@h/…"`],
+  ];
+  const fields: [field: string, input: (v: string) => Record<string, unknown>][] = [
+    ["name", (v) => ({ name: v })],
+    ["role", (v) => ({ role: v })],
+    ["connectTimeout", (v) => ({ connectTimeout: v })],
+    ["readTimeout", (v) => ({ readTimeout: v })],
+    ["writeTimeout", (v) => ({ writeTimeout: v })],
+    ["maxRetries", (v) => ({ maxRetries: v })],
+    ["retryInterval", (v) => ({ retryInterval: v })],
+    ["interval", (v) => ({ interval: v })],
+    ["createHealthTable", (v) => ({ createHealthTable: v })],
+    ["writeCheck", (v) => ({ writeCheck: v })],
+    ["thresholds", (v) => ({ thresholds: v })],
+    ["thresholds.pingLatency", (v) => ({ thresholds: { pingLatency: v } })],
+    ["thresholds.readLatency", (v) => ({ thresholds: { readLatency: v } })],
+    ["thresholds.writeLatency", (v) => ({ thresholds: { writeLatency: v } })],
+    ["maxReplicationLag", (v) => ({ maxReplicationLag: v })],
+    ["probeId", (v) => ({ probeId: `${v}\n` })],
+    ["healthTable", (v) => ({ healthTable: v })],
+    ["schema", (v) => ({ schema: v })],
+    ["pruneAfter", (v) => ({ pruneAfter: v })],
+    ["an unknown key", (v) => ({ [v]: 1 })],
+  ];
+  const cases = fields.flatMap(([field, input]) => values.map(([label, value, shown]) => [field, label, input(value), shown] as const));
+
+  it.each(cases)("%s: %s", (field, _label, fields, shown) => {
+    const message = problems(() => resolveTargetConfig({ dsn: PG, ...fields }));
+    expect(message).not.toContain("Hunter2");
+    // Without the closing quote: the probe id's "\n" sits before it.
+    expect(message).toContain(shown.slice(0, -1));
+  });
+
+  it.each(values)("a whole target given as a string: %s", (_label, value, shown) => {
+    expect(problems(() => resolveTargetConfig(value))).toBe(`target: must be an object like { dsn: "postgres://user@host/db" }, got ${shown}`);
+    expect(problems(() => resolveTargetConfigs(value as unknown as unknown[]))).toBe(`targets: must be a list of targets, got ${shown}`);
+  });
+
+  it("hides the DSN's own password pasted into another field, even where the cut would split it", () => {
+    const dsn = `postgres://u:${PASSWORD}@h/db`;
+    for (const fields of [{ name: `${"x".repeat(30)} ${PASSWORD}` }, { interval: `1s${PASSWORD}` }, { healthTable: `t ${PASSWORD}` }]) {
+      const message = problems(() => resolveTargetConfig({ dsn, ...fields }));
+      expect(message).not.toContain("Hunter2");
+      expect(message).toContain("***");
+    }
+  });
+
+  it("hides another target's password too, before the cut", () => {
+    const message = problems(() =>
+      resolveTargetConfigs([{ dsn: `postgres://u:${PASSWORD}@h/db` }, { dsn: PG, name: `${"y".repeat(30)} ${PASSWORD}` }]),
+    );
+    expect(message).toBe(`targets[1].name: "${"y".repeat(30)} ***" is not a valid name: use 1–63 letters, digits, "_", ".", ":" or "-", starting with a letter or digit`);
+  });
+});
+
 describe("targetOptionsSchema", () => {
   it("parses and applies defaults except name and probeId", () => {
     const data = targetOptionsSchema.parse({ dsn: PG, interval: "30s" });
@@ -399,6 +555,8 @@ describe("engineForScheme", () => {
     ["mariadb", "mysql"],
     ["file", "sqlite"],
     ["sqlite", "sqlite"],
+    ["sqlite3", "sqlite"],
+    ["SQLite3", "sqlite"],
     ["sqlserver", "mssql"],
     ["mssql", "mssql"],
     ["MSSQL", "mssql"],

@@ -1,3 +1,4 @@
+import { performance } from "node:perf_hooks";
 import { DbHealthError } from "./errors.js";
 
 /** Options for {@link withDeadline}. */
@@ -10,12 +11,20 @@ export interface DeadlineOptions {
   signal?: AbortSignal;
   /** Driver name for the error. */
   driver?: string;
+  /**
+   * Called when the work settles after the deadline already passed, e.g. a connection that
+   * was established too late and must now be closed. Must not throw.
+   */
+  onLate?: (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }) => void;
 }
 
 /**
  * Runs `fn` under a deadline that ends it on time even if `fn` ignores its `AbortSignal`:
  * the signal is aborted, `onTimeout` runs (destroy the connection there), and the promise
  * rejects with a `timeout` error at the deadline — not whenever the client library gives up.
+ *
+ * Work that blocks the event loop (a synchronous client such as better-sqlite3) cannot be
+ * interrupted by a timer; if it returns a value after the deadline, that is still a timeout.
  *
  * @example
  * ```ts
@@ -49,10 +58,16 @@ export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise
       }
       reject(err);
     };
-    const timer = setTimeout(
-      () => expire(new DbHealthError("timeout", `${options.what} timed out after ${formatMs(ms)}`, { driver: options.driver })),
-      ms,
-    );
+    const timedOut = (): DbHealthError => new DbHealthError("timeout", `${options.what} timed out after ${formatMs(ms)}`, { driver: options.driver });
+    const timer = setTimeout(() => expire(timedOut()), ms);
+    const start = performance.now();
+    const late = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
+      try {
+        options.onLate?.(outcome);
+      } catch {
+        // Cleanup of late work must not surface anywhere.
+      }
+    };
     const onOuterAbort = (): void => expire(abortedError(options, outer!));
     outer?.addEventListener("abort", onOuterAbort, { once: true });
 
@@ -64,11 +79,19 @@ export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise
     }
     pending.then(
       (value) => {
-        if (finish()) resolve(value);
+        if (settled) return late({ ok: true, value });
+        if (performance.now() - start > ms) {
+          expire(timedOut());
+          return late({ ok: true, value });
+        }
+        finish();
+        resolve(value);
       },
       (err: unknown) => {
-        // After the deadline the late rejection is expected (the connection was destroyed).
-        if (finish()) reject(err);
+        // After the deadline a late rejection is expected (the connection was destroyed).
+        if (settled) return late({ ok: false, error: err });
+        finish();
+        reject(err);
       },
     );
   });

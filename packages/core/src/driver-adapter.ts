@@ -21,7 +21,11 @@ import type { RoleInfo } from "./types.js";
  * ```
  */
 export interface DriverAdapter {
-  /** Opens the target's single connection; creates the health table when allowed. */
+  /**
+   * Opens the target's single connection; creates the health table when allowed. If `signal`
+   * has aborted by the time the connection is established (the deadline passed), close it
+   * and throw rather than keep it: core has already given up on this attempt.
+   */
   connect(signal: AbortSignal): Promise<void>;
   /** Cheapest round trip that proves the server answers (`SELECT 1`). */
   ping(signal: AbortSignal): Promise<void>;

@@ -47,6 +47,12 @@ export interface DriverDefinition {
   schemes: readonly string[];
   /** What the driver can do. */
   capabilities?: DriverCapabilities;
+  /**
+   * Checks a target's DSN for what this driver cannot accept (unknown parameters, bad modes)
+   * by throwing a `config` DbHealthError, so that a CLI can report every target's problems at
+   * once before creating anything. `createAdapter` must reject the same DSNs.
+   */
+  validate?(dsn: ParsedDsn): void;
   /** Creates the adapter for one target. Must not connect yet. */
   createAdapter(target: AdapterTarget): DriverAdapter;
 }

@@ -1,10 +1,12 @@
 import { resolveTargetConfig, type TargetConfig, type TargetOptions } from "./config.js";
 import { describeDsn, dsnSecrets, parseDsn } from "./dsn.js";
-import { DbHealthError } from "./errors.js";
+import { DbHealthError, errorMessage, isDbHealthError, redactError } from "./errors.js";
 import { createRedactor } from "./redact.js";
 import { driverRegistry, type DriverRegistry } from "./registry.js";
-import { runCycle } from "./probe-runner.js";
+import { runCycle, type CycleOutcome } from "./probe-runner.js";
+import { failedAttempts } from "./probe-result.js";
 import { Session } from "./_internal/session.js";
+import type { DriverAdapter } from "./driver-adapter.js";
 import type { DriverDefinition } from "./driver-definition.js";
 import type { ProbeResult } from "./probe-result.js";
 import type { Role, Status } from "./types.js";
@@ -63,13 +65,29 @@ export function createDriver(options: TargetOptions | TargetConfig, createOption
   const config = resolveTargetConfig(options);
   const definition = createOptions.definition ?? (createOptions.registry ?? driverRegistry).resolve(config.dsn);
   const redactText = createRedactor(dsnSecrets(config.dsn));
-  const adapter = definition.createAdapter({ config, dsn: parseDsn(config.dsn), redact: redactText });
+  let adapter: DriverAdapter;
+  try {
+    adapter = definition.createAdapter({ config, dsn: parseDsn(config.dsn), redact: redactText });
+  } catch (err) {
+    const cause = redactError(err, redactText);
+    if (isDbHealthError(err)) throw new DbHealthError(err.kind, `${config.name}: ${redactText(err.message)}`, { driver: definition.name, cause });
+    throw new DbHealthError("config", `${config.name}: ${definition.name} driver rejected the target: ${redactText(errorMessage(err))}`, {
+      driver: definition.name,
+      cause,
+    });
+  }
   return new ProbeDriver(config, definition, new Session(adapter, definition.name, redactText), describeDsn(config.dsn));
 }
 
+/**
+ * Every operation runs through one queue, so the target never has two phases or two
+ * connections in flight, whichever methods callers mix; `probe()` calls made while a cycle
+ * is queued or running share it.
+ */
 class ProbeDriver implements Driver {
   #status: Status = "down";
   #figures: Record<string, number> = { db_connection_errors_total: 0 };
+  #tail: Promise<unknown> = Promise.resolve();
   #inflight: Promise<ProbeResult> | undefined;
   #last: ProbeResult | undefined;
   #role: Role = "unknown";
@@ -82,33 +100,36 @@ class ProbeDriver implements Driver {
   ) {}
 
   probe(signal?: AbortSignal): Promise<ProbeResult> {
-    this.#inflight ??= this.#cycle(signal).finally(() => {
+    this.#inflight ??= this.#serial(async () => (await this.#cycle(signal, true)).result).finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;
   }
 
-  async connect(signal?: AbortSignal): Promise<void> {
-    await this.#inflight?.catch(() => undefined);
-    if (this.session.connected) return;
-    const r = await this.#cycleWith(signal, false);
-    if (r.status === "down") throw this.#fail("connect", r);
+  connect(signal?: AbortSignal): Promise<void> {
+    return this.#serial(async () => {
+      if (this.session.connected) return;
+      const { result, error } = await this.#cycle(signal, false);
+      if (result.status === "down") throw this.#fail(result, error);
+    });
   }
 
-  async ping(signal?: AbortSignal): Promise<void> {
-    await this.#inflight?.catch(() => undefined);
-    const r = await this.#cycleWith(signal, false);
-    if (r.status === "down") throw this.#fail("connect", r);
+  ping(signal?: AbortSignal): Promise<void> {
+    return this.#serial(async () => {
+      const { result, error } = await this.#cycle(signal, false);
+      if (result.status === "down") throw this.#fail(result, error);
+    });
   }
 
-  async checkReadWrite(signal?: AbortSignal): Promise<void> {
-    const r = await this.probe(signal);
-    if (r.status !== "up") throw this.#fail(r.status === "down" ? "connect" : "query", r);
+  checkReadWrite(signal?: AbortSignal): Promise<void> {
+    return this.#serial(async () => {
+      const { result, error } = await this.#cycle(signal, true);
+      if (result.status !== "up") throw this.#fail(result, error);
+    });
   }
 
-  async close(): Promise<void> {
-    await this.#inflight?.catch(() => undefined);
-    await this.session.close();
+  close(): Promise<void> {
+    return this.#serial(() => this.session.close());
   }
 
   status(): Status {
@@ -123,24 +144,23 @@ class ProbeDriver implements Driver {
     return this.#last;
   }
 
-  #cycle(signal?: AbortSignal): Promise<ProbeResult> {
-    return this.#cycleWith(signal, true);
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#tail.then(fn, fn);
+    this.#tail = run.catch(() => undefined);
+    return run;
   }
 
-  async #cycleWith(signal: AbortSignal | undefined, full: boolean): Promise<ProbeResult> {
-    const r = await runCycle(this.session, {
+  async #cycle(signal: AbortSignal | undefined, full: boolean): Promise<CycleOutcome> {
+    const outcome = await runCycle(this.session, {
       config: this.config,
       scope: full ? "full" : "reachability",
       driverName: this.definition.name,
       endpoint: this.endpoint,
       lastRole: this.#role,
-      onConnectionError: () => {
-        this.#figures.db_connection_errors_total = (this.#figures.db_connection_errors_total ?? 0) + 1;
-      },
       ...(signal ? { signal } : {}),
     });
-    this.#absorb(r, full);
-    return r;
+    this.#absorb(outcome.result, full);
+    return outcome;
   }
 
   #absorb(r: ProbeResult, full: boolean): void {
@@ -150,18 +170,25 @@ class ProbeDriver implements Driver {
     if (full) this.#last = r;
     const f = this.#figures;
     f.db_up = r.status === "down" ? 0 : 1;
+    f.db_connection_errors_total = (f.db_connection_errors_total ?? 0) + failedAttempts(r);
+    // Latencies of every phase that ran, failed or not, as the Prometheus gauges report them.
     const set = (key: string, value: number | undefined): void => {
       if (value !== undefined) f[key] = value;
     };
     set("db_connect_latency_ms", r.phases.connect?.ms);
-    set("db_ping_latency_ms", r.phases.ping?.ok ? r.phases.ping.ms : undefined);
-    set("db_write_latency_ms", r.phases.write?.ok ? r.phases.write.ms : undefined);
-    set("db_read_latency_ms", r.phases.read?.ok ? r.phases.read.ms : undefined);
+    set("db_ping_latency_ms", r.phases.ping?.ms);
+    set("db_write_latency_ms", r.phases.write?.ms);
+    set("db_read_latency_ms", r.phases.read?.ms);
     set("db_connection_count", r.connections);
     set("db_replication_lag_seconds", r.lagSeconds);
   }
 
-  #fail(kind: "connect" | "query", r: ProbeResult): DbHealthError {
-    return new DbHealthError(kind, `${r.target}: ${r.reason ?? r.status}`, { driver: this.definition.name });
+  /** The error behind the result's main problem, keeping its kind and the client's cause. */
+  #fail(r: ProbeResult, error: DbHealthError | undefined): DbHealthError {
+    const kind = error?.kind ?? (r.status === "down" ? "connect" : "query");
+    return new DbHealthError(kind, `${r.target}: ${r.reason ?? r.status}`, {
+      driver: this.definition.name,
+      ...(error ? { cause: error.cause ?? error } : {}),
+    });
   }
 }

@@ -73,6 +73,18 @@ describe("parseDuration", () => {
     const long = "x".repeat(500);
     expect(() => parseDuration(long)).toThrow(/^invalid duration "x{40}…": use/);
   });
+
+  it.each([
+    ["postgres://u:Hunter2SecretLongPassword12345@h/db", '"postgres://u:***@h/db"'],
+    ["Server=db;Password=Hunter2SecretLongPassword12345;User Id=sa", '"Server=db;Password=***;User Id=sa"'],
+    ["postgres://h/db?password=Hunter2SecretLongPassword12345", '"postgres://h/db?password=***"'],
+    [`${"x".repeat(30)} mysql://root:Hunter2SecretLongPassword12345@tcp(db:3306)/shop`, `"${"x".repeat(30)} mysql://r…"`],
+  ])("redacts %j before shortening it", (value, shown) => {
+    expect(() => parseDuration(value)).toThrow(`invalid duration ${shown}: use a number with a unit, e.g. 500ms, 2s, 1m`);
+    expect(durationSchema.safeParse(value).error?.issues[0]?.message).toBe(
+      `invalid duration ${shown}: use a number with a unit, e.g. 500ms, 2s, 1m`,
+    );
+  });
 });
 
 describe("formatDuration", () => {

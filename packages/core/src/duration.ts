@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { describeValue } from "./_internal/describe-value.js";
 import { DbHealthError } from "./errors.js";
 
 const UNIT_MS = { h: 3_600_000, m: 60_000, s: 1000, ms: 1 } as const;
@@ -10,16 +11,10 @@ const WHOLE = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ms|h|m|s))+$/;
 
 const HINT = "use a number with a unit, e.g. 500ms, 2s, 1m";
 
-/** Quotes a user value for a message, short enough to stay on one line. */
-function quote(value: unknown): string {
-  const text = typeof value === "string" ? value : String(value);
-  const cut = text.length > 40 ? `${text.slice(0, 40)}…` : text;
-  return JSON.stringify(cut);
-}
-
-// One wording for every bad duration, so CLI, env and YAML errors read the same.
+// One wording for every bad duration, so CLI, env and YAML errors read the same. The value is
+// redacted before it is cut: a DSN passed as --interval must not lose the "@" that marks its password.
 function invalidDurationMessage(value: unknown): string {
-  return `invalid duration ${quote(value)}: ${HINT}`;
+  return `invalid duration ${describeValue(value, { quote: "always" })}: ${HINT}`;
 }
 
 /**

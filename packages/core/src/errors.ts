@@ -16,7 +16,11 @@ export type ErrorKind =
 export interface DbHealthErrorOptions {
   /** Name of the driver that raised the error (`"postgres"`, `"sqlite"`…). */
   driver?: string;
-  /** The client library's original error. Its message is not copied unredacted. */
+  /**
+   * The client library's original error. It is kept as `cause` in redacted form (message,
+   * stack and string fields redacted; `code`, `errno` and such kept), because `console.error`
+   * and loggers print the cause chain.
+   */
   cause?: unknown;
   /** Literal secrets (passwords) to strip from the message in addition to the generic rules. */
   secrets?: readonly string[];
@@ -37,7 +41,8 @@ export class DbHealthError extends Error {
   readonly driver: string | undefined;
 
   constructor(kind: ErrorKind, message: string, options: DbHealthErrorOptions = {}) {
-    super(redact(message, options.secrets), options.cause === undefined ? undefined : { cause: options.cause });
+    const clean = (text: string): string => redact(text, options.secrets);
+    super(clean(message), options.cause === undefined ? undefined : { cause: redactError(options.cause, clean) });
     this.kind = kind;
     this.driver = options.driver;
   }
@@ -66,4 +71,42 @@ export function errorMessage(err: unknown, secrets?: readonly string[]): string 
     text = String(err);
   }
   return redact(text.replace(/\s*\n\s*/g, " ").trim(), secrets);
+}
+
+const REDACTED_ERRORS = new WeakSet<object>();
+
+/**
+ * A copy of a thrown value that is safe to print: an `Error` keeps its name, `code`, `errno`
+ * and other plain fields, with its message, stack and every string field redacted, and its
+ * `cause`/`errors` redacted the same way; other object fields (sockets, clients) are dropped.
+ *
+ * @example
+ * ```ts
+ * const safe = redactError(err, createRedactor([password]));
+ * console.error(safe); // prints no password, however deep the cause chain
+ * ```
+ */
+export function redactError(err: unknown, clean: (text: string) => string = (t) => redact(t), depth = 0): unknown {
+  if (typeof err === "string") return clean(err);
+  if (!(err instanceof Error)) return err === null || typeof err !== "object" ? err : undefined;
+  if (REDACTED_ERRORS.has(err) || depth > 5) return err;
+  const copy = new Error(clean(err.message)) as Error & Record<string, unknown>;
+  Object.defineProperty(copy, "name", { value: err.name, configurable: true, writable: true });
+  copy.stack = err.stack === undefined ? undefined : clean(err.stack);
+  for (const [key, value] of Object.entries(err)) {
+    if (typeof value === "string") copy[key] = clean(value);
+    else if (typeof value === "number" || typeof value === "boolean" || typeof value === "bigint") copy[key] = value;
+    else if (value instanceof Error) copy[key] = redactError(value, clean, depth + 1);
+    else if (Array.isArray(value) && value.every((v) => v instanceof Error)) copy[key] = value.map((v) => redactError(v, clean, depth + 1));
+  }
+  // AggregateError (one error per address tried) keeps its list in a non-enumerable field.
+  const errors = (err as { errors?: unknown }).errors;
+  if (Array.isArray(errors)) {
+    Object.defineProperty(copy, "errors", { value: errors.map((v) => redactError(v, clean, depth + 1)), configurable: true, writable: true });
+  }
+  if ("cause" in err && err.cause !== undefined) {
+    Object.defineProperty(copy, "cause", { value: redactError(err.cause, clean, depth + 1), configurable: true, writable: true });
+  }
+  REDACTED_ERRORS.add(copy);
+  return copy;
 }

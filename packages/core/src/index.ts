@@ -14,7 +14,7 @@
  */
 export type { Phase, PhaseResult, Role, RoleInfo, Status } from "./types.js";
 export { TIMED_PHASES } from "./types.js";
-export { DbHealthError, errorMessage, isDbHealthError, type DbHealthErrorOptions, type ErrorKind } from "./errors.js";
+export { DbHealthError, errorMessage, isDbHealthError, redactError, type DbHealthErrorOptions, type ErrorKind } from "./errors.js";
 export { REDACTED, createRedactor, redact } from "./redact.js";
 export { describeDsn, dsnScheme, dsnSecrets, parseDsn, redactDsn, type DsnForm, type ParsedDsn } from "./dsn.js";
 export { formatDuration, parseDuration } from "./duration.js";

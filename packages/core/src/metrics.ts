@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ProbeResult } from "./probe-result.js";
+import { failedAttempts, type ProbeResult } from "./probe-result.js";
 import { TIMED_PHASES, type Status } from "./types.js";
 import { CORE_VERSION } from "./version.js";
 
@@ -116,8 +116,7 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
 
       up.set(labels, result.status === "down" ? 0 : 1);
       for (const s of STATUSES) status.set({ ...labels, status: s }, s === result.status ? 1 : 0);
-      const failed = result.status === "down" ? result.attempts : result.attempts - 1;
-      errors.inc(labels, failed);
+      errors.inc(labels, failedAttempts(result));
       for (const phase of TIMED_PHASES) {
         const p = result.phases[phase];
         if (p) duration.observe({ ...labels, phase }, p.ms / 1000);

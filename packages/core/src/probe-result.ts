@@ -41,3 +41,16 @@ export interface ProbeResult {
   /** Cycle wall time in milliseconds. */
   durationMs: number;
 }
+
+/**
+ * Connect/ping attempts of a cycle that failed: every attempt of a `down` cycle, all but the
+ * last otherwise. This is what `db_connection_errors_total` counts.
+ *
+ * @example
+ * ```ts
+ * errors += failedAttempts(result);
+ * ```
+ */
+export function failedAttempts(result: Pick<ProbeResult, "status" | "attempts">): number {
+  return result.status === "down" ? result.attempts : Math.max(0, result.attempts - 1);
+}

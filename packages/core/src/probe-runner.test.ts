@@ -196,12 +196,93 @@ describe("probe cycle", () => {
     expect(failing.status()).toBe("degraded");
   });
 
-  it("refuses to reconnect after close()", async () => {
-    const { driver } = drv({});
+  it("refuses to reconnect after close(), at once and without counting errors", async () => {
+    const { driver, state } = drv({}, { maxRetries: 3, retryInterval: 500 });
     await driver.probe();
     await driver.close();
+    const t0 = performance.now();
+    const r = await driver.probe();
+    expect(performance.now() - t0).toBeLessThan(100);
+    expect(r.status).toBe("down");
+    expect(r.reason).toBe("driver is closed");
+    expect(r.attempts).toBe(0);
+    expect(driver.metrics().db_connection_errors_total).toBe(0);
+    expect(state.calls.filter((c) => c === "connect")).toHaveLength(1);
+  });
+
+  it("never runs two operations on one target at once, whichever methods callers mix", async () => {
+    let open = 0;
+    let maxOpen = 0;
+    let busy = 0;
+    let maxBusy = 0;
+    const slow = async (): Promise<void> => {
+      maxBusy = Math.max(maxBusy, ++busy);
+      await new Promise((res) => setTimeout(res, 5));
+      busy--;
+    };
+    const definition = scriptedDefinition({
+      connect: async () => {
+        await slow();
+        maxOpen = Math.max(maxOpen, ++open);
+      },
+      ping: slow,
+      write: slow,
+    });
+    const driver = createDriver({ dsn: "scripted://x", maxRetries: 0 }, { definition });
+    await Promise.all([driver.ping(), driver.connect(), driver.probe(), driver.checkReadWrite(), driver.ping(), driver.probe()]);
+    expect(maxBusy).toBe(1);
+    expect(maxOpen).toBe(1);
+    await driver.close();
+    expect(definition.state.calls.at(-1)).toBe("close");
+  });
+
+  it("counts a phase that blocks the event loop past its deadline as a timeout", async () => {
+    const { driver, state } = drv({
+      ping: async () => {
+        const end = performance.now() + 150;
+        while (performance.now() < end); // a synchronous client holding the thread
+      },
+    }, { readTimeout: 50 });
     const r = await driver.probe();
     expect(r.status).toBe("down");
-    expect(r.reason).toBe("connect failed: driver is closed");
+    expect(r.reason).toBe("ping timed out after 50ms");
+    expect(state.destroyed).toBeGreaterThanOrEqual(1);
+  });
+
+  it("closes a connection that arrives after the connect deadline", async () => {
+    const definition = scriptedDefinition({ connect: () => new Promise((res) => setTimeout(res, 120)) });
+    const driver = createDriver({ dsn: "scripted://x", maxRetries: 0, connectTimeout: 40 }, { definition });
+    const r = await driver.probe();
+    expect(r.reason).toBe("connect timed out after 40ms");
+    const destroyedAtDeadline = definition.state.destroyed;
+    await new Promise((res) => setTimeout(res, 150));
+    expect(definition.state.destroyed).toBe(destroyedAtDeadline + 1);
+  });
+
+  it("keeps the failing phase's error kind and cause when a Driver method throws", async () => {
+    const denied = new DbHealthError("permission", "permission denied for table _health_check");
+    const { driver } = drv({ write: () => Promise.reject(denied) });
+    const err = (await driver.checkReadWrite().catch((e: unknown) => e)) as DbHealthError;
+    expect(err.kind).toBe("permission");
+    expect(err.message).toBe("scripted: write check failed: permission denied for table _health_check");
+    const down = drv({ connect: () => Promise.reject(new DbHealthError("auth", "password authentication failed for user app")) }).driver;
+    expect(((await down.connect().catch((e: unknown) => e)) as DbHealthError).kind).toBe("auth");
+  });
+
+  it("redacts and folds adapter detail and warnings onto one line", async () => {
+    const definition = scriptedDefinition({
+      role: async () => ({ role: "primary", readOnly: true, detail: "set by postgres://app:hunter2pass@db/x", warnings: ["row 3 missing\nrow 4 missing"] }),
+    });
+    const driver = createDriver({ dsn: "scripted://app:hunter2pass@db/x", maxRetries: 0 }, { definition });
+    const r = await driver.probe();
+    expect(JSON.stringify(r)).not.toContain("hunter2pass");
+    expect(r.problems).toContain("row 3 missing; row 4 missing");
+  });
+
+  it("wraps an adapter factory's error as a redacted config error naming the target", () => {
+    const definition = { ...scriptedDefinition(), createAdapter: () => { throw new Error("bad option for scripted://app:hunter2pass@db/x"); } };
+    expect(() => createDriver({ dsn: "scripted://app:hunter2pass@db/x", name: "orders" }, { definition })).toThrow(
+      /^orders: scripted driver rejected the target: bad option for scripted:\/\/app:\*\*\*@db\/x$/,
+    );
   });
 });

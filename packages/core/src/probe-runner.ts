@@ -13,11 +13,15 @@ export interface CycleInput {
   endpoint: string;
   /** Last role seen for this target, kept across down cycles so labels stay stable. */
   lastRole: Role;
-  /** Counts every failed connect or ping attempt (`db_connection_errors_total`). */
-  onConnectionError(): void;
   /** `reachability` stops after connect + ping (for `Driver.connect()`/`ping()`). @default "full" */
   scope?: "reachability" | "full";
   signal?: AbortSignal;
+}
+
+/** A cycle's result and the error behind its main problem, for `Driver` methods that throw. */
+export interface CycleOutcome {
+  result: ProbeResult;
+  error?: DbHealthError;
 }
 
 /**
@@ -27,16 +31,22 @@ export interface CycleInput {
  * `down` when connect/ping fail after all retries; `degraded` when reachable but a check or
  * threshold failed; `up` otherwise.
  */
-export async function runCycle(session: Session, input: CycleInput): Promise<ProbeResult> {
+export async function runCycle(session: Session, input: CycleInput): Promise<CycleOutcome> {
   const { config, signal } = input;
   const startedAt = Date.now();
   const t0 = performance.now();
   const phases: Partial<Record<Phase, PhaseResult>> = {};
   const problems: string[] = [];
+  let firstError: DbHealthError | undefined;
+  const problem = (text: string, error?: DbHealthError): void => {
+    problems.push(text);
+    firstError ??= error ?? new DbHealthError("query", text, { driver: input.driverName });
+  };
   const record = (phase: Phase, outcome: { ok: boolean; ms: number; error?: DbHealthError }): void => {
     phases[phase] = outcome.ok ? { ok: true, ms: outcome.ms } : { ok: false, ms: outcome.ms, error: outcome.error?.message ?? "failed" };
   };
-  const result = (status: ProbeResult["status"], extra: Partial<ProbeResult>): ProbeResult => ({
+  const result = (status: ProbeResult["status"], extra: Partial<ProbeResult>): CycleOutcome => ({
+    result: {
     target: config.name,
     driver: input.driverName,
     endpoint: input.endpoint,
@@ -50,10 +60,16 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Pro
     durationMs: performance.now() - t0,
     ...(problems[0] === undefined ? {} : { reason: problems[0] }),
     ...extra,
+    },
+    ...(firstError ? { error: firstError } : {}),
   });
 
   // Reachability: connect and ping, retried.
   let attempts = 0;
+  if (session.closed) {
+    problem("driver is closed", new DbHealthError("connect", "driver is closed", { driver: input.driverName }));
+    return result("down", {});
+  }
   let reachable = false;
   let lastError: DbHealthError | undefined;
   while (attempts <= config.maxRetries && !signal?.aborted) {
@@ -73,11 +89,10 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Pro
       lastError = phaseError("connect", connected.error);
       delete phases.ping;
     }
-    input.onConnectionError();
     if (attempts <= config.maxRetries) await sleep(config.retryInterval, signal);
   }
   if (!reachable) {
-    problems.push(lastError?.message ?? "probe aborted");
+    problem(lastError?.message ?? "probe aborted", lastError ?? new DbHealthError("timeout", "probe aborted", { driver: input.driverName }));
     return result("down", {});
   }
   if (input.scope === "reachability") return result("up", {});
@@ -86,19 +101,19 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Pro
   let info: RoleInfo = { role: "unknown", readOnly: false };
   const role = await session.run("role", config.readTimeout, (s) => session.adapter.role(s), signal);
   record("role", role);
-  if (role.ok) info = role.value;
-  else problems.push(`role check failed: ${role.error.message}`);
-  for (const warning of info.warnings ?? []) problems.push(warning);
+  if (role.ok) info = cleanRole(role.value, session);
+  else problem(`role check failed: ${role.error.message}`, role.error);
+  for (const warning of info.warnings ?? []) problem(warning);
   const detected = role.ok ? info.role : input.lastRole;
   if (config.role !== "auto" && role.ok && info.role !== "unknown" && info.role !== config.role) {
-    problems.push(`configured as ${config.role} but the node is a ${info.role}`);
+    problem(`configured as ${config.role} but the node is a ${info.role}`);
   }
   const effectiveRole = config.role === "auto" ? detected : config.role;
 
   // Write (role-aware) then read back and verify.
   const skip = writeSkipReason(config, effectiveRole, info);
   if (info.readOnly && effectiveRole === "primary" && config.writeCheck !== "never") {
-    problems.push(`primary is read-only${info.detail ? ` (${info.detail})` : ""}`);
+    problem(`primary is read-only${info.detail ? ` (${info.detail})` : ""}`, new DbHealthError("readonly", "primary is read-only", { driver: input.driverName }));
   }
   let token: string | undefined;
   if (!skip && session.connected) {
@@ -106,17 +121,17 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Pro
     const write = await session.run("write", config.writeTimeout, (s) => session.adapter.write(candidate, s), signal);
     record("write", write);
     if (write.ok) token = candidate;
-    else problems.push(`write check failed: ${write.error.message}`);
+    else problem(`write check failed: ${write.error.message}`, write.error);
   }
   if (session.connected && config.writeCheck !== "never") {
     const read = await session.run("read", config.readTimeout, (s) => session.adapter.read(s), signal);
     if (read.ok && token !== undefined && read.value !== token) {
       const error = new DbHealthError("verify", "read-back returned a different token than was written", { driver: input.driverName });
       record("read", { ok: false, ms: read.ms, error });
-      problems.push(error.message);
+      problem(error.message, error);
     } else {
       record("read", read);
-      if (!read.ok) problems.push(`read check failed: ${read.error.message}`);
+      if (!read.ok) problem(`read check failed: ${read.error.message}`, read.error);
     }
   }
 
@@ -129,7 +144,7 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Pro
     if (count.ok) connections = count.value;
   }
 
-  checkThresholds(config, phases, info, problems);
+  for (const text of thresholdProblems(config, phases, info)) problem(text);
   return result(problems.length === 0 ? "up" : "degraded", {
     role: effectiveRole,
     readOnly: info.readOnly,
@@ -147,7 +162,8 @@ function writeSkipReason(config: TargetConfig, role: Role, info: RoleInfo): stri
   return undefined;
 }
 
-function checkThresholds(config: TargetConfig, phases: Partial<Record<Phase, PhaseResult>>, info: RoleInfo, problems: string[]): void {
+function thresholdProblems(config: TargetConfig, phases: Partial<Record<Phase, PhaseResult>>, info: RoleInfo): string[] {
+  const problems: string[] = [];
   const limits: Array<[Phase, number | undefined]> = [
     ["ping", config.thresholds.pingLatency],
     ["read", config.thresholds.readLatency],
@@ -162,14 +178,24 @@ function checkThresholds(config: TargetConfig, phases: Partial<Record<Phase, Pha
   if (config.maxReplicationLag !== undefined && info.lagSeconds !== undefined && info.lagSeconds * 1000 > config.maxReplicationLag) {
     problems.push(`replication lag ${info.lagSeconds.toFixed(1)}s is over the ${config.maxReplicationLag / 1000}s limit`);
   }
+  return problems;
+}
+
+// Adapter text is reported as is: pass it through the target's redaction like errors.
+function cleanRole(info: RoleInfo, session: Session): RoleInfo {
+  return {
+    ...info,
+    ...(info.detail === undefined ? {} : { detail: session.clean(info.detail) }),
+    ...(info.warnings === undefined ? {} : { warnings: info.warnings.map((w) => session.clean(w)) }),
+  };
 }
 
 function labelRole(config: TargetConfig, role: Role): Role {
   return config.role === "auto" ? role : config.role;
 }
 
-// "connect failed: ECONNREFUSED"; a timeout already names its phase.
+// "connect failed: ECONNREFUSED"; a deadline's message already names its phase.
 function phaseError(phase: Phase, error: DbHealthError): DbHealthError {
-  if (error.kind === "timeout") return error;
+  if (error.message.startsWith(`${phase} `)) return error;
   return new DbHealthError(error.kind, `${phase} failed: ${error.message}`, { ...(error.driver ? { driver: error.driver } : {}), cause: error.cause ?? error });
 }

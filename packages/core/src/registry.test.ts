@@ -55,6 +55,21 @@ describe("DriverRegistry", () => {
     );
   });
 
+  it("treats two definitions without a package name as different drivers", () => {
+    const r = new DriverRegistry();
+    r.register(def("x", ["x"]));
+    expect(() => r.register(def("x", ["x"]))).toThrow('two drivers claim the DSN scheme "x": "x" and "x"; uninstall one of them');
+  });
+
+  it("replaces a driver's schemes when it registers again", () => {
+    const r = new DriverRegistry();
+    const d = def("sqlite", ["file", "sqlite"], "@alfred/db-health-driver-sqlite");
+    r.register(d);
+    r.register({ ...d, schemes: ["file"] });
+    expect(r.get("sqlite")).toBeUndefined();
+    expect(r.get("file")?.schemes).toEqual(["file"]);
+  });
+
   it("unregisters", () => {
     const r = new DriverRegistry();
     const d = def("x", ["x"]);

@@ -37,6 +37,8 @@ export class DriverRegistry {
         );
       }
     }
+    // A re-registration replaces the driver's previous schemes rather than adding to them.
+    this.unregister(definition);
     for (const scheme of schemes) this.#byScheme.set(scheme, definition);
   }
 
@@ -70,8 +72,10 @@ export class DriverRegistry {
   }
 }
 
+// Two copies of one package produce equal but distinct definition objects; without a package
+// name nothing proves two definitions are the same driver, so only identity counts.
 function sameDriver(a: DriverDefinition, b: DriverDefinition): boolean {
-  return a === b || (a.name === b.name && a.packageName === b.packageName);
+  return a === b || (a.packageName !== undefined && a.name === b.name && a.packageName === b.packageName);
 }
 
 function label(def: DriverDefinition): string {

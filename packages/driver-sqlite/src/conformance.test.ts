@@ -14,10 +14,10 @@ runConformanceSuite({
   driver: sqliteDriver,
   dsn: `file:${dir}/conformance.db?mode=rwc`,
   unreachableDsn: `file:${dir}/no-such-dir/x.db?mode=rw`,
-  countHealthRows: async (dsn, table) => {
+  countHealthRows: async (dsn, table, probeId) => {
     const db = new Database(parseDsn(dsn).database!, { readonly: true });
     try {
-      return db.prepare(`SELECT count(*) FROM "${table}"`).pluck().get() as number;
+      return db.prepare(`SELECT count(*) FROM "${table}" WHERE probe_id = ?`).pluck().get(probeId) as number;
     } finally {
       db.close();
     }

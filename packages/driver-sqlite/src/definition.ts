@@ -1,5 +1,6 @@
 import type { DriverDefinition } from "@alfred/db-health-core";
 import { createSqliteAdapter } from "./sqlite-adapter.js";
+import { sqliteOpenOptions } from "./sqlite-options.js";
 
 /**
  * The SQLite driver definition: `file:` and `sqlite:` DSNs, plain paths and `:memory:`.
@@ -17,5 +18,6 @@ export const sqliteDriver: DriverDefinition = {
   packageName: "@alfred/db-health-driver-sqlite",
   schemes: ["file", "sqlite", "sqlite3"],
   capabilities: { replication: false, connectionCount: false, server: false, authentication: false },
+  validate: (dsn) => void sqliteOpenOptions(dsn),
   createAdapter: createSqliteAdapter,
 };

@@ -1,8 +1,21 @@
+import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { DbHealthError, type AdapterTarget, type DriverAdapter, type RoleInfo } from "@alfred/db-health-core";
 import { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";
 
 type Db = InstanceType<typeof Database>;
+type Statement = Database.Statement<unknown[], unknown>;
+
+/** Every statement the probe sends, in one place for review. Timestamps are ISO-8601 UTC. */
+const SQL = {
+  upsert: (t: string) =>
+    `INSERT INTO ${t} (probe_id, token, checked_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+     ON CONFLICT (probe_id) DO UPDATE SET token = excluded.token, checked_at = excluded.checked_at`,
+  prune: (t: string) => `DELETE FROM ${t} WHERE probe_id <> ? AND checked_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)`,
+  read: (t: string) => `SELECT token FROM ${t} WHERE probe_id = ?`,
+  ping: () => "SELECT 1",
+  create: (t: string) => `CREATE TABLE IF NOT EXISTS ${t} (probe_id TEXT PRIMARY KEY NOT NULL, token TEXT NOT NULL, checked_at TEXT NOT NULL)`,
+} as const;
 
 /**
  * The SQLite adapter on better-sqlite3. SQLite is synchronous: a statement blocks the event
@@ -21,9 +34,24 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
   const open: SqliteOpenOptions = sqliteOpenOptions(target.dsn);
   const table = quoteIdent(config.healthTable);
   let db: Db | undefined;
+  // Prepared once per connection; lazily, because the table may be created by someone else.
+  let prepared: { db: Db; byName: Map<string, Statement> } | undefined;
+  const statement = (d: Db, name: keyof typeof SQL): Statement => {
+    if (prepared?.db !== d) prepared = { db: d, byName: new Map() };
+    let stmt = prepared.byName.get(name);
+    if (!stmt) {
+      stmt = d.prepare(SQL[name](table));
+      if (name === "read" || name === "ping") stmt.pluck();
+      prepared.byName.set(name, stmt);
+    }
+    return stmt;
+  };
   let integrity: string | undefined;
   // Why a file that opened cannot be written (read-only directory or file system), if so.
   let unwritable: string | undefined;
+  // WAL/CREATE TABLE could not run at connect because another connection held the lock:
+  // the write phase retries them within its own deadline.
+  let setupPending = false;
 
   const fail = (err: unknown, what: string): never => {
     throw toError(err, what, target.redact);
@@ -32,19 +60,26 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
     if (!db?.open) throw new DbHealthError("connect", "not connected", { driver: "sqlite" });
     return db;
   };
-  // Leaves a margin so SQLite's own "database is locked" arrives before core's deadline.
-  const bound = (d: Db, deadlineMs: number): void => {
-    d.pragma(`busy_timeout = ${Math.max(0, Math.floor(deadlineMs * 0.9))}`);
+  // A phase's lock waits share one budget, 90% of its deadline, so SQLite's own "database is
+  // locked" arrives before core's deadline and the event loop is never held for longer.
+  const budget = (d: Db, deadlineMs: number): (() => void) => {
+    const until = performance.now() + deadlineMs * 0.9;
+    return () => d.pragma(`busy_timeout = ${Math.max(0, Math.floor(until - performance.now()))}`);
   };
+  const bound = (d: Db, deadlineMs: number): void => budget(d, deadlineMs)();
 
   return {
     async connect() {
       let opened: Db | undefined;
       try {
         opened = new Database(open.path, { readonly: open.readonly, fileMustExist: open.fileMustExist, timeout: 0 });
-        bound(opened, config.connectTimeout);
+        const rebound = budget(opened, config.connectTimeout);
+        rebound();
         integrity = quickCheck(opened, open.quickCheckMaxBytes);
-        unwritable = open.readonly ? undefined : prepareWrites(opened, table, config.createHealthTable, open.memory);
+        rebound();
+        const setup = open.readonly ? "done" : prepareWrites(opened, table, config.createHealthTable, open.memory, open.journalMode === "wal");
+        unwritable = setup === "done" || setup === "locked" ? undefined : setup;
+        setupPending = setup === "locked";
         db = opened;
       } catch (err) {
         opened?.close();
@@ -55,7 +90,7 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
       try {
         const d = conn();
         bound(d, config.readTimeout);
-        d.prepare("SELECT 1").pluck().get();
+        statement(d, "ping").get();
       } catch (err) {
         fail(err, "ping");
       }
@@ -77,11 +112,19 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
     async write(token) {
       try {
         const d = conn();
-        bound(d, config.writeTimeout);
-        d.prepare(
-          `INSERT INTO ${table} (probe_id, token, checked_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-           ON CONFLICT (probe_id) DO UPDATE SET token = excluded.token, checked_at = excluded.checked_at`,
-        ).run(config.probeId, token);
+        const rebound = budget(d, config.writeTimeout);
+        rebound();
+        if (setupPending) {
+          const setup = prepareWrites(d, table, config.createHealthTable, open.memory, open.journalMode === "wal", true);
+          setupPending = false;
+          if (setup !== "done") unwritable = setup;
+          rebound();
+        }
+        statement(d, "upsert").run(config.probeId, token);
+        // Rows of probers gone for longer than pruneAfter (old pod names…) are removed, so
+        // the table holds the live probers only.
+        rebound();
+        statement(d, "prune").run(config.probeId, `-${Math.floor(config.pruneAfter / 1000)} seconds`);
       } catch (err) {
         fail(err, "write");
       }
@@ -90,7 +133,7 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
       try {
         const d = conn();
         bound(d, config.readTimeout);
-        return d.prepare(`SELECT token FROM ${table} WHERE probe_id = ?`).pluck().get(config.probeId) as string | undefined;
+        return statement(d, "read").get(config.probeId) as string | undefined;
       } catch (err) {
         // A read-only check of a file that never had the table still proves the file reads.
         if (open.readonly && isNoSuchTable(err)) {
@@ -119,30 +162,34 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
 
 /**
  * Turns on WAL and creates the health table. A file in a directory or file system that
- * refuses writes still opens and reads, so that is reported (returned) rather than thrown.
+ * refuses writes still opens and reads, so that is returned as the reason rather than thrown;
+ * so is a lock held by another connection (`"locked"`), unless `throwIfLocked`.
  */
-function prepareWrites(d: Db, table: string, createTable: boolean, memory: boolean): string | undefined {
+function prepareWrites(d: Db, table: string, createTable: boolean, memory: boolean, wal: boolean, throwIfLocked = false): string {
   try {
-    if (!memory) d.pragma("journal_mode = WAL");
-    if (createTable || memory) {
-      d.exec(`CREATE TABLE IF NOT EXISTS ${table} (probe_id TEXT PRIMARY KEY NOT NULL, token TEXT NOT NULL, checked_at TEXT NOT NULL)`);
-    }
-    return undefined;
+    if (!memory && wal) d.pragma("journal_mode = WAL");
+    if (createTable || memory) d.exec(SQL.create(table));
+    return "done";
   } catch (err) {
     const code = String((err as { code?: unknown }).code ?? "");
     if (/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) return `${(err as Error).message} (${code})`;
+    if (/^SQLITE_(BUSY|LOCKED)/.test(code) && !throwIfLocked) return "locked";
     throw err;
   }
 }
 
 /** Runs `PRAGMA quick_check` when the database is small enough that it cannot stall the probe. */
 function quickCheck(d: Db, maxBytes: number): string {
-  const pageSize = d.pragma("page_size", { simple: true }) as number;
-  const pages = d.pragma("page_count", { simple: true }) as number;
-  const bytes = pageSize * pages;
-  if (bytes > maxBytes) return `skipped (${bytes} bytes is over quick_check_max_bytes=${maxBytes})`;
-  const rows = d.pragma("quick_check(5)") as Array<{ quick_check: string }>;
-  return rows.map((r) => r.quick_check).join("; ");
+  try {
+    const bytes = (d.pragma("page_size", { simple: true }) as number) * (d.pragma("page_count", { simple: true }) as number);
+    if (bytes > maxBytes) return `skipped (${bytes} bytes is over quick_check_max_bytes=${maxBytes})`;
+    const rows = d.pragma("quick_check(5)") as Array<{ quick_check: string }>;
+    return rows.map((r) => r.quick_check).join("; ");
+  } catch (err) {
+    // Another connection's exclusive lock: the write and read phases report it.
+    if (/^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown }).code))) return "skipped (database is locked)";
+    throw err;
+  }
 }
 
 function quoteIdent(name: string): string {

@@ -83,7 +83,10 @@ describe("sqlite driver", () => {
 
   it("rejects unknown modes and parameters up front", () => {
     expect(() => make(`file:${dir}/x.db?mode=rwx`)).toThrow("SQLite mode=rwx is not supported: use mode=ro, rw, rwc or memory");
-    expect(() => make(`file:${dir}/x.db?mdoe=ro`)).toThrow(/unknown SQLite DSN parameter\(s\): mdoe/);
+    expect(() => make(`file:${dir}/x.db?mdoe=ro`)).toThrow(/SQLite DSN: unknown parameter mdoe \(supported: mode, cache, journal_mode, quick_check_max_bytes\)/);
+    expect(() => make(`file:${dir}/x.db?_busy_timeout=5000&journal_mode=off`)).toThrow(
+      "SQLite DSN: _busy_timeout is not supported: the probe sets busy_timeout from its phase deadlines; journal_mode=off is not supported: use wal or keep",
+    );
   });
 
   it("degrades within the write deadline while another connection holds the write lock", async () => {
@@ -108,10 +111,43 @@ describe("sqlite driver", () => {
     expect((await d.probe()).status).toBe("up");
   });
 
-  it("reports PRAGMA quick_check and skips it on files over quick_check_max_bytes", async () => {
-    const path = join(dir, "qc.db");
-    const r = await make(`file:${path}?quick_check_max_bytes=0`).probe();
-    expect(r.status).toBe("up");
+  it("is down with the reason while a rollback-journal database is exclusively locked", async () => {
+    const path = join(dir, "locked-rollback.db");
+    const locker = new Database(path);
+    locker.exec("CREATE TABLE app (id INTEGER); BEGIN EXCLUSIVE");
+    const d = make(`file:${path}?journal_mode=keep`, { readTimeout: "300ms", connectTimeout: "300ms" });
+    try {
+      const r = await d.probe();
+      // An exclusive lock in rollback mode blocks readers too: nothing can be read.
+      expect(r.status, r.reason).toBe("down");
+      expect(r.reason).toMatch(/^ping failed: database is locked \(SQLITE_BUSY\)/);
+    } finally {
+      locker.exec("ROLLBACK");
+      locker.close();
+    }
+    expect((await d.probe()).status).toBe("up");
+  });
+
+  it("creates the health table later when a WAL database was write-locked at connect", async () => {
+    const path = join(dir, "locked-wal.db");
+    const locker = new Database(path);
+    locker.pragma("journal_mode = WAL");
+    locker.exec("CREATE TABLE app (id INTEGER); BEGIN EXCLUSIVE");
+    const d = make(`file:${path}`, { writeTimeout: "300ms", connectTimeout: "300ms" });
+    try {
+      const r = await d.probe();
+      expect(r.status, r.reason).toBe("degraded");
+      expect(r.reason).toMatch(/^write check failed: database is locked/);
+    } finally {
+      locker.exec("ROLLBACK");
+      locker.close();
+    }
+    const r = await d.probe();
+    expect(r.status, r.reason).toBe("up");
+    expect(rows(path)).toBe(1);
+  });
+
+  it("reports a failed PRAGMA quick_check as degraded, and skips the check over quick_check_max_bytes", async () => {
     const corrupt = join(dir, "corrupt.db");
     const db = new Database(corrupt);
     db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); CREATE INDEX t_v ON t (v)");
@@ -126,28 +162,53 @@ describe("sqlite driver", () => {
     fs.writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (root - 1) * pageSize);
     fs.closeSync(fd);
     const bad = await make(`file:${corrupt}`).probe();
-    expect(bad.status).not.toBe("up");
-    expect(bad.reason).toMatch(/quick_check|malformed|corrupt/i);
+    expect(bad.status).toBe("degraded");
+    expect(bad.reason).toMatch(/^PRAGMA quick_check: /);
+    expect(bad.reason).not.toContain("\n");
+    // the same file with the check turned off: nothing looks at the broken index
+    expect((await make(`file:${corrupt}?quick_check_max_bytes=1`).probe()).status).toBe("up");
+  });
+
+  it("removes rows of probers gone for longer than pruneAfter, never its own", async () => {
+    const path = join(dir, "prune.db");
+    const d = make(`file:${path}`, { pruneAfter: "1m" });
+    expect((await d.probe()).status).toBe("up");
+    const db = new Database(path);
+    const add = db.prepare("INSERT INTO _health_check (probe_id, token, checked_at) VALUES (?, 't', strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))");
+    add.run("old-pod", "-2 minutes");
+    add.run("live-pod", "-10 seconds");
+    db.prepare("UPDATE _health_check SET checked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hour') WHERE probe_id = 'test'").run();
+    expect((await d.probe()).status).toBe("up");
+    const ids = db.prepare("SELECT probe_id FROM _health_check ORDER BY probe_id").pluck().all();
+    db.close();
+    expect(ids).toEqual(["live-pod", "test"]);
+  });
+
+  it("leaves the journal mode alone with journal_mode=keep", async () => {
+    const path = join(dir, "keep.db");
+    new Database(path).close();
+    expect((await make(`file:${path}?journal_mode=keep`).probe()).status).toBe("up");
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma("journal_mode", { simple: true })).toBe("delete");
+    db.close();
   });
 });
 
-// Root ignores file permissions, so the unwritable-directory cases run as "nobody" in a child.
+// Root ignores file permissions. The child loads every module as root (so the checkout may
+// sit anywhere, even under a 0700 home) and only then drops to "nobody" before it probes.
 describe("sqlite driver in a directory it cannot write", () => {
-  const asNobody = process.getuid?.() === 0;
-  const coreDist = pathToFileURL(join(fileURLToPath(new URL("../../core/dist/index.js", import.meta.url)))).href;
-  const driverDist = pathToFileURL(join(fileURLToPath(new URL("../dist/definition.js", import.meta.url)))).href;
+  const asRoot = process.getuid?.() === 0;
+  const coreDist = pathToFileURL(fileURLToPath(new URL("../../core/dist/index.js", import.meta.url))).href;
+  const driverDist = pathToFileURL(fileURLToPath(new URL("../dist/definition.js", import.meta.url))).href;
   const probe = (dsn: string): { status: string; reason?: string } => {
     const script = `
       const { createDriver } = await import(${JSON.stringify(coreDist)});
       const { sqliteDriver } = await import(${JSON.stringify(driverDist)});
       const d = createDriver({ dsn: ${JSON.stringify(dsn)}, maxRetries: 0, probeId: "t" }, { definition: sqliteDriver });
+      if (${asRoot}) { process.setgid(65534); process.setuid(65534); }
       const r = await d.probe(); await d.close();
       process.stdout.write(JSON.stringify({ status: r.status, reason: r.reason }));`;
-    const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
-      encoding: "utf8",
-      timeout: 20_000,
-      ...(asNobody ? { uid: 65534, gid: 65534 } : {}),
-    });
+    const out = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 20_000 });
     if (out.status !== 0) throw new Error(`child failed: ${out.stderr}`);
     return JSON.parse(out.stdout) as { status: string; reason?: string };
   };

@@ -12,15 +12,25 @@ export interface SqliteOpenOptions {
   memory: boolean;
   /** Run `PRAGMA quick_check` on connect when the file is at most this many bytes. @default 64 MiB */
   quickCheckMaxBytes: number;
+  /** `journal_mode=wal` switches a writable file to WAL; `keep` leaves the file's mode alone. @default "wal" */
+  journalMode: "wal" | "keep";
 }
 
 const MODES = ["ro", "rw", "rwc", "memory"] as const;
-const KNOWN_PARAMS = new Set(["mode", "cache", "_busy_timeout", "busy_timeout", "_timeout", "quick_check_max_bytes", "immutable", "vfs", "_journal_mode", "_fk"]);
+const KNOWN_PARAMS = new Set(["mode", "cache", "quick_check_max_bytes", "journal_mode"]);
+// Parameters other SQLite drivers take that make no sense here, with the reason.
+const REFUSED: Record<string, string> = {
+  _busy_timeout: "the probe sets busy_timeout from its phase deadlines",
+  busy_timeout: "the probe sets busy_timeout from its phase deadlines",
+  _timeout: "the probe sets busy_timeout from its phase deadlines",
+  _journal_mode: "use journal_mode=wal or journal_mode=keep",
+};
 
 /**
  * Maps a parsed SQLite DSN onto better-sqlite3 open options. SQLite URI parameters are read
  * here instead of passing the URI through, so the same DSN means the same thing whatever
- * SQLite build is linked.
+ * SQLite build is linked. `cache=shared|private` is accepted for compatibility with the
+ * original design's DSN and changes nothing: the probe holds a single connection.
  *
  * @example
  * ```ts
@@ -36,9 +46,13 @@ export function sqliteOpenOptions(dsn: ParsedDsn): SqliteOpenOptions {
   if (cache !== undefined && cache !== "shared" && cache !== "private") {
     throw new DbHealthError("config", `SQLite cache=${cache} is not supported: use cache=shared or cache=private`, { driver: "sqlite" });
   }
-  const unknown = Object.keys(dsn.params).filter((k) => !KNOWN_PARAMS.has(k));
-  if (unknown.length > 0) {
-    throw new DbHealthError("config", `unknown SQLite DSN parameter(s): ${unknown.join(", ")}; supported: mode, cache, quick_check_max_bytes`, { driver: "sqlite" });
+  const problems = Object.keys(dsn.params)
+    .filter((k) => !KNOWN_PARAMS.has(k))
+    .map((k) => (REFUSED[k] ? `${k} is not supported: ${REFUSED[k]}` : `unknown parameter ${k}`));
+  const journal = (dsn.params.journal_mode?.toLowerCase() ?? "wal") as SqliteOpenOptions["journalMode"];
+  if (journal !== "wal" && journal !== "keep") problems.push(`journal_mode=${dsn.params.journal_mode} is not supported: use wal or keep`);
+  if (problems.length > 0) {
+    throw new DbHealthError("config", `SQLite DSN: ${problems.join("; ")} (supported: mode, cache, journal_mode, quick_check_max_bytes)`, { driver: "sqlite" });
   }
   const rawMax = dsn.params.quick_check_max_bytes;
   const quickCheckMaxBytes = rawMax === undefined ? 64 * 1024 * 1024 : Number(rawMax);
@@ -46,12 +60,13 @@ export function sqliteOpenOptions(dsn: ParsedDsn): SqliteOpenOptions {
     throw new DbHealthError("config", `quick_check_max_bytes=${rawMax} must be a number of bytes (0 disables the check)`, { driver: "sqlite" });
   }
   const database = dsn.database ?? "";
-  const memory = mode === "memory" || database === ":memory:" || database === "";
+  const memory = mode === "memory" || database === ":memory:";
   return {
     path: memory ? ":memory:" : database,
     readonly: mode === "ro",
     fileMustExist: mode === "ro" || mode === "rw",
     memory,
     quickCheckMaxBytes,
+    journalMode: journal,
   };
 }

@@ -11,7 +11,8 @@ export type DsnSource = string | (() => string | Promise<string>);
  * runConformanceSuite({
  *   driver: sqliteDriver,
  *   dsn: () => `file:${dir}/conformance.db`,
- *   countHealthRows: async (dsn) => new Database(dsnPath(dsn)).prepare("SELECT count(*) FROM _health_check").pluck().get(),
+ *   countHealthRows: async (dsn, table, probeId) =>
+ *     new Database(dsnPath(dsn)).prepare(`SELECT count(*) FROM "${table}" WHERE probe_id = ?`).pluck().get(probeId),
  * });
  * ```
  */
@@ -23,10 +24,10 @@ export interface ConformanceOptions {
   /** Extra per-target settings for every driver the suite creates (timeouts, schema…). */
   config?: Partial<TargetOptions>;
   /**
-   * Counts the rows in the health table of `dsn`, through the engine's own client; used to
-   * prove the table holds one row per prober.
+   * Counts the rows of one prober (`probe_id = probeId`) in the health table of `dsn`, through
+   * the engine's own client; used to prove the table holds exactly one row per prober.
    */
-  countHealthRows(dsn: string, table: string): Promise<number>;
+  countHealthRows(dsn: string, table: string, probeId: string): Promise<number>;
   /**
    * A DSN with a wrong password for a server that exists. Required when the driver has
    * `capabilities.authentication` (the default).

@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { withDeadline } from "../deadline.js";
-import { DbHealthError, errorMessage, isDbHealthError } from "../errors.js";
+import { DbHealthError, errorMessage, isDbHealthError, redactError } from "../errors.js";
 import type { DriverAdapter } from "../driver-adapter.js";
 import type { Phase } from "../types.js";
 
@@ -24,16 +24,28 @@ export class Session {
     private readonly redactText: (text: string) => string,
   ) {}
 
+  /** Redacts this target's secrets and folds the text onto one line, for anything reported. */
+  clean(text: string): string {
+    return this.redactText(text.replace(/\s*\n\s*/g, "; ").trim());
+  }
+
   /** Runs one phase under `timeoutMs`; never throws. */
-  async run<T>(phase: Phase, timeoutMs: number, fn: (signal: AbortSignal) => Promise<T>, outer?: AbortSignal): Promise<PhaseOutcome<T>> {
+  async run<T>(
+    phase: Phase,
+    timeoutMs: number,
+    fn: (signal: AbortSignal) => Promise<T>,
+    outer?: AbortSignal,
+    onLate?: (ok: boolean) => void,
+  ): Promise<PhaseOutcome<T>> {
     const start = performance.now();
     try {
       if (this.closed) throw new DbHealthError("connect", "driver is closed", { driver: this.driverName });
       const value = await withDeadline(timeoutMs, fn, {
         what: phase,
         driver: this.driverName,
-        signal: outer,
+        ...(outer ? { signal: outer } : {}),
         onTimeout: () => this.drop(),
+        ...(onLate ? { onLate: (o: { ok: boolean }) => onLate(o.ok) } : {}),
       });
       return { ok: true, ms: performance.now() - start, value };
     } catch (err) {
@@ -41,10 +53,14 @@ export class Session {
     }
   }
 
-  /** Connects if not connected. */
+  /** Connects if not connected; `undefined` when the connection was already there. */
   async ensureConnected(timeoutMs: number, outer?: AbortSignal): Promise<PhaseOutcome<void> | undefined> {
     if (this.connected) return undefined;
-    const outcome = await this.run("connect", timeoutMs, (signal) => this.adapter.connect(signal), outer);
+    // A connection that completes after its deadline was given up on: close it, or every
+    // slow connect would leave one more backend behind.
+    const outcome = await this.run("connect", timeoutMs, (signal) => this.adapter.connect(signal), outer, (ok) => {
+      if (ok && !this.connected) this.drop();
+    });
     if (outcome.ok) this.connected = true;
     else this.drop();
     return outcome;
@@ -69,12 +85,14 @@ export class Session {
 
   private toError(err: unknown, phase: Phase): DbHealthError {
     if (isDbHealthError(err)) {
-      const clean = this.redactText(err.message);
-      return clean === err.message ? err : new DbHealthError(err.kind, clean, { driver: err.driver, cause: err });
+      const clean = this.clean(err.message);
+      // A driver's own DbHealthError only had the generic rules applied: add this target's.
+      const cause = err.cause === undefined ? undefined : redactError(err.cause, this.redactText);
+      return new DbHealthError(err.kind, clean, { ...(err.driver ? { driver: err.driver } : {}), ...(cause === undefined ? {} : { cause }) });
     }
-    return new DbHealthError(phase === "connect" ? "connect" : "query", this.redactText(errorMessage(err)), {
+    return new DbHealthError(phase === "connect" ? "connect" : "query", this.clean(errorMessage(err)), {
       driver: this.driverName,
-      cause: err,
+      cause: redactError(err, this.redactText),
     });
   }
 }

@@ -1,0 +1,39 @@
+/** SQLite URIs: `file:db.sqlite`, `file:///abs/x.db`, `file::memory:`, `sqlite:` and `sqlite3:` alike. */
+import type { ParsedDsn } from "../dsn.js";
+import { decode, fail, firstOf, parseQuery, type Ctx } from "./dsn-context.js";
+
+/** URL schemes that name a SQLite database; they all parse the same way. */
+export const SQLITE_SCHEMES: ReadonlySet<string> = new Set(["file", "sqlite", "sqlite3"]);
+
+/**
+ * Parses `scheme:path`, `scheme://path`, `scheme:///abs/path` and `scheme://localhost/abs/path`,
+ * then `?key=value` parameters. An empty path is an error unless `mode=memory` asks for an
+ * in-memory database: a driver opening "" would silently get a temporary database and report a
+ * file that does not exist as healthy.
+ *
+ * @example
+ * ```ts
+ * parseSqliteUri(ctx, "sqlite3"); // for "sqlite3:///var/lib/app.db": { database: "/var/lib/app.db", … }
+ * ```
+ */
+export function parseSqliteUri(ctx: Ctx, scheme: string): ParsedDsn {
+  const { text } = ctx;
+  const bodyStart = scheme.length + 1;
+  const bodyEnd = firstOf(text, "#", bodyStart);
+  const pathEnd = firstOf(text, "?", bodyStart);
+  let path = text.slice(bodyStart, Math.min(pathEnd, bodyEnd));
+  if (path.startsWith("//")) {
+    path = path.slice(2);
+    if (/^localhost(?:\/|$)/i.test(path)) path = path.slice("localhost".length);
+  }
+  path = decode(path);
+  if (/^\/[A-Za-z]:[\\/]/.test(path)) path = path.slice(1); // file:///C:/data/app.db
+  const parsed: ParsedDsn = { scheme, form: "sqlite-file", database: path, params: {} };
+  if (pathEnd < bodyEnd) parseQuery(ctx, parsed, pathEnd + 1, bodyEnd);
+  if (path) return parsed;
+  if (parsed.params["mode"] === "memory") return { ...parsed, database: ":memory:" };
+  throw fail(
+    ctx,
+    `no database file after "${scheme}:": use e.g. ${scheme}:data/app.db, ${scheme}:///var/lib/app.db, or ${scheme}::memory: for an in-memory database`,
+  );
+}
