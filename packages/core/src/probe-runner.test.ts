@@ -138,7 +138,7 @@ describe("probe cycle", () => {
     const never_ = drv({}, { writeCheck: "never" });
     const r1 = await never_.driver.probe();
     expect(r1.status).toBe("up");
-    expect(never_.state.calls).toEqual(["connect", "ping", "role", "connections"]);
+    expect(never_.state.calls).toEqual(["connect", "ping", "role", "read", "connections"]);
     const always = drv({ role: async () => ({ role: "replica", readOnly: true }) }, { writeCheck: "always" });
     await always.driver.probe();
     expect(always.state.calls).toContain("write");

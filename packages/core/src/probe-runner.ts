@@ -47,19 +47,19 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
   };
   const result = (status: ProbeResult["status"], extra: Partial<ProbeResult>): CycleOutcome => ({
     result: {
-    target: config.name,
-    driver: input.driverName,
-    endpoint: input.endpoint,
-    status,
-    role: labelRole(config, extra.role ?? input.lastRole),
-    readOnly: false,
-    problems,
-    phases,
-    attempts,
-    startedAt,
-    durationMs: performance.now() - t0,
-    ...(problems[0] === undefined ? {} : { reason: problems[0] }),
-    ...extra,
+      target: config.name,
+      driver: input.driverName,
+      endpoint: input.endpoint,
+      status,
+      role: labelRole(config, extra.role ?? input.lastRole),
+      readOnly: false,
+      problems,
+      phases,
+      attempts,
+      startedAt,
+      durationMs: performance.now() - t0,
+      ...(problems[0] === undefined ? {} : { reason: problems[0] }),
+      ...extra,
     },
     ...(firstError ? { error: firstError } : {}),
   });
@@ -123,7 +123,7 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
     if (write.ok) token = candidate;
     else problem(`write check failed: ${write.error.message}`, write.error);
   }
-  if (session.connected && config.writeCheck !== "never") {
+  if (session.connected) {
     const read = await session.run("read", config.readTimeout, (s) => session.adapter.read(s), signal);
     if (read.ok && token !== undefined && read.value !== token) {
       const error = new DbHealthError("verify", "read-back returned a different token than was written", { driver: input.driverName });
