@@ -196,6 +196,6 @@ function labelRole(config: TargetConfig, role: Role): Role {
 
 // "connect failed: ECONNREFUSED"; a deadline's message already names its phase.
 function phaseError(phase: Phase, error: DbHealthError): DbHealthError {
-  if (error.message.startsWith(`${phase} `)) return error;
+  if (error.message.startsWith(`${phase} timed out`) || error.message.startsWith(`${phase} aborted`)) return error;
   return new DbHealthError(error.kind, `${phase} failed: ${error.message}`, { ...(error.driver ? { driver: error.driver } : {}), cause: error.cause ?? error });
 }

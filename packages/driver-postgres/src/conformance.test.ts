@@ -1,0 +1,36 @@
+import { afterAll, beforeAll } from "vitest";
+import pg from "pg";
+import { runConformanceSuite } from "@alfred/db-health-testkit";
+import { postgresDriver } from "./definition.js";
+import { refusedPort } from "./__fixtures__/net-faults.js";
+import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
+
+// The machine's PostgreSQL (trust auth) for everything but bad credentials, which need a
+// server that checks passwords: a throwaway cluster with a SCRAM user.
+const LOCAL = process.env.DB_HEALTH_PG_DSN ?? "postgres://postgres@127.0.0.1:5432/test";
+const SECRET = "Conf0rmance-pw!";
+let cluster: PgCluster | undefined;
+beforeAll(async () => {
+  cluster = await startCluster({ users: [{ name: "app", password: SECRET }] });
+}, 120_000);
+afterAll(async () => {
+  await cluster?.destroy();
+});
+
+runConformanceSuite({
+  driver: postgresDriver,
+  dsn: LOCAL,
+  unreachableDsn: async () => `postgres://postgres@127.0.0.1:${await refusedPort()}/test`,
+  badCredentialsDsn: () => cluster!.dsn({ user: "app", password: "wrong-but-secret-pw" }),
+  badCredentialsSecret: "wrong-but-secret-pw",
+  countHealthRows: async (dsn, table, probeId) => {
+    const client = new pg.Client({ connectionString: dsn });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE probe_id = $1`, [probeId]);
+      return rows[0]!.n;
+    } finally {
+      await client.end();
+    }
+  },
+});

@@ -1,0 +1,224 @@
+import { inspect } from "node:util";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
+import { createDriver, createMetrics, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { postgresDriver } from "./definition.js";
+import { blackholeServer, openFds, refusedPort } from "./__fixtures__/net-faults.js";
+import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
+
+// Faults against the machine's PostgreSQL (127.0.0.1:5432, trust) and throwaway clusters.
+const LOCAL = "postgres://postgres@127.0.0.1:5432/test";
+const open: Driver[] = [];
+const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => {
+  const d = createDriver({ dsn, maxRetries: 0, retryInterval: 10, probeId: `faults-${process.pid}-${open.length}`, ...over }, { definition: postgresDriver });
+  open.push(d);
+  return d;
+};
+afterEach(async () => {
+  await Promise.allSettled(open.splice(0).map((d) => d.close()));
+});
+const admin = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = [], dsn = LOCAL): Promise<T[]> => {
+  const c = new pg.Client({ connectionString: dsn });
+  await c.connect();
+  try {
+    return (await c.query<T>(sql, params)).rows;
+  } finally {
+    await c.end();
+  }
+};
+const backends = async (appName: string): Promise<number> =>
+  (await admin<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [appName]))[0]!.n;
+
+describe("postgres driver against the machine's server", () => {
+  it("is up over TCP and over the unix socket, and names itself in pg_stat_activity", async () => {
+    const tcp = make(LOCAL, { probeId: "faults-appname" });
+    const r = await tcp.probe();
+    expect(r.status, r.reason).toBe("up");
+    expect(r.role).toBe("primary");
+    expect(r.connections).toBeGreaterThan(0);
+    expect(await backends("db-health/1.0.0 faults-appname")).toBe(1);
+    const socket = make("postgres://postgres@%2Fvar%2Frun%2Fpostgresql/test");
+    expect((await socket.probe()).status).toBe("up");
+  });
+
+  it("reports a read-only primary (default_transaction_read_only) as degraded, without writing", async () => {
+    const d = make(`${LOCAL}?options=${encodeURIComponent("-c default_transaction_read_only=on")}`);
+    const r = await d.probe();
+    expect(r.status).toBe("degraded");
+    expect(r.reason).toBe("primary is read-only (default_transaction_read_only=on)");
+    expect(r.phases.write).toBeUndefined();
+  });
+
+  it("is down with the reason for a missing database", async () => {
+    const r = await make("postgres://postgres@127.0.0.1:5432/no_such_db_here").probe();
+    expect(r.status).toBe("down");
+    expect(r.reason).toBe('connect failed: database "no_such_db_here" does not exist (SQLSTATE 3D000)');
+  });
+
+  it("is down fast on a refused port", async () => {
+    const port = await refusedPort();
+    const t0 = performance.now();
+    const r = await make(`postgres://postgres@127.0.0.1:${port}/test`).probe();
+    expect(r.status).toBe("down");
+    expect(r.reason).toMatch(/^connect failed: connect ECONNREFUSED 127\.0\.0\.1:\d+/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it("is down within the connect deadline on a listener that never answers, leaving no socket open", async () => {
+    const hole = await blackholeServer();
+    try {
+      const d = make(`postgres://postgres@127.0.0.1:${hole.port}/test?sslmode=disable`, { connectTimeout: "500ms", maxRetries: 1, retryInterval: "50ms" });
+      const t0 = performance.now();
+      const r = await d.probe();
+      const elapsed = performance.now() - t0;
+      expect(r.status).toBe("down");
+      expect(r.reason).toMatch(/connect timed out after 500ms|timeout/i);
+      expect(elapsed).toBeLessThan(2 * 500 + 50 + 400);
+      expect(hole.connections()).toBe(2);
+      await new Promise((res) => setTimeout(res, 100));
+      expect(hole.openSockets()).toBe(0);
+    } finally {
+      await hole.close();
+    }
+  });
+
+  it("degrades within the write deadline while another session holds LOCK TABLE, and leaves no backend behind", async () => {
+    const probeId = `faults-lock-${process.pid}`;
+    const d = make(LOCAL, { probeId, writeTimeout: "600ms", readTimeout: "600ms" });
+    expect((await d.probe()).status).toBe("up");
+    const locker = new pg.Client({ connectionString: LOCAL });
+    await locker.connect();
+    try {
+      await locker.query("BEGIN");
+      await locker.query('LOCK TABLE "_health_check" IN ACCESS EXCLUSIVE MODE');
+      const t0 = performance.now();
+      const r = await d.probe();
+      expect(r.status).toBe("degraded");
+      expect(r.reason).toBe("write check failed: canceling statement due to lock timeout (SQLSTATE 55P03)");
+      expect(r.phases.write!.ms).toBeLessThan(700);
+      expect(performance.now() - t0).toBeLessThan(2 * 600 + 500);
+      const waiting = await admin<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+        [`db-health/1.0.0 ${probeId}`],
+      );
+      expect(waiting[0]!.n).toBe(0);
+      expect(await backends(`db-health/1.0.0 ${probeId}`)).toBeLessThanOrEqual(1);
+    } finally {
+      await locker.query("ROLLBACK");
+      await locker.end();
+    }
+    expect((await d.probe()).status).toBe("up");
+  });
+
+  it("is degraded with the reason when its role may not CREATE the health table", async () => {
+    await admin("DROP DATABASE IF EXISTS dbh_nocreate");
+    await admin("DROP ROLE IF EXISTS dbh_nocreate");
+    await admin("CREATE ROLE dbh_nocreate LOGIN");
+    await admin("CREATE DATABASE dbh_nocreate");
+    // PostgreSQL 15 no longer grants CREATE on public to everyone; make it explicit anyway.
+    await admin("REVOKE CREATE ON SCHEMA public FROM PUBLIC", [], "postgres://postgres@127.0.0.1:5432/dbh_nocreate");
+    const r = await make("postgres://dbh_nocreate@127.0.0.1:5432/dbh_nocreate").probe();
+    expect(r.status).toBe("degraded");
+    expect(r.reason).toMatch(/^write check failed: relation "_health_check" does not exist \(SQLSTATE 42P01\)$/);
+    const created = await make("postgres://dbh_nocreate@127.0.0.1:5432/dbh_nocreate", { createHealthTable: false }).probe();
+    expect(created.status).toBe("degraded");
+  });
+
+  it("keeps one backend and a flat fd count over 1,000 cycles", async () => {
+    const probeId = `faults-cycles-${process.pid}`;
+    const d = make(LOCAL, { probeId });
+    await d.probe();
+    const fds = openFds();
+    for (let i = 0; i < 1000; i++) {
+      const r = await d.probe();
+      if (r.status !== "up") throw new Error(`cycle ${i}: ${r.reason}`);
+      if (i % 250 === 0) expect(await backends(`db-health/1.0.0 ${probeId}`)).toBe(1);
+    }
+    expect(await backends(`db-health/1.0.0 ${probeId}`)).toBe(1);
+    expect(Math.abs(openFds() - fds)).toBeLessThanOrEqual(2);
+  }, 120_000);
+});
+
+describe("postgres driver against throwaway servers", () => {
+  let scram: PgCluster;
+  let tls: PgCluster;
+  const SECRET = "Wr0ng-but-S3cret";
+  beforeAll(async () => {
+    [scram, tls] = await Promise.all([
+      // PostgreSQL 15 lets only the database owner CREATE in public: these roles own nothing,
+      // so they are given CREATE explicitly below.
+      startCluster({ users: [{ name: "app", password: "right-password" }] }),
+      startCluster({ ssl: true, hba: ["hostssl all sslonly 127.0.0.1/32 trust", "hostnossl all sslonly 127.0.0.1/32 reject"], users: [{ name: "sslonly" }] }),
+    ]);
+    await scram.query("GRANT CREATE ON SCHEMA public TO app");
+    await tls.query("GRANT CREATE ON SCHEMA public TO sslonly");
+  }, 180_000);
+  afterAll(async () => {
+    await Promise.allSettled([scram?.destroy(), tls?.destroy()]);
+  });
+
+  it("is down for a wrong password, counts the error, and prints the password nowhere", async () => {
+    const d = make(scram.dsn({ user: "app", password: SECRET }), { maxRetries: 1, retryInterval: "20ms" });
+    const r = await d.probe();
+    expect(r.status).toBe("down");
+    expect(r.reason).toBe('connect failed: password authentication failed for user "app" (SQLSTATE 28P01)');
+    const metrics = createMetrics();
+    metrics.observe(r);
+    const text = await metrics.render();
+    expect(text).toMatch(/db_connection_errors_total\{db_name="postgres",db_role="unknown",target="postgres"\} 2/);
+    const thrown = await d.connect().catch((e: unknown) => inspect(e, { depth: 10 }));
+    for (const out of [JSON.stringify(r), text, String(thrown), inspect(r, { depth: 10 })]) {
+      expect(out).not.toContain(SECRET);
+      expect(out).not.toContain(encodeURIComponent(SECRET));
+    }
+    expect((await make(scram.dsn({ user: "app", password: "right-password" })).probe()).status).toBe("up");
+  });
+
+  it("takes the password from PGPASSWORD_FILE", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const file = join(mkdtempSync(join(tmpdir(), "dbh-pw-")), "pw");
+    writeFileSync(file, "right-password\n");
+    process.env.PGPASSWORD_FILE = file;
+    try {
+      expect((await make(scram.dsn({ user: "app" })).probe()).status).toBe("up");
+    } finally {
+      delete process.env.PGPASSWORD_FILE;
+    }
+  });
+
+  it("connects with sslmode=require and verify-full when the server requires TLS, and refuses sslmode=disable cleanly", async () => {
+    for (const params of [{ sslmode: "require" }, { sslmode: "prefer" }, { sslmode: "verify-full", sslrootcert: tls.caFile! }]) {
+      const r = await make(tls.dsn({ user: "sslonly", params })).probe();
+      expect(r.status, `${params.sslmode}: ${r.reason}`).toBe("up");
+    }
+    const refused = await make(tls.dsn({ user: "sslonly", params: { sslmode: "disable" } })).probe();
+    expect(refused.status).toBe("down");
+    expect(refused.reason).toMatch(/^connect failed: pg_hba\.conf rejects connection for host "127\.0\.0\.1", user "sslonly", database "postgres", no encryption \(SQLSTATE 28000\)$/);
+  });
+
+  it("is down while the server hangs, and up again after, with no backend pile-up", async () => {
+    const probeId = `faults-hung-${process.pid}`;
+    const d = make(scram.dsn(), { probeId, connectTimeout: "400ms", readTimeout: "400ms" });
+    expect((await d.probe()).status).toBe("up");
+    scram.pause();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const t0 = performance.now();
+        const r = await d.probe();
+        expect(r.status).toBe("down");
+        expect(performance.now() - t0).toBeLessThan(1500);
+      }
+    } finally {
+      scram.resume();
+    }
+    const deadline = Date.now() + 10_000;
+    let r = await d.probe();
+    while (r.status !== "up" && Date.now() < deadline) r = await d.probe();
+    expect(r.status).toBe("up");
+    await new Promise((res) => setTimeout(res, 500));
+    const rows = await scram.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [`db-health/1.0.0 ${probeId}`]);
+    expect(rows[0]?.n).toBe(1);
+  });
+});

@@ -1,0 +1,39 @@
+/**
+ * Every statement the PostgreSQL driver sends, in one place for review. `t` is the quoted,
+ * optionally schema-qualified health table. Parameters are always bound, never interpolated.
+ */
+export const SQL = {
+  /** At connect: does the table exist, and is this node a replica (then never CREATE). */
+  setup: `SELECT to_regclass($1) IS NOT NULL AS has_table, pg_is_in_recovery() AS in_recovery`,
+  create: (t: string) =>
+    `CREATE TABLE IF NOT EXISTS ${t} (
+       probe_id   text        PRIMARY KEY,
+       token      text        NOT NULL,
+       checked_at timestamptz NOT NULL DEFAULT now()
+     )`,
+  ping: `SELECT 1`,
+  role: `SELECT pg_is_in_recovery() AS replica,
+                current_setting('default_transaction_read_only') AS default_read_only,
+                current_setting('transaction_read_only') AS read_only,
+                CASE WHEN pg_is_in_recovery()
+                     THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag`,
+  /** On a replica: age of the freshest heartbeat any prober wrote on the primary. */
+  heartbeatLag: (t: string) => `SELECT EXTRACT(EPOCH FROM now() - max(checked_at))::float8 AS lag FROM ${t}`,
+  /**
+   * One round trip: upsert this prober's row and delete rows of probers gone for longer than
+   * pruneAfter, so the table holds one row per live prober.
+   */
+  write: (t: string) =>
+    `WITH pruned AS (
+       DELETE FROM ${t} WHERE probe_id <> $1 AND checked_at < now() - make_interval(secs => $3)
+     )
+     INSERT INTO ${t} (probe_id, token, checked_at) VALUES ($1, $2, now())
+     ON CONFLICT (probe_id) DO UPDATE SET token = EXCLUDED.token, checked_at = EXCLUDED.checked_at`,
+  read: (t: string) => `SELECT token FROM ${t} WHERE probe_id = $1`,
+  connections: `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()`,
+} as const;
+
+/** Quotes an identifier the way PostgreSQL does. */
+export function quoteIdent(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
