@@ -33,6 +33,9 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
   let pending: RawClient | undefined;
   let broken: Error | undefined;
   let hasTable = false;
+  let replica = false;
+  // Why CREATE TABLE failed at connect, so a later "relation does not exist" says the real cause.
+  let createError: unknown;
 
   const live = (): RawClient => {
     if (!client) throw new DbHealthError("connect", "not connected", { driver: "postgres" });
@@ -83,11 +86,12 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
       try {
         const { rows } = await query<{ has_table: boolean; in_recovery: boolean }>("dbh_setup", SQL.setup, [settings.table]);
         hasTable = rows[0]?.has_table === true;
+        createError = undefined;
         if (!hasTable && config.createHealthTable && rows[0]?.in_recovery === false) {
           // Not allowed to create it (no CREATE on the schema)? The write phase reports why.
           await live().query(SQL.create(settings.table)).then(
             () => (hasTable = true),
-            () => undefined,
+            (err: unknown) => (createError = err),
           );
         }
       } catch (err) {
@@ -103,8 +107,14 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
     },
     async role(): Promise<RoleInfo> {
       try {
-        const { rows } = await query<{ replica: boolean; default_read_only: string; read_only: string; replay_lag: number | null }>("dbh_role", SQL.role);
+        const { rows } = await query<{ replica: boolean; has_table: boolean; default_read_only: string; read_only: string; replay_lag: number | null }>(
+          "dbh_role",
+          SQL.role,
+          [settings.table],
+        );
         const r = rows[0]!;
+        replica = r.replica;
+        hasTable = r.has_table;
         if (!r.replica) {
           if (r.default_read_only === "on") return { role: "primary", readOnly: true, detail: "default_transaction_read_only=on" };
           if (r.read_only === "on") return { role: "primary", readOnly: true, detail: "transaction_read_only=on" };
@@ -124,6 +134,13 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
         await query("dbh_write", SQL.write(settings.table), [config.probeId, token, Math.floor(config.pruneAfter / 1000)]);
         hasTable = true;
       } catch (err) {
+        if (createError !== undefined && (err as { code?: string }).code === "42P01") {
+          const why = toPostgresError(createError, "write", redact);
+          throw new DbHealthError(why.kind, `health table ${settings.table} is missing and cannot be created: ${why.message}`, {
+            driver: "postgres",
+            cause: why,
+          });
+        }
         fail(err, "write");
       }
     },
@@ -132,6 +149,16 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
         const { rows } = await query<{ token: string }>("dbh_read", SQL.read(settings.table), [config.probeId]);
         return rows[0]?.token;
       } catch (err) {
+        // A replica of a primary no prober has written to yet has no table: reading the
+        // catalog still proves the replica serves reads, and the lag came from replay.
+        if (replica && (err as { code?: string }).code === "42P01") {
+          try {
+            await live().query(SQL.catalogRead);
+            return undefined;
+          } catch (inner) {
+            return fail(inner, "read");
+          }
+        }
         return fail(err, "read");
       }
     },

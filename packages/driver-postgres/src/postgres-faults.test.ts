@@ -119,9 +119,22 @@ describe("postgres driver against the machine's server", () => {
     await admin("REVOKE CREATE ON SCHEMA public FROM PUBLIC", [], "postgres://postgres@127.0.0.1:5432/dbh_nocreate");
     const r = await make("postgres://dbh_nocreate@127.0.0.1:5432/dbh_nocreate").probe();
     expect(r.status).toBe("degraded");
-    expect(r.reason).toMatch(/^write check failed: relation "_health_check" does not exist \(SQLSTATE 42P01\)$/);
-    const created = await make("postgres://dbh_nocreate@127.0.0.1:5432/dbh_nocreate", { createHealthTable: false }).probe();
-    expect(created.status).toBe("degraded");
+    expect(r.reason).toBe(
+      'write check failed: health table "_health_check" is missing and cannot be created: permission denied for schema public (SQLSTATE 42501)',
+    );
+    const notAsked = await make("postgres://dbh_nocreate@127.0.0.1:5432/dbh_nocreate", { createHealthTable: false }).probe();
+    expect(notAsked.status).toBe("degraded");
+    expect(notAsked.reason).toBe('write check failed: relation "_health_check" does not exist (SQLSTATE 42P01)');
+  });
+
+  it("keeps the health table in the configured schema", async () => {
+    await admin("DROP SCHEMA IF EXISTS dbh_ops CASCADE");
+    await admin("CREATE SCHEMA dbh_ops");
+    const r = await make(LOCAL, { schema: "dbh_ops", healthTable: "probe_rows", probeId: "schema-test" }).probe();
+    expect(r.status, r.reason).toBe("up");
+    const rows = await admin<{ probe_id: string }>("SELECT probe_id FROM dbh_ops.probe_rows");
+    expect(rows.map((x) => x.probe_id)).toEqual(["schema-test"]);
+    await admin("DROP SCHEMA dbh_ops CASCADE");
   });
 
   it("keeps one backend and a flat fd count over 1,000 cycles", async () => {

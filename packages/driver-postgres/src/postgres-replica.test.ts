@@ -35,12 +35,39 @@ const until = async <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolea
 };
 
 describe("postgres primary and streaming replica", () => {
+  it("falls back to pg_last_xact_replay_timestamp() before any heartbeat row exists", async () => {
+    await primary.query("CREATE TABLE replay_marker (id int); INSERT INTO replay_marker VALUES (1)");
+    const onReplica = make(replica.dsn());
+    const r = await until("replayed lag", () => onReplica.probe(), (x) => x.lagSeconds !== undefined);
+    expect(r.status, r.reason).toBe("up");
+    expect(r.role).toBe("replica");
+    expect(r.lagSeconds).toBeGreaterThanOrEqual(0);
+    // no health table on the replica yet: the read falls back to the catalog and succeeds
+    expect(r.phases.read?.ok).toBe(true);
+    expect(r.writeSkipped).toBe("node is a replica");
+    // the same replica probe picks the heartbeat up once a primary prober creates the table
+    const onPrimary = make(primary.dsn(), { probeId: "heartbeat" });
+    expect((await onPrimary.probe()).status).toBe("up");
+    await until("the heartbeat row on the replica", () => replica.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname = '_health_check'"), (rows) => rows[0]?.n === 1);
+    await new Promise((res) => setTimeout(res, 1500));
+    // a fresh transaction makes the replay timestamp ~0 s old; the heartbeat is 1.5 s old
+    await primary.query("INSERT INTO replay_marker VALUES (2)");
+    await until("the marker on the replica", () => replica.query<{ n: number }>("SELECT count(*)::int AS n FROM replay_marker"), (rows) => rows[0]?.n === 2);
+    const later = await onReplica.probe();
+    expect(later.lagSeconds).toBeGreaterThan(1.2);
+  });
+
   it("detects the replica, never writes there, and reports lag from the primary's heartbeat", async () => {
     const onPrimary = make(primary.dsn(), { probeId: "heartbeat" });
     expect((await onPrimary.probe()).status).toBe("up");
     const onReplica = make(replica.dsn());
     // the heartbeat row and the table reach the replica
-    const r = await until("a heartbeat on the replica", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.phases.read?.ok === true);
+    await until(
+      "the heartbeat row on the replica",
+      () => replica.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname = '_health_check'"),
+      (rows) => rows[0]?.n === 1,
+    );
+    const r = await until("lag on the replica", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.phases.read?.ok === true);
     expect(r.status, r.reason).toBe("up");
     expect(r.role).toBe("replica");
     expect(r.writeSkipped).toBe("node is a replica");

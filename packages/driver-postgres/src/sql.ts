@@ -12,7 +12,9 @@ export const SQL = {
        checked_at timestamptz NOT NULL DEFAULT now()
      )`,
   ping: `SELECT 1`,
+  /** $1: the health table; it can appear on a replica after we connected (replicated). */
   role: `SELECT pg_is_in_recovery() AS replica,
+                to_regclass($1) IS NOT NULL AS has_table,
                 current_setting('default_transaction_read_only') AS default_read_only,
                 current_setting('transaction_read_only') AS read_only,
                 CASE WHEN pg_is_in_recovery()
@@ -30,6 +32,8 @@ export const SQL = {
      INSERT INTO ${t} (probe_id, token, checked_at) VALUES ($1, $2, now())
      ON CONFLICT (probe_id) DO UPDATE SET token = EXCLUDED.token, checked_at = EXCLUDED.checked_at`,
   read: (t: string) => `SELECT token FROM ${t} WHERE probe_id = $1`,
+  /** A read a replica without the health table can still serve. */
+  catalogRead: `SELECT count(*) FROM pg_catalog.pg_class`,
   connections: `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()`,
 } as const;
 
