@@ -23,16 +23,23 @@ describe("healthcheck --once", () => {
     expect(r.stdout).toMatch(/^sqlite\s+sqlite\s+primary\s+UP\s+\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+\s+\d+\.\d+$/m);
   });
 
-  it("probes PostgreSQL, loading only its driver", () => {
-    const r = run("--once", "--format", "json", "--dsn", "postgres://postgres@127.0.0.1:5432/test", "--dsn", `file:${dir}/pg-and-sqlite.db`);
+  it("probes PostgreSQL, MariaDB (Go-style DSN) and SQLite in one run", () => {
+    const r = run(
+      "--once", "--format", "json",
+      "--dsn", "postgres://postgres@127.0.0.1:5432/test",
+      "--dsn", "mysql://root@tcp(127.0.0.1:3306)/test",
+      "--dsn", `file:${dir}/pg-and-sqlite.db`,
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as { targets: Array<{ target: string; driver: string; role: string; connections?: number }> };
     expect(doc.targets.map((t) => [t.target, t.driver, t.role])).toEqual([
       ["postgres", "postgres", "primary"],
+      ["mysql", "mysql", "primary"],
       ["sqlite", "sqlite", "primary"],
     ]);
     expect(doc.targets[0]!.connections).toBeGreaterThan(0);
+    expect(doc.targets[1]!.connections).toBeGreaterThan(0);
   });
 
   it("prints JSON with --format json", () => {

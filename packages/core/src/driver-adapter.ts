@@ -37,6 +37,11 @@ export interface DriverAdapter {
   read(signal: AbortSignal): Promise<string | undefined>;
   /** Number of client connections to the database, for `db_connection_count`. */
   connections?(signal: AbortSignal): Promise<number>;
+  /**
+   * False when the adapter already knows its connection is gone (the server closed it between
+   * cycles); core then reconnects before the next phase instead of failing it.
+   */
+  connected?(): boolean;
   /** Closes the connection gracefully. Must be safe to call when not connected. */
   close(): Promise<void>;
   /**

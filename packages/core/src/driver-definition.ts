@@ -53,6 +53,12 @@ export interface DriverDefinition {
    * once before creating anything. `createAdapter` must reject the same DSNs.
    */
   validate?(dsn: ParsedDsn): void;
+  /**
+   * Deadlines a DSN itself sets (libpq `connect_timeout`, Go MySQL `timeout`/`readTimeout`/
+   * `writeTimeout`), in milliseconds. They can only tighten the configured ones: core uses the
+   * smaller of the two.
+   */
+  timeoutsFromDsn?(dsn: ParsedDsn): Partial<Record<"connectTimeout" | "readTimeout" | "writeTimeout", number>>;
   /** Creates the adapter for one target. Must not connect yet. */
   createAdapter(target: AdapterTarget): DriverAdapter;
 }

@@ -62,12 +62,15 @@ export interface CreateDriverOptions {
  * ```
  */
 export function createDriver(options: TargetOptions | TargetConfig, createOptions: CreateDriverOptions = {}): Driver {
-  const config = resolveTargetConfig(options);
-  const definition = createOptions.definition ?? (createOptions.registry ?? driverRegistry).resolve(config.dsn);
-  const redactText = createRedactor(dsnSecrets(config.dsn));
+  const resolved = resolveTargetConfig(options);
+  const definition = createOptions.definition ?? (createOptions.registry ?? driverRegistry).resolve(resolved.dsn);
+  const redactText = createRedactor(dsnSecrets(resolved.dsn));
+  const dsn = parseDsn(resolved.dsn);
   let adapter: DriverAdapter;
+  let config = resolved;
   try {
-    adapter = definition.createAdapter({ config, dsn: parseDsn(config.dsn), redact: redactText });
+    config = tightenTimeouts(resolved, definition.timeoutsFromDsn?.(dsn));
+    adapter = definition.createAdapter({ config, dsn, redact: redactText });
   } catch (err) {
     const cause = redactError(err, redactText);
     if (isDbHealthError(err)) throw new DbHealthError(err.kind, `${config.name}: ${redactText(err.message)}`, { driver: definition.name, cause });
@@ -77,6 +80,16 @@ export function createDriver(options: TargetOptions | TargetConfig, createOption
     });
   }
   return new ProbeDriver(config, definition, new Session(adapter, definition.name, redactText), describeDsn(config.dsn));
+}
+
+function tightenTimeouts(config: TargetConfig, limits: Partial<Record<"connectTimeout" | "readTimeout" | "writeTimeout", number>> | undefined): TargetConfig {
+  if (!limits) return config;
+  const out = { ...config };
+  for (const key of ["connectTimeout", "readTimeout", "writeTimeout"] as const) {
+    const limit = limits[key];
+    if (limit !== undefined && limit > 0 && limit < out[key]) out[key] = limit;
+  }
+  return out;
 }
 
 /**

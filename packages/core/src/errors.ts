@@ -73,8 +73,6 @@ export function errorMessage(err: unknown, secrets?: readonly string[]): string 
   return redact(text.replace(/\s*\n\s*/g, " ").trim(), secrets);
 }
 
-const REDACTED_ERRORS = new WeakSet<object>();
-
 /**
  * A copy of a thrown value that is safe to print: an `Error` keeps its name, `code`, `errno`
  * and other plain fields, with its message, stack and every string field redacted, and its
@@ -89,7 +87,9 @@ const REDACTED_ERRORS = new WeakSet<object>();
 export function redactError(err: unknown, clean: (text: string) => string = (t) => redact(t), depth = 0): unknown {
   if (typeof err === "string") return clean(err);
   if (!(err instanceof Error)) return err === null || typeof err !== "object" ? err : undefined;
-  if (REDACTED_ERRORS.has(err) || depth > 5) return err;
+  // Always a fresh copy: a cause redacted once with generic rules may still hold a literal
+  // secret that only a target's own redactor knows.
+  if (depth > 5) return undefined;
   const copy = new Error(clean(err.message)) as Error & Record<string, unknown>;
   Object.defineProperty(copy, "name", { value: err.name, configurable: true, writable: true });
   copy.stack = err.stack === undefined ? undefined : clean(err.stack);
@@ -107,6 +107,5 @@ export function redactError(err: unknown, clean: (text: string) => string = (t) 
   if ("cause" in err && err.cause !== undefined) {
     Object.defineProperty(copy, "cause", { value: redactError(err.cause, clean, depth + 1), configurable: true, writable: true });
   }
-  REDACTED_ERRORS.add(copy);
   return copy;
 }

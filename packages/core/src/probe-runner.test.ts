@@ -105,6 +105,28 @@ describe("probe cycle", () => {
     expect(r.role).toBe("replica");
   });
 
+  it("never writes when the role check failed (the node might be a replica)", async () => {
+    const { driver, state } = drv({ role: () => Promise.reject(new Error("permission denied for table _health_check")) });
+    const r = await driver.probe();
+    expect(r.status).toBe("degraded");
+    expect(r.writeSkipped).toBe("role unknown (the role check failed)");
+    expect(state.calls).not.toContain("write");
+  });
+
+  it("reconnects up front when the adapter knows its connection is gone", async () => {
+    let alive = true;
+    const definition = scriptedDefinition();
+    const base = definition.createAdapter;
+    definition.createAdapter = (t) => ({ ...base(t), connected: () => alive });
+    const driver = createDriver({ dsn: "scripted://x", maxRetries: 0 }, { definition });
+    await driver.probe();
+    alive = false;
+    const r = await driver.probe();
+    expect(r.status).toBe("up");
+    expect(r.attempts).toBe(1);
+    expect(definition.state.calls.filter((c) => c === "connect")).toHaveLength(2);
+  });
+
   it("degrades when lag passes maxReplicationLag", async () => {
     const { driver } = drv({ role: async () => ({ role: "replica", readOnly: true, lagSeconds: 12 }) }, { maxReplicationLag: "10s" });
     const r = await driver.probe();

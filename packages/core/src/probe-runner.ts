@@ -111,7 +111,7 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
   const effectiveRole = config.role === "auto" ? detected : config.role;
 
   // Write (role-aware) then read back and verify.
-  const skip = writeSkipReason(config, effectiveRole, info);
+  const skip = role.ok ? writeSkipReason(config, effectiveRole, info) : config.writeCheck === "always" ? undefined : "role unknown (the role check failed)";
   if (info.readOnly && effectiveRole === "primary" && config.writeCheck !== "never") {
     problem(`primary is read-only${info.detail ? ` (${info.detail})` : ""}`, new DbHealthError("readonly", "primary is read-only", { driver: input.driverName }));
   }

@@ -27,8 +27,10 @@ export function sendCancel(target: CancelTarget, processId: number, secretKey: n
       socket.destroy();
       resolve();
     };
-    const timer = setTimeout(done, timeoutMs);
+    // Never keeps the process alive (a `--once` run exits as soon as its work is done).
+    const timer = setTimeout(done, timeoutMs).unref();
     socket = target.host.startsWith("/") ? connect(`${target.host}/.s.PGSQL.${target.port}`) : connect(target.port, target.host);
+    socket.unref();
     socket.once("connect", () => socket.end(packet));
     socket.once("close", done);
     socket.once("error", done);

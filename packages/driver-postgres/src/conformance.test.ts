@@ -2,7 +2,7 @@ import { afterAll, beforeAll } from "vitest";
 import pg from "pg";
 import { runConformanceSuite } from "@alfred/db-health-testkit";
 import { postgresDriver } from "./definition.js";
-import { refusedPort } from "./__fixtures__/net-faults.js";
+import { refusedPort } from "@alfred/db-health-testkit";
 import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
 
 // The machine's PostgreSQL (trust auth) for everything but bad credentials, which need a

@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import type { DriverDefinition } from "@alfred/db-health-core";
 import { createPostgresAdapter } from "./postgres-adapter.js";
-import { validatePostgresDsn } from "./postgres-options.js";
+import { postgresTimeoutsFromDsn, validatePostgresDsn } from "./postgres-options.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
 
@@ -22,5 +22,6 @@ export const postgresDriver: DriverDefinition = {
   schemes: ["postgres", "postgresql"],
   capabilities: { replication: true, connectionCount: true, server: true, authentication: true },
   validate: validatePostgresDsn,
+  timeoutsFromDsn: postgresTimeoutsFromDsn,
   createAdapter: (target) => createPostgresAdapter(target, version),
 };

@@ -16,6 +16,7 @@ registerDriver(postgresDriver);
 
 export { postgresDriver } from "./definition.js";
 export { createPostgresAdapter } from "./postgres-adapter.js";
-export { postgresSettings, validatePostgresDsn, type PostgresSettings } from "./postgres-options.js";
+// postgresSettings() is not exported: its result holds the password and TLS key in the clear.
+export { postgresTimeoutsFromDsn, validatePostgresDsn } from "./postgres-options.js";
 export { sendCancel } from "./cancel.js";
 export { SQL } from "./sql.js";

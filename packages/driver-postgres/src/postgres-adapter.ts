@@ -5,6 +5,9 @@ import { postgresSettings, type PostgresSettings, type SslAttempt } from "./post
 import { toPostgresError } from "./postgres-errors.js";
 import { SQL } from "./sql.js";
 
+/** How often the prune statement runs: rows older than `pruneAfter` (≥ 1 min) go within a minute. */
+const PRUNE_EVERY_MS = 60_000;
+
 /** The pieces of pg's Client this adapter reaches into beyond its typed API. */
 type RawClient = pg.Client & { processID?: number | null; secretKey?: number | Buffer | null; connection?: { stream?: { destroy(): void } } };
 
@@ -36,14 +39,24 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
   let replica = false;
   // Why CREATE TABLE failed at connect, so a later "relation does not exist" says the real cause.
   let createError: unknown;
+  let lastPrune = 0;
 
   const live = (): RawClient => {
     if (!client) throw new DbHealthError("connect", "not connected", { driver: "postgres" });
     if (broken) throw toPostgresError(broken, "ping", redact);
     return client;
   };
-  const query = async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[] = []): Promise<pg.QueryResult<R>> =>
-    live().query<R>({ name, text, values });
+  // Unnamed statements only: named ones break behind PgBouncer in transaction pooling mode.
+  let inFlight = 0;
+  const query = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> => {
+    const c = live();
+    inFlight++;
+    try {
+      return await (values ? c.query<R>(text, values) : c.query<R>(text));
+    } finally {
+      inFlight--;
+    }
+  };
 
   const open = async (ssl: SslAttempt): Promise<RawClient> => {
     const c = new pg.Client({ ...settings.client, ssl }) as RawClient;
@@ -64,10 +77,30 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
     }
   };
 
+  /** CREATE TABLE when missing, allowed and on a primary; remembers why it failed. */
+  const createTable = async (): Promise<boolean> => {
+    createError = undefined;
+    if (hasTable || !config.createHealthTable || replica) return hasTable;
+    try {
+      await query(SQL.create(settings.table));
+      hasTable = true;
+    } catch (err) {
+      createError = err;
+    }
+    return hasTable;
+  };
+  /** Best effort, once a minute: a role without DELETE still passes the write check. */
+  const prune = async (): Promise<void> => {
+    if (Date.now() - lastPrune < PRUNE_EVERY_MS) return;
+    lastPrune = Date.now();
+    await query(SQL.prune(settings.table), [config.probeId, Math.floor(config.pruneAfter / 1000)]).catch(() => undefined);
+  };
+
   return {
     async connect(signal) {
       let last: unknown;
       for (const ssl of settings.ssl) {
+        if (signal.aborted) break;
         try {
           const c = await open(ssl);
           if (signal.aborted) {
@@ -84,23 +117,17 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
       }
       if (!client) return fail(last, "connect");
       try {
-        const { rows } = await query<{ has_table: boolean; in_recovery: boolean }>("dbh_setup", SQL.setup, [settings.table]);
+        const { rows } = await query<{ has_table: boolean; in_recovery: boolean }>(SQL.setup, [settings.table]);
         hasTable = rows[0]?.has_table === true;
-        createError = undefined;
-        if (!hasTable && config.createHealthTable && rows[0]?.in_recovery === false) {
-          // Not allowed to create it (no CREATE on the schema)? The write phase reports why.
-          await live().query(SQL.create(settings.table)).then(
-            () => (hasTable = true),
-            (err: unknown) => (createError = err),
-          );
-        }
+        replica = rows[0]?.in_recovery === true;
+        await createTable();
       } catch (err) {
         fail(err, "connect");
       }
     },
     async ping() {
       try {
-        await live().query(SQL.ping);
+        await query(SQL.ping);
       } catch (err) {
         fail(err, "ping");
       }
@@ -108,7 +135,6 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
     async role(): Promise<RoleInfo> {
       try {
         const { rows } = await query<{ replica: boolean; has_table: boolean; default_read_only: string; read_only: string; replay_lag: number | null }>(
-          "dbh_role",
           SQL.role,
           [settings.table],
         );
@@ -120,10 +146,21 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
           if (r.read_only === "on") return { role: "primary", readOnly: true, detail: "transaction_read_only=on" };
           return { role: "primary", readOnly: false };
         }
-        const heartbeat = hasTable ? (await query<{ lag: number | null }>("dbh_heartbeat_lag", SQL.heartbeatLag(settings.table))).rows[0]?.lag : null;
-        const lag = heartbeat ?? r.replay_lag;
-        const info: RoleInfo = { role: "replica", readOnly: true, detail: heartbeat != null ? "lag from the primary's heartbeat row" : "lag from pg_last_xact_replay_timestamp()" };
-        if (lag != null) info.lagSeconds = Math.max(0, lag);
+        // Lag is the smaller of two ages: the last replayed commit (grows on an idle primary
+        // although the replica is caught up) and the freshest heartbeat a primary prober wrote
+        // (at most one probe interval old while replication works). Both grow when it stops.
+        const info: RoleInfo = { role: "replica", readOnly: true };
+        let heartbeat: number | null | undefined;
+        if (hasTable) {
+          try {
+            heartbeat = (await query<{ lag: number | null }>(SQL.heartbeatLag(settings.table))).rows[0]?.lag;
+          } catch (err) {
+            // The role is known (pg_is_in_recovery() answered): report, don't fail the phase.
+            info.warnings = [`heartbeat lag unavailable: ${toPostgresError(err, "role", redact).message}`];
+          }
+        }
+        const ages = [heartbeat, r.replay_lag].filter((x): x is number => typeof x === "number");
+        if (ages.length > 0) info.lagSeconds = Math.max(0, Math.min(...ages));
         return info;
       } catch (err) {
         return fail(err, "role");
@@ -131,8 +168,15 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
     },
     async write(token) {
       try {
-        await query("dbh_write", SQL.write(settings.table), [config.probeId, token, Math.floor(config.pruneAfter / 1000)]);
+        try {
+          await query(SQL.write(settings.table), [config.probeId, token]);
+        } catch (err) {
+          // Dropped since we connected? Create it again when allowed, then write once more.
+          if ((err as { code?: string }).code !== "42P01" || !(await createTable())) throw err;
+          await query(SQL.write(settings.table), [config.probeId, token]);
+        }
         hasTable = true;
+        await prune();
       } catch (err) {
         if (createError !== undefined && (err as { code?: string }).code === "42P01") {
           const why = toPostgresError(createError, "write", redact);
@@ -146,14 +190,14 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
     },
     async read() {
       try {
-        const { rows } = await query<{ token: string }>("dbh_read", SQL.read(settings.table), [config.probeId]);
+        const { rows } = await query<{ token: string }>(SQL.read(settings.table), [config.probeId]);
         return rows[0]?.token;
       } catch (err) {
         // A replica of a primary no prober has written to yet has no table: reading the
         // catalog still proves the replica serves reads, and the lag came from replay.
         if (replica && (err as { code?: string }).code === "42P01") {
           try {
-            await live().query(SQL.catalogRead);
+            await query(SQL.catalogRead);
             return undefined;
           } catch (inner) {
             return fail(inner, "read");
@@ -164,11 +208,14 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
     },
     async connections() {
       try {
-        const { rows } = await query<{ n: number }>("dbh_connections", SQL.connections);
+        const { rows } = await query<{ n: number }>(SQL.connections);
         return rows[0]?.n ?? 0;
       } catch (err) {
         return fail(err, "connections");
       }
+    },
+    connected() {
+      return client !== undefined && broken === undefined;
     },
     async close() {
       const c = client;
@@ -181,7 +228,13 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
       const c = client ?? pending;
       client = undefined;
       if (!c) return;
-      if (c.processID != null && c.secretKey != null) void sendCancel(settings.cancel, c.processID, c.secretKey);
+      // Only a statement in flight needs cancelling; send it where this socket is connected
+      // (a DNS name could resolve to another node).
+      const stream = c.connection?.stream as { remoteAddress?: string; remotePort?: number } | undefined;
+      if (inFlight > 0 && c.processID != null && c.secretKey != null) {
+        const to = stream?.remoteAddress && stream.remotePort ? { host: stream.remoteAddress, port: stream.remotePort } : settings.cancel;
+        void sendCancel(to, c.processID, c.secretKey);
+      }
       kill(c);
     },
   };

@@ -1,4 +1,4 @@
-import { DbHealthError, type ErrorKind } from "@alfred/db-health-core";
+import { DbHealthError, redactError, type ErrorKind } from "@alfred/db-health-core";
 
 // SQLSTATE classes and codes that say what went wrong in terms a health report acts on.
 const SQLSTATE_KINDS: Record<string, ErrorKind> = {
@@ -32,5 +32,5 @@ export function toPostgresError(err: unknown, phase: string, redact: (text: stri
   const kind = (code && (SQLSTATE_KINDS[code] ?? (ERRNO_CONNECT.has(code) ? "connect" : undefined))) || (phase === "connect" ? "connect" : "query");
   const message = err instanceof Error ? err.message || err.name : String(err);
   const suffix = code === undefined || message.includes(code) ? "" : isSqlState ? ` (SQLSTATE ${code})` : ` (${code})`;
-  return new DbHealthError(kind, redact(`${message}${suffix}`), { driver: "postgres", cause: err });
+  return new DbHealthError(kind, redact(`${message}${suffix}`), { driver: "postgres", cause: redactError(err, redact) });
 }

@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { createDriver, createMetrics, type Driver, type TargetOptions } from "@alfred/db-health-core";
 import { postgresDriver } from "./definition.js";
-import { blackholeServer, openFds, refusedPort } from "./__fixtures__/net-faults.js";
+import { blackholeServer, openFds, refusedPort } from "@alfred/db-health-testkit";
 import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
 
 // Faults against the machine's PostgreSQL (127.0.0.1:5432, trust) and throwaway clusters.
@@ -136,6 +136,64 @@ describe("postgres driver against the machine's server", () => {
     expect(rows.map((x) => x.probe_id)).toEqual(["schema-test"]);
     await admin("DROP SCHEMA dbh_ops CASCADE");
   });
+
+  it("ends a statement stuck on a frozen backend at the deadline, cancels it, and leaves no backend", async () => {
+    const probeId = `faults-frozen-backend-${process.pid}`;
+    const app = `db-health/1.0.0 ${probeId}`;
+    const d = make(LOCAL, { probeId, readTimeout: "500ms", maxRetries: 0 });
+    expect((await d.probe()).status).toBe("up");
+    const [row] = await admin<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [app]);
+    process.kill(row!.pid, "SIGSTOP");
+    try {
+      const t0 = performance.now();
+      const r = await d.probe();
+      expect(r.status).toBe("down");
+      expect(r.reason).toBe("ping timed out after 500ms");
+      expect(performance.now() - t0).toBeLessThan(1200);
+    } finally {
+      process.kill(row!.pid, "SIGCONT");
+    }
+    // the old backend sees its socket closed; the next cycle has a new one, and only that
+    expect((await d.probe()).status).toBe("up");
+    let n = await backends(app);
+    for (let i = 0; i < 30 && n > 1; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      n = await backends(app);
+    }
+    expect(n).toBe(1);
+  });
+
+  it("recreates a health table dropped while connected, and prunes only with DELETE rights", async () => {
+    const d = make(LOCAL, { probeId: "faults-recreate", healthTable: "dbh_recreate" });
+    expect((await d.probe()).status).toBe("up");
+    await admin("DROP TABLE dbh_recreate");
+    const r = await d.probe();
+    expect(r.status, r.reason).toBe("up");
+    await admin("DROP ROLE IF EXISTS dbh_nodelete");
+    await admin("CREATE ROLE dbh_nodelete LOGIN");
+    await admin("GRANT SELECT, INSERT, UPDATE ON dbh_recreate TO dbh_nodelete");
+    await admin("INSERT INTO dbh_recreate VALUES ('gone-pod', 't', now() - interval '2 days')");
+    const limited = await make("postgres://dbh_nodelete@127.0.0.1:5432/test", { probeId: "faults-nodelete", healthTable: "dbh_recreate", createHealthTable: false }).probe();
+    expect(limited.status, limited.reason).toBe("up");
+    expect((await admin("SELECT probe_id FROM dbh_recreate WHERE probe_id = 'gone-pod'")).length).toBe(1);
+    const full = await make(LOCAL, { probeId: "faults-recreate-2", healthTable: "dbh_recreate" }).probe();
+    expect(full.status).toBe("up");
+    expect((await admin("SELECT probe_id FROM dbh_recreate WHERE probe_id = 'gone-pod'")).length).toBe(0);
+    await admin("DROP TABLE dbh_recreate");
+    await admin("DROP ROLE dbh_nodelete");
+  });
+
+  it("leaks no descriptor over 200 connects with sslmode=prefer (TLS first) and disable", async () => {
+    const fds = openFds();
+    for (let i = 0; i < 200; i++) {
+      const d = createDriver({ dsn: `${LOCAL}?sslmode=${i % 2 ? "prefer" : "disable"}`, maxRetries: 0 }, { definition: postgresDriver });
+      const r = await d.probe();
+      if (r.status !== "up") throw new Error(`${i}: ${r.reason}`);
+      await d.close();
+    }
+    await new Promise((res) => setTimeout(res, 200));
+    expect(Math.abs(openFds() - fds)).toBeLessThanOrEqual(2);
+  }, 60_000);
 
   it("keeps one backend and a flat fd count over 1,000 cycles", async () => {
     const probeId = `faults-cycles-${process.pid}`;

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseDsn, resolveTargetConfig } from "@alfred/db-health-core";
+import { createDriver, parseDsn, resolveTargetConfig } from "@alfred/db-health-core";
+import { postgresDriver } from "./definition.js";
 import { postgresSettings, validatePostgresDsn } from "./postgres-options.js";
 
 const settings = (dsn: string, env: NodeJS.ProcessEnv = {}, over: Record<string, unknown> = {}) =>
@@ -19,7 +20,6 @@ describe("postgres settings", () => {
       database: "orders",
       application_name: "billing",
       options: "-c search_path=ops",
-      connectionTimeoutMillis: 3000,
     });
     expect(s.sslmode).toBe("require");
     expect(s.ssl).toEqual([{ rejectUnauthorized: false }]);
@@ -34,11 +34,14 @@ describe("postgres settings", () => {
   it("sets statement_timeout and lock_timeout just under the phase deadlines", () => {
     const s = settings("postgres://db/x", {}, { readTimeout: "1s", writeTimeout: "3s" });
     expect(s.client.statement_timeout).toBe(2700);
-    expect(s.client.lock_timeout).toBe(800);
+    expect(s.client.lock_timeout).toBe(2400);
   });
 
   it("takes the smaller of connect_timeout and connectTimeout", () => {
-    expect(settings("postgres://db/x?connect_timeout=30", {}, { connectTimeout: "2s" }).client.connectionTimeoutMillis).toBe(2000);
+    const config = (dsn: string, connectTimeout: string) => createDriver({ dsn, connectTimeout }, { definition: postgresDriver }).config.connectTimeout;
+    expect(config("postgres://db/x?connect_timeout=30", "2s")).toBe(2000);
+    expect(config("postgres://db/x?connect_timeout=1", "5s")).toBe(1000);
+    expect(config("postgres://db/x?connect_timeout=0", "5s")).toBe(5000);
   });
 
   it("connects over a unix socket directory, without TLS", () => {

@@ -40,6 +40,7 @@ export function validatePostgresDsn(dsn: ParsedDsn): void {
   for (const key of Object.keys(dsn.params)) if (!PARAMS.has(key)) problems.push(`unknown parameter ${key}`);
   const mode = dsn.params.sslmode;
   if (mode !== undefined && !(SSL_MODES as readonly string[]).includes(mode)) problems.push(`sslmode=${mode} is not one of ${SSL_MODES.join(", ")}`);
+  if (dsn.params.port !== undefined && !/^\d{1,5}$/.test(dsn.params.port)) problems.push(`port=${dsn.params.port} is not a port number`);
   const timeout = dsn.params.connect_timeout;
   if (timeout !== undefined && !/^\d+$/.test(timeout)) problems.push(`connect_timeout=${timeout} must be a whole number of seconds`);
   for (const key of ["sslrootcert", "sslcert", "sslkey"] as const) {
@@ -69,32 +70,37 @@ export function validatePostgresDsn(dsn: ParsedDsn): void {
  */
 export function postgresSettings(dsn: ParsedDsn, config: TargetConfig, env: NodeJS.ProcessEnv = process.env, version = "1"): PostgresSettings {
   validatePostgresDsn(dsn);
-  const envPassword = dsn.password === undefined ? passwordFromEnv(env) : undefined;
+  // An empty password in the DSN (user:@host) means none was given, as in libpq.
+  const envPassword = dsn.password ? undefined : passwordFromEnv(env);
   const host = dsn.socket ?? dsn.host ?? env.PGHOST ?? "localhost";
-  const port = dsn.port ?? (env.PGPORT ? Number(env.PGPORT) : 5432);
-  const dsnTimeout = dsn.params.connect_timeout === undefined ? 0 : Number(dsn.params.connect_timeout) * 1000;
-  const connectTimeout = dsnTimeout > 0 ? Math.min(dsnTimeout, config.connectTimeout) : config.connectTimeout;
-  // The server ends a lock wait, then any statement, a little before our own deadline, so a
-  // locked or slow server answers with its reason instead of costing us the connection.
+  const port = dsn.port ?? Number(dsn.params.port ?? env.PGPORT ?? 5432);
+  // The server ends a lock wait a little before the write deadline, and any statement a little
+  // before the longest deadline, so a locked or slow server answers with its reason instead of
+  // costing us the connection. (A read blocked longer than readTimeout is ended by our own
+  // deadline: cancel request plus a new connection.)
   const statementTimeout = Math.max(1, Math.floor(0.9 * Math.max(config.readTimeout, config.writeTimeout)));
-  const lockTimeout = Math.max(1, Math.floor(0.8 * Math.min(config.readTimeout, config.writeTimeout)));
+  const lockTimeout = Math.max(1, Math.floor(0.8 * config.writeTimeout));
   const client: pg.ClientConfig = {
     host,
     port,
     application_name: dsn.params.application_name ?? truncate(`db-health/${version} ${config.probeId}`, 63),
-    connectionTimeoutMillis: connectTimeout,
+    // core already applied connect_timeout (see postgresTimeoutsFromDsn)
+    connectionTimeoutMillis: config.connectTimeout,
     statement_timeout: statementTimeout,
     lock_timeout: lockTimeout,
     keepAlive: true,
   };
   const user = dsn.user ?? dsn.params.user;
   if (user !== undefined) client.user = user;
-  const password = dsn.password ?? envPassword;
+  const password = dsn.password || envPassword;
   if (password !== undefined) client.password = password;
   const database = dsn.database ?? dsn.params.dbname;
   if (database !== undefined) client.database = database;
   if (dsn.params.options !== undefined) client.options = dsn.params.options;
   const sslmode = (dsn.params.sslmode ?? env.PGSSLMODE ?? "prefer") as SslMode;
+  if (!SSL_MODES.includes(sslmode)) {
+    throw new DbHealthError("config", `PGSSLMODE=${sslmode} is not one of ${SSL_MODES.join(", ")}`, { driver: "postgres" });
+  }
   const table = (config.schema ? `${quoteIdent(config.schema)}.` : "") + quoteIdent(config.healthTable);
   return {
     client,
@@ -138,4 +144,18 @@ function truncate(text: string, maxBytes: number): string {
   let out = text;
   while (Buffer.byteLength(out) > maxBytes) out = out.slice(0, -1);
   return out;
+}
+
+/**
+ * libpq's `connect_timeout` (seconds; 0 = none): core uses it when it is shorter than the
+ * configured `connectTimeout`.
+ *
+ * @example
+ * ```ts
+ * postgresTimeoutsFromDsn(parseDsn("postgres://db/x?connect_timeout=3")); // { connectTimeout: 3000 }
+ * ```
+ */
+export function postgresTimeoutsFromDsn(dsn: ParsedDsn): { connectTimeout?: number } {
+  const seconds = Number(dsn.params.connect_timeout ?? 0);
+  return seconds > 0 ? { connectTimeout: seconds * 1000 } : {};
 }

@@ -21,20 +21,18 @@ export const SQL = {
                      THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag`,
   /** On a replica: age of the freshest heartbeat any prober wrote on the primary. */
   heartbeatLag: (t: string) => `SELECT EXTRACT(EPOCH FROM now() - max(checked_at))::float8 AS lag FROM ${t}`,
-  /**
-   * One round trip: upsert this prober's row and delete rows of probers gone for longer than
-   * pruneAfter, so the table holds one row per live prober.
-   */
   write: (t: string) =>
-    `WITH pruned AS (
-       DELETE FROM ${t} WHERE probe_id <> $1 AND checked_at < now() - make_interval(secs => $3)
-     )
-     INSERT INTO ${t} (probe_id, token, checked_at) VALUES ($1, $2, now())
+    `INSERT INTO ${t} (probe_id, token, checked_at) VALUES ($1, $2, now())
      ON CONFLICT (probe_id) DO UPDATE SET token = EXCLUDED.token, checked_at = EXCLUDED.checked_at`,
+  /**
+   * Rows of probers gone for longer than pruneAfter; best effort (a role may lack DELETE) and
+   * at most once a minute.
+   */
+  prune: (t: string) => `DELETE FROM ${t} WHERE probe_id <> $1 AND checked_at < now() - make_interval(secs => $2)`,
   read: (t: string) => `SELECT token FROM ${t} WHERE probe_id = $1`,
   /** A read a replica without the health table can still serve. */
   catalogRead: `SELECT count(*) FROM pg_catalog.pg_class`,
-  connections: `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database()`,
+  connections: `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
 } as const;
 
 /** Quotes an identifier the way PostgreSQL does. */

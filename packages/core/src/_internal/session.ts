@@ -55,6 +55,9 @@ export class Session {
 
   /** Connects if not connected; `undefined` when the connection was already there. */
   async ensureConnected(timeoutMs: number, outer?: AbortSignal): Promise<PhaseOutcome<void> | undefined> {
+    // A connection the server closed since the last cycle: replace it up front rather than
+    // spend this cycle's first attempt discovering it.
+    if (this.connected && this.adapter.connected?.() === false) this.drop();
     if (this.connected) return undefined;
     // A connection that completes after its deadline was given up on: close it, or every
     // slow connect would leave one more backend behind.

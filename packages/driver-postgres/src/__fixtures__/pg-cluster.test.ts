@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { blackholeServer, openFds, refusedPort } from "./net-faults.js";
+import { blackholeServer, openFds, refusedPort } from "@alfred/db-health-testkit";
 import { pgBinDir, startCluster, type PgCluster } from "./pg-cluster.js";
 
 const APP_PASSWORD = "p@ss w:rd/?'";

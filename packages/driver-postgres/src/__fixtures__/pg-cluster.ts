@@ -14,10 +14,10 @@
  * }
  * ```
  */
+import { freePort } from "@alfred/db-health-testkit";
 import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { appendFile, chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -99,19 +99,6 @@ export function pgBinDir(): string {
   return join(root, newest, "bin");
 }
 
-/** a free TCP port on 127.0.0.1 (listen on 0, read, close) */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen({ port: 0, host: "127.0.0.1", exclusive: true }, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error("could not read a free port"))));
-    });
-  });
-}
 
 /** clusters whose postmaster may be running, for the exit-time safety net */
 const live = new Set<ClusterImpl>();

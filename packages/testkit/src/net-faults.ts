@@ -1,10 +1,9 @@
 /**
- * Loopback network faults for driver tests: a server that accepts and never answers, a port
- * that refuses, and an fd counter to prove nothing leaks. Test-only (excluded from the build).
+ * Loopback network faults for driver tests: a free port, a server that accepts and never
+ * answers, a port that refuses, and an fd counter to prove nothing leaks. Loopback only.
  */
 import { readdirSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
-import { freePort } from "./pg-cluster.js";
 
 export interface BlackholeServer {
   readonly port: number;
@@ -19,6 +18,15 @@ export interface BlackholeServer {
 /**
  * A TCP listener on 127.0.0.1 that completes the handshake and then says nothing, like a
  * blackholed or hung server: only a client-side deadline can end the wait.
+ *
+ * @example
+ * ```ts
+ * const hole = await blackholeServer();
+ * const r = await createDriver({ dsn: `postgres://u@127.0.0.1:${hole.port}/db`, connectTimeout: "500ms" }).probe();
+ * expect(r.status).toBe("down");
+ * expect(hole.openSockets()).toBe(0); // the driver closed what it opened
+ * await hole.close();
+ * ```
  */
 export async function blackholeServer(): Promise<BlackholeServer> {
   const sockets = new Set<Socket>();
@@ -55,12 +63,48 @@ export async function blackholeServer(): Promise<BlackholeServer> {
 /**
  * A port with nothing listening: connecting gets ECONNREFUSED. It was free a moment ago; another
  * process could take it in between, which on a test machine's ephemeral range is rare enough.
+ *
+ * @example
+ * ```ts
+ * const dsn = `mysql://root@tcp(127.0.0.1:${await refusedPort()})/test`;
+ * ```
  */
 export async function refusedPort(): Promise<number> {
   return freePort();
 }
 
-/** open file descriptors of this process (the listing's own fd is included: compare counts, not absolutes) */
+/**
+ * Open file descriptors of this process (Linux `/proc/self/fd`; the listing's own fd is
+ * included: compare counts, not absolutes).
+ *
+ * @example
+ * ```ts
+ * const before = openFds();
+ * for (let i = 0; i < 1000; i++) await driver.probe();
+ * expect(Math.abs(openFds() - before)).toBeLessThanOrEqual(2);
+ * ```
+ */
 export function openFds(): number {
   return readdirSync("/proc/self/fd").length;
+}
+
+/**
+ * A free TCP port on 127.0.0.1 (listen on 0, read, close), for a throwaway server.
+ *
+ * @example
+ * ```ts
+ * const port = await freePort();
+ * ```
+ */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", reject);
+    server.listen({ port: 0, host: "127.0.0.1", exclusive: true }, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => (port > 0 ? resolve(port) : reject(new Error("could not read a free port"))));
+    });
+  });
 }

@@ -1,0 +1,43 @@
+import { DbHealthError, redactError, type ErrorKind } from "@alfred/db-health-core";
+
+// Server error numbers (MySQL and MariaDB share these) in the terms a health report acts on.
+const ERRNO_KINDS: Record<number, ErrorKind> = {
+  1045: "auth", // access denied (wrong password)
+  1044: "auth", // access denied to the database
+  1698: "auth", // access denied (auth plugin)
+  1049: "connect", // unknown database
+  1040: "connect", // too many connections
+  1053: "connect", // server shutdown in progress
+  3159: "connect", // insecure transport (require_secure_transport)
+  1142: "permission", // command denied (CREATE, INSERT…)
+  1227: "permission",
+  1205: "timeout", // innodb_lock_wait_timeout
+  1969: "timeout", // MariaDB max_statement_time
+  3024: "timeout", // MySQL max_execution_time
+  1317: "timeout", // query interrupted (KILL QUERY)
+  1290: "readonly", // --read-only
+  1792: "readonly", // read-only transaction
+  1836: "readonly", // super_read_only
+};
+const CONNECT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ENOENT", "PROTOCOL_CONNECTION_LOST", "HANDSHAKE_NO_SSL_SUPPORT", "HANDSHAKE_SSL_ERROR"]);
+
+/**
+ * Turns a mysql2 or socket error into a redacted {@link DbHealthError} whose message carries
+ * the server's error number, e.g. `Access denied for user 'app'@'localhost' (ER_ACCESS_DENIED_ERROR 1045)`.
+ *
+ * @example
+ * ```ts
+ * throw toMysqlError(err, "write", redact);
+ * ```
+ */
+export function toMysqlError(err: unknown, phase: string, redact: (text: string) => string): DbHealthError {
+  if (err instanceof DbHealthError) return err;
+  const e = (err ?? {}) as { code?: unknown; errno?: unknown; message?: unknown };
+  const errno = typeof e.errno === "number" ? e.errno : undefined;
+  const code = typeof e.code === "string" ? e.code : undefined;
+  const kind = (errno !== undefined && ERRNO_KINDS[errno]) || (code && CONNECT_CODES.has(code) ? "connect" : undefined) || (phase === "connect" ? "connect" : "query");
+  const message = err instanceof Error ? err.message || err.name : String(err);
+  const tag = [code, errno !== undefined && errno > 0 ? String(errno) : undefined].filter(Boolean).join(" ");
+  const suffix = tag && !message.includes(tag) ? ` (${tag})` : "";
+  return new DbHealthError(kind, redact(`${message}${suffix}`), { driver: "mysql", cause: redactError(err, redact) });
+}

@@ -1,0 +1,168 @@
+import { inspect } from "node:util";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import mysql from "mysql2/promise";
+import { createDriver, createMetrics, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { mysqlDriver } from "./definition.js";
+import { blackholeServer, openFds, refusedPort } from "@alfred/db-health-testkit";
+import { startMariaServer, type MariaServer } from "./__fixtures__/mariadb-server.js";
+
+// Faults against the machine's MariaDB (127.0.0.1:3306, root without password) and throwaway
+// MariaDB servers started here.
+const LOCAL = "mysql://root@tcp(127.0.0.1:3306)/test";
+const open: Driver[] = [];
+const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => {
+  const d = createDriver({ dsn, maxRetries: 0, retryInterval: 10, probeId: `faults-${process.pid}-${open.length}`, ...over }, { definition: mysqlDriver });
+  open.push(d);
+  return d;
+};
+afterEach(async () => {
+  await Promise.allSettled(open.splice(0).map((d) => d.close()));
+});
+const admin = async (sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> => {
+  const c = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root", database: "test" });
+  try {
+    return (await c.query(sql, params))[0] as Array<Record<string, unknown>>;
+  } finally {
+    await c.end();
+  }
+};
+// performance_schema (which would show the probe's connection attributes) is off by default on
+// MariaDB, so threads are counted globally: tests in a file run one at a time, and each test
+// compares against a baseline taken just before its probe connects.
+const threadsConnected = async (): Promise<number> => Number((await admin("SHOW GLOBAL STATUS LIKE 'Threads_connected'"))[0]!.Value);
+
+describe("mysql driver against the machine's MariaDB", () => {
+  it("is up over TCP and the unix socket, detecting MariaDB, counting Threads_connected", async () => {
+    const r = await make(LOCAL).probe();
+    expect(r.status, r.reason).toBe("up");
+    expect(r.role).toBe("primary");
+    expect(r.connections).toBeGreaterThan(0);
+    expect((await make("mariadb://root@unix(/run/mysqld/mysqld.sock)/test").probe()).status).toBe("up");
+  });
+
+  it("is down with the reason for an unknown database", async () => {
+    const r = await make("mysql://root@tcp(127.0.0.1:3306)/no_such_db_here").probe();
+    expect(r.status).toBe("down");
+    expect(r.reason).toBe("connect failed: Unknown database 'no_such_db_here' (ER_BAD_DB_ERROR 1049)");
+  });
+
+  it("is down fast on a refused port", async () => {
+    const port = await refusedPort();
+    const t0 = performance.now();
+    const r = await make(`mysql://root@tcp(127.0.0.1:${port})/test`).probe();
+    expect(r.status).toBe("down");
+    expect(r.reason).toMatch(/^connect failed: connect ECONNREFUSED 127\.0\.0\.1:\d+/);
+    expect(performance.now() - t0).toBeLessThan(1000);
+  });
+
+  it("is down within the connect deadline on a listener that never answers, leaving no socket open", async () => {
+    const hole = await blackholeServer();
+    try {
+      const d = make(`mysql://root@tcp(127.0.0.1:${hole.port})/test`, { connectTimeout: "500ms", maxRetries: 1, retryInterval: "50ms" });
+      const t0 = performance.now();
+      const r = await d.probe();
+      expect(r.status).toBe("down");
+      expect(performance.now() - t0).toBeLessThan(2 * 500 + 50 + 400);
+      expect(hole.connections()).toBe(2);
+      await new Promise((res) => setTimeout(res, 200));
+      expect(hole.openSockets()).toBe(0);
+    } finally {
+      await hole.close();
+    }
+  });
+
+  it("is down for a wrong password, counts the error, and prints the password nowhere", async () => {
+    const secret = "Wr0ng-but-S3cret";
+    const d = make(`mysql://root:${secret}@tcp(127.0.0.1:3306)/test`, { maxRetries: 1, retryInterval: "20ms" });
+    const r = await d.probe();
+    expect(r.status).toBe("down");
+    expect(r.reason).toMatch(/^connect failed: Access denied for user 'root'@'[^']+' \(using password: YES\) \(ER_ACCESS_DENIED_ERROR 1045\)$/);
+    const metrics = createMetrics();
+    metrics.observe(r);
+    const text = await metrics.render();
+    expect(text).toContain('db_connection_errors_total{db_name="mysql",db_role="unknown",target="mysql"} 2');
+    const thrown = await d.connect().catch((e: unknown) => inspect(e, { depth: 10 }));
+    for (const out of [JSON.stringify(r), text, String(thrown)]) expect(out).not.toContain(secret);
+  });
+
+  it("degrades within the write deadline while LOCK TABLES ... WRITE is held elsewhere, leaving no thread behind", async () => {
+    const baseline = await threadsConnected();
+    const d = make(LOCAL, { writeTimeout: "1500ms", readTimeout: "1500ms" });
+    expect((await d.probe()).status).toBe("up");
+    const locker = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root", database: "test" });
+    try {
+      await locker.query("LOCK TABLES _health_check WRITE");
+      const t0 = performance.now();
+      const r = await d.probe();
+      expect(r.status).toBe("degraded");
+      expect(r.reason).toMatch(/^write check failed: Lock wait timeout exceeded; try restarting transaction \(ER_LOCK_WAIT_TIMEOUT 1205\)$/);
+      expect(r.phases.write!.ms).toBeLessThan(1500);
+      expect(performance.now() - t0).toBeLessThan(2 * 1500 + 500);
+      // the probe's connection and the locker's: nothing stuck, nothing added
+      expect(await threadsConnected()).toBeLessThanOrEqual(baseline + 2);
+    } finally {
+      await locker.query("UNLOCK TABLES");
+      await locker.end();
+    }
+    expect((await d.probe()).status).toBe("up");
+  });
+
+  it("is degraded with the reason when its user may not CREATE the health table", async () => {
+    await admin("DROP USER IF EXISTS 'dbh_nocreate'@'127.0.0.1'");
+    await admin("DROP DATABASE IF EXISTS dbh_nocreate");
+    await admin("CREATE DATABASE dbh_nocreate");
+    await admin("CREATE USER 'dbh_nocreate'@'127.0.0.1'");
+    await admin("GRANT SELECT, INSERT, UPDATE, DELETE ON dbh_nocreate.* TO 'dbh_nocreate'@'127.0.0.1'");
+    const r = await make("mysql://dbh_nocreate@tcp(127.0.0.1:3306)/dbh_nocreate").probe();
+    expect(r.status).toBe("degraded");
+    expect(r.reason).toMatch(/^write check failed: health table `_health_check` is missing and cannot be created: CREATE command denied to user 'dbh_nocreate'@'127.0.0.1' for table .*\(ER_TABLEACCESS_DENIED_ERROR 1142\)$/);
+  });
+
+  it("keeps one thread and a flat fd count over 1,000 cycles", async () => {
+    const baseline = await threadsConnected();
+    const d = make(LOCAL);
+    await d.probe();
+    const fds = openFds();
+    for (let i = 0; i < 1000; i++) {
+      const r = await d.probe();
+      if (r.status !== "up") throw new Error(`cycle ${i}: ${r.reason}`);
+      if (i % 250 === 0) expect(await threadsConnected()).toBe(baseline + 1);
+    }
+    expect(await threadsConnected()).toBe(baseline + 1);
+    expect(Math.abs(openFds() - fds)).toBeLessThanOrEqual(2);
+  }, 120_000);
+});
+
+describe("mysql driver against throwaway MariaDB servers", () => {
+  let readOnly: MariaServer;
+  let tls: MariaServer;
+  beforeAll(async () => {
+    [readOnly, tls] = await Promise.all([
+      startMariaServer({ conf: { read_only: "ON" }, users: [{ name: "app", password: "app-pw", grants: ["SELECT, INSERT, UPDATE, DELETE, CREATE ON test.*"] }] }),
+      startMariaServer({ ssl: true, conf: { require_secure_transport: "ON" } }),
+    ]);
+  }, 180_000);
+  afterAll(async () => {
+    await Promise.allSettled([readOnly?.destroy(), tls?.destroy()]);
+  });
+
+  it("reports a read_only=ON primary as degraded without writing", async () => {
+    const r = await make(readOnly.dsn({ user: "app", password: "app-pw" })).probe();
+    expect(r.status).toBe("degraded");
+    expect(r.reason).toBe("primary is read-only (read_only=ON)");
+    expect(r.phases.write).toBeUndefined();
+  });
+
+  it("connects with TLS when require_secure_transport is ON, and refuses plain TCP cleanly", async () => {
+    for (const params of [{ tls: "skip-verify" }, { "ssl-mode": "PREFERRED" }, { "ssl-mode": "VERIFY_IDENTITY", "ssl-ca": tls.caFile! }]) {
+      const r = await make(tls.dsn({ params })).probe();
+      expect(r.status, `${JSON.stringify(params)}: ${r.reason}`).toBe("up");
+    }
+    const plain = await make(tls.dsn({ params: { tls: "false" } })).probe();
+    expect(plain.status).toBe("down");
+    // MySQL 8 says ER_SECURE_TRANSPORT_REQUIRED (3159); MariaDB 10.11 refuses with 1045.
+    expect(plain.reason).toMatch(
+      /^connect failed: (Connections using insecure transport are prohibited.*\(ER_SECURE_TRANSPORT_REQUIRED 3159\)|Access denied for user 'root'@'[^']+' \(using password: NO\) \(ER_ACCESS_DENIED_ERROR 1045\))$/,
+    );
+  });
+});

@@ -1,0 +1,77 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createDriver, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { mysqlDriver } from "./definition.js";
+import { startMariaServer, type MariaServer } from "./__fixtures__/mariadb-server.js";
+
+// A throwaway MariaDB primary with a replica (own datadirs and loopback ports).
+let primary: MariaServer;
+let replica: MariaServer;
+beforeAll(async () => {
+  primary = await startMariaServer();
+  replica = await primary.createReplica();
+}, 180_000);
+afterAll(async () => {
+  await Promise.allSettled([replica?.destroy(), primary?.destroy()]);
+});
+const open: Driver[] = [];
+const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => {
+  const d = createDriver({ dsn, maxRetries: 0, probeId: `replica-test-${open.length}`, ...over }, { definition: mysqlDriver });
+  open.push(d);
+  return d;
+};
+afterEach(async () => {
+  await Promise.allSettled(open.splice(0).map((d) => d.close()));
+});
+const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
+const until = async <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> => {
+  const deadline = Date.now() + ms;
+  let v = await fn();
+  while (!ok(v)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
+    await sleep(100);
+    v = await fn();
+  }
+  return v;
+};
+const hasHeartbeat = async (): Promise<boolean> =>
+  (await replica.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'test' AND table_name = '_health_check'"))[0]?.[0] === "1";
+
+describe("mariadb primary and replica", () => {
+  it("detects the replica, never writes there, and reports lag from the primary's heartbeat", async () => {
+    const onPrimary = make(primary.dsn(), { probeId: "heartbeat" });
+    expect((await onPrimary.probe()).status).toBe("up");
+    await until("the heartbeat table on the replica", hasHeartbeat, (x) => x);
+    const onReplica = make(replica.dsn());
+    const r = await until("lag on the replica", () => onReplica.probe(), (x) => x.lagSeconds !== undefined);
+    expect(r.status, r.reason).toBe("up");
+    expect(r.role).toBe("replica");
+    expect(r.writeSkipped).toBe("node is a replica");
+    expect(r.phases.write).toBeUndefined();
+    expect(r.lagSeconds).toBeLessThan(5);
+    const rows = await replica.query("SELECT probe_id FROM test._health_check ORDER BY probe_id");
+    expect(rows.map((x) => x[0])).toEqual(["heartbeat"]);
+  });
+
+  it("reports rising lag when the primary's heartbeat stops, and degrades past maxReplicationLag", async () => {
+    const onPrimary = make(primary.dsn(), { probeId: "heartbeat" });
+    await onPrimary.probe();
+    const onReplica = make(replica.dsn(), { maxReplicationLag: "2s" });
+    const fresh = await until("fresh lag", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.lagSeconds < 1.5);
+    expect(fresh.status).toBe("up");
+    await sleep(2500);
+    const stale = await onReplica.probe();
+    expect(stale.lagSeconds!).toBeGreaterThan(fresh.lagSeconds! + 2);
+    expect(stale.status).toBe("degraded");
+    expect(stale.reason).toMatch(/^replication lag \d+\.\ds is over the 2s limit$/);
+  });
+
+  it("goes down when the primary is killed and up again when it restarts, without a new probe", async () => {
+    const d = make(primary.dsn(), { connectTimeout: "1s", readTimeout: "1s" });
+    expect((await d.probe()).status).toBe("up");
+    await primary.stop("kill");
+    expect((await d.probe()).status).toBe("down");
+    await primary.start();
+    const up = await until("primary back", () => d.probe(), (x) => x.status === "up");
+    expect(up.role).toBe("primary");
+  });
+});
