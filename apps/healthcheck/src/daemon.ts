@@ -1,7 +1,9 @@
 import type { Server } from "node:http";
-import { createMetrics, errorMessage, sleep, type Driver, type ProbeResult } from "@alfred/db-health-core";
-import { startHttpServer } from "./http-server.js";
+import { Gauge, type Registry } from "prom-client";
+import { createMetrics, errorMessage, parseDsn, sleep, type Driver, type ProbeResult } from "@alfred/db-health-core";
+import { startHttpServer, type WebConfig } from "./http-server.js";
 import type { Logger } from "./logger.js";
+import { acceptsTcp, type WrappedChild } from "./wrapper.js";
 
 /** Options of {@link runDaemon}. */
 export interface DaemonOptions {
@@ -10,28 +12,67 @@ export interface DaemonOptions {
   legacyMetrics: boolean;
   version: string;
   log: Logger;
-  /** Aborting it shuts the daemon down: the cycle in flight is abandoned, connections close. */
+  /** `/probe` answers from a result younger than this (ms). */
+  probeCacheMs: number;
+  webConfig?: WebConfig;
+  /** Wrapper mode: the child; the daemon ends when it exits. */
+  child?: WrappedChild;
+  /** Aborting it shuts the daemon down: the cycles in flight end, connections close. */
   signal: AbortSignal;
 }
 
+/** ±10 % around the interval, so many probers started together do not probe in lockstep. */
+const jitter = (ms: number): number => ms * (0.9 + Math.random() * 0.2);
+
 /**
- * Probes every target on its interval (one cycle in flight per target) and serves the results
- * over HTTP until `signal` aborts. Resolves after everything is closed.
+ * Probes every target on its interval (one cycle in flight per target), serves the results over
+ * HTTP, and in wrapper mode reports the child; resolves after everything is closed, when
+ * `signal` aborts or the child exits.
  */
 export async function runDaemon(options: DaemonOptions): Promise<void> {
-  const { drivers, log, signal } = options;
+  const { drivers, log } = options;
+  // Probing stops on shutdown, or in wrapper mode as soon as the child is told to stop (the
+  // database must not wait for our connections); serving goes on until the child has exited.
+  const childExited = new AbortController();
+  const signal = AbortSignal.any([options.signal, childExited.signal, ...(options.child ? [options.child.stopping] : [])]);
   const metrics = createMetrics({ legacyNames: options.legacyMetrics, buildInfo: { version: options.version } });
   const results = new Map<string, ProbeResult>();
+  const byName = new Map(drivers.map((d) => [d.config.name, d]));
+  const record = (result: ProbeResult): void => {
+    results.set(result.target, result);
+    metrics.observe(result);
+  };
+  const tcp = childReadiness(options, drivers, signal);
   const server: Server = await startHttpServer(
-    { metrics, results: () => results, targets: drivers.map((d) => d.config.name) },
+    {
+      metrics,
+      results: () => results,
+      targets: drivers.map((d) => d.config.name),
+      version: options.version,
+      probe: async (name) => {
+        const result = await byName.get(name)!.probe(signal);
+        record(result);
+        return result;
+      },
+      ...(options.child ? { ready: tcp.ready } : {}),
+    },
     options.listen,
-    (err) => log.log("error", "http server error", { error: errorMessage(err) }),
+    {
+      probeCacheMs: options.probeCacheMs,
+      ...(options.webConfig ? { webConfig: options.webConfig } : {}),
+      onError: (err) => log.log("error", "http server error", { error: errorMessage(err) }),
+    },
   );
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : options.listen.port;
   const shown = !options.listen.host || options.listen.host === "0.0.0.0" || options.listen.host === "::" ? "127.0.0.1" : options.listen.host;
-  const base = `http://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
-  log.log("info", `serving ${base}/metrics`, { metrics: `${base}/metrics`, healthz: `${base}/healthz`, readyz: `${base}/readyz`, targets: drivers.map((d) => d.config.name) });
+  const scheme = options.webConfig?.tls ? "https" : "http";
+  const base = `${scheme}://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
+  log.log("info", `serving ${base}/metrics`, { metrics: `${base}/metrics`, health: `${base}/health`, readyz: `${base}/readyz`, targets: [...byName.keys()] });
+  if (options.child) {
+    registerChildMetrics(metrics.registry, options.child);
+    void options.child.exited.then(() => childExited.abort(new Error("the child exited")));
+  }
 
   // One misbehaving target must never stop the others or the process: each loop catches
   // whatever escapes a cycle, logs it and carries on at its interval.
@@ -42,8 +83,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       try {
         const result = await driver.probe(signal);
         if (signal.aborted) break;
-        results.set(result.target, result);
-        metrics.observe(result);
+        record(result);
         const fields = { target: result.target, engine: result.driver, role: result.role, status: result.status, ms: Math.round(result.durationMs * 100) / 100 };
         if (result.status !== previous) {
           log.log(result.status === "up" ? "info" : "warn", "status", { ...fields, from: previous ?? "starting", reason: result.reason });
@@ -54,17 +94,77 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
       } catch (err) {
         log.log("error", "probe cycle failed", { target: driver.config.name, error: errorMessage(err) });
       }
-      await sleep(Math.max(0, driver.config.interval - (performance.now() - started)), signal);
+      await sleep(Math.max(0, jitter(driver.config.interval) - (performance.now() - started)), signal);
     }
   };
   try {
     await Promise.all(drivers.map((d) => loop(d)));
+    await Promise.allSettled(drivers.map((d) => d.close()));
+    if (options.child) {
+      log.log("info", "probing stopped; serving until the child exits", {});
+      await options.child.exited;
+    }
   } finally {
+    tcp.stop();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
-      server.closeAllConnections();
+      (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
     });
     await Promise.allSettled(drivers.map((d) => d.close()));
     log.log("info", "stopped", {});
   }
+}
+
+/**
+ * Wrapper mode readiness: the child runs and every loopback TCP target accepts connections,
+ * checked once a second in the background (readiness must answer without waiting).
+ */
+function childReadiness(options: DaemonOptions, drivers: readonly Driver[], signal: AbortSignal): { ready: () => { ok: boolean; reason?: string }; stop: () => void } {
+  const endpoints = drivers
+    .map((d) => parseDsn(d.config.dsn))
+    .filter((p) => p.host !== undefined && p.port !== undefined && !p.socket)
+    .map((p) => ({ host: p.host!, port: p.port! }));
+  let tcpOk = endpoints.length === 0;
+  let timer: NodeJS.Timeout | undefined;
+  const check = async (): Promise<void> => {
+    const all = await Promise.all(endpoints.map((e) => acceptsTcp(e.host, e.port)));
+    tcpOk = all.every(Boolean);
+    if (!signal.aborted) timer = setTimeout(() => void check(), 1000).unref();
+  };
+  if (options.child && endpoints.length > 0) void check();
+  return {
+    ready: () => {
+      const child = options.child?.state();
+      if (child && !child.running) return { ok: false, reason: `child ${child.command} is not running` };
+      if (!tcpOk) return { ok: false, reason: "the database port does not accept TCP connections yet" };
+      return { ok: true };
+    },
+    stop: () => clearTimeout(timer),
+  };
+}
+
+// daemon.ts is imported only in daemon mode, so `--once` never loads prom-client.
+function registerChildMetrics(registry: Registry, child: WrappedChild): void {
+  // Point-in-time values read at scrape time, as prom-client's collect() allows.
+  const labelNames = ["command"] as const;
+  new Gauge({
+    name: "db_health_check_child_running",
+    help: "1 while the wrapped command runs, 0 after it exited.",
+    labelNames,
+    registers: [registry],
+    collect() {
+      const s = child.state();
+      this.set({ command: s.command }, s.running ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: "db_health_check_child_start_time_seconds",
+    help: "Unix time the wrapped command was started.",
+    labelNames,
+    registers: [registry],
+    collect() {
+      const s = child.state();
+      this.set({ command: s.command }, s.startedAt);
+    },
+  });
 }

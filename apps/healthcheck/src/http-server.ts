@@ -1,62 +1,144 @@
-import { createServer, type Server } from "node:http";
-import type { DbHealthMetrics, ProbeResult } from "@alfred/db-health-core";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import { CORE_VERSION, errorMessage, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
+import { BASIC_CHALLENGE, createBasicAuth } from "./http/basic-auth.js";
+import { HEALTH_JSON, healthDocument } from "./http/health-json.js";
+import { createProbeCache } from "./http/probe-cache.js";
+import { readiness } from "./http/readiness.js";
+import { send } from "./http/respond.js";
+import { targetSeries } from "./http/target-series.js";
+import { createTlsServer } from "./http/tls-server.js";
+import type { WebConfig } from "./http/web-config.js";
 
-/** What the HTTP endpoints read. */
+export { loadWebConfig, type WebConfig } from "./http/web-config.js";
+
+/** What the HTTP endpoints read, and the one thing they may do: probe a target on request. */
 export interface HttpState {
   metrics: DbHealthMetrics;
   /** Latest result per target name; a target that has not finished a cycle is absent. */
   results(): ReadonlyMap<string, ProbeResult>;
   /** Names of every configured target. */
   targets: readonly string[];
+  /** Runs (or joins) a probe cycle for one target now; the daemon also records it in metrics. */
+  probe(target: string): Promise<ProbeResult>;
+  /** Extra readiness condition (wrapper mode: the child is running and its port accepts TCP); undefined = none. */
+  ready?(): { ok: boolean; reason?: string };
+  /** Version shown by `/health`. @default core's version */
+  version?: string;
 }
 
+/** Options of {@link startHttpServer}. */
+export interface HttpOptions {
+  /** `/probe` answers from a result younger than this (ms) instead of probing again. */
+  probeCacheMs: number;
+  /** TLS and basic auth, from {@link loadWebConfig}. */
+  webConfig?: WebConfig;
+  /** Errors after start-up (a broken socket, a failing handler); logged, never fatal. */
+  onError(err: Error): void;
+}
+
+const ENDPOINTS = "/metrics, /probe?target=NAME, /healthz, /readyz, /health";
+// Target names are 1–63 of these (core's schema); anything else is echoed only as a description.
+const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/;
+
 /**
- * Serves `/metrics` (Prometheus text), `/healthz` (the process is alive) and `/readyz` (every
- * target's last cycle was up; 503 otherwise). Nothing else; no endpoint ever touches a
- * database, so a scrape storm cannot reach it.
+ * Serves `/metrics`, `/probe?target=NAME` (multi-target exporter pattern, cached and
+ * single-flight per target), `/healthz`, `/readyz` and `/health` (`application/health+json`),
+ * over HTTPS and behind basic auth when the web config says so. Only GET and HEAD.
  *
+ * @throws when the port cannot be bound (EADDRINUSE, EACCES).
  * @example
  * ```ts
- * const server = await startHttpServer(state, { host: "127.0.0.1", port: 9091 }, (err) => log.error(err));
+ * const webConfig = plan.webConfigFile ? await loadWebConfig(plan.webConfigFile) : undefined;
+ * const server = await startHttpServer(state, { host: undefined, port: 9091 }, {
+ *   probeCacheMs: 5000,
+ *   webConfig,
+ *   onError: (err) => log.log("error", "http server error", { error: errorMessage(err) }),
+ * });
  * ```
  */
 export async function startHttpServer(
   state: HttpState,
   listen: { host: string | undefined; port: number },
-  onError: (err: Error) => void,
-): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
-    if (path === "/metrics") {
-      state.metrics.render().then(
-        (body) => res.writeHead(200, { "content-type": state.metrics.registry.contentType }).end(body),
-        () => res.writeHead(500, { "content-type": "text/plain" }).end("metrics unavailable\n"),
-      );
-    } else if (path === "/healthz") {
-      res.writeHead(200, { "content-type": "text/plain" }).end("ok\n");
-    } else if (path === "/readyz") {
-      const results = state.results();
-      const notReady = state.targets.filter((t) => results.get(t)?.status !== "up");
-      res
-        .writeHead(notReady.length === 0 ? 200 : 503, { "content-type": "text/plain" })
-        .end(notReady.length === 0 ? "ready\n" : `not ready: ${notReady.join(", ")}\n`);
-    } else {
-      res.writeHead(404, { "content-type": "text/plain" }).end("not found: try /metrics, /healthz or /readyz\n");
-    }
-  });
+  options: HttpOptions,
+): Promise<Server | HttpsServer> {
+  const handle = createHandler(state, options);
+  const listener = (req: IncomingMessage, res: ServerResponse): void => {
+    handle(req, res).catch((err: unknown) => {
+      options.onError(err instanceof Error ? err : new Error(String(err)));
+      if (!res.headersSent) send(res, 500, "internal error\n");
+      else res.destroy();
+    });
+  };
+  const tls = options.webConfig?.tls;
+  const server = tls ? createTlsServer(tls, listener) : createServer(listener);
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {
       server.off("error", reject);
       // After start-up a server error (EMFILE, a broken socket) is logged, never fatal.
-      server.on("error", onError);
+      server.on("error", options.onError);
       resolve();
     });
   });
   return server;
+}
+
+function createHandler(state: HttpState, options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+  const users = options.webConfig?.basicAuthUsers;
+  const authorized = users ? createBasicAuth(users) : undefined;
+  const cache = createProbeCache({ ttlMs: options.probeCacheMs, probe: (t) => state.probe(t), latest: (t) => state.results().get(t) });
+  const version = state.version ?? CORE_VERSION;
+
+  return async (req, res) => {
+    const raw = req.url ?? "/";
+    const q = raw.indexOf("?");
+    const path = q < 0 ? raw : raw.slice(0, q);
+    // /healthz stays open so that a liveness probe needs no credentials.
+    if (authorized && path !== "/healthz" && !(await authorized(req.headers.authorization))) {
+      return send(res, 401, "unauthorized\n", undefined, { "www-authenticate": BASIC_CHALLENGE });
+    }
+    if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed: use GET or HEAD\n", undefined, { allow: "GET, HEAD" });
+
+    switch (path) {
+      case "/metrics":
+        return send(res, 200, await state.metrics.render(), state.metrics.registry.contentType);
+      case "/probe":
+        return probe(new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)).get("target"), res);
+      case "/healthz":
+        return send(res, 200, "ok\n");
+      case "/readyz": {
+        const { ok, reasons } = readiness(state);
+        return send(res, ok ? 200 : 503, ok ? "ready\n" : `not ready:\n${reasons.map((r) => `${r}\n`).join("")}`);
+      }
+      case "/health": {
+        const doc = healthDocument({ ...state, version });
+        return send(res, doc.status === "fail" ? 503 : 200, `${JSON.stringify(doc)}\n`, HEALTH_JSON);
+      }
+      case "/":
+        return send(res, 200, `db-health healthcheck ${version}\nendpoints: ${ENDPOINTS}\n`);
+      default:
+        return send(res, 404, `not found; endpoints: ${ENDPOINTS}\n`);
+    }
+  };
+
+  async function probe(target: string | null, res: ServerResponse): Promise<void> {
+    if (target === null || !state.targets.includes(target)) {
+      const valid = `valid targets: ${state.targets.join(", ")}`;
+      if (target === null || target === "") return send(res, 400, `missing ?target=NAME; ${valid}\n`);
+      // Never echo what could be a pasted DSN: only something shaped like a target name.
+      const shown = TARGET_NAME.test(target) ? `"${target}"` : "(not a valid target name)";
+      return send(res, 400, `unknown target ${shown}; ${valid}\n`);
+    }
+    try {
+      await cache.get(target);
+    } catch (err) {
+      options.onError(err instanceof Error ? err : new Error(String(err)));
+      return send(res, 500, `probe of "${target}" failed: ${errorMessage(err)}\n`);
+    }
+    // The daemon has put the result into the shared registry; serving that target's slice of
+    // it keeps counters and histograms cumulative across scrapes.
+    return send(res, 200, targetSeries(await state.metrics.render(), target), state.metrics.registry.contentType);
+  }
 }

@@ -1,3 +1,4 @@
+import { pino, type Logger as Pino } from "pino";
 import { errorMessage, redact } from "@alfred/db-health-core";
 
 /** Severity of a log line. */
@@ -9,22 +10,30 @@ export interface Logger {
 }
 
 /**
- * JSON-lines logger on stderr. Every string value passes through core's `redact`, so a DSN or
- * a client error that slipped into a field still never prints a password.
+ * JSON-lines logger on pino. Every string in the message and the fields passes through core's
+ * `redact` first, so a DSN or a client error that slipped into a field never prints a password.
+ * Writes synchronously, so nothing is lost when the process exits right after.
  *
  * @example
  * ```ts
  * createLogger(process.stderr).log("info", "probe", { target: "db", status: "up" });
  * ```
  */
-export function createLogger(out: { write(chunk: string): unknown }, minLevel: Level = "info"): Logger {
-  const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export function createLogger(out: { write(chunk: string): unknown } | number = 2, minLevel: Level = "info"): Logger {
+  const destination = typeof out === "number" ? pino.destination({ fd: out, sync: true }) : out;
+  const logger: Pino = pino(
+    {
+      level: minLevel,
+      base: undefined,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination as pino.DestinationStream,
+  );
   return {
     log(level, msg, fields = {}) {
-      if (order[level] < order[minLevel]) return;
-      const line: Record<string, unknown> = { time: new Date().toISOString(), level, msg: redact(msg) };
-      for (const [key, value] of Object.entries(fields)) line[key] = clean(value);
-      out.write(`${JSON.stringify(line)}\n`);
+      if (!logger.isLevelEnabled(level)) return;
+      logger[level](clean(fields) as Record<string, unknown>, redact(msg));
     },
   };
 }

@@ -1,17 +1,17 @@
 import { createRequire } from "node:module";
 import {
   createDriver,
-  DbHealthError,
   errorMessage,
   isDbHealthError,
-  parseDsn,
   resolveTargetConfigs,
   type Driver,
   type DriverDefinition,
-  type ParsedDsn,
   type TargetConfig,
+  type TargetOptions,
 } from "@alfred/db-health-core";
-import { HelpShown, parseArgs, parseListen } from "./args.js";
+import { HelpShown } from "./args.js";
+import type { CliPlan } from "./cli-plan.js";
+import { resolveCli } from "./config/resolve.js";
 import { loadDrivers } from "./driver-loader.js";
 import { createLogger } from "./logger.js";
 import { EXIT, exitCodeFor, formatJson, formatText } from "./report.js";
@@ -21,15 +21,18 @@ export interface Io {
   stdout: { write(chunk: string): unknown };
   stderr: { write(chunk: string): unknown };
   env: NodeJS.ProcessEnv;
-  /** Aborts on SIGTERM/SIGINT in the daemon. */
+  /** Aborts on SIGTERM/SIGINT (not in wrapper mode: there the child gets them). */
   shutdown: AbortSignal;
 }
 
 const VERSION = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+/** How long a daemon may take to close after SIGTERM/SIGINT before it exits anyway. */
+const SHUTDOWN_GRACE_MS = 10_000;
 
 /**
- * Runs the CLI and returns its exit code: 0 healthy, 1 down/degraded (`--once`), 3 invalid
- * configuration. Never throws and never prints a stack trace or a password.
+ * Runs the CLI and returns its exit code: 0 healthy, 1 down/degraded (`--once`) or not ready
+ * (`status`), 3 invalid configuration, and in wrapper mode the child's code (128 + signal when it
+ * was killed). Never throws and never prints a stack trace or a password.
  *
  * @example
  * ```ts
@@ -39,38 +42,25 @@ const VERSION = (createRequire(import.meta.url)("../package.json") as { version:
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let drivers: Driver[] = [];
   try {
-    const args = parseArgs(argv, VERSION, io.env);
-    if (args.command.length > 0) {
-      io.stderr.write("healthcheck: wrapper mode (-- command) is not available in this version; run the command separately\n");
-      return EXIT.config;
+    const plan = await resolveCli(argv, io.env, VERSION, { writeOut: (text) => void io.stdout.write(text) });
+    if (plan.mode === "status") return await status(plan, io);
+    const { configs, definitions } = await resolveTargets(plan.targets, plan.plugins);
+    if (plan.mode === "config-check") {
+      io.stdout.write(`configuration is valid: ${configs.length} target(s): ${configs.map((c) => c.name).join(", ")}\n`);
+      return EXIT.ok;
     }
-    if (args.dsns.length === 0) {
-      io.stderr.write("healthcheck: no database to probe: pass --dsn DSN (or set DB_HEALTH_DSN); see healthcheck --help\n");
-      return EXIT.config;
-    }
-    const listen = args.once ? undefined : parseListen(args.listen);
-    const { configs, definitions } = await resolveTargets(args.dsns, args.target, args.plugins);
     drivers = configs.map((config, i) => createDriver(config, { definition: definitions[i]! }));
 
-    if (args.once) {
+    if (plan.mode === "once") {
       const results = await Promise.all(drivers.map((d) => d.probe(io.shutdown)));
       if (io.shutdown.aborted) {
         io.stderr.write("healthcheck: interrupted before every target was probed\n");
         return EXIT.unhealthy;
       }
-      io.stdout.write(args.format === "json" ? formatJson(results) : formatText(results));
-      return exitCodeFor(results, args.degradedOk);
+      io.stdout.write(plan.format === "json" ? formatJson(results) : formatText(results));
+      return exitCodeFor(results, plan.degradedOk);
     }
-    const { runDaemon } = await import("./daemon.js");
-    await runDaemon({
-      drivers,
-      listen: listen!,
-      legacyMetrics: args.legacyMetrics,
-      version: VERSION,
-      log: createLogger(io.stderr),
-      signal: io.shutdown,
-    });
-    return EXIT.ok;
+    return await daemon(plan, drivers, io);
   } catch (err) {
     if (err instanceof HelpShown) return EXIT.ok;
     if (isDbHealthError(err) && err.kind === "config") {
@@ -89,46 +79,56 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-/**
- * Validates every target — settings, DSN syntax, driver availability and what the driver
- * accepts — and reports all problems in one error, before anything connects.
- */
-async function resolveTargets(
-  dsns: readonly string[],
-  settings: Record<string, unknown>,
-  plugins: readonly string[],
-): Promise<{ configs: TargetConfig[]; definitions: DriverDefinition[] }> {
-  const problems: string[] = [];
-  const collect = (err: unknown, prefix = ""): void => {
-    if (!isDbHealthError(err) || err.kind !== "config") throw err;
-    problems.push(...err.message.split("\n").map((line) => prefix + line));
-  };
-  let configs: TargetConfig[] = [];
-  try {
-    configs = resolveTargetConfigs(dsns.map((dsn) => ({ ...settings, dsn })));
-  } catch (err) {
-    collect(err);
+async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number> {
+  const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
+  const [{ runDaemon }, { loadWebConfig }, { startChild }] = await Promise.all([
+    import("./daemon.js"),
+    import("./http-server.js"),
+    import("./wrapper.js"),
+  ]);
+  const webConfig = plan.webConfigFile ? await loadWebConfig(plan.webConfigFile) : undefined;
+  const child = plan.command.length > 0 ? startChild(plan.command, log) : undefined;
+  if (!child) {
+    // Bounded shutdown: connections get SHUTDOWN_GRACE_MS to close, then the process goes.
+    io.shutdown.addEventListener("abort", () => setTimeout(() => process.exit(EXIT.unhealthy), SHUTDOWN_GRACE_MS).unref(), { once: true });
   }
-  let definitions: Array<DriverDefinition | undefined> = [];
-  try {
-    definitions = await loadDrivers(dsns, plugins);
-  } catch (err) {
-    collect(err);
-  }
-  definitions.forEach((definition, i) => {
-    let parsed: ParsedDsn;
-    try {
-      parsed = parseDsn(dsns[i]!);
-    } catch {
-      return; // reported by the config check, with its path
-    }
-    try {
-      definition?.validate?.(parsed);
-    } catch (err) {
-      collect(err, `targets[${i}].dsn: `);
-    }
+  await runDaemon({
+    drivers,
+    listen: plan.listen,
+    legacyMetrics: plan.legacyMetrics,
+    version: VERSION,
+    log,
+    probeCacheMs: plan.probeCacheMs,
+    ...(webConfig ? { webConfig } : {}),
+    ...(child ? { child } : {}),
+    // In wrapper mode the signals belong to the child; the daemon ends when the child does.
+    signal: child ? new AbortController().signal : io.shutdown,
   });
-  if (problems.length > 0) throw new DbHealthError("config", [...new Set(problems)].join("\n"));
+  return child ? await child.exited : EXIT.ok;
+}
+
+/** `healthcheck status`: asks a running daemon's /readyz (a cheap Docker HEALTHCHECK). */
+async function status(plan: CliPlan, io: Io): Promise<number> {
+  const url = plan.argument ?? "http://127.0.0.1:9091/readyz";
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    const body = (await res.text()).trim();
+    (res.ok ? io.stdout : io.stderr).write(`${res.status} ${body}\n`);
+    return res.ok ? EXIT.ok : EXIT.unhealthy;
+  } catch (err) {
+    io.stderr.write(`healthcheck status: no answer from ${url}: ${errorMessage((err as Error).cause ?? err)}\n`);
+    return EXIT.unhealthy;
+  }
+}
+
+/**
+ * Resolves the (already validated) targets and the drivers serving them. resolveCli has
+ * checked settings, DSNs, drivers and plugins and reported every problem at once; the drivers
+ * it loaded are in the registry, so this only looks them up.
+ */
+async function resolveTargets(targets: readonly TargetOptions[], plugins: readonly string[]): Promise<{ configs: TargetConfig[]; definitions: DriverDefinition[] }> {
+  const configs = resolveTargetConfigs(targets);
+  const definitions = await loadDrivers(configs.map((c) => c.dsn), plugins);
   return { configs, definitions: definitions as DriverDefinition[] };
 }
 

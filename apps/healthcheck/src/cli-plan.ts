@@ -1,0 +1,34 @@
+import type { TargetOptions } from "@alfred/db-health-core";
+
+/** What the user asked the CLI to do, after flags, environment and the YAML file are merged. */
+export type CliMode = "daemon" | "once" | "config-check" | "status";
+
+/**
+ * The fully merged, validated command line: flags > environment variables > YAML file >
+ * defaults. Produced by `resolveCli()` (config/resolve.ts); consumed by main.ts.
+ */
+export interface CliPlan {
+  mode: CliMode;
+  /** Targets in `TargetOptions` form (validated with core's schema; names unique). */
+  targets: TargetOptions[];
+  /** Third-party driver packages (or paths) to import before resolving DSNs. */
+  plugins: string[];
+  /** `--export-prom [host]:port` @default ":9091" */
+  listen: { host: string | undefined; port: number };
+  /** Prometheus exporter-toolkit web config file (TLS, basic auth), if any. */
+  webConfigFile?: string;
+  /** `--once` output. @default "text" */
+  format: "text" | "json";
+  /** `--once`: degraded exits 0. @default false */
+  degradedOk: boolean;
+  /** Keep db_read_latency_ms & co. @default true */
+  legacyMetrics: boolean;
+  /** Log level of the daemon's JSON logs. @default "info" */
+  logLevel: "debug" | "info" | "warn" | "error";
+  /** `/probe?target=` answers from a result younger than this (ms). @default 5000 */
+  probeCacheMs: number;
+  /** Wrapper mode: the command after `--`. Empty when not wrapping. */
+  command: string[];
+  /** `config check FILE` / `status`: the file or URL argument, when given. */
+  argument?: string;
+}

@@ -1,0 +1,153 @@
+/**
+ * Command-line flags and commands, parsed with commander. Only values the user typed count:
+ * a flag's default must never override the environment or the YAML file.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { DbHealthError } from "@alfred/db-health-core";
+import { HelpShown } from "../args.js";
+import type { CliMode } from "../cli-plan.js";
+import { ENV_VARS, settingLabel } from "./env.js";
+import { DESCRIPTION, HELP_AFTER, USAGE } from "./help.js";
+import { fixed, quote, type Problems, type Where } from "./problems.js";
+import { convertSetting, DEFAULT_LISTEN, TARGET_SETTINGS, type TargetKey } from "./settings.js";
+
+/** What the command line says; optional fields are absent when the flag was not given. */
+export interface FlagInput {
+  mode: CliMode;
+  /** `config check FILE` / `status URL`. */
+  argument?: string;
+  /** Everything after `--`. */
+  command: string[];
+  dsns: string[];
+  names: string[];
+  plugins: string[];
+  config?: string;
+  target: Partial<Record<TargetKey, { value: unknown; where: Where }>>;
+  listen?: string;
+  webConfig?: string;
+  logLevel?: string;
+  probeCacheInterval?: string;
+  /** Only ever `false` (`--no-legacy-metrics`). */
+  legacyMetrics?: false;
+  format?: string;
+  degradedOk: boolean;
+}
+
+// No default list: commander would print "(default: [])" in the help.
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
+const about = (help: string, env?: string, shownDefault?: string): string =>
+  `${help}${env || shownDefault ? ` (${[env && `env: ${env}`, shownDefault && `default: ${shownDefault}`].filter(Boolean).join(", ")})` : ""}`;
+
+/**
+ * The `healthcheck` command: every flag with its variable and default in the help.
+ *
+ * @example
+ * ```ts
+ * buildProgram("1.0.0", (s) => process.stdout.write(s)).helpInformation();
+ * ```
+ */
+export function buildProgram(version: string, writeOut: (text: string) => void): Command {
+  const program = new Command("healthcheck")
+    .description(DESCRIPTION)
+    .usage(USAGE)
+    .argument("[command...]")
+    .helpOption("-h, --help", "show this help")
+    .version(version, "-V, --version", "print the version")
+    .optionsGroup("Targets:")
+    .option("--dsn <dsn>", about("database to probe; repeat for several targets", `${ENV_VARS.dsn} or ${ENV_VARS.dsn}_FILE`), collect)
+    .option("--name <name>", about("name of the --dsn at the same position, for the target label and /probe?target=", undefined, "the engine: postgres, mysql, sqlite, mssql; then -2, -3…"), collect)
+    .option("--config <file>", about("YAML file with targets and settings (see below)", ENV_VARS.config))
+    .option("--plugin <package>", about("import a third-party driver package or file; repeatable", `${ENV_VARS.plugins}, comma-separated`), collect)
+    .optionsGroup("One-shot check:")
+    .option("--once", "probe every target once, print the result and exit (codes below)")
+    .option("--format <format>", about("output of --once: text or json", undefined, "text"))
+    .option("--degraded-ok", "with --once, exit 0 when a target is degraded (not when down)")
+    .optionsGroup("Daemon:")
+    .option("--export-prom <[host]:port>", about("where to serve /metrics, /probe, /healthz, /readyz, /health", ENV_VARS.listen, DEFAULT_LISTEN))
+    .option("--web-config <file>", about("TLS and basic auth, Prometheus exporter-toolkit format", ENV_VARS.webConfig, "plain HTTP, no auth"))
+    .option("--no-legacy-metrics", about("drop db_read_latency_ms, db_write_latency_ms and db_connection_count", `${ENV_VARS.legacyMetrics}=false`, "kept"))
+    .option("--log-level <level>", about("debug, info, warn or error", ENV_VARS.logLevel, "info"))
+    .option("--probe-cache-interval <duration>", about("/probe answers from a result younger than this (100ms to 1h)", ENV_VARS.probeCacheInterval, "5s"))
+    .optionsGroup("Per-target settings (override every target):");
+  for (const s of TARGET_SETTINGS) program.addOption(new Option(s.flag, about(s.help, s.kind === "bool" ? `${s.env}=false` : s.env, s.shownDefault)));
+  return program
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureHelp({ helpWidth: 110 })
+    .configureOutput({ writeOut, writeErr: () => undefined, outputError: () => undefined })
+    .addHelpText("after", HELP_AFTER);
+}
+
+/**
+ * Parses argv (without node and the script). Usage errors that leave the rest unreadable
+ * (unknown flag, missing value) throw a config error at once; every other problem is added to
+ * `problems` so that it is reported with the rest.
+ *
+ * @throws {HelpShown} after `--help` / `--version` printed through `writeOut`.
+ * @example
+ * ```ts
+ * const flags = parseFlags(["--once", "--dsn", "file:app.db"], "1.0.0", problems, console.log);
+ * flags.mode; // "once"
+ * ```
+ */
+export function parseFlags(argv: readonly string[], version: string, problems: Problems, writeOut: (text: string) => void): FlagInput {
+  const dashdash = argv.indexOf("--");
+  const own = dashdash === -1 ? argv : argv.slice(0, dashdash);
+  const command = dashdash === -1 ? [] : argv.slice(dashdash + 1);
+  const program = buildProgram(version, writeOut);
+  try {
+    program.parse([...own], { from: "user" });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    if (["commander.helpDisplayed", "commander.version", "commander.help"].includes(err.code)) throw new HelpShown();
+    throw new DbHealthError("config", `${err.message.replace(/^error: /, "")} (see healthcheck --help)`);
+  }
+  const o = program.opts();
+  const given = (key: string): boolean => program.getOptionValueSource(key) === "cli";
+  const text = (key: string): string | undefined => (given(key) ? (o[key] as string) : undefined);
+
+  const target: FlagInput["target"] = {};
+  for (const s of TARGET_SETTINGS) {
+    if (!given(s.key)) continue;
+    const flag = s.flag.split(" ")[0]!;
+    const converted = convertSetting(s.kind, String(o[s.key]));
+    target[s.key] = { value: "value" in converted ? converted.value : o[s.key], where: fixed(settingLabel(flag, s.key)) };
+  }
+  const flags: FlagInput = {
+    ...commandMode(program.args, given("once"), command.length > 0, problems),
+    command: [...command],
+    dsns: (o.dsn as string[] | undefined) ?? [],
+    names: (o.name as string[] | undefined) ?? [],
+    plugins: (o.plugin as string[] | undefined) ?? [],
+    target,
+    degradedOk: given("degradedOk"),
+  };
+  const optional = { config: "config", listen: "exportProm", webConfig: "webConfig", logLevel: "logLevel", probeCacheInterval: "probeCacheInterval", format: "format" } as const;
+  for (const [field, key] of Object.entries(optional)) {
+    const value = text(key);
+    if (value !== undefined) flags[field as keyof typeof optional] = value;
+  }
+  if (given("legacyMetrics")) flags.legacyMetrics = false;
+  return flags;
+}
+
+/** The mode and its argument from the words that are not flags. */
+function commandMode(words: readonly string[], once: boolean, wrapping: boolean, problems: Problems): { mode: CliMode; argument?: string } {
+  const [first, second, ...rest] = words;
+  let result: { mode: CliMode; argument?: string } = { mode: once ? "once" : "daemon" };
+  if (first === "config" && second === "check") {
+    if (rest.length !== 1) problems.add("config check", "name exactly one file to check, e.g. healthcheck config check healthcheck.yaml");
+    result = rest[0] === undefined ? { mode: "config-check" } : { mode: "config-check", argument: rest[0] };
+  } else if (first === "config") {
+    problems.add("config", `unknown command ${quote(second ?? "")}; did you mean "config check FILE"?`);
+  } else if (first === "status") {
+    if (rest.length > 0) problems.add("status", "takes at most one URL, e.g. healthcheck status http://127.0.0.1:9091/readyz");
+    result = second === undefined ? { mode: "status" } : { mode: "status", argument: second };
+  } else if (first !== undefined) {
+    problems.add(quote(first), 'unknown command: commands are "config check FILE" and "status [URL]"; a program to wrap goes after --');
+  }
+  if (result.mode !== "daemon" && result.mode !== "once" && once) problems.add("--once", `cannot be combined with "${result.mode === "status" ? "status" : "config check"}"`);
+  if (wrapping && once) problems.add("--once", "cannot wrap a program: drop --once, or the program after --");
+  else if (wrapping && result.mode !== "daemon" && result.mode !== "once") problems.add("--", `a program to wrap cannot follow "${result.mode === "status" ? "status" : "config check"}"`);
+  return result;
+}

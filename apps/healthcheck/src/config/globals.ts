@@ -1,0 +1,133 @@
+/**
+ * Process-wide settings (listen address, web config, logging, /probe cache, metric names,
+ * plugins): each taken from the first source that sets it, flag > variable > YAML > default.
+ */
+import { accessSync, constants } from "node:fs";
+import { isAbsolute, resolve } from "node:path";
+import { parseDuration } from "@alfred/db-health-core";
+import { LISTEN_HINT, readListen } from "../args.js";
+import type { CliPlan } from "../cli-plan.js";
+import { ENV_VARS } from "./env.js";
+import type { EnvInput } from "./env.js";
+import type { FlagInput } from "./flags.js";
+import { quote, type Problems } from "./problems.js";
+import { DEFAULT_LISTEN, DEFAULT_PROBE_CACHE_MS, LOG_LEVELS } from "./settings.js";
+import type { YamlConfig } from "./yaml-file.js";
+
+/** The part of the plan that does not depend on the mode or the targets. */
+export type Globals = Pick<CliPlan, "plugins" | "listen" | "webConfigFile" | "format" | "degradedOk" | "legacyMetrics" | "logLevel" | "probeCacheMs">;
+
+const PROBE_CACHE_MIN = 100;
+const PROBE_CACHE_MAX = 3_600_000;
+
+/**
+ * Picks and checks every process-wide setting; problems name the source that set the value.
+ *
+ * @example
+ * ```ts
+ * const globals = resolveGlobals(flags, vars, file, problems);
+ * globals.listen; // { host: undefined, port: 9091 }
+ * ```
+ */
+export function resolveGlobals(flags: FlagInput, vars: EnvInput, file: YamlConfig | undefined, problems: Problems): Globals {
+  const top = file?.top ?? {};
+  type Picked = [value: unknown, where: string, inFile?: true];
+  const pick = (flag: string | undefined, flagName: string, env: string | undefined, envName: string, key: keyof YamlConfig["top"]): Picked | undefined =>
+    flag !== undefined ? [flag, flagName] : env !== undefined ? [env, envName] : key in top ? [top[key], file!.where([key]), true] : undefined;
+
+  const listenValue = pick(flags.listen, "--export-prom", vars.listen, ENV_VARS.listen, "listen");
+  let listen = readListen(DEFAULT_LISTEN)!;
+  if (listenValue) {
+    const [value, where] = listenValue;
+    // A bare port number in YAML (`listen: 9091`) means every interface, as ":9091" does.
+    const text = typeof value === "number" ? `:${value}` : value;
+    const parsed = typeof text === "string" ? readListen(text) : undefined;
+    if (parsed) listen = parsed;
+    else problems.add(where, `${quote(text)} ${LISTEN_HINT}`);
+  }
+
+  const format = flags.format ?? "text";
+  if (format !== "text" && format !== "json") problems.add("--format", `must be text or json, got ${quote(format)}`);
+
+  const levelValue = pick(flags.logLevel, "--log-level", vars.logLevel, ENV_VARS.logLevel, "logLevel");
+  let logLevel: CliPlan["logLevel"] = "info";
+  if (levelValue) {
+    const [value, where] = levelValue;
+    if ((LOG_LEVELS as readonly unknown[]).includes(value)) logLevel = value as CliPlan["logLevel"];
+    else problems.add(where, `must be one of ${LOG_LEVELS.join(", ")}, got ${quote(value)}`);
+  }
+
+  let probeCacheMs = DEFAULT_PROBE_CACHE_MS;
+  const cacheValue = pick(flags.probeCacheInterval, "--probe-cache-interval", vars.probeCacheInterval, ENV_VARS.probeCacheInterval, "probeCacheInterval");
+  if (cacheValue) {
+    const [value, where] = cacheValue;
+    const ms = duration(value);
+    // The cache is what keeps a scrape storm off the database: it cannot be switched off.
+    if (ms !== undefined && ms >= PROBE_CACHE_MIN && ms <= PROBE_CACHE_MAX) probeCacheMs = ms;
+    else problems.add(where, ms === undefined ? `invalid duration ${quote(value)}: use a number with a unit, e.g. 500ms, 2s, 1m` : "must be at least 100ms and at most 1h");
+  }
+
+  let legacyMetrics = true;
+  if (flags.legacyMetrics === false) legacyMetrics = false;
+  else if (vars.legacyMetrics !== undefined) legacyMetrics = vars.legacyMetrics;
+  else if ("legacyMetrics" in top) {
+    if (typeof top.legacyMetrics === "boolean") legacyMetrics = top.legacyMetrics;
+    else problems.add(file!.where(["legacyMetrics"]), `must be true or false, got ${quote(top.legacyMetrics)}`);
+  }
+
+  const webValue = pick(flags.webConfig, "--web-config", vars.webConfig, ENV_VARS.webConfig, "webConfig");
+  let webConfigFile: string | undefined;
+  if (webValue) {
+    const [value, where, inFile] = webValue;
+    webConfigFile = readablePath(value, where, inFile ? file?.dir : undefined, problems);
+  }
+
+  return { plugins: plugins(flags, vars, file, problems), listen, webConfigFile, format: format as CliPlan["format"], degradedOk: flags.degradedOk, legacyMetrics, logLevel, probeCacheMs };
+}
+
+/** Plugins from every source, in order, without repeats: each one only adds DSN schemes. */
+function plugins(flags: FlagInput, vars: EnvInput, file: YamlConfig | undefined, problems: Problems): string[] {
+  const out: string[] = [];
+  const add = (name: string, dir: string | undefined): void => {
+    const value = dir !== undefined && isPathLike(name) && !isAbsolute(name) ? resolve(dir, name) : isPathLike(name) ? resolve(name) : name;
+    if (!out.includes(value)) out.push(value);
+  };
+  for (const p of flags.plugins) add(p, undefined);
+  for (const p of vars.plugins) add(p, undefined);
+  const listed = file?.top.plugins;
+  if (listed === undefined || listed === null) return out;
+  if (!Array.isArray(listed) || !listed.every((p) => typeof p === "string" && p !== "")) {
+    problems.add(file!.where(["plugins"]), 'must be a list of package names or paths, e.g. ["@acme/db-health-driver-x"]');
+  } else for (const p of listed as string[]) add(p, file!.dir);
+  return out;
+}
+
+/** `./x.mjs`, `../x`, `/abs/x`: a file to import rather than a package name. */
+function isPathLike(name: string): boolean {
+  return /^\.{1,2}([\\/]|$)/.test(name) || isAbsolute(name);
+}
+
+function duration(value: unknown): number | undefined {
+  if (typeof value !== "string" && typeof value !== "number") return undefined;
+  try {
+    return parseDuration(value);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A path that must name a readable file; relative to `dir` when it came from the YAML file. */
+function readablePath(value: unknown, where: string, dir: string | undefined, problems: Problems): string | undefined {
+  if (typeof value !== "string" || value === "") {
+    problems.add(where, `must be the path of a file, got ${quote(value)}`);
+    return undefined;
+  }
+  const path = dir !== undefined && !isAbsolute(value) ? resolve(dir, value) : value;
+  try {
+    accessSync(path, constants.R_OK);
+    return path;
+  } catch (err) {
+    problems.add(where, `cannot read ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+    return undefined;
+  }
+}

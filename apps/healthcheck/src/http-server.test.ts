@@ -1,0 +1,313 @@
+import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
+import type { Server as HttpServer } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import "@alfred/db-health-driver-sqlite";
+import { createDriver, createMetrics, type Driver, type ProbeResult } from "@alfred/db-health-core";
+import bcrypt from "bcryptjs";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { basic, fakeState, get, promtoolFindings, selfSigned, type FakeState } from "./http/__fixtures__/http-fixtures.js";
+import { loadWebConfig, startHttpServer, type HttpOptions, type HttpState } from "./http-server.js";
+
+const dir = mkdtempSync(join(tmpdir(), "dbh-http-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const servers: Array<HttpServer | HttpsServer> = [];
+const errors: Error[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+  errors.length = 0;
+});
+
+async function start(state: HttpState, options: Partial<HttpOptions> = {}): Promise<HttpServer | HttpsServer> {
+  const server = await startHttpServer(state, { host: "127.0.0.1", port: 0 }, { probeCacheMs: 1000, onError: (e) => errors.push(e), ...options });
+  servers.push(server);
+  return server;
+}
+
+const PROM = /^text\/plain; version=0\.0\.4; charset=utf-8$/;
+// Only the legacy names of the original design may draw promtool findings.
+const LEGACY = /^(db_read_latency_ms|db_write_latency_ms|db_connection_count) /;
+
+describe("HTTP endpoints", () => {
+  let state: FakeState;
+  let server: HttpServer | HttpsServer;
+
+  const fresh = async (targets = ["orders", "billing"], delayMs = 50): Promise<void> => {
+    state = fakeState(targets, { delayMs });
+    server = await start(state);
+  };
+
+  it("/healthz is 200 ok; / lists the endpoints; unknown paths 404; other methods 405", async () => {
+    await fresh();
+    expect(await get(server, "/healthz")).toMatchObject({ status: 200, body: "ok\n", headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+    expect((await get(server, "/")).body).toMatch(/endpoints: \/metrics, \/probe\?target=NAME, \/healthz, \/readyz, \/health/);
+    expect((await get(server, "/nope")).status).toBe(404);
+    for (const method of ["POST", "PUT", "DELETE", "OPTIONS"]) {
+      const r = await get(server, "/metrics", { method });
+      expect(r.status).toBe(405);
+      expect(r.headers.allow).toBe("GET, HEAD");
+    }
+    const head = await get(server, "/healthz", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.body).toBe("");
+    expect(state.calls.size).toBe(0);
+  });
+
+  it("/metrics serves the shared registry as Prometheus text", async () => {
+    await fresh();
+    await state.probe("orders");
+    const r = await get(server, "/metrics");
+    expect(r.status).toBe(200);
+    expect(r.headers["content-type"]).toMatch(PROM);
+    expect(r.body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 1');
+    expect(r.body).toMatch(/db_health_check_build_info\{version="[^"]+"\} 1/);
+    expect(Number(r.headers["content-length"])).toBe(Buffer.byteLength(r.body));
+  });
+
+  it("/readyz is 503 with reasons until every target is up and the extra condition holds", async () => {
+    await fresh();
+    let r = await get(server, "/readyz");
+    expect(r.status).toBe(503);
+    expect(r.body).toBe("not ready:\norders: no probe cycle has finished yet\nbilling: no probe cycle has finished yet\n");
+
+    state.next.set("billing", { status: "down", reason: "connect failed: ECONNREFUSED 10.0.0.5:5432", problems: ["connect failed"] });
+    await Promise.all([state.probe("orders"), state.probe("billing")]);
+    r = await get(server, "/readyz");
+    expect(r.status).toBe(503);
+    expect(r.body).toBe("not ready:\nbilling: down: connect failed: ECONNREFUSED 10.0.0.5:5432\n");
+
+    state.next.delete("billing");
+    await state.probe("billing");
+    expect(await get(server, "/readyz")).toMatchObject({ status: 200, body: "ready\n" });
+
+    state.readyValue = { ok: false, reason: "postgres (pid 42): port 5432 does not accept connections yet" };
+    expect(await get(server, "/readyz")).toMatchObject({ status: 503, body: "not ready:\npostgres (pid 42): port 5432 does not accept connections yet\n" });
+  });
+
+  it("/health is application/health+json: 200 pass, 200 warn, 503 fail, no DSN anywhere", async () => {
+    await fresh(["orders"]);
+    await state.probe("orders");
+    let r = await get(server, "/health");
+    expect(r.status).toBe(200);
+    expect(r.headers["content-type"]).toBe("application/health+json");
+    const doc = JSON.parse(r.body) as { status: string; version: string; releaseId: string; checks: Record<string, Array<Record<string, unknown>>> };
+    expect(doc.status).toBe("pass");
+    expect(doc.version).toMatch(/^\d+$/);
+    expect(doc.releaseId).toMatch(/^\d+\.\d+\.\d+/);
+    expect(doc.checks["orders:connection"]?.[0]).toMatchObject({
+      componentId: "orders",
+      componentType: "datastore",
+      observedUnit: "ms",
+      status: "pass",
+      engine: "postgres",
+      phases: { connect: 3.25, ping: 0.412, role: 0.3, write: 1.875, read: 0.613 },
+    });
+    expect(doc.checks["orders:connection"]?.[0]?.observedValue).toEqual(expect.any(Number));
+    expect(Date.parse(String(doc.checks["orders:connection"]?.[0]?.time))).toBeGreaterThan(Date.now() - 60_000);
+    expect(r.body).not.toContain("postgres://");
+
+    state.next.set("orders", { status: "degraded", reason: "write failed: read-only transaction", problems: ["write failed: read-only transaction"] });
+    await state.probe("orders");
+    r = await get(server, "/health");
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body)).toMatchObject({ status: "warn", checks: { "orders:connection": [{ status: "warn", output: "write failed: read-only transaction" }] } });
+
+    // a reason that carries a password (a driver quoting its DSN) is redacted on the way out
+    const leaky = "connect failed for postgres://app:hunter2@db:5432/orders";
+    state.next.set("orders", { status: "down", reason: leaky, problems: [leaky], phases: {} });
+    await state.probe("orders");
+    r = await get(server, "/health");
+    expect(r.status).toBe(503);
+    expect(JSON.parse(r.body)).toMatchObject({ status: "fail", checks: { "orders:connection": [{ status: "fail" }] } });
+    expect(r.body).not.toContain("hunter2");
+    expect((await get(server, "/readyz")).body).not.toContain("hunter2");
+  });
+
+  it("/probe: 400 naming the valid targets for a missing or unknown target, never echoing a DSN", async () => {
+    await fresh();
+    expect(await get(server, "/probe")).toMatchObject({ status: 400, body: "missing ?target=NAME; valid targets: orders, billing\n" });
+    expect(await get(server, "/probe?target=")).toMatchObject({ status: 400 });
+    expect(await get(server, "/probe?target=x")).toMatchObject({ status: 400, body: 'unknown target "x"; valid targets: orders, billing\n' });
+    const dsn = await get(server, `/probe?target=${encodeURIComponent("postgres://app:hunter2@db/orders")}`);
+    expect(dsn.status).toBe(400);
+    expect(dsn.body).toBe("unknown target (not a valid target name); valid targets: orders, billing\n");
+    const long = await get(server, `/probe?target=${"a".repeat(5000)}`);
+    expect(long.body.length).toBeLessThan(200);
+    expect(state.calls.size).toBe(0);
+  });
+
+  it("/probe: 200 concurrent requests share one probe; a second runs only after the cache window", async () => {
+    await fresh();
+    const storm = await Promise.all(Array.from({ length: 200 }, () => get(server, "/probe?target=orders")));
+    expect(storm.every((r) => r.status === 200)).toBe(true);
+    expect(state.calls.get("orders")).toBe(1);
+    expect(state.calls.get("billing")).toBeUndefined();
+    const body = storm[0]!.body;
+    expect(storm.every((r) => r.body === body && PROM.test(String(r.headers["content-type"])))).toBe(true);
+    expect(body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 1');
+    expect(body).not.toContain('target="billing"');
+
+    // still inside the window: served from the cache
+    await Promise.all(Array.from({ length: 20 }, () => get(server, "/probe?target=orders")));
+    expect(state.calls.get("orders")).toBe(1);
+
+    await new Promise((r) => setTimeout(r, 1100));
+    const after = await Promise.all(Array.from({ length: 50 }, () => get(server, "/probe?target=orders")));
+    expect(after.every((r) => r.status === 200)).toBe(true);
+    expect(state.calls.get("orders")).toBe(2);
+    // the counter is cumulative across probes, as rate() needs
+    expect(after[0]!.body).toContain('db_probe_duration_seconds_count{db_name="postgres",db_role="primary",target="orders",phase="ping"} 2');
+  });
+
+  it("/probe output passes promtool check metrics apart from the legacy names", async (ctx) => {
+    await fresh();
+    const r = await get(server, "/probe?target=billing");
+    const findings = promtoolFindings(r.body);
+    if (!findings) return ctx.skip("promtool is not installed");
+    expect(findings.filter((f) => !LEGACY.test(f))).toEqual([]);
+  });
+
+  it("/probe: a probe that throws is a redacted 500, reported to onError, and not cached", async () => {
+    const metrics = createMetrics();
+    let calls = 0;
+    const state: HttpState = {
+      metrics,
+      targets: ["a"],
+      results: () => new Map(),
+      probe: async () => {
+        calls++;
+        throw new Error("driver blew up near postgres://u:topsecret@h/db");
+      },
+    };
+    const server = await start(state);
+    const r = await get(server, "/probe?target=a");
+    expect(r.status).toBe(500);
+    expect(r.body).toMatch(/^probe of "a" failed: driver blew up/);
+    expect(r.body).not.toContain("topsecret");
+    expect(errors).toHaveLength(1);
+    await get(server, "/probe?target=a");
+    expect(calls).toBe(2);
+  });
+});
+
+describe("web config: TLS and basic auth", () => {
+  let ca: Buffer;
+  let client: { cert: Buffer; key: Buffer };
+  let hash: string;
+  beforeAll(() => {
+    const server = selfSigned(dir, "server");
+    const clientFiles = selfSigned(dir, "client");
+    ca = readFileSync(server.certFile);
+    client = { cert: readFileSync(clientFiles.certFile), key: readFileSync(clientFiles.keyFile) };
+    hash = bcrypt.hashSync("correct horse", 10);
+  });
+
+  const webConfig = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return loadWebConfig(join(dir, name));
+  };
+
+  it("serves HTTPS with the configured certificate; plain HTTP on that port fails", async () => {
+    const state = fakeState(["orders"]);
+    const server = await start(state, { webConfig: await webConfig("tls.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n") });
+    expect(await get(server, "/healthz", { ca })).toMatchObject({ status: 200, body: "ok\n" });
+    const probe = await get(server, "/probe?target=orders", { ca });
+    expect(probe.status).toBe(200);
+    expect(probe.body).toContain('target="orders"');
+    await expect(get(server, "/healthz")).rejects.toThrow();
+    // a client that does not trust the certificate refuses it
+    await expect(get(server, "/healthz", { ca: client.cert })).rejects.toThrow(/self[- ]signed|unable to verify/i);
+  });
+
+  it("basic auth: right password 200, wrong or missing 401 with the challenge, /healthz open", async () => {
+    const state = fakeState(["orders"]);
+    const server = await start(state, {
+      webConfig: await webConfig("auth.yml", `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  prometheus: ${hash}\n`),
+    });
+    const right = { Authorization: basic("prometheus", "correct horse") };
+    for (const path of ["/metrics", "/probe?target=orders", "/readyz", "/health", "/nope"]) {
+      const missing = await get(server, path, { ca });
+      expect(missing.status, path).toBe(401);
+      expect(missing.headers["www-authenticate"]).toBe('Basic realm="db-health"');
+      expect((await get(server, path, { ca, headers: { Authorization: basic("prometheus", "wrong") } })).status, path).toBe(401);
+      expect((await get(server, path, { ca, headers: { Authorization: basic("grafana", "correct horse") } })).status, path).toBe(401);
+    }
+    expect(state.calls.size).toBe(0);
+    expect((await get(server, "/metrics", { ca, headers: right })).status).toBe(200);
+    expect((await get(server, "/probe?target=orders", { ca, headers: right })).status).toBe(200);
+    expect((await get(server, "/health", { ca, headers: right })).status).toBe(200);
+    expect((await get(server, "/readyz", { ca, headers: right })).status).toBe(200);
+    expect(await get(server, "/healthz", { ca })).toMatchObject({ status: 200, body: "ok\n" });
+    // an unauthenticated request learns nothing, not even that the method is wrong
+    expect((await get(server, "/metrics", { ca, method: "POST" })).status).toBe(401);
+  });
+
+  it("RequireAndVerifyClientCert refuses clients without a certificate signed by client_ca_file", async () => {
+    const state = fakeState(["orders"]);
+    const server = await start(state, {
+      webConfig: await webConfig(
+        "mtls.yml",
+        "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_ca_file: client.crt\n  client_auth_type: RequireAndVerifyClientCert\n",
+      ),
+    });
+    expect((await get(server, "/healthz", { ca, ...client })).status).toBe(200);
+    await expect(get(server, "/healthz", { ca })).rejects.toThrow();
+  });
+
+  it("VerifyClientCertIfGiven and RequireAnyClientCert behave as in Go", async () => {
+    const base = "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n";
+    const untrusted = { cert: ca, key: readFileSync(join(dir, "server.key")) };
+    const ifGiven = await start(fakeState(["orders"]), {
+      webConfig: await webConfig("ifgiven.yml", `${base}  client_ca_file: client.crt\n  client_auth_type: VerifyClientCertIfGiven\n`),
+    });
+    expect((await get(ifGiven, "/healthz", { ca })).status).toBe(200);
+    expect((await get(ifGiven, "/healthz", { ca, ...client })).status).toBe(200);
+    await expect(get(ifGiven, "/healthz", { ca, ...untrusted })).rejects.toThrow();
+
+    const any = await start(fakeState(["orders"]), { webConfig: await webConfig("any.yml", `${base}  client_auth_type: RequireAnyClientCert\n`) });
+    await expect(get(any, "/healthz", { ca })).rejects.toThrow();
+    expect((await get(any, "/healthz", { ca, ...untrusted })).status).toBe(200);
+  });
+});
+
+describe("/probe against a real SQLite database", () => {
+  let driver: Driver;
+  afterAll(async () => driver?.close());
+
+  it("probes through createDriver once per cache window and serves that target's series", async () => {
+    driver = createDriver({ dsn: `file:${join(dir, "app.db")}?mode=rwc`, name: "app" });
+    const metrics = createMetrics();
+    const results = new Map<string, ProbeResult>();
+    let cycles = 0;
+    const state: HttpState = {
+      metrics,
+      targets: ["app"],
+      results: () => results,
+      probe: async (target) => {
+        cycles++;
+        const r = await driver.probe();
+        results.set(target, r);
+        metrics.observe(r);
+        return r;
+      },
+    };
+    const server = await start(state, { probeCacheMs: 60_000 });
+    const replies = await Promise.all(Array.from({ length: 50 }, () => get(server, "/probe?target=app")));
+    expect(replies.every((r) => r.status === 200)).toBe(true);
+    expect(cycles).toBe(1);
+    const body = replies[0]!.body;
+    expect(body).toContain('db_up{db_name="sqlite",db_role="primary",target="app"} 1');
+    expect(body).toMatch(/db_write_latency_ms\{db_name="sqlite",db_role="primary",target="app"\} \d/);
+    expect(body).not.toContain("app.db");
+    const findings = promtoolFindings(body);
+    if (findings) expect(findings.filter((f) => !LEGACY.test(f))).toEqual([]);
+
+    const health = JSON.parse((await get(server, "/health")).body) as { status: string; checks: Record<string, Array<{ engine: string; phases: Record<string, number> }>> };
+    expect(health.status).toBe("pass");
+    expect(health.checks["app:connection"]?.[0]?.engine).toBe("sqlite");
+    expect(Object.keys(health.checks["app:connection"]?.[0]?.phases ?? {})).toEqual(expect.arrayContaining(["connect", "ping", "write", "read"]));
+    expect((await get(server, "/readyz")).status).toBe(200);
+  });
+});

@@ -1,0 +1,59 @@
+/** The `/probe` endpoint's shield between scrapers and the databases. */
+import type { ProbeResult } from "@alfred/db-health-core";
+
+/** Options of {@link createProbeCache}. */
+export interface ProbeCacheOptions {
+  /** A result younger than this (ms) is served instead of probing again. */
+  ttlMs: number;
+  /** Runs one probe cycle for a target. */
+  probe(target: string): Promise<ProbeResult>;
+  /** The latest result the daemon's own loop produced, which counts as fresh too. */
+  latest?(target: string): ProbeResult | undefined;
+  /** Clock in ms since the epoch (tests). @default Date.now */
+  now?(): number;
+}
+
+/**
+ * Per-target cache with single flight: however many requests arrive, a target is probed at
+ * most once per `ttlMs`, and requests that arrive while a probe runs all wait for that one.
+ * Failed probes are not cached (the next request tries again), but still shared while in flight.
+ *
+ * @example
+ * ```ts
+ * const cache = createProbeCache({ ttlMs: 5000, probe: (t) => state.probe(t), latest: (t) => state.results().get(t) });
+ * const result = await cache.get("orders");
+ * ```
+ */
+export function createProbeCache(options: ProbeCacheOptions): { get(target: string): Promise<ProbeResult> } {
+  const now = options.now ?? Date.now;
+  const done = new Map<string, { result: ProbeResult; at: number }>();
+  const inFlight = new Map<string, Promise<ProbeResult>>();
+
+  const freshest = (target: string): { result: ProbeResult; at: number } | undefined => {
+    const own = done.get(target);
+    const latest = options.latest?.(target);
+    // A result's age counts from the end of its cycle: that is when it was true.
+    const theirs = latest ? { result: latest, at: latest.startedAt + latest.durationMs } : undefined;
+    if (!own) return theirs;
+    return theirs && theirs.at > own.at ? theirs : own;
+  };
+
+  return {
+    get(target) {
+      const cached = freshest(target);
+      if (cached && now() - cached.at < options.ttlMs) return Promise.resolve(cached.result);
+      let running = inFlight.get(target);
+      if (!running) {
+        running = Promise.resolve()
+          .then(() => options.probe(target))
+          .then((result) => {
+            done.set(target, { result, at: now() });
+            return result;
+          })
+          .finally(() => inFlight.delete(target));
+        inFlight.set(target, running);
+      }
+      return running;
+    },
+  };
+}

@@ -1,0 +1,31 @@
+/** The one way an HTTP body leaves the exporter: redacted, with a length and no caching. */
+import type { ServerResponse } from "node:http";
+import { redact } from "@alfred/db-health-core";
+
+/** `text/plain` for everything that is not metrics or health JSON. */
+export const TEXT = "text/plain; charset=utf-8";
+
+/**
+ * Sends `body` after redacting it. Results are redacted by core already; this second pass is
+ * the backstop for anything that slips into a body later (a reason built from a driver's
+ * message, a target name that is a DSN).
+ *
+ * @example
+ * ```ts
+ * send(res, 503, "not ready: orders: down\n");
+ * send(res, 401, "unauthorized\n", TEXT, { "www-authenticate": BASIC_CHALLENGE });
+ * ```
+ */
+export function send(res: ServerResponse, status: number, body: string, contentType = TEXT, headers: Record<string, string> = {}): void {
+  const text = redact(body);
+  res
+    .writeHead(status, {
+      "content-type": contentType,
+      "content-length": String(Buffer.byteLength(text)),
+      // Health answers go stale within seconds; a proxy must never serve an old one.
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+      ...headers,
+    })
+    .end(text);
+}

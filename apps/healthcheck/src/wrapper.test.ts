@@ -1,0 +1,103 @@
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "@alfred/db-health-testkit";
+
+// Wrapper mode end to end: the real CLI wrapping a real `postgres` server binary, as the
+// original design's Dockerfile does (`healthcheck --export-prom :9091 -- postgres …`).
+const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const PG_BIN = ["/usr/lib/postgresql"].flatMap((d) => (existsSync(d) ? readdirSync(d).sort().reverse().map((v) => join(d, v, "bin")) : [])).find((b) => existsSync(join(b, "postgres")));
+const asRoot = process.getuid?.() === 0;
+const uid = (name: string): number => Number(execFileSync("id", ["-u", name]).toString());
+const gid = (name: string): number => Number(execFileSync("id", ["-g", name]).toString());
+
+let dir = "";
+beforeAll(() => {
+  if (!PG_BIN) throw new Error("PostgreSQL server binaries not found under /usr/lib/postgresql");
+  dir = mkdtempSync(join(tmpdir(), "dbh-wrap-"));
+  if (asRoot) chownSync(dir, uid("postgres"), gid("postgres"));
+  const initdb = [join(PG_BIN, "initdb"), "-D", join(dir, "data"), "-U", "postgres", "--auth=trust", "-N", "--no-instructions"];
+  execFileSync(asRoot ? "runuser" : initdb[0]!, asRoot ? ["-u", "postgres", "--", ...initdb] : initdb.slice(1), { stdio: "ignore", timeout: 60_000 });
+}, 90_000);
+afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+let wrapper: ChildProcess | undefined;
+afterEach(() => wrapper?.kill("SIGKILL"));
+
+/** The postgres command line, run as the postgres user without an intermediate process. */
+const postgresCommand = (port: number): string[] => {
+  const server = [join(PG_BIN!, "postgres"), "-D", join(dir, "data"), "-p", String(port), "-k", dir, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"];
+  return asRoot ? ["setpriv", `--reuid=${uid("postgres")}`, `--regid=${gid("postgres")}`, "--init-groups", ...server] : server;
+};
+
+const start = async (args: string[]): Promise<{ base: string; logs: () => string; exit: Promise<number | null>; signal: Promise<NodeJS.Signals | null> }> => {
+  wrapper = spawn(process.execPath, [CLI, "--export-prom", "127.0.0.1:0", "--interval", "300ms", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let logs = "";
+  wrapper.stderr!.on("data", (b: Buffer) => (logs += b.toString()));
+  wrapper.stdout!.on("data", (b: Buffer) => (logs += b.toString()));
+  const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => wrapper!.once("exit", (code, sig) => resolve([code, sig])));
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const m = /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(logs);
+    if (m) return { base: m[1]!, logs: () => logs, exit: exited.then(([c]) => c), signal: exited.then(([, s]) => s) };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`wrapper did not start: ${logs}`);
+};
+const waitFor = async (url: string, ok: (status: number, body: string) => boolean, ms = 20_000): Promise<string> => {
+  const deadline = Date.now() + ms;
+  let last = "";
+  while (Date.now() < deadline) {
+    const res = await fetch(url).catch(() => undefined);
+    if (res) {
+      last = await res.text();
+      if (ok(res.status, last)) return last;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out on ${url}: ${last}`);
+};
+
+describe("healthcheck wrapper mode", () => {
+  it("runs postgres, exports its health, forwards SIGTERM, and exits with postgres's code", async () => {
+    const port = await freePort();
+    const w = await start(["--dsn", `postgres://postgres@127.0.0.1:${port}/postgres`, "--", ...postgresCommand(port)]);
+    const metrics = await waitFor(`${w.base}/metrics`, (s, b) => s === 200 && /db_up\{[^}]*\} 1/.test(b));
+    expect(metrics).toMatch(/db_health_check_child_running\{command="(setpriv|postgres)"\} 1/);
+    await waitFor(`${w.base}/readyz`, (s) => s === 200);
+    wrapper!.kill("SIGTERM");
+    expect(await w.exit).toBe(0);
+    expect(w.logs()).toMatch(/forwarding SIGTERM to the child/);
+    expect(w.logs()).toMatch(/database system is shut down/);
+  }, 60_000);
+
+  it("is not ready while the database port does not accept TCP, and exits 128+9 when the child is killed", async () => {
+    const port = await freePort();
+    // a child that never opens the port: readiness must stay 503 although the process runs
+    const w = await start(["--dsn", `postgres://postgres@127.0.0.1:${port}/postgres`, "--max-retries", "0", "--", "sleep", "30"]);
+    const ready = await fetch(`${w.base}/readyz`);
+    expect(ready.status).toBe(503);
+    const metrics = await waitFor(`${w.base}/metrics`, (s, b) => /db_health_check_child_running\{command="sleep"\} 1/.test(b));
+    expect(metrics).toMatch(/db_up\{[^}]*\} 0|db_health_check_child_running/);
+    const pid = Number(/"pid":(\d+)/.exec(w.logs())![1]);
+    process.kill(pid, "SIGKILL");
+    expect(await w.exit).toBe(137);
+  }, 60_000);
+
+  it("passes the child's exit code through and reports a command that cannot start", async () => {
+    let w = await start(["--dsn", ":memory:", "--", "sh", "-c", "sleep 0.5; exit 7"]);
+    expect(await w.exit).toBe(7);
+    // a command that cannot start: the wrapper may end before it even logs where it serves
+    const child = spawn(process.execPath, [CLI, "--export-prom", "127.0.0.1:0", "--dsn", ":memory:", "--", "/nonexistent/command"], { stdio: ["ignore", "pipe", "pipe"] });
+    let logs = "";
+    child.stderr.on("data", (b: Buffer) => (logs += b.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(127);
+    expect(logs).toMatch(/cannot start the child/);
+  }, 60_000);
+});
