@@ -13,7 +13,6 @@ import { HelpShown } from "./args.js";
 import type { CliPlan } from "./cli-plan.js";
 import { resolveCli } from "./config/resolve.js";
 import { loadDrivers } from "./driver-loader.js";
-import { createLogger } from "./logger.js";
 import { EXIT, exitCodeFor, formatJson, formatText } from "./report.js";
 
 /** Where the CLI writes; tests pass their own. */
@@ -80,12 +79,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 }
 
 async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number> {
-  const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
-  const [{ runDaemon }, { loadWebConfig }, { startChild }] = await Promise.all([
+  // Loaded here, not at start-up: `--once` needs neither pino nor prom-client nor the HTTP code.
+  const [{ runDaemon }, { loadWebConfig }, { startChild }, { createLogger }] = await Promise.all([
     import("./daemon.js"),
     import("./http-server.js"),
     import("./wrapper.js"),
+    import("./logger.js"),
   ]);
+  const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
   const webConfig = plan.webConfigFile ? await loadWebConfig(plan.webConfigFile) : undefined;
   const child = plan.command.length > 0 ? startChild(plan.command, log) : undefined;
   if (!child) {
