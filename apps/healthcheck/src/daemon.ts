@@ -15,8 +15,11 @@ export interface DaemonOptions {
   /** `/probe` answers from a result younger than this (ms). */
   probeCacheMs: number;
   webConfig?: WebConfig;
-  /** Wrapper mode: the child; the daemon ends when it exits. */
-  child?: WrappedChild;
+  /**
+   * Wrapper mode: starts the child, called once the HTTP server listens (a port that cannot be
+   * bound stops everything before the child exists). The daemon ends when the child exits.
+   */
+  startChild?: () => WrappedChild;
   /** Aborting it shuts the daemon down: the cycles in flight end, connections close. */
   signal: AbortSignal;
 }
@@ -29,12 +32,14 @@ const jitter = (ms: number): number => ms * (0.9 + Math.random() * 0.2);
  * HTTP, and in wrapper mode reports the child; resolves after everything is closed, when
  * `signal` aborts or the child exits.
  */
-export async function runDaemon(options: DaemonOptions): Promise<void> {
+export async function runDaemon(options: DaemonOptions): Promise<number | undefined> {
   const { drivers, log } = options;
+  let child: WrappedChild | undefined;
   // Probing stops on shutdown, or in wrapper mode as soon as the child is told to stop (the
   // database must not wait for our connections); serving goes on until the child has exited.
   const childExited = new AbortController();
-  const signal = AbortSignal.any([options.signal, childExited.signal, ...(options.child ? [options.child.stopping] : [])]);
+  const childStopping = new AbortController();
+  const signal = AbortSignal.any([options.signal, childExited.signal, childStopping.signal]);
   const metrics = createMetrics({ legacyNames: options.legacyMetrics, buildInfo: { version: options.version } });
   const results = new Map<string, ProbeResult>();
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
@@ -42,7 +47,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     results.set(result.target, result);
     metrics.observe(result);
   };
-  const tcp = childReadiness(options, drivers, signal);
+  const tcp = childReadiness(() => child, drivers, signal);
   const server: Server = await startHttpServer(
     {
       metrics,
@@ -54,7 +59,7 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
         record(result);
         return result;
       },
-      ...(options.child ? { ready: tcp.ready } : {}),
+      ...(options.startChild ? { ready: tcp.ready } : {}),
     },
     options.listen,
     {
@@ -69,9 +74,12 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   const scheme = options.webConfig?.tls ? "https" : "http";
   const base = `${scheme}://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
   log.log("info", `serving ${base}/metrics`, { metrics: `${base}/metrics`, health: `${base}/health`, readyz: `${base}/readyz`, targets: [...byName.keys()] });
-  if (options.child) {
-    registerChildMetrics(metrics.registry, options.child);
-    void options.child.exited.then(() => childExited.abort(new Error("the child exited")));
+  if (options.startChild) {
+    child = options.startChild();
+    child.stopping.addEventListener("abort", () => childStopping.abort(child!.stopping.reason), { once: true });
+    registerChildMetrics(metrics.registry, child);
+    void child.exited.then(() => childExited.abort(new Error("the child exited")));
+    tcp.start();
   }
 
   // One misbehaving target must never stop the others or the process: each loop catches
@@ -100,9 +108,9 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
   try {
     await Promise.all(drivers.map((d) => loop(d)));
     await Promise.allSettled(drivers.map((d) => d.close()));
-    if (options.child) {
+    if (child) {
       log.log("info", "probing stopped; serving until the child exits", {});
-      await options.child.exited;
+      await child.exited;
     }
   } finally {
     tcp.stop();
@@ -113,13 +121,18 @@ export async function runDaemon(options: DaemonOptions): Promise<void> {
     await Promise.allSettled(drivers.map((d) => d.close()));
     log.log("info", "stopped", {});
   }
+  return child ? await child.exited : undefined;
 }
 
 /**
  * Wrapper mode readiness: the child runs and every loopback TCP target accepts connections,
  * checked once a second in the background (readiness must answer without waiting).
  */
-function childReadiness(options: DaemonOptions, drivers: readonly Driver[], signal: AbortSignal): { ready: () => { ok: boolean; reason?: string }; stop: () => void } {
+function childReadiness(
+  current: () => WrappedChild | undefined,
+  drivers: readonly Driver[],
+  signal: AbortSignal,
+): { ready: () => { ok: boolean; reason?: string }; start: () => void; stop: () => void } {
   const endpoints = drivers
     .map((d) => parseDsn(d.config.dsn))
     .filter((p) => p.host !== undefined && p.port !== undefined && !p.socket)
@@ -131,10 +144,12 @@ function childReadiness(options: DaemonOptions, drivers: readonly Driver[], sign
     tcpOk = all.every(Boolean);
     if (!signal.aborted) timer = setTimeout(() => void check(), 1000).unref();
   };
-  if (options.child && endpoints.length > 0) void check();
   return {
+    start: () => {
+      if (endpoints.length > 0) void check();
+    },
     ready: () => {
-      const child = options.child?.state();
+      const child = current()?.state();
       if (child && !child.running) return { ok: false, reason: `child ${child.command} is not running` };
       if (!tcpOk) return { ok: false, reason: "the database port does not accept TCP connections yet" };
       return { ok: true };

@@ -88,12 +88,12 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number>
   ]);
   const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
   const webConfig = plan.webConfigFile ? await loadWebConfig(plan.webConfigFile) : undefined;
-  const child = plan.command.length > 0 ? startChild(plan.command, log) : undefined;
-  if (!child) {
+  const wrapping = plan.command.length > 0;
+  if (!wrapping) {
     // Bounded shutdown: connections get SHUTDOWN_GRACE_MS to close, then the process goes.
     io.shutdown.addEventListener("abort", () => setTimeout(() => process.exit(EXIT.unhealthy), SHUTDOWN_GRACE_MS).unref(), { once: true });
   }
-  await runDaemon({
+  const childCode = await runDaemon({
     drivers,
     listen: plan.listen,
     legacyMetrics: plan.legacyMetrics,
@@ -101,11 +101,11 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number>
     log,
     probeCacheMs: plan.probeCacheMs,
     ...(webConfig ? { webConfig } : {}),
-    ...(child ? { child } : {}),
+    ...(wrapping ? { startChild: () => startChild(plan.command, log) } : {}),
     // In wrapper mode the signals belong to the child; the daemon ends when the child does.
-    signal: child ? new AbortController().signal : io.shutdown,
+    signal: wrapping ? new AbortController().signal : io.shutdown,
   });
-  return child ? await child.exited : EXIT.ok;
+  return childCode ?? EXIT.ok;
 }
 
 /** `healthcheck status`: asks a running daemon's /readyz (a cheap Docker HEALTHCHECK). */

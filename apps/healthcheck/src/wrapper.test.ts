@@ -89,6 +89,24 @@ describe("healthcheck wrapper mode", () => {
     expect(await w.exit).toBe(137);
   }, 60_000);
 
+  it("does not start the child when the metrics port cannot be bound (exit 3)", async () => {
+    const { createServer } = await import("node:net");
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+    const port = (taken.address() as { port: number }).port;
+    const marker = join(dir, "child-ran");
+    const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const c = spawn(process.execPath, [CLI, "--export-prom", `127.0.0.1:${port}`, "--dsn", ":memory:", "--", "sh", "-c", `touch ${marker}`], { stdio: ["ignore", "ignore", "pipe"] });
+      let err = "";
+      c.stderr.on("data", (b: Buffer) => (err += b.toString()));
+      c.once("exit", (code) => resolve({ code, err }));
+    });
+    taken.close();
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/cannot listen for --export-prom: .*EADDRINUSE/);
+    expect(existsSync(marker)).toBe(false);
+  }, 30_000);
+
   it("passes the child's exit code through and reports a command that cannot start", async () => {
     let w = await start(["--dsn", ":memory:", "--", "sh", "-c", "sleep 0.5; exit 7"]);
     expect(await w.exit).toBe(7);
