@@ -1,10 +1,17 @@
 #!/usr/bin/env node
 import { main } from "./main.js";
 
+// Stop signals end the daemon (or, before a wrapped child exists, keep it from starting). A
+// second one changes nothing: shutdown is already under way and bounded. SIGHUP/SIGUSR1/SIGUSR2
+// are listened to from the start so that, before a wrapped child exists to receive them, they
+// cannot kill the wrapper by their default action; wrapper mode forwards them once it does.
 const controller = new AbortController();
-for (const sig of ["SIGTERM", "SIGINT"] as const) {
-  process.once(sig, () => controller.abort(new Error(`received ${sig}`)));
+for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
+  process.on(sig, () => {
+    if (!controller.signal.aborted) controller.abort(Object.assign(new Error(`received ${sig}`), { signal: sig }));
+  });
 }
+for (const sig of ["SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.on(sig, () => undefined);
 
 const code = await main(process.argv.slice(2), {
   stdout: process.stdout,

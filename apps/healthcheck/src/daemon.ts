@@ -19,7 +19,7 @@ export interface DaemonOptions {
    * Wrapper mode: starts the child, called once the HTTP server listens (a port that cannot be
    * bound stops everything before the child exists). The daemon ends when the child exits.
    */
-  startChild?: () => WrappedChild;
+  startChild?: () => WrappedChild | undefined;
   /** Aborting it shuts the daemon down: the cycles in flight end, connections close. */
   signal: AbortSignal;
 }
@@ -76,6 +76,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   log.log("info", `serving ${base}/metrics`, { metrics: `${base}/metrics`, health: `${base}/health`, readyz: `${base}/readyz`, targets: [...byName.keys()] });
   if (options.startChild) {
     child = options.startChild();
+    // A stop signal came before the child existed: nothing to wrap, shut down at once.
+    if (!child) childExited.abort(new Error("stopped before the child started"));
+  }
+  if (child) {
     child.stopping.addEventListener("abort", () => childStopping.abort(child!.stopping.reason), { once: true });
     registerChildMetrics(metrics.registry, child);
     void child.exited.then(() => childExited.abort(new Error("the child exited")));

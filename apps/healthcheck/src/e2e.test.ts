@@ -118,6 +118,27 @@ describe("daemon end to end", () => {
     expect(run(["status", `${d.base}/readyz`]).code).toBe(1);
   }, 60_000);
 
+  it("status passes URL credentials as basic auth and never prints them", async () => {
+    const web = join(dir, "auth-only.yml");
+    writeFileSync(web, `basic_auth_users:\n  prom: ${bcrypt.hashSync("St4tus-pw", 4)}\n`);
+    const d = await start(["--dsn", `file:${dir}/auth.db`, "--web-config", web, "--interval", "200ms"]);
+    const withAuth = d.base.replace("http://", "http://prom:St4tus-pw@");
+    let r = run(["status", `${withAuth}/readyz`]);
+    for (let i = 0; i < 30 && r.code !== 0; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+      r = run(["status", `${withAuth}/readyz`]);
+    }
+    expect(r.code).toBe(0);
+    const wrong = run(["status", `${d.base.replace("http://", "http://prom:Wr0ng-pw@")}/readyz`]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^401 /);
+    daemon!.kill("SIGTERM");
+    await d.exit;
+    const gone = run(["status", `${withAuth}/readyz`]);
+    expect(gone.code).toBe(1);
+    for (const out of [r, wrong, gone]) expect(out.stdout + out.stderr).not.toMatch(/St4tus-pw|Wr0ng-pw/);
+  }, 60_000);
+
   it("serves over TLS with basic auth from a web config file: wrong password 401, /healthz open", async () => {
     execFileSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
       "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem")], { stdio: "ignore" });

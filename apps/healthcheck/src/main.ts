@@ -1,8 +1,10 @@
 import { createRequire } from "node:module";
+import { constants as osConstants } from "node:os";
 import {
   createDriver,
   errorMessage,
   isDbHealthError,
+  redact,
   resolveTargetConfigs,
   type Driver,
   type DriverDefinition,
@@ -101,25 +103,50 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number>
     log,
     probeCacheMs: plan.probeCacheMs,
     ...(webConfig ? { webConfig } : {}),
-    ...(wrapping ? { startChild: () => startChild(plan.command, log) } : {}),
+    // A stop signal before the child exists means it is never started.
+    ...(wrapping ? { startChild: () => (io.shutdown.aborted ? undefined : startChild(plan.command, log)) } : {}),
     // In wrapper mode the signals belong to the child; the daemon ends when the child does.
     signal: wrapping ? new AbortController().signal : io.shutdown,
   });
+  if (wrapping && childCode === undefined) return 128 + signalNumber(io.shutdown.reason);
   return childCode ?? EXIT.ok;
 }
 
-/** `healthcheck status`: asks a running daemon's /readyz (a cheap Docker HEALTHCHECK). */
+/**
+ * `healthcheck status`: asks a running daemon's /readyz (a cheap Docker HEALTHCHECK).
+ * Credentials in the URL (`http://user:pass@host:9091/readyz`) become a basic-auth header and
+ * are never printed.
+ */
 async function status(plan: CliPlan, io: Io): Promise<number> {
-  const url = plan.argument ?? "http://127.0.0.1:9091/readyz";
+  const raw = plan.argument ?? "http://127.0.0.1:9091/readyz";
+  let url: URL;
   try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    url = new URL(raw);
+  } catch {
+    io.stderr.write(`healthcheck status: "${redact(raw)}" is not a URL such as http://127.0.0.1:9091/readyz\n`);
+    return EXIT.config;
+  }
+  const headers: Record<string, string> = {};
+  if (url.username || url.password) {
+    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`;
+    url.username = "";
+    url.password = "";
+  }
+  const shown = redact(url.href);
+  try {
+    const res = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
     const body = (await res.text()).trim();
-    (res.ok ? io.stdout : io.stderr).write(`${res.status} ${body}\n`);
+    (res.ok ? io.stdout : io.stderr).write(`${res.status} ${redact(body)}\n`);
     return res.ok ? EXIT.ok : EXIT.unhealthy;
   } catch (err) {
-    io.stderr.write(`healthcheck status: no answer from ${url}: ${errorMessage((err as Error).cause ?? err)}\n`);
+    io.stderr.write(`healthcheck status: no answer from ${shown}: ${errorMessage((err as Error).cause ?? err)}\n`);
     return EXIT.unhealthy;
   }
+}
+
+function signalNumber(reason: unknown): number {
+  const name = (reason as { signal?: string } | undefined)?.signal;
+  return (name && (osConstants.signals as Record<string, number>)[name]) || osConstants.signals.SIGTERM;
 }
 
 /**
