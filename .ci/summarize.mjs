@@ -4,10 +4,13 @@ import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-const dirs = ["packages", "apps"]
-  .map((top) => join(root, top))
-  .filter((base) => existsSync(base))
-  .flatMap((base) => readdirSync(base, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(base, e.name)));
+const dirs = [
+  ...["packages", "apps"]
+    .map((top) => join(root, top))
+    .filter((base) => existsSync(base))
+    .flatMap((base) => readdirSync(base, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(base, e.name))),
+  join(root, "docker"),
+];
 
 let passed = 0;
 let failed = 0;
