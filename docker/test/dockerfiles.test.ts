@@ -714,7 +714,8 @@ const COMPOSE_CLI = ((): string[] | undefined => {
 if (!COMPOSE_CLI) console.log("dockerfiles: `docker compose config` skipped: neither the compose plugin nor docker-compose is installed (Debian: apt-get install docker-compose)");
 
 describe("docker/docker-compose.db.yml, read by Compose itself", () => {
-  it.skipIf(!COMPOSE_CLI)("is valid for `docker compose config` (no engine needed)", () => {
+  it.skipIf(!COMPOSE_CLI && !process.env.CI)("is valid for `docker compose config` (no engine needed)", () => {
+    if (!COMPOSE_CLI) throw new Error("docker-compose is not installed: .ci/run installs Debian's docker-compose");
     const res = spawnSync(COMPOSE_CLI![0]!, [...COMPOSE_CLI!.slice(1), "-f", COMPOSE_PATH, "config", "-q"], { cwd: DOCKER_DIR, encoding: "utf8", timeout: 60_000 });
     expect(res.status, `${COMPOSE_CLI!.join(" ")}: ${res.stdout}${res.stderr}`).toBe(0);
   });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "@alfred/db-health-testkit";
+import { freePort, waitFor } from "@alfred/db-health-testkit";
 import { startCluster, type PgCluster } from "../../packages/driver-postgres/src/__fixtures__/pg-cluster.js";
 
 // A real Prometheus (Debian's package) scraping a real healthcheck daemon that probes a
@@ -28,16 +28,11 @@ const spawnLogged = (cmd: string, args: string[]): ChildProcess => {
   p.stderr!.on("data", (b: Buffer) => (logs += b.toString()));
   return p;
 };
-const until = async <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 60_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  let v = await fn();
-  while (!ok(v)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}\n${logs.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-    v = await fn();
-  }
-  return v;
-};
+// Polls Prometheus, and shows the processes' logs when it gives up.
+const until = <T>(what: string, read: () => Promise<T>, ok: (v: T) => boolean): Promise<T> =>
+  waitFor(what, read, ok, 60_000, 250).catch((err: Error) => {
+    throw new Error(`${err.message}\n${logs.slice(-3000)}`);
+  });
 const query = async (promql: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>> => {
   const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(promql)}`).catch(() => undefined);
   if (!res?.ok) return [];

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createDriver, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { createDriver, sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { waitFor } from "@alfred/db-health-testkit";
 import { mysqlDriver } from "./definition.js";
 import { startMariaServer, type MariaServer } from "./__fixtures__/mariadb-server.js";
 
@@ -22,17 +23,6 @@ const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => {
 afterEach(async () => {
   await Promise.allSettled(open.splice(0).map((d) => d.close()));
 });
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-const until = async <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  let v = await fn();
-  while (!ok(v)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(100);
-    v = await fn();
-  }
-  return v;
-};
 const hasHeartbeat = async (): Promise<boolean> =>
   (await replica.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'test' AND table_name = '_health_check'"))[0]?.[0] === "1";
 
@@ -40,9 +30,9 @@ describe("mariadb primary and replica", () => {
   it("detects the replica, never writes there, and reports lag from the primary's heartbeat", async () => {
     const onPrimary = make(primary.dsn(), { probeId: "heartbeat" });
     expect((await onPrimary.probe()).status).toBe("up");
-    await until("the heartbeat table on the replica", hasHeartbeat, (x) => x);
+    await waitFor("the heartbeat table on the replica", hasHeartbeat, (x) => x);
     const onReplica = make(replica.dsn());
-    const r = await until("lag on the replica", () => onReplica.probe(), (x) => x.lagSeconds !== undefined);
+    const r = await waitFor("lag on the replica", () => onReplica.probe(), (x) => x.lagSeconds !== undefined);
     expect(r.status, r.reason).toBe("up");
     expect(r.role).toBe("replica");
     expect(r.writeSkipped).toBe("node is a replica");
@@ -56,7 +46,7 @@ describe("mariadb primary and replica", () => {
     const onPrimary = make(primary.dsn(), { probeId: "heartbeat" });
     await onPrimary.probe();
     const onReplica = make(replica.dsn(), { maxReplicationLag: "2s" });
-    const fresh = await until("fresh lag", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.lagSeconds < 1.5);
+    const fresh = await waitFor("fresh lag", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.lagSeconds < 1.5);
     expect(fresh.status).toBe("up");
     await sleep(2500);
     const stale = await onReplica.probe();
@@ -71,7 +61,7 @@ describe("mariadb primary and replica", () => {
     await primary.stop("kill");
     expect((await d.probe()).status).toBe("down");
     await primary.start();
-    const up = await until("primary back", () => d.probe(), (x) => x.status === "up");
+    const up = await waitFor("primary back", () => d.probe(), (x) => x.status === "up");
     expect(up.role).toBe("primary");
   });
 });

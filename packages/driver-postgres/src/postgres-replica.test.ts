@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createDriver, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { createDriver, sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { waitFor } from "@alfred/db-health-testkit";
 import { postgresDriver } from "./definition.js";
 import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
 
@@ -22,23 +23,12 @@ const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => {
 afterEach(async () => {
   await Promise.allSettled(open.splice(0).map((d) => d.close()));
 });
-const sleep = (ms: number) => new Promise((res) => setTimeout(res, ms));
-const until = async <T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 15_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  let v = await fn();
-  while (!ok(v)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(v)}`);
-    await sleep(100);
-    v = await fn();
-  }
-  return v;
-};
 
 describe("postgres primary and streaming replica", () => {
   it("falls back to pg_last_xact_replay_timestamp() before any heartbeat row exists", async () => {
     await primary.query("CREATE TABLE replay_marker (id int); INSERT INTO replay_marker VALUES (1)");
     const onReplica = make(replica.dsn());
-    const r = await until("replayed lag", () => onReplica.probe(), (x) => x.lagSeconds !== undefined);
+    const r = await waitFor("replayed lag", () => onReplica.probe(), (x) => x.lagSeconds !== undefined);
     expect(r.status, r.reason).toBe("up");
     expect(r.role).toBe("replica");
     expect(r.lagSeconds).toBeGreaterThanOrEqual(0);
@@ -48,11 +38,11 @@ describe("postgres primary and streaming replica", () => {
     // the same replica probe reads the table once a primary prober created it
     const onPrimary = make(primary.dsn(), { probeId: "heartbeat" });
     expect((await onPrimary.probe()).status).toBe("up");
-    await until("the heartbeat row on the replica", () => replica.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname = '_health_check'"), (rows) => rows[0]?.n === 1);
+    await waitFor("the heartbeat row on the replica", () => replica.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname = '_health_check'"), (rows) => rows[0]?.n === 1);
     await new Promise((res) => setTimeout(res, 1500));
     // a fresh transaction makes the replay timestamp ~0 s old; the heartbeat is 1.5 s old
     await primary.query("INSERT INTO replay_marker VALUES (2)");
-    await until("the marker on the replica", () => replica.query<{ n: number }>("SELECT count(*)::int AS n FROM replay_marker"), (rows) => rows[0]?.n === 2);
+    await waitFor("the marker on the replica", () => replica.query<{ n: number }>("SELECT count(*)::int AS n FROM replay_marker"), (rows) => rows[0]?.n === 2);
     // caught up: the lag is the smaller of the two ages, not the heartbeat's 1.5 s
     const later = await onReplica.probe();
     expect(later.lagSeconds).toBeLessThan(1);
@@ -63,12 +53,12 @@ describe("postgres primary and streaming replica", () => {
     expect((await onPrimary.probe()).status).toBe("up");
     const onReplica = make(replica.dsn());
     // the heartbeat row and the table reach the replica
-    await until(
+    await waitFor(
       "the heartbeat row on the replica",
       () => replica.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_class WHERE relname = '_health_check'"),
       (rows) => rows[0]?.n === 1,
     );
-    const r = await until("lag on the replica", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.phases.read?.ok === true);
+    const r = await waitFor("lag on the replica", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.phases.read?.ok === true);
     expect(r.status, r.reason).toBe("up");
     expect(r.role).toBe("replica");
     expect(r.writeSkipped).toBe("node is a replica");
@@ -83,7 +73,7 @@ describe("postgres primary and streaming replica", () => {
     const onPrimary = make(primary.dsn(), { probeId: "heartbeat" });
     await onPrimary.probe();
     const onReplica = make(replica.dsn(), { maxReplicationLag: "2s" });
-    const fresh = await until("fresh lag", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.lagSeconds < 1.5);
+    const fresh = await waitFor("fresh lag", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.lagSeconds < 1.5);
     expect(fresh.status).toBe("up");
     await sleep(2500); // no heartbeat written meanwhile
     const stale = await onReplica.probe();
@@ -91,7 +81,7 @@ describe("postgres primary and streaming replica", () => {
     expect(stale.status).toBe("degraded");
     expect(stale.reason).toMatch(/^replication lag \d+\.\ds is over the 2s limit$/);
     await onPrimary.probe(); // heartbeat resumes
-    const back = await until("lag back down", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.lagSeconds < 1.5);
+    const back = await waitFor("lag back down", () => onReplica.probe(), (x) => x.lagSeconds !== undefined && x.lagSeconds < 1.5);
     expect(back.status).toBe("up");
   });
 
@@ -102,7 +92,7 @@ describe("postgres primary and streaming replica", () => {
     const down = await d.probe();
     expect(down.status).toBe("down");
     await primary.start();
-    const up = await until("primary back", () => d.probe(), (x) => x.status === "up");
+    const up = await waitFor("primary back", () => d.probe(), (x) => x.status === "up");
     expect(up.role).toBe("primary");
     expect(d.status()).toBe("up");
   });

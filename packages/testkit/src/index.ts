@@ -18,3 +18,4 @@ export { runConformanceSuite } from "./conformance.js";
 export { wrapDefinition, type AdapterSpy } from "./adapter-wrappers.js";
 export { resolveDsn, type ConformanceOptions, type DsnSource } from "./options.js";
 export { blackholeServer, freePort, openFds, refusedPort, type BlackholeServer } from "./net-faults.js";
+export { waitFor } from "./wait.js";
