@@ -1,0 +1,81 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { resolveTargetConfig } from "./config.js";
+import { describeDsn, dsnSecrets, parseDsn, redactDsn } from "./dsn.js";
+import { formatDuration, parseDuration } from "./duration.js";
+import { isDbHealthError } from "./errors.js";
+import { createRedactor, redact } from "./redact.js";
+
+// Property tests: whatever the input, no unexpected exception, and the invariants hold.
+const RUNS = { numRuns: Number(process.env.DB_HEALTH_FUZZ_RUNS ?? 2000) };
+// "P#" first: a password can then never also be a piece of the user, host or path it is checked against.
+const password = fc
+  .string({ minLength: 1, maxLength: 22, unit: fc.constantFrom(..."abcXYZ019@:/?#%;= !'\"{}[]&+~é".split("")) })
+  .map((s) => `P#${s}`);
+const user = fc.stringMatching(/^[a-z][a-z0-9_]{0,10}$/);
+const host = fc.constantFrom("db", "db.internal", "127.0.0.1", "[::1]");
+
+describe("properties", () => {
+  it("redact never throws and is idempotent", () => {
+    fc.assert(fc.property(fc.string({ maxLength: 300 }), (text) => {
+      const once = redact(text);
+      expect(redact(once)).toBe(once);
+    }), RUNS);
+  });
+
+  it("a DSN's password never survives its own redaction, in any scheme, for any password", () => {
+    fc.assert(
+      fc.property(fc.constantFrom("postgres", "mysql", "sqlserver"), user, password, host, (scheme, u, pw, h) => {
+        const dsn = `${scheme}://${u}:${encodeURIComponent(pw)}@${h}:1234/app`;
+        const parsed = parseDsn(dsn);
+        expect(parsed.password).toBe(pw);
+        const clean = createRedactor(dsnSecrets(dsn));
+        for (const out of [redactDsn(dsn), describeDsn(dsn), clean(`connect to ${dsn} failed (password ${pw})`)]) {
+          expect(out).not.toContain(encodeURIComponent(pw));
+          expect(clean(out)).not.toContain(pw);
+        }
+        expect(describeDsn(dsn)).toContain(u);
+      }),
+      RUNS,
+    );
+  });
+
+  it("parseDsn either parses or throws a config DbHealthError, never anything else", () => {
+    fc.assert(fc.property(fc.string({ maxLength: 120 }), (text) => {
+      try {
+        parseDsn(text);
+      } catch (err) {
+        expect(isDbHealthError(err) && err.kind === "config").toBe(true);
+      }
+    }), RUNS);
+  });
+
+  it("durations: format then parse gives the same milliseconds; junk gives a config error", () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 86_400_000 }), (ms) => {
+      expect(parseDuration(formatDuration(ms))).toBe(ms);
+    }), RUNS);
+    fc.assert(fc.property(fc.string({ maxLength: 20 }), (text) => {
+      try {
+        expect(parseDuration(text)).toBeGreaterThanOrEqual(0);
+      } catch (err) {
+        expect(isDbHealthError(err) && err.kind === "config").toBe(true);
+      }
+    }), RUNS);
+  });
+
+  it("resolveTargetConfig on arbitrary objects fails only with a config error that shows no password", () => {
+    const value = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.boolean(), fc.constant(null));
+    fc.assert(
+      fc.property(password, fc.dictionary(fc.constantFrom("interval", "readTimeout", "maxRetries", "role", "name", "probeId", "bogus"), value), (pw, extra) => {
+        const dsn = `postgres://app:${encodeURIComponent(pw)}@db/app`;
+        try {
+          resolveTargetConfig({ dsn, ...extra });
+        } catch (err) {
+          expect(isDbHealthError(err) && err.kind === "config").toBe(true);
+          expect((err as Error).message).not.toContain(encodeURIComponent(pw));
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
