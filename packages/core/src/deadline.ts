@@ -1,4 +1,5 @@
 import { performance } from "node:perf_hooks";
+import { formatDuration } from "./duration.js";
 import { DbHealthError } from "./errors.js";
 
 /** Options for {@link withDeadline}. */
@@ -58,7 +59,7 @@ export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise
       }
       reject(err);
     };
-    const timedOut = (): DbHealthError => new DbHealthError("timeout", `${options.what} timed out after ${formatMs(ms)}`, { driver: options.driver });
+    const timedOut = (): DbHealthError => new DbHealthError("timeout", `${options.what} timed out after ${formatDuration(ms)}`, { driver: options.driver });
     const timer = setTimeout(() => expire(timedOut()), ms);
     const start = performance.now();
     const late = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
@@ -100,10 +101,6 @@ export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise
 function abortedError(options: DeadlineOptions, signal: AbortSignal): DbHealthError {
   const reason = signal.reason instanceof Error ? signal.reason.message : "aborted";
   return new DbHealthError("timeout", `${options.what} aborted: ${reason}`, { driver: options.driver });
-}
-
-function formatMs(ms: number): string {
-  return ms >= 1000 && ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
 /**

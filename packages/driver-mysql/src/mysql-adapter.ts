@@ -103,10 +103,11 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
         const [info] = await rows(SQL.setup, [settings.schema, settings.tableName]);
         mariadb = /mariadb/i.test(String(info?.version));
         hasTable = Number(info?.has_table) > 0;
-        // Lock waits end a little before our deadline, and statements a little later, so a
-        // locked server answers with its reason instead of costing us the connection. InnoDB
-        // counts whole seconds, at least 1.
-        const lockWait = Math.max(1, Math.floor((0.8 * Math.min(config.readTimeout, config.writeTimeout)) / 1000));
+        // Lock waits end a little before the write deadline, and statements a little before the
+        // longest one, so a locked server answers with its reason instead of costing us the
+        // connection (a read blocked longer than readTimeout meets our deadline: KILL QUERY and
+        // a new connection). InnoDB counts whole seconds, at least 1.
+        const lockWait = Math.max(1, Math.floor((0.8 * config.writeTimeout) / 1000));
         const statement = 0.9 * Math.max(config.readTimeout, config.writeTimeout);
         await text(mariadb ? SQL.limitsMariaDb : SQL.limitsMySql, [mariadb ? statement / 1000 : Math.round(statement), lockWait, lockWait]);
         await createTable();
