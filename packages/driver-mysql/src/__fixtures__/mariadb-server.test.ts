@@ -6,6 +6,7 @@
  * the file fast; require_secure_transport needs a server of its own.
  */
 import { execFile } from "node:child_process";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mariadbdPath, startMariaServer, type MariaServer } from "./mariadb-server.js";
 import { blackholeServer, freePort, openFds, refusedPort } from "@alfred/db-health-testkit";
@@ -113,6 +114,9 @@ describe("mariadb-server harness", () => {
       ["test", "7", "1", "ROW", "40", "utf8mb4", "0"],
     ]);
     expect((await primary.query("SHOW DATABASES")).flat()).toEqual(expect.arrayContaining(["test", "appdb"]));
+    // Its own tmpdir: a mariadbd starting with the shared /tmp deletes other servers' `#sql*`
+    // temporary tables there (seen as "Unknown table 'mysql.tmp_user_sys'" in a parallel bootstrap).
+    expect(await primary.query("SELECT @@tmpdir")).toEqual([[join(dirname(primary.dataDir), "tmp")]]);
     expect(await ok([...tcp(primary), "-uroot", "-e", "SELECT 1"])).toBe("1");
     expect(await ok([`--socket=${primary.socket}`, "--protocol=socket", "-uroot", "-e", "SELECT 1"])).toBe("1");
     // Only root (localhost, 127.0.0.1, ::1) exists besides the harness's users: no anonymous accounts.

@@ -232,6 +232,8 @@ const userFlag = (): string[] => (isRoot ? ["--user=mysql"] : []);
  * Directory layout, all under one mkdtemp base so destroy() is a single rm -rf:
  *   base/            0755 mysql  (traversable so other users can reach the socket)
  *   base/data        datadir (install-db sets its mode)
+ *   base/tmp         --tmpdir: never the shared /tmp, where a starting mariadbd deletes every
+ *                    `#sql*` file, including the temporary tables of another server's bootstrap
  *   base/tls/        ca.crt, server.crt, server.key (0600) when ssl
  *   base/mysqld.sock, base/mysqld.pid
  *   base/error.log   --log-error
@@ -240,6 +242,7 @@ const userFlag = (): string[] => (isRoot ? ["--user=mysql"] : []);
 interface Layout {
   base: string;
   dataDir: string;
+  tmpDir: string;
   tlsDir: string;
   socket: string;
   pidFile: string;
@@ -252,6 +255,7 @@ async function makeLayout(): Promise<Layout> {
   const layout: Layout = {
     base,
     dataDir: join(base, "data"),
+    tmpDir: join(base, "tmp"),
     tlsDir: join(base, "tls"),
     socket: join(base, "mysqld.sock"),
     pidFile: join(base, "mysqld.pid"),
@@ -262,6 +266,8 @@ async function makeLayout(): Promise<Layout> {
   await giveToMysql(base);
   await mkdir(layout.dataDir, { mode: 0o750 });
   await giveToMysql(layout.dataDir);
+  await mkdir(layout.tmpDir, { mode: 0o700 });
+  await giveToMysql(layout.tmpDir);
   return layout;
 }
 
@@ -304,6 +310,7 @@ async function installDb(layout: Layout): Promise<void> {
       "--skip-name-resolve",
       ...userFlag(),
       `--datadir=${layout.dataDir}`,
+      `--tmpdir=${layout.tmpDir}`,
       `--extra-file=${extra}`,
       ...ENGINE_FLAGS,
     ],
@@ -587,6 +594,7 @@ class ServerImpl implements MariaServer {
       "--no-defaults", // must come first
       ...userFlag(),
       `--datadir=${layout.dataDir}`,
+      `--tmpdir=${layout.tmpDir}`,
       `--port=${this.#port}`,
       "--bind-address=127.0.0.1",
       `--socket=${layout.socket}`,
