@@ -1,0 +1,23 @@
+import type { DriverDefinition } from "@alfred/db-health-core";
+import { createPgliteAdapter } from "./pglite-adapter.js";
+import { pgliteDataDir } from "./pglite-dsn.js";
+
+/**
+ * The PGlite driver definition, for `pglite:///data/dir` and `pglite://memory`. Importing this
+ * module registers nothing; import the package entry for that.
+ *
+ * @example
+ * ```ts
+ * import { driverRegistry } from "@alfred/db-health-core";
+ * import { pgliteDriver } from "db-health-driver-pglite/definition";
+ * driverRegistry.register(pgliteDriver);
+ * ```
+ */
+export const pgliteDriver: DriverDefinition = {
+  name: "pglite",
+  packageName: "db-health-driver-pglite",
+  schemes: ["pglite"],
+  capabilities: { replication: false, connectionCount: false, server: false, authentication: false },
+  validate: (dsn) => void pgliteDataDir(dsn),
+  createAdapter: createPgliteAdapter,
+};
