@@ -1,3 +1,4 @@
+import { guardAdapter } from "./adapter-guard.js";
 import { resolveTargetConfig, type TargetConfig, type TargetOptions } from "./config.js";
 import { describeDsn, dsnSecrets, parseDsn } from "./dsn.js";
 import { DbHealthError, errorMessage, isDbHealthError, redactError } from "./errors.js";
@@ -70,7 +71,7 @@ export function createDriver(options: TargetOptions | TargetConfig, createOption
   let config = resolved;
   try {
     config = tightenTimeouts(resolved, definition.timeoutsFromDsn?.(dsn));
-    adapter = definition.createAdapter({ config, dsn, redact: redactText });
+    adapter = guardAdapter(definition.createAdapter({ config, dsn, redact: redactText }), definition);
   } catch (err) {
     const cause = redactError(err, redactText);
     if (isDbHealthError(err)) throw new DbHealthError(err.kind, `${config.name}: ${redactText(err.message)}`, { driver: definition.name, cause });

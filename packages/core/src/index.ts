@@ -27,6 +27,7 @@ export {
   type TargetOptions,
 } from "./config.js";
 export type { DriverAdapter } from "./driver-adapter.js";
+export { guardAdapter } from "./adapter-guard.js";
 export type { AdapterTarget, DriverCapabilities, DriverDefinition } from "./driver-definition.js";
 export { DriverRegistry, driverRegistry, registerDriver } from "./registry.js";
 export { sleep, withDeadline, type DeadlineOptions } from "./deadline.js";
