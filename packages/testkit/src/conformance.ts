@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDriver, createMetrics, type Driver, type DriverDefinition } from "@alfred/db-health-core";
+import { checkAdapterContract } from "./adapter-contract.js";
 import { wrapDefinition } from "./adapter-wrappers.js";
 import { resolveDsn, type ConformanceOptions } from "./options.js";
 
@@ -35,6 +36,10 @@ export function runConformanceSuite(options: ConformanceOptions): void {
     });
     afterAll(async () => {
       await Promise.allSettled(drivers.map((d) => d.close()));
+    });
+
+    it("honours the DriverAdapter contract when its adapter is called directly", async () => {
+      await checkAdapterContract(options.driver, dsn, options.config);
     });
 
     it("connects, pings, checks read/write and closes through the Driver interface", async () => {

@@ -1,0 +1,58 @@
+/**
+ * A driver whose "database" is a Map in this process, for testing the testkit itself: a correct
+ * adapter must pass the whole suite, and `brokenMemoryDriver` breaks one rule at a time.
+ */
+import { DbHealthError, type DriverAdapter, type DriverDefinition } from "@alfred/db-health-core";
+
+/** Rows per database name (the DSN's host), then per prober. */
+export const databases = new Map<string, Map<string, string>>();
+
+export const memoryDriver: DriverDefinition = {
+  name: "memory",
+  packageName: "db-health-driver-memory",
+  schemes: ["memory"],
+  capabilities: { server: false, authentication: false, connectionCount: true },
+  createAdapter({ config, dsn }): DriverAdapter {
+    let rows: Map<string, string> | undefined;
+    const conn = (): Map<string, string> => rows ?? (() => { throw new DbHealthError("connect", "not connected", { driver: "memory" }); })();
+    return {
+      async connect() {
+        if (dsn.host === "down") throw new DbHealthError("connect", "connect ECONNREFUSED memory://down", { driver: "memory" });
+        rows = databases.get(dsn.host ?? "") ?? new Map();
+        databases.set(dsn.host ?? "", rows);
+      },
+      async ping() {
+        conn();
+      },
+      async role() {
+        conn();
+        return { role: "primary", readOnly: false };
+      },
+      async write(token) {
+        conn().set(config.probeId, token);
+      },
+      async read() {
+        return conn().get(config.probeId);
+      },
+      async connections() {
+        conn();
+        return 1;
+      },
+      connected: () => rows !== undefined,
+      async close() {
+        rows = undefined;
+      },
+    };
+  },
+};
+
+/** The memory driver with some adapter methods replaced. */
+export function brokenMemoryDriver(override: (real: DriverAdapter) => Record<string, unknown>): DriverDefinition {
+  return {
+    ...memoryDriver,
+    createAdapter(target) {
+      const real = memoryDriver.createAdapter(target);
+      return { ...real, ...override(real) } as DriverAdapter;
+    },
+  };
+}

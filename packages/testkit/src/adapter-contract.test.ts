@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { checkAdapterContract } from "./adapter-contract.js";
+import { brokenMemoryDriver, memoryDriver } from "./__fixtures__/memory-driver.js";
+
+const DSN = "memory://contract";
+const who = "memory (db-health-driver-memory)";
+const check = (override: Parameters<typeof brokenMemoryDriver>[0]) => checkAdapterContract(brokenMemoryDriver(override), DSN);
+
+describe("checkAdapterContract", () => {
+  it("passes a correct adapter", async () => {
+    await expect(checkAdapterContract(memoryDriver, DSN)).resolves.toBeUndefined();
+  });
+
+  it("names the driver and the rule for each kind of violation", async () => {
+    await expect(check(() => ({ read: undefined }))).rejects.toThrow(`${who}: the adapter from createAdapter() has no read()`);
+    await expect(check((real) => ({ read: async (s: AbortSignal) => (await real.read(s)) ?? null }))).rejects.toThrow(
+      `${who}: read() for a prober that never wrote failed: read() returned null: return the stored token string, or undefined when this prober has no row`,
+    );
+    await expect(check(() => ({ read: async () => "stale-token" }))).rejects.toThrow(
+      `${who}: read() returned "stale-token" for a prober that never wrote: return undefined when there is no row`,
+    );
+    let first: string | undefined;
+    const insertOnce = check((real) => ({ write: async (token: string, s: AbortSignal) => void (first ??= token), read: async () => first ?? (await real.read(AbortSignal.timeout(1000))) }));
+    await expect(insertOnce).rejects.toThrow(/read\(\) after write\("[0-9a-f-]+"\) returned "[0-9a-f-]+": it must return the token this prober wrote last \(an upsert\)/);
+    await expect(check(() => ({ role: async () => ({ role: "leader", readOnly: false }) }))).rejects.toThrow(
+      `${who}: role() failed: role() returned { role: "leader", readOnly: false }: role must be "primary", "replica" or "unknown"`,
+    );
+    await expect(check(() => ({ connections: async () => -1 }))).rejects.toThrow(`${who}: connections() failed: connections() returned -1: return a whole number of connections`);
+    await expect(check(() => ({ close: async () => { throw new Error("not connected"); } }))).rejects.toThrow(
+      `${who}: close() before connect() (it must be safe when not connected) failed: not connected`,
+    );
+    await expect(check(() => ({ connected: () => true }))).rejects.toThrow(`${who}: connected() is still true after close()`);
+  });
+
+  it("redacts what a failing adapter says", async () => {
+    const err = await check(() => ({ connect: async () => { throw new Error("cannot reach postgres://app:Sup3r-Secret@db/x"); } })).catch((e: Error) => e);
+    expect(String(err)).toContain("connect() failed: cannot reach postgres://app:***@db/x");
+    expect(String(err)).not.toContain("Sup3r-Secret");
+  });
+});

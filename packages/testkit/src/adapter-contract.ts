@@ -1,0 +1,66 @@
+import { randomUUID } from "node:crypto";
+import {
+  createRedactor,
+  dsnSecrets,
+  errorMessage,
+  guardAdapter,
+  parseDsn,
+  resolveTargetConfig,
+  type DriverAdapter,
+  type DriverDefinition,
+  type TargetOptions,
+} from "@alfred/db-health-core";
+
+/**
+ * Calls a driver's adapter directly, without core's deadlines and retries around it, and
+ * checks the {@link DriverAdapter} contract step by step: the method set and answer shapes
+ * (core's `guardAdapter`), `close()` before `connect()`, `read()` of a prober without a row
+ * giving `undefined`, `write()` being an upsert that `read()` returns, `connections()` being a
+ * count, and `close()` twice. Throws an `Error` naming the driver and the first rule broken.
+ * `runConformanceSuite` runs it; call it yourself to debug an adapter outside vitest.
+ *
+ * @example
+ * ```ts
+ * await checkAdapterContract(myDriver, "mydb://127.0.0.1/test");
+ * // Error: mydb: read() after write("…") returned "stale": it must return the token this prober wrote last (an upsert)
+ * ```
+ */
+export async function checkAdapterContract(definition: DriverDefinition, dsn: string, config: Partial<TargetOptions> = {}): Promise<void> {
+  const who = definition.packageName ? `${definition.name} (${definition.packageName})` : definition.name;
+  const fail = (text: string): Error => new Error(`${who}: ${text}`);
+  const target = resolveTargetConfig({ dsn, probeId: `contract-${process.pid}-${randomUUID()}`, ...config } as TargetOptions);
+  const adapter = guardAdapter(
+    definition.createAdapter({ config: target, dsn: parseDsn(target.dsn), redact: createRedactor(dsnSecrets(target.dsn)) }),
+    definition,
+  );
+  const step = async <T>(what: string, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> => {
+    try {
+      return await fn(AbortSignal.timeout(ms));
+    } catch (err) {
+      // guardAdapter's messages already name the driver
+      const text = errorMessage(err);
+      throw fail(`${what} failed: ${text.startsWith(`${who}: `) ? text.slice(who.length + 2) : text}`);
+    }
+  };
+  const read = (what: string): Promise<string | undefined> => step(what, target.readTimeout, (s) => adapter.read(s));
+
+  await step("close() before connect() (it must be safe when not connected)", target.connectTimeout, () => adapter.close());
+  try {
+    await step("connect()", target.connectTimeout, (s) => adapter.connect(s));
+    if (adapter.connected?.() === false) throw fail("connected() is false right after connect()");
+    await step("ping()", target.readTimeout, (s) => adapter.ping(s));
+    await step("role()", target.readTimeout, (s) => adapter.role(s));
+    const before = await read("read() for a prober that never wrote");
+    if (before !== undefined) throw fail(`read() returned ${JSON.stringify(before)} for a prober that never wrote: return undefined when there is no row`);
+    for (const token of [randomUUID(), randomUUID()]) {
+      await step(`write("${token}")`, target.writeTimeout, (s) => adapter.write(token, s));
+      const got = await read(`read() after write("${token}")`);
+      if (got !== token) throw fail(`read() after write("${token}") returned ${JSON.stringify(got)}: it must return the token this prober wrote last (an upsert)`);
+    }
+    if (adapter.connections) await step("connections()", target.readTimeout, (s) => adapter.connections!(s));
+  } finally {
+    await adapter.close().catch(() => undefined);
+  }
+  await step("close() a second time (it must be safe when not connected)", target.connectTimeout, () => adapter.close());
+  if (adapter.connected?.() === true) throw fail("connected() is still true after close()");
+}
