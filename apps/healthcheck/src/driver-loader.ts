@@ -1,4 +1,5 @@
-import { DbHealthError, describeDsn, driverRegistry, dsnScheme, type DriverDefinition } from "@alfred/db-health-core";
+import { isAbsolute } from "node:path";
+import { DbHealthError, describeDsn, driverRegistry, dsnScheme, errorMessage, isDbHealthError, type DriverDefinition } from "@alfred/db-health-core";
 
 /** Built-in map from DSN scheme to the driver package that serves it. */
 export const BUILTIN_DRIVERS: Readonly<Record<string, string>> = {
@@ -58,7 +59,8 @@ export async function loadDrivers(dsns: readonly string[], plugins: readonly str
     if (scheme === undefined) return undefined;
     const def = driverRegistry.get(scheme);
     if (!def && !BUILTIN_DRIVERS[scheme]) {
-      problems.push(`no driver for "${describeDsn(dsn)}": scheme "${scheme}" is not built in; name a plugin package with --plugin`);
+      const hint = plugins.length === 0 ? "name a plugin package with --plugin" : `no plugin registers it (loaded: ${plugins.join(", ")})`;
+      problems.push(`no driver for "${describeDsn(dsn)}": scheme "${scheme}" is not built in; ${hint}`);
     }
     return def;
   });
@@ -71,9 +73,17 @@ async function importPackage(pkg: string, context: string): Promise<void> {
     await import(pkg);
   } catch (err) {
     const code = (err as { code?: string }).code;
-    if (code === "ERR_MODULE_NOT_FOUND" && String((err as Error).message).includes(pkg)) {
-      throw new DbHealthError("config", `${context}: install ${pkg}`);
+    // Node names the missing specifier in quotes; a plugin whose own dependency is missing
+    // names the plugin only in "imported from …" and is reported as failing to load.
+    if (code === "ERR_MODULE_NOT_FOUND" && String((err as Error).message).includes(`'${pkg}'`)) {
+      throw new DbHealthError("config", `${context}: ${isAbsolute(pkg) ? "no such file" : `install ${pkg}`}`);
     }
-    throw new DbHealthError("config", `${context}: ${pkg} failed to load: ${(err as Error).message}`, { cause: err });
+    // registerDriver() refused the plugin (a scheme another driver claims, an invalid
+    // definition): its message names both sides already.
+    if (isDbHealthError(err) && (err.kind === "config" || err.kind === "contract")) {
+      throw new DbHealthError("config", `${context}: ${err.message}`, { cause: err });
+    }
+    const who = context.includes(pkg) ? context : `${context}: ${pkg}`;
+    throw new DbHealthError("config", `${who} failed to load: ${errorMessage(err)}`, { cause: err });
   }
 }

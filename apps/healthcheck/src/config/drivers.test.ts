@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { isDbHealthError } from "@alfred/db-health-core";
+import { main } from "../main.js";
 import { resolveCli } from "./resolve.js";
 
 const resolve = (argv: string[]) => resolveCli(argv, {}, "1", { writeOut: () => undefined });
@@ -42,5 +43,55 @@ describe("redaction does not swallow a DSN without a password", () => {
   it("shows a DB_HEALTH_DSN or dsnFile DSN in a driver message", async () => {
     const message = await resolveCli([], { DB_HEALTH_DSN: "nosuch://db/x" }, "1").catch((err: Error) => err.message);
     expect(message).toBe('DB_HEALTH_DSN: no driver for "nosuch://db/x": scheme "nosuch" is not built in; name a plugin package with --plugin');
+  });
+});
+
+describe("third-party plugins that misbehave", () => {
+  const fixture = (name: string): string => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
+  const once = async (argv: string[]): Promise<{ code: number; out: string; err: string }> => {
+    let out = "";
+    let err = "";
+    const io = { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, env: {}, shutdown: new AbortController().signal };
+    const code = await main(argv, io);
+    return { code, out, err };
+  };
+
+  it("refuses two plugins that claim one scheme, naming both packages", async () => {
+    const [a, b] = [fixture("plugin-twin-a.mjs"), fixture("plugin-twin-b.mjs")];
+    expect(await errorOf(["--plugin", a, "--plugin", b, "--dsn", "twin://db/x"])).toBe(
+      `plugin ${b}: two drivers claim the DSN scheme "twin": "twin" from db-health-driver-twin and "twin" from @acme/db-health-driver-twin; uninstall one of them`,
+    );
+  });
+
+  it("reports a plugin that throws while it is imported, redacted, with exit code 3 and no stack trace", async () => {
+    const plugin = fixture("plugin-throws.mjs");
+    const { code, out, err } = await once(["--plugin", plugin, "--dsn", "postgres://app@127.0.0.1:5432/app", "--once"]);
+    expect(code).toBe(3);
+    expect(out).toBe("");
+    expect(err).toBe(`healthcheck: invalid configuration:\n  plugin ${plugin} failed to load: cannot load libacme.so.3 (tried postgres://acme:***@db/acme)\n`);
+  });
+
+  it("says which plugins were loaded when none of them serves a scheme, and when a plugin file is missing", async () => {
+    const silent = fixture("plugin-silent.mjs");
+    expect(await errorOf(["--plugin", silent, "--dsn", "quiet://db/x"])).toBe(
+      `--dsn: no driver for "quiet://db/x": scheme "quiet" is not built in; no plugin registers it (loaded: ${silent})`,
+    );
+    const missing = fixture("no-such-plugin.mjs");
+    expect((await errorOf(["--plugin", missing, "--dsn", ":memory:"])).split("\n")).toContain(`plugin ${missing}: no such file`);
+    expect((await errorOf(["--plugin", "db-health-driver-nosuch", "--dsn", ":memory:"])).split("\n")).toContain("plugin db-health-driver-nosuch: install db-health-driver-nosuch");
+  });
+
+  it("reports an adapter that breaks the contract as degraded, with the rule it broke", async () => {
+    const { code, out } = await once(["--plugin", fixture("plugin-liar.mjs"), "--dsn", "liar://db/x", "--dsn", "liar-role://db/y", "--once", "--format", "json"]);
+    expect(code).toBe(1);
+    const report = JSON.parse(out) as { targets: Array<{ status: string; role: string; reason: string }> };
+    expect(report.targets.map((t) => [t.status, t.role, t.reason])).toEqual([
+      ["degraded", "primary", "read-back returned a different token than was written"],
+      [
+        "degraded",
+        "unknown",
+        'role check failed: liar (db-health-driver-liar): role() returned { role: "leader" }: role must be "primary", "replica" or "unknown"; readOnly must be a boolean',
+      ],
+    ]);
   });
 });

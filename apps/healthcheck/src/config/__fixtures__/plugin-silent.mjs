@@ -1,0 +1,2 @@
+// A plugin that loads but registers no driver at all.
+export const nothing = true;
