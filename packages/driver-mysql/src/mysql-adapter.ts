@@ -50,8 +50,14 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
   let inFlight = 0;
   const track = async <T>(work: () => Promise<T>): Promise<T> => {
     inFlight++;
+    const on = core;
     try {
       return await work();
+    } catch (err) {
+      // A fatal error (the server closed the connection mid-statement) leaves mysql2's connection
+      // unusable: say so, so the next cycle reconnects instead of failing on a dead connection.
+      if ((err as { fatal?: unknown }).fatal === true && core === on) broken = err as Error;
+      throw err;
     } finally {
       inFlight--;
     }

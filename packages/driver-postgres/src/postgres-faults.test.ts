@@ -245,6 +245,12 @@ describe("postgres driver against throwaway servers", () => {
     expect((await make(scram.dsn({ user: "app", password: "right-password" })).probe()).status).toBe("up");
   });
 
+  it("says a password is needed, not pg's internals, when the DSN has none and the server asks", async () => {
+    const r = await make(scram.dsn({ user: "app" })).probe();
+    expect(r.status).toBe("down");
+    expect(r.reason).toBe("connect failed: the server asks for a password and none was given (DSN, PGPASSWORD or PGPASSWORD_FILE)");
+  });
+
   it("takes the password from PGPASSWORD_FILE", async () => {
     const { mkdtempSync, writeFileSync } = await import("node:fs");
     const { join } = await import("node:path");
