@@ -1,91 +1,149 @@
-// One probe cycle, phase by phase, next to a raw `SELECT 1` round trip and the same statements
-// issued raw on one open connection of the same client library, measured interleaved in this
-// process in one run. Usage (after pnpm build):
-//   node bench/cycle.mjs postgres [cycles] [dsn]
-//   node bench/cycle.mjs mysql [cycles] [dsn]
+// 2. Probe overhead: one in-process probe cycle next to the same statements issued raw on one
+// open connection of the same client library, per engine, interleaved cycle by cycle in one
+// process. Compared: the probe's ping + write + read phases against raw SELECT 1 + upsert +
+// select; the probe's other phases (role, connections) are shown but have no raw twin. Also
+// checks that the latencies the exporter reports keep sub-millisecond resolution.
+// Usage (after pnpm build): node bench/cycle.mjs [--quick] [--json FILE] [postgres|mysql|sqlite …]
 import { createRequire } from "node:module";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { onCleanup } from "./lib/cleanup.mjs";
+import { runAsScript, verdict } from "./lib/section.mjs";
+import { dsnFor, mysql, pg, SHARED } from "./lib/servers.mjs";
+import { ms, pct, progress, ratio } from "./lib/stats.mjs";
 
-const engine = process.argv[2] ?? "postgres";
-const cycles = Number(process.argv[3] ?? 2000);
-const { createDriver, redactDsn } = await import("../packages/core/dist/index.js");
+const core = await import("../packages/core/dist/index.js");
+const PROBE_ID = "bench-cycle";
+const RAW_ID = "bench-raw";
 
 const engines = {
-  async postgres(dsn) {
-    const pg = createRequire(new URL("../packages/driver-postgres/package.json", import.meta.url))("pg");
+  async postgres() {
     const { postgresDriver } = await import("../packages/driver-postgres/dist/definition.js");
     const { SQL } = await import("../packages/driver-postgres/dist/sql.js");
-    const raw = new pg.Client({ connectionString: dsn });
+    const raw = new pg.Client({ ...SHARED.postgres });
     await raw.connect();
     const t = '"_health_check"';
     return {
+      dsn: dsnFor.postgres(SHARED.postgres, "test"),
       definition: postgresDriver,
-      select1: () => raw.query("SELECT 1"),
       rawCycle: async (i) => {
-        await raw.query("SELECT 1");
-        await raw.query(SQL.write(t), ["bench-raw", String(i)]);
-        await raw.query(SQL.read(t), ["bench-raw"]);
+        await raw.query(SQL.ping);
+        await raw.query(SQL.write(t), [RAW_ID, String(i)]);
+        await raw.query(SQL.read(t), [RAW_ID]);
       },
       cleanup: async () => {
-        await raw.query(`DELETE FROM ${t} WHERE probe_id IN ('bench-raw', 'bench-cycle')`);
+        await raw.query(`DELETE FROM ${t} WHERE probe_id IN ($1, $2)`, [RAW_ID, PROBE_ID]);
         await raw.end();
       },
     };
   },
-  async mysql(dsn) {
-    const mysql = createRequire(new URL("../packages/driver-mysql/package.json", import.meta.url))("mysql2/promise");
+  async mysql() {
     const { mysqlDriver } = await import("../packages/driver-mysql/dist/definition.js");
     const { SQL } = await import("../packages/driver-mysql/dist/sql.js");
-    const { parseDsn } = await import("../packages/core/dist/index.js");
-    const p = parseDsn(dsn);
-    const raw = await mysql.createConnection({ host: p.host, port: p.port, user: p.user, password: p.password, database: p.database });
+    const raw = await mysql.createConnection({ ...SHARED.mysql });
     const t = "`_health_check`";
     return {
+      dsn: dsnFor.mysql(SHARED.mysql, "test"),
       definition: mysqlDriver,
-      select1: () => raw.query("SELECT 1"),
       rawCycle: async (i) => {
         await raw.query("SELECT 1");
-        await raw.execute(SQL.write(t), ["bench-raw", String(i)]);
-        await raw.execute(SQL.read(t), ["bench-raw"]);
+        await raw.execute(SQL.write(t), [RAW_ID, String(i)]);
+        await raw.execute(SQL.read(t), [RAW_ID]);
       },
       cleanup: async () => {
-        await raw.query(`DELETE FROM ${t} WHERE probe_id IN ('bench-raw', 'bench-cycle')`);
+        await raw.query(`DELETE FROM ${t} WHERE probe_id IN (?, ?)`, [RAW_ID, PROBE_ID]);
         await raw.end();
       },
+    };
+  },
+  async sqlite() {
+    const { sqliteDriver } = await import("../packages/driver-sqlite/dist/definition.js");
+    const Database = createRequire(new URL("../packages/driver-sqlite/package.json", import.meta.url))("better-sqlite3");
+    const dir = mkdtempSync(join(tmpdir(), "dbh-bench-cycle-"));
+    onCleanup("cycle sqlite dir", () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, "cycle.db");
+    const raw = new Database(file);
+    raw.pragma("journal_mode = WAL");
+    raw.exec('CREATE TABLE IF NOT EXISTS "_health_check" (probe_id TEXT PRIMARY KEY, token TEXT NOT NULL, checked_at TEXT NOT NULL)');
+    const ping = raw.prepare("SELECT 1");
+    const write = raw.prepare(`INSERT INTO "_health_check" (probe_id, token, checked_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+      ON CONFLICT (probe_id) DO UPDATE SET token = excluded.token, checked_at = excluded.checked_at`);
+    const read = raw.prepare('SELECT token FROM "_health_check" WHERE probe_id = ?').pluck();
+    return {
+      dsn: `file:${file}?mode=rwc`,
+      definition: sqliteDriver,
+      rawCycle: async (i) => {
+        ping.get();
+        write.run(RAW_ID, String(i));
+        read.get(RAW_ID);
+      },
+      cleanup: async () => raw.close(),
     };
   },
 };
-const defaults = { postgres: "postgres://postgres@127.0.0.1:5432/test", mysql: "mysql://root@tcp(127.0.0.1:3306)/test" };
-if (!engines[engine]) throw new Error(`engine must be one of ${Object.keys(engines).join(", ")}`);
-const dsn = process.argv[4] ?? defaults[engine];
 
-const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
-const fmt = (ms) => `${ms.toFixed(3)} ms`;
-const e = await engines[engine](dsn);
-const driver = createDriver({ dsn, probeId: "bench-cycle", maxRetries: 0 }, { definition: e.definition });
-await driver.probe(); // connect, create the table
-const samples = { select1: [], rawCycle: [], cycle: [], ping: [], role: [], write: [], read: [], connections: [] };
-for (let i = 0; i < cycles; i++) {
-  let t0 = performance.now();
-  await e.select1();
-  samples.select1.push(performance.now() - t0);
-  t0 = performance.now();
-  await e.rawCycle(i);
-  samples.rawCycle.push(performance.now() - t0);
-  const r = await driver.probe();
-  if (r.status !== "up") throw new Error(r.reason);
-  samples.cycle.push(r.durationMs);
-  for (const [phase, p] of Object.entries(r.phases)) if (p && samples[phase]) samples[phase].push(p.ms);
+async function measure(engine, cycles) {
+  const e = await engines[engine]();
+  const driver = core.createDriver({ dsn: e.dsn, probeId: PROBE_ID, maxRetries: 0 }, { definition: e.definition });
+  onCleanup(`${engine} probe driver`, () => driver.close());
+  const metrics = core.createMetrics();
+  await driver.probe(); // connect, create the table
+  for (let i = 0; i < 50; i++) await Promise.all([e.rawCycle(i), driver.probe()]).catch(() => undefined); // warm the JIT on both sides
+  const s = { raw: [], probe: [], cycle: [], ping: [], role: [], write: [], read: [], connections: [] };
+  const reported = [];
+  for (let i = 0; i < cycles; i++) {
+    const t0 = performance.now();
+    await e.rawCycle(i);
+    s.raw.push(performance.now() - t0);
+    const r = await driver.probe();
+    if (r.status !== "up") throw new Error(`${engine}: ${r.reason}`);
+    s.cycle.push(r.durationMs);
+    s.probe.push(r.phases.ping.ms + r.phases.write.ms + r.phases.read.ms);
+    for (const [phase, p] of Object.entries(r.phases)) if (p && s[phase]) s[phase].push(p.ms);
+    if (i % 100 === 0) {
+      metrics.observe(r);
+      const text = await metrics.render();
+      reported.push(Number(/^db_read_latency_ms\{[^}]*\} (\S+)$/m.exec(text)?.[1]));
+    }
+    if ((i + 1) % 1000 === 0) progress(`cycle ${engine}: ${i + 1}/${cycles}`);
+  }
+  await e.cleanup();
+  await driver.close();
+  return { s, reported };
 }
-const row = (label, xs) => console.log(`  ${label.padEnd(38)} ${fmt(pct(xs, 50))} (p99 ${fmt(pct(xs, 99))})`);
-console.log(`${engine} at ${redactDsn(dsn)}, ${cycles} cycles interleaved, median (p99)`);
-row("raw SELECT 1 round trip", samples.select1);
-for (const phase of ["ping", "role", "write", "read", "connections"]) row(`probe phase ${phase}`, samples[phase]);
-row("raw ping + write + read, one connection", samples.rawCycle);
-row("whole probe cycle (5 phases)", samples.cycle);
-const probeSum = pct(samples.ping, 50) + pct(samples.write, 50) + pct(samples.read, 50);
-console.log(`  ratio probe ping / raw SELECT 1:          ${(pct(samples.ping, 50) / pct(samples.select1, 50)).toFixed(2)}x`);
-console.log(`  ratio probe ping+write+read / raw same:   ${(probeSum / pct(samples.rawCycle, 50)).toFixed(2)}x`);
-const last = driver.lastResult();
-console.log(`  last cycle: ${Object.entries(last.phases).map(([k, v]) => `${k} ${v.ms.toFixed(3)} ms`).join(", ")}`);
-await e.cleanup();
-await driver.close();
+
+export async function run({ quick, argv = [] }) {
+  const cycles = 2000;
+  const chosen = argv.filter((a) => engines[a]);
+  const list = chosen.length ? chosen : ["postgres", "mysql", "sqlite"];
+  const rows = [];
+  const summary = [];
+  const notes = [];
+  const figures = {};
+  for (const engine of list) {
+    progress(`cycle ${engine}: ${cycles} interleaved cycles`);
+    const { s, reported } = await measure(engine, cycles);
+    const p = (xs, q) => pct(xs, q);
+    for (const [label, xs] of [["raw ping+write+read, one connection", s.raw], ["probe ping+write+read", s.probe], ["  probe ping", s.ping], ["  probe write", s.write], ["  probe read", s.read], ["  probe role (no raw twin)", s.role], ["  probe connections (no raw twin)", s.connections], ["whole probe cycle", s.cycle]]) {
+      if (xs.length) rows.push([engine, label, ms(p(xs, 50), 3), ms(p(xs, 99), 3), label.startsWith("probe ping+") ? ratio(p(xs, 50), p(s.raw, 50)) : "", label.startsWith("probe ping+") ? ratio(p(xs, 99), p(s.raw, 99)) : ""]);
+    }
+    const r50 = p(s.probe, 50) / p(s.raw, 50);
+    summary.push([`${engine} probe ping+write+read, median`, ms(p(s.probe, 50), 3), `raw same statements ${ms(p(s.raw, 50), 3)}`, ratio(p(s.probe, 50), p(s.raw, 50)), "≤ 1.10x", verdict(r50, 1.1)]);
+    summary.push([`${engine} probe ping+write+read, p99`, ms(p(s.probe, 99), 3), `raw same statements ${ms(p(s.raw, 99), 3)}`, ratio(p(s.probe, 99), p(s.raw, 99)), "—", "—"]);
+    const fractional = reported.filter((v) => Number.isFinite(v) && v !== Math.round(v)).length;
+    notes.push(`${engine}: ${reported.length} db_read_latency_ms values read from /metrics text, ${fractional} with a fractional part (e.g. ${reported.slice(0, 3).join(", ")})`);
+    summary.push([`${engine} reported latency resolution`, `${fractional}/${reported.length} sub-ms`, "—", "—", "sub-ms", fractional === reported.length ? "met" : "MISSED"]);
+    figures[engine] = { raw50: p(s.raw, 50), probe50: p(s.probe, 50), raw99: p(s.raw, 99), probe99: p(s.probe, 99) };
+  }
+  return {
+    title: `2. Probe overhead (${cycles} cycles per engine, probe and raw interleaved in one process, after 50 warm-up cycles)`,
+    header: ["engine", "what", "median", "p99", "ratio median", "ratio p99"],
+    rows,
+    summary,
+    notes,
+    figures,
+  };
+}
+
+runAsScript(import.meta.url, run);

@@ -1,0 +1,188 @@
+// 3. Scale: one daemon probing N = 10, 100, 1,000 targets at a 15 s interval — SQLite files plus
+// as many PostgreSQL and MariaDB databases as the shared servers' max_connections allow (one
+// connection held per target, which is what the CLI does) — under a steady 100 rps of /metrics
+// scrapes. Measured from outside: CPU % (utime+stime from /proc), RSS, scrape latency, server
+// connections; event-loop delay from inside via a preloaded monitor (bench/lib/eld-probe.mjs).
+// Baseline in the same run: a plain Node HTTP server answering the same /metrics body under the
+// same load. Databases, files and processes are removed at the end, also on ^C.
+// Usage (after pnpm build): node bench/scale.mjs [--quick] [--json FILE]
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { onCleanup } from "./lib/cleanup.mjs";
+import { hasWrk, steadyLoad } from "./lib/load.mjs";
+import { runAsScript, verdict } from "./lib/section.mjs";
+import { connectionBudget, dsnFor, freePort, myAdmin, pgAdmin, SHARED } from "./lib/servers.mjs";
+import { mb, median, ms, pct, progress, ratio } from "./lib/stats.mjs";
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const cli = here("../apps/healthcheck/dist/cli.js");
+const CLK_TCK = 100; // Linux USER_HZ
+const sleep = (t) => new Promise((r) => setTimeout(r, t));
+
+/** utime + stime of a process in seconds, and its RSS in KB. */
+function procStats(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const cpu = (Number(f[11]) + Number(f[12])) / CLK_TCK;
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
+  return { cpu, rss };
+}
+
+/** Spawns a node process, killed at cleanup; resolves once `ready()` says so. */
+async function startProcess(label, args, env, ready, timeoutMs) {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
+  let stderr = "";
+  child.stderr.on("data", (b) => (stderr = (stderr + b).slice(-2000)));
+  const stop = onCleanup(label, async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    const t = setTimeout(() => child.kill("SIGKILL"), 12_000);
+    await exited;
+    clearTimeout(t);
+  });
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${label} exited ${child.exitCode}: ${stderr}`);
+    if (await ready().catch(() => false)) return { child, stop };
+    if (Date.now() > deadline) throw new Error(`${label} not ready after ${timeoutMs} ms: ${stderr}`);
+    await sleep(250);
+  }
+}
+
+/** Load at 100 rps on `url` for `seconds`, sampling the process meanwhile. */
+async function underLoad(pid, url, seconds, sample) {
+  const before = procStats(pid);
+  const t0 = performance.now();
+  const rss = [before.rss];
+  const samples = [];
+  let loading = true;
+  const sampler = (async () => {
+    while (loading) {
+      await sleep(500);
+      if (!loading) break;
+      rss.push(procStats(pid).rss);
+      if (sample) samples.push(await sample());
+    }
+  })();
+  const load = await steadyLoad(url, { rps: 100, seconds });
+  loading = false;
+  await sampler;
+  const after = procStats(pid);
+  const wall = (performance.now() - t0) / 1000;
+  return { load, cpuPct: (100 * (after.cpu - before.cpu)) / wall, rssMax: Math.max(...rss, after.rss), rssEnd: after.rss, samples, start: Date.now() - wall * 1000 };
+}
+
+export async function run({ quick }) {
+  const sizes = [10, 100, 1000];
+  const window = quick ? 8 : 45;
+  const dir = mkdtempSync(join(tmpdir(), "dbh-bench-scale-"));
+  onCleanup("scale temp dir", () => rmSync(dir, { recursive: true, force: true }));
+  const tag = `dbh_bench_${process.pid}`;
+
+  // How many server databases: one connection each, within what max_connections leaves.
+  const pgA = await pgAdmin();
+  const myA = await myAdmin();
+  const pgB = await connectionBudget("postgres", pgA, 30);
+  const myB = await connectionBudget("mysql", myA, 40);
+  const pgCount = Math.min(quick ? 20 : 40, pgB.budget);
+  const myCount = Math.min(quick ? 20 : 60, myB.budget);
+  const notes = [
+    `PostgreSQL max_connections ${pgB.max} (${pgB.used} in use at start): ${pgCount} databases; MariaDB max_connections ${myB.max} (${myB.used} in use): ${myCount} databases; the rest SQLite files`,
+    `load generator: ${hasWrk() ? "wrk (2 connections, Lua delay for 100 rps)" : "Node open-loop generator (bench/lib/load.mjs)"}; window ${window} s per N (interval 15 s ±10 % jitter)`,
+  ];
+  const pgDbs = Array.from({ length: pgCount }, (_, i) => `${tag}_${i}`);
+  const myDbs = Array.from({ length: myCount }, (_, i) => `${tag}_${i}`);
+  onCleanup("scale databases", async () => {
+    for (const db of pgDbs) await pgA.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
+    for (const db of myDbs) await myA.query(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => undefined);
+  });
+  progress(`scale: creating ${pgCount} PostgreSQL and ${myCount} MariaDB databases`);
+  for (const db of pgDbs) await pgA.query(`CREATE DATABASE "${db}" TEMPLATE template0`);
+  for (const db of myDbs) await myA.query(`CREATE DATABASE \`${db}\``);
+
+  const rows = [];
+  const figures = {};
+  for (const n of sizes) {
+    const p = Math.min(pgCount, n === 10 ? 3 : n);
+    const m = Math.min(myCount, n === 10 ? 3 : n);
+    const targets = [
+      ...pgDbs.slice(0, p).map((db, i) => ({ name: `pg-${i}`, dsn: dsnFor.postgres(SHARED.postgres, db) })),
+      ...myDbs.slice(0, m).map((db, i) => ({ name: `my-${i}`, dsn: dsnFor.mysql(SHARED.mysql, db) })),
+      ...Array.from({ length: n - p - m }, (_, i) => ({ name: `lite-${i}`, dsn: `file:${join(dir, `t${i}.db`)}?mode=rwc` })),
+    ];
+    const config = join(dir, `scale-${n}.yaml`);
+    writeFileSync(config, JSON.stringify({ defaults: { interval: "15s" }, targets })); // JSON is YAML
+    const port = await freePort();
+    const eld = join(dir, `eld-${n}.jsonl`);
+    const url = `http://127.0.0.1:${port}/metrics`;
+    const upCount = async () => ((await (await fetch(url)).text()).match(/^db_up\{/gm) ?? []).length;
+    progress(`scale N=${n}: ${p} postgres + ${m} mariadb + ${n - p - m} sqlite targets; waiting for the first cycle`);
+    const t0 = performance.now();
+    const daemon = await startProcess(
+      `daemon N=${n}`,
+      ["--import", here("./lib/eld-probe.mjs"), cli, "--config", config, "--export-prom", `127.0.0.1:${port}`, "--log-level", "warn"],
+      { BENCH_ELD_FILE: eld },
+      async () => (await upCount()) === n,
+      180_000,
+    );
+    const firstCycle = performance.now() - t0;
+    await sleep(1000);
+    progress(`scale N=${n}: ${window} s of 100 rps on /metrics`);
+    const connections = async () => {
+      const { rows: r } = await pgA.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE $1", [`${tag}\\_%`]);
+      const [[q]] = await myA.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE DB LIKE ?", [`${tag}\\_%`]);
+      return { pg: r[0].n, my: Number(q.n) };
+    };
+    const d = await underLoad(daemon.child.pid, url, window, connections);
+    const body = await (await fetch(url)).text();
+    const lines = existsSync(eld) ? readFileSync(eld, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.t >= d.start) : [];
+    await daemon.stop();
+
+    // Baseline: a plain node HTTP server answering the same body, same load.
+    const bodyFile = join(dir, "body.txt");
+    writeFileSync(bodyFile, body);
+    const bport = await freePort();
+    const burl = `http://127.0.0.1:${bport}/metrics`;
+    const src = `const b=require("fs").readFileSync(${JSON.stringify(bodyFile)});require("http").createServer((q,s)=>{s.setHeader("content-type","text/plain; version=0.0.4");s.end(b)}).listen(${bport},"127.0.0.1")`;
+    const base = await startProcess(`baseline server N=${n}`, ["-e", src], {}, async () => (await fetch(burl)).ok, 10_000);
+    const b = await underLoad(base.child.pid, burl, quick ? 5 : 15);
+    await base.stop();
+
+    const conn = d.samples.at(-1) ?? { pg: NaN, my: NaN };
+    const f = {
+      n, firstCycle, cpuPct: d.cpuPct, rssMax: d.rssMax, rssEnd: d.rssEnd, scrape: d.load, bodyBytes: body.length,
+      eldP50: median(lines.map((l) => l.p50)), eldP99: Math.max(...lines.map((l) => l.p99)), eldMax: Math.max(...lines.map((l) => l.max)),
+      pgConn: conn.pg, myConn: conn.my, pgTargets: p, myTargets: m, base: { cpuPct: b.cpuPct, rssMax: b.rssMax, scrape: b.load },
+    };
+    figures[n] = f;
+    rows.push([
+      String(n), `${p}/${m}/${n - p - m}`, `${f.cpuPct.toFixed(1)} %`, `${b.cpuPct.toFixed(1)} %`, mb(f.rssMax), mb(b.rssMax), ratio(f.rssMax, b.rssMax),
+      `${ms(f.eldP50)} / ${ms(f.eldP99)}`, `${ms(f.scrape.p50, 2)} / ${ms(f.scrape.p99, 2)}`, `${ms(b.load.p50, 2)} / ${ms(b.load.p99, 2)}`, ratio(f.scrape.p99, b.load.p99),
+      `${(body.length / 1024).toFixed(0)} KB`, `${f.pgConn}/${f.myConn}`, `${(firstCycle / 1000).toFixed(1)} s`,
+    ]);
+    progress(`scale N=${n}: cpu ${f.cpuPct.toFixed(1)} %, rss ${mb(f.rssMax)}, scrape p99 ${ms(f.scrape.p99, 2)} (${f.scrape.requests} requests, ${f.scrape.errors} errors)`);
+  }
+  const big = figures[1000];
+  // CPU of probing alone: the daemon's CPU minus the baseline server's under the same scrapes.
+  const summary = [
+    ["N=1000 CPU (probing + 100 rps scrapes)", `${big.cpuPct.toFixed(1)} % of a core`, `plain HTTP server ${big.base.cpuPct.toFixed(1)} %`, ratio(big.cpuPct, big.base.cpuPct), "≤ 5 %", verdict(big.cpuPct, 5)],
+    ["N=1000 peak RSS", mb(big.rssMax), `plain HTTP server ${mb(big.base.rssMax)}`, ratio(big.rssMax, big.base.rssMax), "≤ 200 MB", verdict(big.rssMax / 1024, 200)],
+    ["N=1000 /metrics p99 at 100 rps", ms(big.scrape.p99, 2), `plain HTTP server, same body ${ms(big.base.scrape.p99, 2)}`, ratio(big.scrape.p99, big.base.scrape.p99), "≤ 50 ms", verdict(big.scrape.p99, 50)],
+    ["N=1000 event-loop delay p99 (worst second)", ms(big.eldP99), "—", "—", "—", "—"],
+    ["connections held (pg / mariadb) at N=1000", `${big.pgConn} / ${big.myConn}`, `targets ${big.pgTargets} / ${big.myTargets}`, "—", "one per target", big.pgConn <= big.pgTargets && big.myConn <= big.myTargets ? "met" : "MISSED"],
+  ];
+  return {
+    title: `3. Scale (one daemon, 15 s interval, 100 rps on /metrics for ${window} s; targets pg/mariadb/sqlite)`,
+    header: ["N", "pg/my/lite", "CPU", "CPU base", "peak RSS", "RSS base", "RSS ratio", "ELD p50/p99", "scrape p50/p99", "base p50/p99", "p99 ratio", "/metrics", "conns pg/my", "1st cycle"],
+    rows,
+    summary,
+    notes,
+    figures,
+  };
+}
+
+runAsScript(import.meta.url, run);
