@@ -1,5 +1,10 @@
 #!/usr/bin/env node
+import { installCrashHandlers } from "./crash.js";
 import { main } from "./main.js";
+
+// First: whatever a driver throws outside a probe is reported in one redacted line, never as a
+// stack trace that could carry a DSN.
+installCrashHandlers();
 
 // Stop signals end the daemon (or, before a wrapped child exists, keep it from starting). A
 // second one changes nothing: shutdown is already under way and bounded. SIGHUP/SIGUSR1/SIGUSR2

@@ -12,6 +12,7 @@ import {
   type TargetOptions,
 } from "@alfred/db-health-core";
 import { HelpShown } from "./args.js";
+import { rememberSecrets, setCrashReporter } from "./crash.js";
 import type { CliPlan } from "./cli-plan.js";
 import { resolveCli } from "./config/resolve.js";
 import { loadDrivers } from "./driver-loader.js";
@@ -45,6 +46,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   try {
     const plan = await resolveCli(argv, io.env, VERSION, { writeOut: (text) => void io.stdout.write(text) });
     if (plan.mode === "status") return await status(plan, io);
+    rememberSecrets(plan.targets.map((t) => t.dsn), io.env);
     const { configs, definitions } = await resolveTargets(plan.targets, plan.plugins);
     if (plan.mode === "config-check") {
       io.stdout.write(`configuration is valid: ${configs.length} target(s): ${configs.map((c) => c.name).join(", ")}\n`);
@@ -89,6 +91,7 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number>
     import("./logger.js"),
   ]);
   const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
+  setCrashReporter((event, message) => log.log(event === "uncaught exception" ? "error" : "warn", event, { error: message }));
   const webConfig = plan.webConfigFile ? await loadWebConfig(plan.webConfigFile) : undefined;
   const wrapping = plan.command.length > 0;
   if (!wrapping) {

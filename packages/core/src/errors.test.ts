@@ -48,5 +48,7 @@ describe("errorMessage", () => {
     const err = Object.assign(new Error(`first line\n  second postgres://u:${SECRET}@h/db`), { code: "ECONNREFUSED" });
     expect(errorMessage(err)).toBe("first line second postgres://u:***@h/db (ECONNREFUSED)");
     expect(errorMessage(`password=${SECRET}`)).toBe("password=***");
+    expect(errorMessage({ message: `refused for postgres://u:${SECRET}@h/db`, code: 7 })).toBe("refused for postgres://u:***@h/db");
+    expect(errorMessage({ nothing: "here" })).toBe("[object Object]");
   });
 });

@@ -67,6 +67,9 @@ export function errorMessage(err: unknown, secrets?: readonly string[]): string 
     const code = (err as { code?: unknown }).code;
     text = err.message || String(code ?? err.name);
     if (typeof code === "string" && code && !text.includes(code)) text = `${text} (${code})`;
+  } else if (typeof err === "object" && err !== null && typeof (err as { message?: unknown }).message === "string") {
+    // A thrown non-Error with a message (some drivers throw plain objects): its message, not "[object Object]".
+    text = (err as { message: string }).message;
   } else {
     text = String(err);
   }

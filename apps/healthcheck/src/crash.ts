@@ -1,0 +1,60 @@
+/**
+ * Last-resort handling of errors that no probe caught — a driver's promise rejected with nobody
+ * listening, a throw from one of its timers — so that even then the CLI prints one redacted line
+ * and never a stack trace or a password.
+ *
+ * - An unhandled rejection is reported and the process goes on: nothing was left half-done, and
+ *   a daemon must not die because one target's driver misbehaves.
+ * - An uncaught exception is reported and the process exits 1: after one, Node's state is unknown.
+ *
+ * Messages are redacted with the core rules plus every literal secret remembered so far (the
+ * passwords of the configured DSNs and of password-like environment variables).
+ */
+import { dsnSecrets, errorMessage } from "@alfred/db-health-core";
+
+type Reporter = (event: "unhandled rejection" | "uncaught exception", message: string) => void;
+
+const secrets = new Set<string>();
+let report: Reporter = (event, message) => {
+  process.stderr.write(`healthcheck: ${event === "uncaught exception" ? "internal error, exiting" : "ignored an unhandled rejection"} (a driver bug?): ${message}\n`);
+};
+
+/** adds the passwords of these DSNs, and of password-like variables in env, to what crash reports redact */
+export function rememberSecrets(dsns: readonly string[], env: NodeJS.ProcessEnv = {}): void {
+  for (const dsn of dsns) for (const s of dsnSecrets(dsn)) secrets.add(s);
+  for (const [name, value] of Object.entries(env)) {
+    if (value && /PASSWORD|PASSWD|PWD|SECRET|TOKEN/i.test(name) && !/_FILE$/.test(name)) secrets.add(value);
+  }
+}
+
+/** routes crash reports elsewhere (the daemon's JSON logger); messages arrive already redacted */
+export function setCrashReporter(reporter: Reporter): void {
+  report = reporter;
+}
+
+/** a redacted one-line message for anything thrown, Error or not */
+export function crashMessage(err: unknown): string {
+  return errorMessage(err, [...secrets]);
+}
+
+/**
+ * Installs the process-wide handlers; call once, first thing.
+ *
+ * @example
+ * ```ts
+ * installCrashHandlers();
+ * rememberSecrets(configs.map((c) => c.dsn), process.env);
+ * ```
+ */
+export function installCrashHandlers(): void {
+  process.on("unhandledRejection", (reason) => {
+    report("unhandled rejection", crashMessage(reason));
+  });
+  process.on("uncaughtException", (err) => {
+    try {
+      report("uncaught exception", crashMessage(err));
+    } finally {
+      process.exit(1);
+    }
+  });
+}

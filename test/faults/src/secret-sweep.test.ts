@@ -1,0 +1,261 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { blackholeServer, refusedPort, waitFor, type BlackholeServer } from "@alfred/db-health-testkit";
+
+// The secret sweep: the real CLI in every mode, fed passwords in every credential form it
+// parses, against reachable servers (the machine's PostgreSQL and MariaDB, a misbehaving plugin)
+// and unreachable ones (a refused port, a blackhole listener). Everything the CLI writes —
+// stdout, stderr, JSON logs, every HTTP endpoint's body and headers, error exits, crashes — is
+// collected, and no password may appear in it, raw, URL-encoded or JSON-escaped.
+const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
+const LEAKY = fileURLToPath(new URL("./__fixtures__/leaky-plugin.mjs", import.meta.url));
+// The CLI's workspace copy has no SQL Server driver installed beside it: load it as a plugin file.
+const MSSQL = fileURLToPath(new URL("../../../packages/driver-mssql/dist/index.js", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "dbh-sweep-"));
+const MYSQL_USER = `sweep_${process.pid}`;
+
+let n = 0;
+/** a distinct password per form; some carry the characters that need escaping in URLs, JSON and key=value strings */
+const secret = (special = false): string => `Sw33p${++n}${special ? `:@/?#%&=;{}"'\\ ` : ""}X${Math.random().toString(36).slice(2, 8)}`;
+const allSecrets: string[] = [];
+const track = (s: string): string => (allSecrets.push(s), s);
+/** forms × output paths that were checked, for the closing summary */
+const swept = new Map<string, Set<string>>();
+
+const spellings = (s: string): string[] => [...new Set([s, encodeURIComponent(s), JSON.stringify(s).slice(1, -1), s.replace(/ /g, "+")])];
+
+function expectClean(form: string, path: string, output: string): void {
+  for (const s of allSecrets) {
+    for (const spelled of spellings(s)) {
+      if (output.includes(spelled)) {
+        const at = output.indexOf(spelled);
+        throw new Error(`${form} / ${path}: a password appears in the output: …${output.slice(Math.max(0, at - 120), at + spelled.length + 40)}…`);
+      }
+    }
+  }
+  if (!swept.has(form)) swept.set(form, new Set());
+  swept.get(form)!.add(path);
+}
+
+interface Run {
+  code: number | null;
+  /** stdout and stderr interleaved, plus what was collected over HTTP */
+  out: string;
+  stdout: string;
+}
+
+function cli(args: string[], env: Record<string, string> = {}, opts: { timeoutMs?: number; untilLog?: RegExp; onReady?: (logs: string) => Promise<string> } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { PATH: process.env["PATH"] ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    let stdout = "";
+    let extra = "";
+    child.stdout.on("data", (b: Buffer) => ((out += b.toString()), (stdout += b.toString())));
+    child.stderr.on("data", (b: Buffer) => (out += b.toString()));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 20_000);
+    if (opts.onReady) {
+      const ready = opts.onReady;
+      void waitFor("the daemon to log its address", async () => out, (o) => (opts.untilLog ?? /"metrics":"http/).test(o), 15_000)
+        .then(() => ready(out))
+        .then((collected) => (extra = collected))
+        .catch((err: unknown) => (extra = `collection failed: ${String(err)}`))
+        .finally(() => child.kill("SIGTERM"));
+    }
+    child.once("error", reject);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      // let the collection finish appending (it ends by sending SIGTERM, so it is done)
+      setImmediate(() => resolve({ code, out: `${out}\n${extra}`, stdout }));
+    });
+  });
+}
+
+/** every HTTP path of a running daemon, bodies and headers, for each target name */
+async function collectHttp(logs: string, targets: string[]): Promise<string> {
+  const base = /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(logs)![1]!;
+  // a couple of cycles so failures have happened and are reported
+  await new Promise((r) => setTimeout(r, 700));
+  const paths = ["/metrics", "/health", "/readyz", "/healthz", "/probe?target=no-such-target", "/nope", ...targets.map((t) => `/probe?target=${encodeURIComponent(t)}`)];
+  let text = "";
+  for (const p of paths) {
+    const res = await fetch(`${base}${p}`).catch(() => undefined);
+    if (!res) continue;
+    text += `\n== ${p} ${res.status}\n${[...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n")}\n${await res.text()}`;
+  }
+  return text;
+}
+
+const FAST = ["--connect-timeout", "1s", "--read-timeout", "1s", "--write-timeout", "1s", "--max-retries", "1", "--retry-interval", "50ms"];
+
+/** runs the form in --once text, --once json and the daemon (logs + HTTP), checking each output */
+async function sweepModes(form: string, targetArgs: string[], env: Record<string, string>, names: string[]): Promise<void> {
+  const text = await cli(["--once", ...FAST, ...targetArgs], env);
+  expect([0, 1], text.out).toContain(text.code);
+  expectClean(form, "--once text", text.out);
+  const json = await cli(["--once", "--format", "json", ...FAST, ...targetArgs], env);
+  expect([0, 1], json.out).toContain(json.code);
+  expect(() => JSON.parse(json.stdout), json.out).not.toThrow();
+  expectClean(form, "--once json", json.out);
+  const daemon = await cli(["--export-prom", "127.0.0.1:0", "--interval", "200ms", "--log-level", "debug", ...FAST, ...targetArgs], env, {
+    onReady: (logs) => collectHttp(logs, names),
+  });
+  expect(daemon.out).toMatch(/== \/metrics 200/);
+  expectClean(form, "daemon logs + /metrics /probe /health /readyz /healthz", daemon.out);
+}
+
+let mysqlAdmin: mysql.Connection;
+let hole: BlackholeServer;
+let refused = 0;
+const mysqlPassword = track(secret(true));
+
+beforeAll(async () => {
+  hole = await blackholeServer();
+  refused = await refusedPort();
+  mysqlAdmin = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root", database: "test" });
+  await mysqlAdmin.query("DROP USER IF EXISTS ?@'127.0.0.1'", [MYSQL_USER]);
+  await mysqlAdmin.query("CREATE USER ?@'127.0.0.1' IDENTIFIED BY ?", [MYSQL_USER, mysqlPassword]);
+  await mysqlAdmin.query("GRANT ALL ON test.* TO ?@'127.0.0.1'", [MYSQL_USER]);
+}, 30_000);
+
+afterAll(async () => {
+  await mysqlAdmin?.query("DROP USER IF EXISTS ?@'127.0.0.1'", [MYSQL_USER]).catch(() => undefined);
+  await mysqlAdmin?.end();
+  await hole?.close();
+  rmSync(dir, { recursive: true, force: true });
+  const paths = [...swept.values()].reduce((a, s) => a + s.size, 0);
+  writeFileSync(join(fileURLToPath(new URL("../.test-results/", import.meta.url)), "secret-sweep.txt"), `${swept.size} forms, ${paths} form × output-path checks, ${allSecrets.length} passwords\n`);
+  console.log(`secret sweep: ${swept.size} credential forms, ${paths} form × output-path checks, ${allSecrets.length} distinct passwords, none printed`);
+});
+
+const file = (name: string, content: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, content, { mode: 0o600 });
+  return path;
+};
+
+describe("secret sweep", () => {
+  it("DSN forms on the command line, reachable and unreachable, every engine", async () => {
+    const e = encodeURIComponent;
+    const s = Array.from({ length: 12 }, (_, i) => track(secret(i % 2 === 0)));
+    const dsns: Array<[string, string]> = [
+      ["pg-url", `postgres://postgres:${e(s[0]!)}@127.0.0.1:5432/test`],
+      ["pg-query", `postgresql://postgres@127.0.0.1:5432/test?password=${e(s[1]!)}`],
+      ["pg-refused", `postgres://postgres:${e(s[2]!)}@127.0.0.1:${refused}/test`],
+      ["pg-blackhole", `postgres://postgres:${e(s[3]!)}@127.0.0.1:${hole.port}/test`],
+      ["my-go", `mysql://${MYSQL_USER}:${e(mysqlPassword)}@tcp(127.0.0.1:3306)/test`],
+      ["my-wrong", `mariadb://${MYSQL_USER}:${e(s[4]!)}@127.0.0.1:3306/test`],
+      ["my-refused", `mysql://root:${e(s[5]!)}@tcp(127.0.0.1:${refused})/test`],
+      ["ms-url", `sqlserver://sa:${e(s[6]!)}@127.0.0.1:${refused}/master`],
+      ["ms-query", `mssql://127.0.0.1:${hole.port}?database=master&user=sa&password=${e(s[7]!)}`],
+      ["ms-ado", `Server=127.0.0.1,${refused};Database=master;User Id=sa;Password=${s[8]!.replace(/[;{}"' \\]/g, "")};`],
+      ["ms-ado-braced", `Server=127.0.0.1,${refused};Database=master;User Id=sa;Pwd={${s[9]!.replace(/[{}]/g, "")}};`],
+    ];
+    track(s[8]!.replace(/[;{}"' \\]/g, ""));
+    track(s[9]!.replace(/[{}]/g, ""));
+    const args = ["--plugin", MSSQL, ...dsns.flatMap(([name, dsn]) => ["--dsn", dsn, "--name", name])];
+    await sweepModes("DSNs in --dsn (11 forms)", args, {}, dsns.map(([name]) => name));
+  }, 120_000);
+
+  it("passwords from environment variables and files", async () => {
+    const pgpass = track(secret(true));
+    const mypwd = track(secret(true));
+    await sweepModes("PGPASSWORD and MYSQL_PWD", ["--dsn", "postgres://postgres@127.0.0.1:5432/test", "--dsn", `mysql://root@tcp(127.0.0.1:${refused})/test`], { PGPASSWORD: pgpass, MYSQL_PWD: mypwd }, ["postgres", "mysql"]);
+    const pgfile = track(secret(true));
+    await sweepModes("PGPASSWORD_FILE", ["--dsn", `postgres://postgres@127.0.0.1:${refused}/test`], { PGPASSWORD_FILE: file("pgpass", `${pgfile}\n`) }, ["postgres"]);
+    const envDsn = track(secret(true));
+    await sweepModes("DB_HEALTH_DSN", [], { DB_HEALTH_DSN: `postgres://postgres:${encodeURIComponent(envDsn)}@127.0.0.1:5432/test` }, ["postgres"]);
+    const dsnFile = track(secret(true));
+    await sweepModes("DB_HEALTH_DSN_FILE", [], { DB_HEALTH_DSN_FILE: file("dsn", `mysql://${MYSQL_USER}:${encodeURIComponent(dsnFile)}@tcp(127.0.0.1:3306)/test\n`) }, ["mysql"]);
+    const image = track(secret(true));
+    await sweepModes("POSTGRES_PASSWORD (image variables)", [], { POSTGRES_PASSWORD: image, POSTGRES_USER: "postgres", POSTGRES_DB: "test" }, ["postgres"]);
+    const imageFile = track(secret(true));
+    await sweepModes("MARIADB_ROOT_PASSWORD_FILE (image variables)", [], { MARIADB_ROOT_PASSWORD_FILE: file("rootpw", imageFile), MARIADB_DATABASE: "test", MYSQL_TCP_PORT: String(refused) }, ["mysql"]);
+  }, 180_000);
+
+  it("a YAML file with dsn, passwordFile and dsnFile targets, and config check", async () => {
+    const [a, b, c] = [track(secret(true)), track(secret(true)), track(secret(true))];
+    const yaml = file(
+      "healthcheck.yaml",
+      [
+        "targets:",
+        `  - name: inline`,
+        `    dsn: ${JSON.stringify(`postgres://postgres:${encodeURIComponent(a)}@127.0.0.1:5432/test`)}`,
+        `  - name: pwfile`,
+        `    dsn: mysql://${MYSQL_USER}@tcp(127.0.0.1:3306)/test`,
+        `    passwordFile: ${file("yaml-pw", b)}`,
+        `  - name: dsnfile`,
+        `    dsnFile: ${file("yaml-dsn", `sqlserver://sa:${encodeURIComponent(c)}@127.0.0.1:${refused}/master`)}`,
+        "",
+      ].join("\n"),
+    );
+    await sweepModes("YAML targets (dsn, passwordFile, dsnFile)", ["--config", yaml, "--plugin", MSSQL], {}, ["inline", "pwfile", "dsnfile"]);
+    const checked = await cli(["config", "check", yaml, "--plugin", MSSQL]);
+    expect(checked.code, checked.out).toBe(0);
+    expectClean("YAML targets (dsn, passwordFile, dsnFile)", "config check", checked.out);
+  }, 120_000);
+
+  it("invalid configurations: every error exit and config check error", async () => {
+    const s = Array.from({ length: 7 }, () => track(secret(true)));
+    const e = encodeURIComponent;
+    const bad = await cli([
+      "--once",
+      "--dsn", `postgres://u:${e(s[0]!)}@127.0.0.1:5432/db?sslmode=bogus`,
+      "--dsn", `mysql://u:${e(s[1]!)}@tcp(127.0.0.1:3306)/x?tls=maybe`,
+      "--dsn", `oracle://u:${e(s[2]!)}@127.0.0.1/db`,
+      "--dsn", `postgres://u:${e(s[3]!)}@[::1/db`,
+      "--dsn", `Server=127.0.0.1;Password=${s[4]!.replace(/[;{}"' \\]/g, "")};Bogus=1`,
+    ]);
+    track(s[4]!.replace(/[;{}"' \\]/g, ""));
+    expect(bad.code, bad.out).toBe(3);
+    expectClean("invalid DSNs (5 forms)", "error exit (--once)", bad.out);
+    const yaml = file(
+      "bad.yaml",
+      [
+        "listen: nowhere",
+        "targets:",
+        "  - name: t1",
+        `    dsn: ${JSON.stringify(`postgres://u:${e(s[5]!)}@127.0.0.1:5432/db?nope=1`)}`,
+        `    password: ${JSON.stringify(s[6])}`,
+        "    readTimeout: soon",
+        "",
+      ].join("\n"),
+    );
+    const checked = await cli(["config", "check", yaml]);
+    expect(checked.code, checked.out).toBe(3);
+    expectClean("YAML with bad settings and a password under an unknown key", "config check errors", checked.out);
+    const daemon = await cli(["--config", yaml]);
+    expect(daemon.code, daemon.out).toBe(3);
+    expectClean("YAML with bad settings and a password under an unknown key", "error exit (daemon)", daemon.out);
+    const status = await cli(["status", `http://admin:${e(s[0]!)}@127.0.0.1:${refused}/readyz`]);
+    expect(status.code).toBe(1);
+    expectClean("status URL with credentials", "status (unreachable)", status.out);
+  }, 60_000);
+
+  it("a plugin that puts the DSN and password in its errors, throws non-Errors, and crashes", async () => {
+    const modes = ["throw", "object", "string", "ping", "write", "detail", "unhandled"];
+    const s = modes.map(() => track(secret(false)));
+    const args = ["--plugin", LEAKY, ...modes.flatMap((m, i) => ["--dsn", `leaky://bob:${s[i]}@db.internal/app?mode=${m}`, "--name", m])];
+    await sweepModes("misbehaving plugin (7 failure styles)", args, {}, modes);
+    // A throw from a timer, outside any probe: the process cannot go on; it must still say why
+    // in one redacted line and exit non-zero, without a stack trace.
+    const crash = track(secret(false));
+    for (const mode of [["--once"], ["--export-prom", "127.0.0.1:0", "--interval", "200ms"]]) {
+      const r = await cli([...mode, "--plugin", LEAKY, "--dsn", `leaky://bob:${crash}@db.internal/app?mode=async-crash`]);
+      expect(r.code, r.out).not.toBe(0);
+      expect(r.out).not.toMatch(/\n\s+at .+:\d+:\d+/);
+      expectClean("plugin throwing from a timer (uncaught exception)", `crash exit (${mode[0]})`, r.out);
+    }
+  }, 120_000);
+
+  it("wrapper mode: the child's output and the wrapper's logs", async () => {
+    const s = track(secret(true));
+    const r = await cli(["--export-prom", "127.0.0.1:0", "--interval", "200ms", ...FAST, "--dsn", `postgres://postgres:${encodeURIComponent(s)}@127.0.0.1:${refused}/test`, "--", process.execPath, "-e", "setTimeout(() => process.exit(3), 800)"]);
+    expect(r.code, r.out).toBe(3);
+    expectClean("wrapper with a DSN", "wrapper logs and exit", r.out);
+  }, 60_000);
+});
