@@ -1,5 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
-import type { Server as HttpServer } from "node:http";
+import { request as httpRequest, type IncomingHttpHeaders, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { gunzipSync } from "node:zlib";
 import type { Server as HttpsServer } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -64,6 +66,47 @@ describe("HTTP endpoints", () => {
     expect(r.body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 1');
     expect(r.body).toMatch(/db_health_check_build_info\{version="[^"]+"\} 1/);
     expect(Number(r.headers["content-length"])).toBe(Buffer.byteLength(r.body));
+  });
+
+  it("/metrics is gzipped when the scraper accepts it, and shows a cycle in the next scrape with metricsMaxAgeMs 0", async () => {
+    state = fakeState(["orders", "billing"], { delayMs: 0 });
+    server = await start(state, { metricsMaxAgeMs: 0 });
+    await state.probe("orders");
+    const plain = await get(server, "/metrics");
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(plain.body).not.toContain('target="billing"');
+    await state.probe("billing");
+    const { port } = server.address() as AddressInfo;
+    const zipped = await new Promise<{ headers: IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+      httpRequest({ host: "127.0.0.1", port, path: "/metrics", agent: false, headers: { "accept-encoding": "gzip" } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      })
+        .on("error", reject)
+        .end();
+    });
+    expect(zipped.headers["content-encoding"]).toBe("gzip");
+    expect(zipped.headers.vary).toBe("Accept-Encoding");
+    expect(Number(zipped.headers["content-length"])).toBe(zipped.body.length);
+    const text = gunzipSync(zipped.body).toString();
+    expect(text).toContain('db_up{db_name="postgres",db_role="primary",target="billing"} 1');
+    expect(text).toContain('target="orders"');
+  });
+
+  it("/metrics scrapes within metricsMaxAgeMs share one render", async () => {
+    state = fakeState(["orders"], { delayMs: 0 });
+    let renders = 0;
+    const render = state.metrics.render.bind(state.metrics);
+    state.metrics.render = () => {
+      renders++;
+      return render();
+    };
+    server = await start(state, { metricsMaxAgeMs: 60_000 });
+    await state.probe("orders");
+    const replies = await Promise.all(Array.from({ length: 10 }, () => get(server, "/metrics")));
+    expect(new Set(replies.map((r) => r.body)).size).toBe(1);
+    expect(renders).toBe(1);
   });
 
   it("/readyz is 503 with reasons until every target is up and the extra condition holds", async () => {

@@ -3,14 +3,30 @@ import type { Server as HttpsServer } from "node:https";
 import { CORE_VERSION, errorMessage, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
 import { BASIC_CHALLENGE, createBasicAuth } from "./http/basic-auth.js";
 import { HEALTH_JSON, healthDocument } from "./http/health-json.js";
+import { acceptsGzip, createMetricsCache } from "./http/metrics-cache.js";
 import { createProbeCache } from "./http/probe-cache.js";
 import { readiness } from "./http/readiness.js";
-import { send } from "./http/respond.js";
-import { targetSeries } from "./http/target-series.js";
+import { send, sendRedacted } from "./http/respond.js";
 import { createTlsServer } from "./http/tls-server.js";
 import type { WebConfig } from "./http/web-config.js";
 
 export { loadWebConfig, type WebConfig } from "./http/web-config.js";
+
+/**
+ * Limits that keep slow and half-open HTTP clients from holding sockets: a client must send its
+ * request headers within 5 s and the whole request within 10 s (TLS: finish the handshake within
+ * 5 s), idle keep-alive sockets close after 5 s, and at most 512 sockets are open at once.
+ * Prometheus sends a scrape request in one go, so none of these touches a real scrape.
+ */
+export const HTTP_LIMITS = {
+  headersTimeoutMs: 5_000,
+  requestTimeoutMs: 10_000,
+  handshakeTimeoutMs: 5_000,
+  keepAliveTimeoutMs: 5_000,
+  /** how often Node checks the two request timeouts */
+  checkIntervalMs: 1_000,
+  maxConnections: 512,
+} as const;
 
 /** What the HTTP endpoints read, and the one thing they may do: probe a target on request. */
 export interface HttpState {
@@ -31,6 +47,13 @@ export interface HttpState {
 export interface HttpOptions {
   /** `/probe` answers from a result younger than this (ms) instead of probing again. */
   probeCacheMs: number;
+  /**
+   * `/metrics` serves a body rendered at most this long ago (ms) instead of rendering it for
+   * every scrape; concurrent scrapes share one render. A completed cycle shows up at most this
+   * much later. 0 renders for every scrape.
+   * @default 1000
+   */
+  metricsMaxAgeMs?: number;
   /** TLS and basic auth, from {@link loadWebConfig}. */
   webConfig?: WebConfig;
   /** Errors after start-up (a broken socket, a failing handler); logged, never fatal. */
@@ -71,8 +94,16 @@ export async function startHttpServer(
     });
   };
   const tls = options.webConfig?.tls;
-  const server = tls ? createTlsServer(tls, listener) : createServer(listener);
-  server.keepAliveTimeout = 5_000;
+  const limits = {
+    headersTimeout: HTTP_LIMITS.headersTimeoutMs,
+    requestTimeout: HTTP_LIMITS.requestTimeoutMs,
+    connectionsCheckingInterval: HTTP_LIMITS.checkIntervalMs,
+  };
+  const server = tls ? createTlsServer(tls, listener, { ...limits, handshakeTimeout: HTTP_LIMITS.handshakeTimeoutMs }) : createServer(limits, listener);
+  server.keepAliveTimeout = HTTP_LIMITS.keepAliveTimeoutMs;
+  // Beyond this many open sockets new ones are closed at once: a flood of idle or half-open
+  // clients cannot take every file descriptor the probes need.
+  server.maxConnections = HTTP_LIMITS.maxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {
@@ -90,6 +121,7 @@ function createHandler(state: HttpState, options: HttpOptions): (req: IncomingMe
   const authorized = users ? createBasicAuth(users) : undefined;
   const cache = createProbeCache({ ttlMs: options.probeCacheMs, probe: (t) => state.probe(t), latest: (t) => state.results().get(t) });
   const version = state.version ?? CORE_VERSION;
+  const exposition = createMetricsCache({ render: () => state.metrics.render(), ...(options.metricsMaxAgeMs === undefined ? {} : { maxAgeMs: options.metricsMaxAgeMs }) });
 
   return async (req, res) => {
     const raw = req.url ?? "/";
@@ -102,10 +134,25 @@ function createHandler(state: HttpState, options: HttpOptions): (req: IncomingMe
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed: use GET or HEAD\n", undefined, { allow: "GET, HEAD" });
 
     switch (path) {
-      case "/metrics":
-        return send(res, 200, await state.metrics.render(), state.metrics.registry.contentType);
-      case "/probe":
-        return probe(new URLSearchParams(q < 0 ? "" : raw.slice(q + 1)).get("target"), res);
+      case "/metrics": {
+        const body = await exposition.get();
+        const contentType = state.metrics.registry.contentType;
+        if (acceptsGzip(req.headers["accept-encoding"])) {
+          return sendRedacted(res, 200, await body.gzip(), contentType, { "content-encoding": "gzip", vary: "Accept-Encoding" });
+        }
+        return sendRedacted(res, 200, body.identity, contentType, { vary: "Accept-Encoding" });
+      }
+      case "/probe": {
+        const params = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
+        // Only a configured target's name: a DSN, host or port in the query string would let any
+        // client point the exporter (and its credentials) at a server of their choosing.
+        const other = [...new Set(params.keys())].filter((k) => k !== "target");
+        if (other.length > 0) {
+          const named = other.every((k) => TARGET_NAME.test(k)) ? other.join(", ") : "(not shown)";
+          return send(res, 400, `unknown parameter ${named}: /probe takes only ?target=NAME of a configured target; DSNs and hosts come from the configuration, never from the query string\n`);
+        }
+        return probe(params.get("target"), res);
+      }
       case "/healthz":
         return send(res, 200, "ok\n");
       case "/readyz": {
@@ -138,7 +185,8 @@ function createHandler(state: HttpState, options: HttpOptions): (req: IncomingMe
       return send(res, 500, `probe of "${target}" failed: ${errorMessage(err)}\n`);
     }
     // The daemon has put the result into the shared registry; serving that target's slice of
-    // it keeps counters and histograms cumulative across scrapes.
-    return send(res, 200, targetSeries(await state.metrics.render(), target), state.metrics.registry.contentType);
+    // it keeps counters and histograms cumulative across scrapes. Only that target's lines are
+    // rendered, not the whole registry (a multi-target exporter gets one /probe per target).
+    return send(res, 200, state.metrics.renderTarget(target), state.metrics.registry.contentType);
   }
 }

@@ -113,4 +113,60 @@ describe("metrics", () => {
       "db_write_latency_ms metric names should not contain abbreviated units",
     ]);
   });
+
+  describe("render() formats each target's lines itself", () => {
+    // prom-client's own rendering is the reference; series order inside a family may differ
+    // (prom-client appends a series where it was first set), so lines are compared per family.
+    const families = (text: string): Array<[string, string[]]> =>
+      text.trim().split("\n\n").map((f) => {
+        const lines = f.split("\n");
+        return [lines.slice(0, 2).join("\n"), lines.slice(2).sort()];
+      });
+
+    it("prints what registry.metrics() prints, across reconnects, failures, role changes and forget", async () => {
+      for (const legacyNames of [true, false]) {
+        const m = createMetrics({ legacyNames, buildInfo: { version: "1.2.3", commit: 'a"b\\c' } });
+        m.observe(result({ target: "a" }));
+        m.observe(result({ target: "b", driver: "sqlite", status: "down", attempts: 4, phases: { connect: { ok: false, ms: 5000 } }, connections: undefined }));
+        m.observe(result({ target: "a", phases: { ping: { ok: true, ms: 0.00001 }, read: { ok: true, ms: 12_000 } } }));
+        m.observe(result({ target: "b", driver: "sqlite", status: "degraded", phases: { ping: { ok: true, ms: 0.007 }, write: { ok: false, ms: 2 } } }));
+        m.observe(result({ target: "c", role: "replica", lagSeconds: 1.5, status: "degraded" }));
+        m.observe(result({ target: "c", role: "primary" }));
+        m.observe(result({ target: "d" }));
+        m.forget("d");
+        expect(families(await m.render())).toEqual(families(await m.registry.metrics()));
+      }
+    });
+
+    it("includes other metrics registered on the registry, redacted", async () => {
+      const { Gauge } = await import("prom-client");
+      const m = createMetrics();
+      new Gauge({ name: "child_running", help: "x", labelNames: ["command"], registers: [m.registry] }).set({ command: "run --dsn postgres://u:hunter22@db/x" }, 1);
+      m.observe(result());
+      const text = await m.render();
+      expect(text).toContain('child_running{command="run --dsn postgres://u:***@db/x"} 1');
+      expect(text).not.toContain("hunter22");
+    });
+
+    it("shows a cycle in the next render", async () => {
+      const m = createMetrics();
+      m.observe(result());
+      expect(await m.render()).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 1');
+      m.observe(result({ status: "down", phases: {} }));
+      expect(await m.render()).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 0');
+    });
+
+    it("renderTarget() is that target's slice of render()", async () => {
+      const m = createMetrics();
+      m.observe(result({ target: "a" }));
+      m.observe(result({ target: "b", lagSeconds: 2 }));
+      const a = m.renderTarget("a");
+      expect(a).toContain('target="a"');
+      expect(a).not.toContain('target="b"');
+      expect(a).not.toContain("db_replication_lag_seconds");
+      expect(a).not.toContain("build_info");
+      expect(m.renderTarget("b")).toContain('db_replication_lag_seconds{db_name="postgres",db_role="primary",target="b"} 2');
+      expect(m.renderTarget("zzz")).toBe("");
+    });
+  });
 });

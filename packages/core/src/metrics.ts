@@ -1,8 +1,19 @@
 import { createRequire } from "node:module";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { failedAttempts, type ProbeResult } from "./probe-result.js";
+import { redact } from "./redact.js";
 import { TIMED_PHASES, type Status } from "./types.js";
 import { CORE_VERSION } from "./version.js";
+import {
+  familyHeader,
+  formatLabels,
+  gaugeLines,
+  histogramLines,
+  observeHistogram,
+  statusLines,
+  type GaugeKey,
+  type TargetSeries,
+} from "./_internal/target-exposition.js";
 
 /** Options for {@link createMetrics}. */
 export interface MetricsOptions {
@@ -29,11 +40,24 @@ export interface DbHealthMetrics {
   observe(result: ProbeResult): void;
   /** Removes every series of a target (when it is removed from the config). */
   forget(target: string): void;
-  /** The Prometheus text exposition. */
+  /**
+   * The Prometheus text exposition of the whole registry. Label values of the db-health series
+   * pass through core's `redact()` when a target's labels are set, and every other metric
+   * registered on the registry is redacted as it is rendered, so the text can be served as is.
+   * Each target's lines are formatted once after its cycle, not on every call: rendering 1,000
+   * targets is joining strings, not formatting 100,000 samples.
+   */
   render(): Promise<string>;
+  /**
+   * Only the series whose `target` label is `target`, each family with its `# HELP`/`# TYPE`
+   * lines (families without such a series are left out), as `/probe?target=` serves them.
+   * Empty when the target has no series.
+   */
+  renderTarget(target: string): string;
 }
 
 const STATUSES: readonly Status[] = ["up", "degraded", "down"];
+const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const BASE = ["db_name", "db_role", "target"] as const;
 type BaseLabels = Record<(typeof BASE)[number], string>;
 
@@ -52,6 +76,7 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
   const registry = options.registry ?? new Registry();
   const registers = [registry];
   const legacy = options.legacyNames ?? true;
+  const buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b);
 
   const up = new Gauge({ name: "db_up", help: "1 if the database answered connect and ping in the last probe, 0 if not.", labelNames: BASE, registers });
   const readMs = legacy
@@ -70,7 +95,7 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
     name: "db_probe_duration_seconds",
     help: "Duration of each probe phase in seconds.",
     labelNames: [...BASE, "phase"],
-    buckets: options.buckets ?? [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets,
     registers,
   });
   const status = new Gauge({ name: "db_status", help: "Probe status as a state set: 1 for the current status, 0 for the others.", labelNames: [...BASE, "status"], registers });
@@ -94,41 +119,117 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
     [lastSuccess, [{}]],
   ];
   for (const legacyGauge of [readMs, writeMs, connectionCount]) if (legacyGauge) perTarget.push([legacyGauge, [{}]]);
-  const current = new Map<string, BaseLabels>();
+  // The same series again, kept per target as text for render() (prom-client stays the store
+  // that registry.metrics() and getSingleMetric() read).
+  const series = new Map<string, TargetSeries & { labels: BaseLabels }>();
+  const gauge = (key: GaugeKey) => (name: string, s: TargetSeries) => gaugeLines(name, s, key);
+  const families = new Map<object, { name: string; lines: (name: string, s: TargetSeries) => string }>([
+    [up, { name: "db_up", lines: gauge("up") }],
+    [connections, { name: "db_connections", lines: gauge("connections") }],
+    [errors, { name: "db_connection_errors_total", lines: (name, s) => `${name}{${s.labelText}} ${s.errors}` }],
+    [duration, { name: "db_probe_duration_seconds", lines: (name, s) => histogramLines(name, s, buckets) }],
+    [status, { name: "db_status", lines: statusLines }],
+    [lag, { name: "db_replication_lag_seconds", lines: gauge("lag") }],
+    [lastSuccess, { name: "db_probe_last_success_timestamp_seconds", lines: gauge("lastSuccess") }],
+  ]);
+  if (readMs) families.set(readMs, { name: "db_read_latency_ms", lines: gauge("readMs") });
+  if (writeMs) families.set(writeMs, { name: "db_write_latency_ms", lines: gauge("writeMs") });
+  if (connectionCount) families.set(connectionCount, { name: "db_connection_count", lines: gauge("connectionCount") });
+
+  const targetLines = (metric: object, s: TargetSeries): string => {
+    const family = families.get(metric)!;
+    let text = s.text.get(family.name);
+    if (text === undefined) {
+      text = family.lines(family.name, s);
+      s.text.set(family.name, text);
+    }
+    return text;
+  };
+  const familyText = (metric: { name: string; help: string }, type: string, only?: TargetSeries): string | undefined => {
+    const parts = [familyHeader(metric.name, metric.help, type)];
+    for (const s of only ? [only] : series.values()) {
+      const text = targetLines(metric, s);
+      if (text) parts.push(text);
+    }
+    return only && parts.length === 1 ? undefined : parts.join("\n");
+  };
 
   const forget = (target: string): void => {
-    const labels = current.get(target);
-    if (!labels) return;
-    current.delete(target);
+    const s = series.get(target);
+    if (!s) return;
+    series.delete(target);
     // prom-client removes by exact label set, so each extra label value is named.
-    for (const [metric, extras] of perTarget) for (const extra of extras) metric.remove({ ...labels, ...extra });
+    for (const [metric, extras] of perTarget) for (const extra of extras) metric.remove({ ...s.labels, ...extra });
   };
 
   return {
     registry,
     forget,
-    render: () => registry.metrics(),
+    async render() {
+      // An OpenMetrics registry (a caller's own) has another format: prom-client renders it.
+      if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) return redact(await registry.metrics());
+      const parts: string[] = [];
+      for (const metric of registry.getMetricsAsArray()) {
+        if (families.has(metric)) parts.push(familyText(metric, metricType(metric))!);
+        else parts.push(redact(await registry.getSingleMetricAsString(metric.name)));
+      }
+      return `${parts.join("\n\n")}\n`;
+    },
+    renderTarget(target) {
+      const s = series.get(target);
+      if (!s) return "";
+      const parts: string[] = [];
+      for (const metric of registry.getMetricsAsArray()) {
+        const text = families.has(metric) ? familyText(metric, metricType(metric), s) : undefined;
+        if (text) parts.push(text);
+      }
+      return parts.length === 0 ? "" : `${parts.join("\n")}\n`;
+    },
     observe(result) {
-      const labels: BaseLabels = { db_name: result.driver, db_role: result.role, target: result.target };
-      const previous = current.get(result.target);
-      if (previous && (previous.db_name !== labels.db_name || previous.db_role !== labels.db_role)) forget(result.target);
-      current.set(result.target, labels);
+      // Label values are redacted once, when a target's labels are set, not on every scrape.
+      const labels: BaseLabels = { db_name: redact(result.driver), db_role: result.role, target: redact(result.target) };
+      const previous = series.get(result.target);
+      if (previous && (previous.labels.db_name !== labels.db_name || previous.labels.db_role !== labels.db_role)) forget(result.target);
+      let s = series.get(result.target);
+      if (!s) {
+        s = { labels, labelText: formatLabels(labels), gauges: {}, status: [], errors: 0, histogram: new Map(), text: new Map() };
+        series.set(result.target, s);
+      }
+      s.text.clear();
 
-      up.set(labels, result.status === "down" ? 0 : 1);
-      for (const s of STATUSES) status.set({ ...labels, status: s }, s === result.status ? 1 : 0);
-      errors.inc(labels, failedAttempts(result));
+      const upValue = result.status === "down" ? 0 : 1;
+      up.set(labels, upValue);
+      s.gauges.up = upValue;
+      s.status = STATUSES.map((st) => [st, st === result.status ? 1 : 0]);
+      for (const [st, v] of s.status) status.set({ ...labels, status: st }, v);
+      const failed = failedAttempts(result);
+      errors.inc(labels, failed);
+      s.errors += failed;
       for (const phase of TIMED_PHASES) {
         const p = result.phases[phase];
-        if (p) duration.observe({ ...labels, phase }, p.ms / 1000);
+        if (!p) continue;
+        duration.observe({ ...labels, phase }, p.ms / 1000);
+        observeHistogram(s, phase, p.ms / 1000, buckets);
       }
-      setOrRemove(readMs, labels, result.phases.read?.ms);
-      setOrRemove(writeMs, labels, result.phases.write?.ms);
-      setOrRemove(connections, labels, result.connections);
-      setOrRemove(connectionCount, labels, result.connections);
-      setOrRemove(lag, labels, result.lagSeconds);
-      if (result.status === "up") lastSuccess.set(labels, (result.startedAt + result.durationMs) / 1000);
+      const set = (metric: Gauge<string> | undefined, key: GaugeKey, value: number | undefined): void => {
+        if (!metric) return;
+        setOrRemove(metric, labels, value);
+        if (value === undefined) delete s.gauges[key];
+        else s.gauges[key] = value;
+      };
+      set(readMs, "readMs", result.phases.read?.ms);
+      set(writeMs, "writeMs", result.phases.write?.ms);
+      set(connections, "connections", result.connections);
+      set(connectionCount, "connectionCount", result.connections);
+      set(lag, "lag", result.lagSeconds);
+      if (result.status === "up") set(lastSuccess, "lastSuccess", (result.startedAt + result.durationMs) / 1000);
     },
   };
+}
+
+// prom-client keeps the type on each metric instance (`gauge`, `counter`, `histogram`).
+function metricType(metric: object): string {
+  return (metric as { type?: string }).type ?? "untyped";
 }
 
 // prom-client takes ~35 ms to load; `healthcheck --once` never needs it, so it is required

@@ -1,0 +1,93 @@
+/** The `/metrics` body, rendered at most once per short window and shared by every scrape in it. */
+import { promisify } from "node:util";
+import { gzip as gzipCallback } from "node:zlib";
+
+const gzip = promisify(gzipCallback);
+
+/** Options of {@link createMetricsCache}. */
+export interface MetricsCacheOptions {
+  /** Renders the exposition text (already redacted: core's `render()`). */
+  render(): Promise<string>;
+  /**
+   * A body younger than this (ms) is served again instead of rendering anew, so a cycle that
+   * completed since shows up at most this much later. 0 renders for every scrape (concurrent
+   * scrapes still share one render).
+   * @default 1000
+   */
+  maxAgeMs?: number;
+  /** Clock, for tests. @default performance.now */
+  now?: () => number;
+}
+
+/** One rendered body: the text's bytes, and its gzip form once a scrape asked for it. */
+export interface MetricsBody {
+  identity: Buffer;
+  gzip(): Promise<Buffer>;
+}
+
+/** The cache itself: {@link MetricsCache.get} returns the current body. */
+export interface MetricsCache {
+  /** The body to serve now: the cached one while it is fresh, else the render in flight or a new one. */
+  get(): Promise<MetricsBody>;
+}
+
+/**
+ * At 1,000 targets the body is ~8 MB; rendering it (joining strings, encoding UTF-8) takes tens
+ * of ms, and cycles complete many times a second, so rendering per scrape saturates the event
+ * loop under frequent scrapes. Here a body is rendered once, encoded once, gzipped once (in
+ * zlib's thread pool, off the event loop) and handed to every scrape within `maxAgeMs`.
+ *
+ * @example
+ * ```ts
+ * const cache = createMetricsCache({ render: () => metrics.render() });
+ * const body = await cache.get();
+ * res.end(wantsGzip ? await body.gzip() : body.identity);
+ * ```
+ */
+export function createMetricsCache(options: MetricsCacheOptions): MetricsCache {
+  const maxAge = options.maxAgeMs ?? 1000;
+  const now = options.now ?? (() => performance.now());
+  let current: { at: number; body: MetricsBody } | undefined;
+  let inflight: Promise<MetricsBody> | undefined;
+
+  const renderBody = async (): Promise<MetricsBody> => {
+    // The window starts when rendering starts: what it shows is at most maxAge old.
+    const at = now();
+    const identity = Buffer.from(await options.render());
+    let zipped: Promise<Buffer> | undefined;
+    const body: MetricsBody = { identity, gzip: () => (zipped ??= gzip(identity, { level: 1 })) };
+    current = { at, body };
+    return body;
+  };
+
+  return {
+    get() {
+      if (current && now() - current.at < maxAge) return Promise.resolve(current.body);
+      inflight ??= renderBody().finally(() => {
+        inflight = undefined;
+      });
+      return inflight;
+    },
+  };
+}
+
+/**
+ * True when the request's `Accept-Encoding` allows gzip (Prometheus always sends it), i.e. it
+ * names gzip or `*` without `q=0`.
+ *
+ * @example
+ * ```ts
+ * acceptsGzip("gzip, deflate"); // true
+ * acceptsGzip("gzip;q=0, identity"); // false
+ * ```
+ */
+export function acceptsGzip(header: string | string[] | undefined): boolean {
+  if (!header) return false;
+  for (const part of String(header).toLowerCase().split(",")) {
+    const [coding = "", ...params] = part.split(";").map((p) => p.trim());
+    if (coding !== "gzip" && coding !== "*") continue;
+    const q = params.find((p) => p.startsWith("q="));
+    return q === undefined || Number(q.slice(2)) > 0;
+  }
+  return false;
+}
