@@ -31,4 +31,6 @@ export interface CliPlan {
   command: string[];
   /** `config check FILE` / `status`: the file or URL argument, when given. */
   argument?: string;
+  /** Unsafe but workable findings (e.g. a world-readable file with passwords); free of secrets. */
+  warnings: string[];
 }

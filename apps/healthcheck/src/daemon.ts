@@ -47,6 +47,27 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     results.set(result.target, result);
     metrics.observe(result);
   };
+  // One cycle per target at a time, shared by the schedule and /probe: a /probe arriving during
+  // a scheduled cycle joins it, and the schedule counts its interval from the latest cycle either
+  // of them started. So a scrape storm never adds cycles beyond one per /probe cache window.
+  const inFlight = new Map<string, Promise<ProbeResult>>();
+  const lastStart = new Map<string, number>();
+  const cycle = (driver: Driver): Promise<ProbeResult> => {
+    const name = driver.config.name;
+    let running = inFlight.get(name);
+    if (!running) {
+      lastStart.set(name, performance.now());
+      running = driver
+        .probe(signal)
+        .then((result) => {
+          if (!signal.aborted) record(result);
+          return result;
+        })
+        .finally(() => inFlight.delete(name));
+      inFlight.set(name, running);
+    }
+    return running;
+  };
   const tcp = childReadiness(() => child, drivers, signal);
   const server: Server = await startHttpServer(
     {
@@ -54,11 +75,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       results: () => results,
       targets: drivers.map((d) => d.config.name),
       version: options.version,
-      probe: async (name) => {
-        const result = await byName.get(name)!.probe(signal);
-        record(result);
-        return result;
-      },
+      probe: (name) => cycle(byName.get(name)!),
       ...(options.startChild ? { ready: tcp.ready } : {}),
     },
     options.listen,
@@ -91,11 +108,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const loop = async (driver: Driver): Promise<void> => {
     let previous: string | undefined;
     while (!signal.aborted) {
-      const started = performance.now();
       try {
-        const result = await driver.probe(signal);
+        const result = await cycle(driver);
         if (signal.aborted) break;
-        record(result);
         const fields = { target: result.target, engine: result.driver, role: result.role, status: result.status, ms: Math.round(result.durationMs * 100) / 100 };
         if (result.status !== previous) {
           log.log(result.status === "up" ? "info" : "warn", "status", { ...fields, from: previous ?? "starting", reason: result.reason });
@@ -106,7 +121,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       } catch (err) {
         log.log("error", "probe cycle failed", { target: driver.config.name, error: errorMessage(err) });
       }
-      await sleep(Math.max(0, jitter(driver.config.interval) - (performance.now() - started)), signal);
+      // Sleep until one interval after the latest cycle began; a /probe cycle meanwhile moves that.
+      const wait = jitter(driver.config.interval);
+      for (;;) {
+        const due = (lastStart.get(driver.config.name) ?? 0) + wait - performance.now();
+        if (due <= 0 || signal.aborted) break;
+        await sleep(due, signal);
+      }
     }
   };
   try {

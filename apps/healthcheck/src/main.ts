@@ -47,6 +47,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     const plan = await resolveCli(argv, io.env, VERSION, { writeOut: (text) => void io.stdout.write(text) });
     if (plan.mode === "status") return await status(plan, io);
     rememberSecrets(plan.targets.map((t) => t.dsn), io.env);
+    // The daemon logs them as JSON once its logger exists; the one-shot modes print them.
+    if (plan.mode !== "daemon") for (const w of plan.warnings) io.stderr.write(`healthcheck: warning: ${w}\n`);
     const { configs, definitions } = await resolveTargets(plan.targets, plan.plugins);
     if (plan.mode === "config-check") {
       io.stdout.write(`configuration is valid: ${configs.length} target(s): ${configs.map((c) => c.name).join(", ")}\n`);
@@ -92,6 +94,7 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number>
   ]);
   const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
   setCrashReporter((event, message) => log.log(event === "uncaught exception" ? "error" : "warn", event, { error: message }));
+  for (const w of plan.warnings) log.log("warn", "configuration warning", { warning: w });
   const webConfig = plan.webConfigFile ? await loadWebConfig(plan.webConfigFile) : undefined;
   const wrapping = plan.command.length > 0;
   if (!wrapping) {

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -197,6 +197,12 @@ describe("secret sweep", () => {
     const checked = await cli(["config", "check", yaml, "--plugin", MSSQL]);
     expect(checked.code, checked.out).toBe(0);
     expectClean("YAML targets (dsn, passwordFile, dsnFile)", "config check", checked.out);
+    // Readable by everyone: a warning that names the key, not the password.
+    chmodSync(yaml, 0o644);
+    const exposed = await cli(["config", "check", yaml, "--plugin", MSSQL]);
+    expect(exposed.code, exposed.out).toBe(0);
+    expect(exposed.out).toMatch(/healthcheck: warning: .*healthcheck\.yaml: is readable by every user \(mode 0644\) and holds passwords \(targets\[0\]\.dsn\)/);
+    expectClean("YAML targets (dsn, passwordFile, dsnFile)", "config check warning (mode 0644)", exposed.out);
   }, 120_000);
 
   it("invalid configurations: every error exit and config check error", async () => {

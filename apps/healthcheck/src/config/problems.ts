@@ -40,6 +40,13 @@ export const fixed =
 export class Problems {
   readonly lines: string[] = [];
   readonly secrets: string[] = [];
+  /** Findings that do not stop the run (printed or logged as warnings), already free of secrets. */
+  readonly warnings: string[] = [];
+
+  /** Adds one warning: something unsafe but workable, e.g. a world-readable file holding passwords. */
+  warn(where: string, message: string): void {
+    this.warnings.push(`${where}: ${message}`);
+  }
 
   /** Adds one problem; `where` is omitted only for problems that belong to no single source. */
   add(where: string | undefined, message: string): void {

@@ -86,7 +86,7 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
   const loaded = file === "unreadable" ? undefined : file;
 
   const globals = resolveGlobals(flags, vars, loaded, problems);
-  const plan: CliPlan = { mode: flags.mode, targets: [], ...globals, command: flags.command };
+  const plan: CliPlan = { mode: flags.mode, targets: [], ...globals, command: flags.command, warnings: [] };
   if (globals.webConfigFile === undefined) delete plan.webConfigFile;
 
   if (flags.mode === "status") {
@@ -100,6 +100,7 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
     if (flags.argument !== undefined) plan.argument = flags.argument;
   }
   problems.throwIfAny();
+  plan.warnings = problems.warnings;
   return plan;
 }
 

@@ -88,3 +88,30 @@ colour: blue
     expect(formatPath(["a b"])).toBe('["a b"]');
   });
 });
+
+describe("YAML file holding passwords", () => {
+  const check = async (mode: number, text: string): Promise<string[]> => {
+    const problems = new Problems();
+    const file = tmp.write(`perm-${mode.toString(8)}.yaml`, text);
+    const { chmodSync } = await import("node:fs");
+    chmodSync(file, mode);
+    await loadYamlFile(file, "--config", problems);
+    expect(problems.lines).toEqual([]);
+    return problems.warnings.map((w) => w.replace(file, "FILE"));
+  };
+  const withPassword = "targets:\n  - dsn: postgres://app:S3cret-pw@db:5432/app\n  - dsn: file:a.db\n";
+
+  it("warns when every user may read it, naming the keys, never the password", async () => {
+    const warnings = await check(0o644, withPassword);
+    expect(warnings).toEqual([
+      "FILE: is readable by every user (mode 0644) and holds passwords (targets[0].dsn): chmod 600 it, or move the passwords to passwordFile or dsnFile",
+    ]);
+    expect(warnings.join("")).not.toContain("S3cret-pw");
+  });
+
+  it("is quiet when the file is private or holds no password", async () => {
+    expect(await check(0o600, withPassword)).toEqual([]);
+    expect(await check(0o640, withPassword)).toEqual([]);
+    expect(await check(0o644, "targets:\n  - dsn: postgres://app@db:5432/app\n    passwordFile: pw\n")).toEqual([]);
+  });
+});

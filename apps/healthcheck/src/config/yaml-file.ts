@@ -3,7 +3,8 @@
  * `--once` start-up cheap), checked for its shape, and able to say on which line a key sits so
  * that every problem points at the place to edit.
  */
-import { readFile } from "node:fs/promises";
+import { readFile, stat } from "node:fs/promises";
+import { dsnSecrets } from "@alfred/db-health-core";
 import { dirname, resolve } from "node:path";
 import type { Document, LineCounter } from "yaml";
 import { closeKeys, quote, unknownKey, type Problems } from "./problems.js";
@@ -80,7 +81,24 @@ export async function loadYamlFile(path: string, source: string, problems: Probl
     else if ((YAML_TOP_KEYS as readonly string[]).includes(key)) config.top[key as (typeof YAML_TOP_KEYS)[number]] = value;
     else problems.add(where([key]), unknownTopKey(key));
   }
+  await warnIfExposed(path, config, problems);
   return config;
+}
+
+/**
+ * A file with passwords inline that every user of the machine may read: worth a warning (not an
+ * error: containers often run a single user). Files named by passwordFile/dsnFile are secrets
+ * mounted by Docker or Kubernetes, whose modes the platform sets; they are not judged here.
+ */
+async function warnIfExposed(path: string, config: YamlConfig, problems: Problems): Promise<void> {
+  const holding = config.targets.flatMap((t, i) => (typeof t.dsn === "string" && dsnSecrets(t.dsn).length > 0 ? [`targets[${i}].dsn`] : []));
+  if (holding.length === 0) return;
+  const mode = await stat(path).then((s) => s.mode & 0o777, () => undefined);
+  if (mode === undefined || (mode & 0o004) === 0) return;
+  problems.warn(
+    path,
+    `is readable by every user (mode ${mode.toString(8).padStart(4, "0")}) and holds passwords (${holding.join(", ")}): chmod 600 it, or move the passwords to passwordFile or dsnFile`,
+  );
 }
 
 /** A target setting written at the top level is a common slip: say where it belongs. */

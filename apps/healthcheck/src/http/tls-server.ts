@@ -16,8 +16,9 @@ import type { WebTlsConfig } from "./web-config-tls.js";
  * server.listen(9091);
  * ```
  */
-export function createTlsServer(tls: WebTlsConfig, listener: RequestListener): Server {
+export function createTlsServer(tls: WebTlsConfig, listener: RequestListener, limits: Pick<ServerOptions, "headersTimeout" | "requestTimeout" | "connectionsCheckingInterval" | "handshakeTimeout"> = {}): Server {
   const options: ServerOptions = {
+    ...limits,
     cert: tls.cert,
     key: tls.key,
     minVersion: tls.minVersion,
