@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { sleep, withDeadline } from "./deadline.js";
 
 describe("withDeadline", () => {
@@ -52,6 +52,37 @@ describe("withDeadline", () => {
     setTimeout(() => outer.abort(new Error("shutdown")), 20);
     await expect(p).rejects.toThrow("connect aborted: shutdown");
     expect(destroyed).toBe(1);
+  });
+
+  it("arms no timer for work that settles before the next tick (a synchronous client)", async () => {
+    const spy = vi.spyOn(globalThis, "setTimeout");
+    try {
+      const outer = new AbortController();
+      await expect(withDeadline(1000, async () => 7, { what: "ping", signal: outer.signal })).resolves.toBe(7);
+      expect(spy).not.toHaveBeenCalled();
+      await expect(withDeadline(1000, () => sleep(5).then(() => 8), { what: "ping" })).resolves.toBe(8);
+      expect(spy).toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("reports a shutdown that happened while the work ran synchronously", async () => {
+    const outer = new AbortController();
+    const p = withDeadline(1000, async () => {
+      outer.abort(new Error("shutdown"));
+      return 1;
+    }, { what: "write", signal: outer.signal });
+    await expect(p).rejects.toThrow("write aborted: shutdown");
+  });
+
+  it("a synchronous step that overran its deadline is still a timeout", async () => {
+    const p = withDeadline(5, async () => {
+      const until = performance.now() + 20;
+      while (performance.now() < until);
+      return 1;
+    }, { what: "read" });
+    await expect(p).rejects.toMatchObject({ kind: "timeout", message: "read timed out after 5ms" });
   });
 
   it("rejects at once when the outer signal already aborted", async () => {

@@ -43,11 +43,14 @@ export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise
 
   return new Promise<T>((resolve, reject) => {
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const finish = (): boolean => {
       if (settled) return false;
       settled = true;
-      clearTimeout(timer);
-      outer?.removeEventListener("abort", onOuterAbort);
+      if (timer !== undefined) {
+        clearTimeout(timer);
+        outer?.removeEventListener("abort", onOuterAbort);
+      }
       return true;
     };
     const expire = (err: DbHealthError): void => {
@@ -61,7 +64,6 @@ export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise
       reject(err);
     };
     const timedOut = (): DbHealthError => new DbHealthError("timeout", `${options.what} timed out after ${formatDuration(ms)}`, { driver: options.driver });
-    const timer = setTimeout(() => expire(timedOut()), ms);
     const start = performance.now();
     const late = (outcome: { ok: true; value: unknown } | { ok: false; error: unknown }): void => {
       try {
@@ -71,7 +73,17 @@ export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise
       }
     };
     const onOuterAbort = (): void => expire(abortedError(options, outer!));
-    outer?.addEventListener("abort", onOuterAbort, { once: true });
+    // The timer and the outer listener are armed on the next tick, with the time left. Neither
+    // can fire before then (timers and abort events from elsewhere run after the current
+    // microtasks), so this is the same deadline; but work that settles in the meantime, a
+    // synchronous client such as better-sqlite3, never pays for a timer and a listener.
+    const arm = (): void => {
+      if (settled) return;
+      if (outer?.aborted) return onOuterAbort();
+      timer = setTimeout(() => expire(timedOut()), Math.max(1, ms - (performance.now() - start)));
+      outer?.addEventListener("abort", onOuterAbort, { once: true });
+    };
+    process.nextTick(arm);
 
     let pending: Promise<T>;
     try {
@@ -84,6 +96,11 @@ export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise
         if (settled) return late({ ok: true, value });
         if (performance.now() - start > ms) {
           expire(timedOut());
+          return late({ ok: true, value });
+        }
+        // Shut down while the work ran synchronously, before the listener was armed.
+        if (timer === undefined && outer?.aborted) {
+          onOuterAbort();
           return late({ ok: true, value });
         }
         finish();
