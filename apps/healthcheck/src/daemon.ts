@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { Server } from "node:http";
 import { Gauge, type Registry } from "prom-client";
 import { createMetrics, errorMessage, parseDsn, sleep, type Driver, type ProbeResult } from "@alfred/db-health-core";
@@ -40,6 +41,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const childExited = new AbortController();
   const childStopping = new AbortController();
   const signal = AbortSignal.any([options.signal, childExited.signal, childStopping.signal]);
+  // Every target's loop listens to it while sleeping or in a phase, and /probe adds some: with
+  // more than a few targets Node would print a (false) "possible memory leak" warning.
+  setMaxListeners(Math.max(10, 3 * drivers.length + 10), signal);
   const metrics = createMetrics({ legacyNames: options.legacyMetrics, buildInfo: { version: options.version } });
   const results = new Map<string, ProbeResult>();
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
