@@ -40,6 +40,37 @@ describe("properties", () => {
     );
   });
 
+  it("DSNs: parse, format (redactDsn) and parse again keeps every part but the password; formatting is idempotent", () => {
+    const word = fc.stringMatching(/^[A-Za-z0-9_.-]{1,10}$/);
+    const value = fc.string({ minLength: 1, maxLength: 12, unit: fc.constantFrom(..."ab09 /:@&=+%é".split("")) });
+    fc.assert(
+      fc.property(
+        fc.constantFrom("postgres", "postgresql", "mysql", "mariadb", "sqlserver"),
+        user,
+        fc.option(password, { nil: undefined }),
+        host,
+        fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+        fc.option(word, { nil: undefined }),
+        fc.dictionary(fc.constantFrom("sslmode", "application_name", "charset", "connect_timeout", "encrypt"), value, { maxKeys: 3 }),
+        (scheme, u, pw, h, port, db, params) => {
+          const query = new URLSearchParams(params).toString();
+          const dsn = `${scheme}://${u}${pw === undefined ? "" : `:${encodeURIComponent(pw)}`}@${h}${port ? `:${port}` : ""}/${db ?? ""}${query ? `?${query}` : ""}`;
+          const first = parseDsn(dsn);
+          const formatted = redactDsn(dsn);
+          expect(redactDsn(formatted)).toBe(formatted);
+          const again = parseDsn(formatted);
+          const { password: p1, ...rest1 } = first;
+          const { password: p2, ...rest2 } = again;
+          expect(rest2).toEqual(rest1);
+          expect(p1).toBe(pw);
+          if (pw !== undefined) expect(p2).not.toBe(pw);
+          else expect(p2).toBeUndefined();
+        },
+      ),
+      RUNS,
+    );
+  });
+
   it("parseDsn either parses or throws a config DbHealthError, never anything else", () => {
     fc.assert(fc.property(fc.string({ maxLength: 120 }), (text) => {
       try {
