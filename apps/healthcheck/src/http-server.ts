@@ -48,9 +48,10 @@ export interface HttpOptions {
   /** `/probe` answers from a result younger than this (ms) instead of probing again. */
   probeCacheMs: number;
   /**
-   * `/metrics` serves a body rendered at most this long ago (ms) instead of rendering it for
-   * every scrape; concurrent scrapes share one render. A completed cycle shows up at most this
-   * much later. 0 renders for every scrape.
+   * `/metrics` serves a body rendered less than this long ago (ms) instead of rendering it for
+   * every scrape; concurrent scrapes share one render. Under frequent scrapes the previous body
+   * (at most twice this old) is served while the next renders, so a completed cycle shows up
+   * at most 2 × this later. 0 renders for every scrape.
    * @default 1000
    */
   metricsMaxAgeMs?: number;

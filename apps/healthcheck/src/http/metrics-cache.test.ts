@@ -36,11 +36,28 @@ describe("metrics cache", () => {
     expect((await first).identity.toString()).toBe("render 1\n");
     t = 999;
     expect((await cache.get()).identity.toString()).toBe("render 1\n");
-    t = 1000;
+    t = 2000;
     const next = cache.get();
     r.release();
     expect((await next).identity.toString()).toBe("render 2\n");
     expect(r.calls()).toBe(2);
+  });
+
+  it("between maxAgeMs and twice that, serves the previous body while the next one renders", async () => {
+    let t = 0;
+    const r = counter();
+    const cache = createMetricsCache({ render: r.render, maxAgeMs: 1000, now: () => t });
+    const first = cache.get();
+    r.release();
+    await first;
+    t = 1500;
+    expect((await cache.get()).identity.toString()).toBe("render 1\n");
+    expect(r.calls()).toBe(2);
+    expect((await cache.get()).identity.toString()).toBe("render 1\n");
+    expect(r.calls()).toBe(2);
+    r.release();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect((await cache.get()).identity.toString()).toBe("render 2\n");
   });
 
   it("with maxAgeMs 0 a completed cycle is in the next scrape", async () => {

@@ -9,8 +9,11 @@ export interface MetricsCacheOptions {
   /** Renders the exposition text (already redacted: core's `render()`). */
   render(): Promise<string>;
   /**
-   * A body younger than this (ms) is served again instead of rendering anew, so a cycle that
-   * completed since shows up at most this much later. 0 renders for every scrape (concurrent
+   * A body younger than this (ms) is served again instead of rendering anew. Up to twice this
+   * age it is still served, while the next body renders in the background, so that no scrape
+   * waits for a render while scrapes keep coming; an older body is never served. A cycle that
+   * completed therefore shows up at most 2 × maxAgeMs later, and in the first scrape that comes
+   * more than 2 × maxAgeMs after the previous render. 0 renders for every scrape (concurrent
    * scrapes still share one render).
    * @default 1000
    */
@@ -35,7 +38,8 @@ export interface MetricsCache {
  * At 1,000 targets the body is ~8 MB; rendering it (joining strings, encoding UTF-8) takes tens
  * of ms, and cycles complete many times a second, so rendering per scrape saturates the event
  * loop under frequent scrapes. Here a body is rendered once, encoded once, gzipped once (in
- * zlib's thread pool, off the event loop) and handed to every scrape within `maxAgeMs`.
+ * zlib's thread pool, off the event loop) and handed to every scrape within `maxAgeMs`; the
+ * next one renders while scrapes still get the previous one (see `maxAgeMs` for the bound).
  *
  * @example
  * ```ts
@@ -62,10 +66,16 @@ export function createMetricsCache(options: MetricsCacheOptions): MetricsCache {
 
   return {
     get() {
-      if (current && now() - current.at < maxAge) return Promise.resolve(current.body);
+      const age = current ? now() - current.at : Infinity;
+      if (current && age < maxAge) return Promise.resolve(current.body);
       inflight ??= renderBody().finally(() => {
         inflight = undefined;
       });
+      // Stale-while-revalidate: the render goes on for the next scrapes; a failure shows there.
+      if (current && age < 2 * maxAge) {
+        inflight.catch(() => undefined);
+        return Promise.resolve(current.body);
+      }
       return inflight;
     },
   };
