@@ -17,12 +17,15 @@ export function hasWrk() {
   }
 }
 
-/** `rps` requests a second to `url` for `seconds`; resolves { tool, requests, errors, p50, p99, max } in ms. */
-export function steadyLoad(url, { rps = 100, seconds = 10, wrk = hasWrk() } = {}) {
-  return wrk ? wrkLoad(url, rps, seconds) : nodeLoad(url, rps, seconds);
+/**
+ * `rps` requests a second to `url` for `seconds`, with extra request `headers` (e.g. the
+ * `Accept-Encoding: gzip` Prometheus sends); resolves { tool, requests, errors, p50, p99, max } in ms.
+ */
+export function steadyLoad(url, { rps = 100, seconds = 10, wrk = hasWrk(), headers = {} } = {}) {
+  return wrk ? wrkLoad(url, rps, seconds, headers) : nodeLoad(url, rps, seconds, headers);
 }
 
-function wrkLoad(url, rps, seconds) {
+function wrkLoad(url, rps, seconds, headers) {
   // Two connections, each waiting 2000/rps ms between requests: `rps` a second when answers are fast.
   const connections = 2;
   const script = join(tmpdir(), `dbh-bench-wrk-${process.pid}.lua`);
@@ -35,7 +38,8 @@ done = function(summary, latency, requests)
 end`,
   );
   return new Promise((resolve, reject) => {
-    execFile("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "-s", script, url], { timeout: (seconds + 30) * 1000 }, (err, stdout) => {
+    const h = Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
+    execFile("wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, ...h, "-s", script, url], { timeout: (seconds + 30) * 1000 }, (err, stdout) => {
       rmSync(script, { force: true });
       const m = /BENCH (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)/.exec(stdout ?? "");
       if (!m) return reject(err ?? new Error(`wrk printed no summary: ${stdout}`));
@@ -44,7 +48,7 @@ end`,
   });
 }
 
-function nodeLoad(url, rps, seconds) {
+function nodeLoad(url, rps, seconds, headers) {
   const agent = new Agent({ keepAlive: true, maxSockets: 8 });
   const latencies = [];
   let errors = 0;
@@ -57,7 +61,7 @@ function nodeLoad(url, rps, seconds) {
       for (; sent < due && sent < rps * seconds; sent++) {
         const t0 = performance.now();
         inflight++;
-        const req = request(url, { agent }, (res) => {
+        const req = request(url, { agent, headers }, (res) => {
           res.resume();
           res.on("end", () => {
             latencies.push(performance.now() - t0);
