@@ -30,10 +30,10 @@ export function cleanupAll() {
   return running;
 }
 
-for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) {
+for (const [sig, number] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]]) {
   process.on(sig, () => {
     process.stderr.write(`\n${sig}: cleaning up…\n`);
-    void cleanupAll().finally(() => process.exit(130));
+    void cleanupAll().finally(() => process.exit(128 + number));
   });
 }
 

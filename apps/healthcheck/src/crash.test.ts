@@ -11,4 +11,9 @@ describe("crash reports", () => {
     // a file name is not a secret; HOME is not password-like
     expect(crashMessage("/run/secrets/pw /root")).toBe("/run/secrets/pw /root");
   });
+
+  it("take password-like variables by their name's ending, not the working directory", () => {
+    rememberSecrets([], { PWD: "/app", OLDPWD: "/srv", MYSQL_PWD: "my-pwd-value", DB_SECRET: "s3cr3t-v", PASSWORDLESS: "yes-v" });
+    expect(crashMessage("at /app/node_modules/x with my-pwd-value and s3cr3t-v, /srv, yes-v")).toBe("at /app/node_modules/x with *** and ***, /srv, yes-v");
+  });
 });

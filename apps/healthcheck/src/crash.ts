@@ -6,6 +6,7 @@
  * - An unhandled rejection is reported and the process goes on: nothing was left half-done, and
  *   a daemon must not die because one target's driver misbehaves.
  * - An uncaught exception is reported and the process exits 1: after one, Node's state is unknown.
+ *   In wrapper mode the child is first stopped with SIGTERM (waiting up to 10 s), see onFatal.
  *
  * Messages are redacted with the core rules plus every literal secret remembered so far (the
  * passwords of the configured DSNs and of password-like environment variables).
@@ -23,8 +24,22 @@ let report: Reporter = (event, message) => {
 export function rememberSecrets(dsns: readonly string[], env: NodeJS.ProcessEnv = {}): void {
   for (const dsn of dsns) for (const s of dsnSecrets(dsn)) secrets.add(s);
   for (const [name, value] of Object.entries(env)) {
-    if (value && /PASSWORD|PASSWD|PWD|SECRET|TOKEN/i.test(name) && !/_FILE$/.test(name)) secrets.add(value);
+    // MYSQL_PWD, PGPASSWORD, DB_SECRET… but not the shell's PWD/OLDPWD (the working directory).
+    if (value && /(^|_)(PASSWORD|PASSWD|PWD|SECRET|TOKEN)$|^PGPASSWORD$/i.test(name) && !/^(OLD)?PWD$/i.test(name)) secrets.add(value);
   }
+}
+
+const beforeExit: Array<() => Promise<unknown>> = [];
+/** How long an uncaught exception waits for the {@link onFatal} hooks before exiting anyway. */
+const FATAL_GRACE_MS = 10_000;
+
+/**
+ * Runs `hook` (bounded) before the process exits after an uncaught exception; wrapper mode uses
+ * it to stop the wrapped database cleanly instead of leaving it orphaned (or, as PID 1 of a
+ * container, killed hard).
+ */
+export function onFatal(hook: () => Promise<unknown>): void {
+  beforeExit.push(hook);
 }
 
 /** routes crash reports elsewhere (the daemon's JSON logger); messages arrive already redacted */
@@ -53,8 +68,11 @@ export function installCrashHandlers(): void {
   process.on("uncaughtException", (err) => {
     try {
       report("uncaught exception", crashMessage(err));
-    } finally {
-      process.exit(1);
+    } catch {
+      // reporting must not keep the process from ending
     }
+    if (beforeExit.length === 0) process.exit(1);
+    const grace = new Promise((resolve) => setTimeout(resolve, FATAL_GRACE_MS).unref());
+    void Promise.race([Promise.allSettled(beforeExit.map((hook) => hook())), grace]).finally(() => process.exit(1));
   });
 }

@@ -27,3 +27,76 @@ describe("daemon", () => {
     expect(warnings.filter((w) => w.name === "MaxListenersExceededWarning")).toEqual([]);
   });
 });
+
+describe("daemon: one cycle per target, shared by the schedule and /probe", () => {
+  /** a driver whose every cycle is counted and whose ping takes `pingMs` */
+  const counting = (pingMs: number, interval: string) => {
+    const counter = { cycles: 0 };
+    const definition = {
+      name: "counting",
+      schemes: ["counting"],
+      createAdapter: () => {
+        let token: string | undefined;
+        return {
+          connect: async () => undefined,
+          ping: async () => {
+            counter.cycles++;
+            await new Promise((r) => setTimeout(r, pingMs));
+          },
+          role: async () => ({ role: "primary" as const, readOnly: false }),
+          write: async (t: string) => void (token = t),
+          read: async () => token,
+          close: async () => undefined,
+        };
+      },
+    };
+    const driver = createDriver({ dsn: "counting://h/db", name: "c", interval, maxRetries: 0 }, { definition });
+    return { driver, counter };
+  };
+  const start = async (driver: ReturnType<typeof createDriver>, probeCacheMs: number) => {
+    const stop = new AbortController();
+    let base = "";
+    const statuses: string[] = [];
+    const log = createLogger(
+      {
+        write: (line: string) => {
+          const m = /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(line);
+          if (m) base = m[1]!;
+          if (line.includes('"msg":"status"')) statuses.push(line);
+        },
+      },
+      "info",
+    );
+    const done = runDaemon({ drivers: [driver], listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log, probeCacheMs, signal: stop.signal });
+    while (!base) await new Promise((r) => setTimeout(r, 5));
+    return { base: () => base, statuses, stop: async () => (stop.abort(), await done) };
+  };
+  const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("a /probe during a scheduled cycle joins it", async () => {
+    const { driver, counter } = counting(400, "1m");
+    const d = await start(driver, 100);
+    await sleepMs(100); // the first scheduled cycle is in its ping
+    const answers = await Promise.all(Array.from({ length: 5 }, () => fetch(`${d.base()}/probe?target=c`).then((r) => r.status)));
+    expect(answers).toEqual([200, 200, 200, 200, 200]);
+    expect(counter.cycles).toBe(1);
+    await d.stop();
+  });
+
+  it("the schedule counts its interval from the latest cycle, whoever started it, and logs a status change once", async () => {
+    const { driver, counter } = counting(10, "1s");
+    const d = await start(driver, 100);
+    await sleepMs(600);
+    expect(counter.cycles).toBe(1);
+    // a /probe at 0.6 s (its cache is 100 ms) runs cycle 2; without sharing, the schedule would
+    // run cycle 3 between 0.9 and 1.1 s; with it, not before 0.6 + 0.9 = 1.5 s
+    expect((await fetch(`${d.base()}/probe?target=c`)).status).toBe(200);
+    expect(counter.cycles).toBe(2);
+    await sleepMs(1300 - 600);
+    expect(counter.cycles).toBe(2);
+    await sleepMs(600);
+    expect(counter.cycles).toBe(3);
+    expect(d.statuses.length).toBe(1); // starting -> up, logged once whichever cycle brought it
+    await d.stop();
+  });
+});

@@ -47,9 +47,16 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const metrics = createMetrics({ legacyNames: options.legacyMetrics, buildInfo: { version: options.version } });
   const results = new Map<string, ProbeResult>();
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
+  // Every finished cycle, whoever started it (the schedule or /probe), lands here: metrics, the
+  // latest result, and one log line per status change (debug lines otherwise).
   const record = (result: ProbeResult): void => {
+    const previous = results.get(result.target)?.status;
     results.set(result.target, result);
     metrics.observe(result);
+    if (!log.enabled("debug") && result.status === previous) return;
+    const fields = { target: result.target, engine: result.driver, role: result.role, status: result.status, ms: Math.round(result.durationMs * 100) / 100 };
+    if (result.status !== previous) log.log(result.status === "up" ? "info" : "warn", "status", { ...fields, from: previous ?? "starting", reason: result.reason });
+    else log.log("debug", "probe", fields);
   };
   // One cycle per target at a time, shared by the schedule and /probe: a /probe arriving during
   // a scheduled cycle joins it, and the schedule counts its interval from the latest cycle either
@@ -110,18 +117,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   // One misbehaving target must never stop the others or the process: each loop catches
   // whatever escapes a cycle, logs it and carries on at its interval.
   const loop = async (driver: Driver): Promise<void> => {
-    let previous: string | undefined;
     while (!signal.aborted) {
       try {
-        const result = await cycle(driver);
+        await cycle(driver);
         if (signal.aborted) break;
-        const fields = { target: result.target, engine: result.driver, role: result.role, status: result.status, ms: Math.round(result.durationMs * 100) / 100 };
-        if (result.status !== previous) {
-          log.log(result.status === "up" ? "info" : "warn", "status", { ...fields, from: previous ?? "starting", reason: result.reason });
-        } else {
-          log.log("debug", "probe", fields);
-        }
-        previous = result.status;
       } catch (err) {
         log.log("error", "probe cycle failed", { target: driver.config.name, error: errorMessage(err) });
       }

@@ -7,6 +7,8 @@ export type Level = "debug" | "info" | "warn" | "error";
 /** A structured logger writing one JSON object per line. */
 export interface Logger {
   log(level: Level, msg: string, fields?: Record<string, unknown>): void;
+  /** Whether lines of this level are written (skip building fields that would be dropped). */
+  enabled(level: Level): boolean;
 }
 
 /**
@@ -31,6 +33,7 @@ export function createLogger(out: { write(chunk: string): unknown } | number = 2
     destination as pino.DestinationStream,
   );
   return {
+    enabled: (level) => logger.isLevelEnabled(level),
     log(level, msg, fields = {}) {
       if (!logger.isLevelEnabled(level)) return;
       logger[level](clean(fields) as Record<string, unknown>, redact(msg));

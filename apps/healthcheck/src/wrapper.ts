@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { connect } from "node:net";
 import { basename } from "node:path";
 import { constants } from "node:os";
+import { onFatal } from "./crash.js";
 import type { Logger } from "./logger.js";
 
 /** Signals the wrapper passes on to its child instead of acting on them itself. */
@@ -78,6 +79,13 @@ export function startChild(command: readonly string[], log: Logger): WrappedChil
       log.log(exitCode === 0 ? "info" : "warn", "child exited", { command: state.command, code, signal, exitCode });
       done(exitCode);
     });
+  });
+  // If the wrapper itself has to die (an uncaught exception), the database goes down cleanly first.
+  onFatal(async () => {
+    if (!state.running) return;
+    log.log("warn", "stopping the child before exiting", { pid: child.pid, command: state.command });
+    child.kill("SIGTERM");
+    await exited;
   });
   log.log("info", "child started", { command: state.command, pid: child.pid });
   return { state: () => ({ ...state }), exited, stopping: stopping.signal };

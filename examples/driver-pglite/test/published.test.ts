@@ -48,6 +48,10 @@ beforeAll(async () => {
   for (const pkg of PACKED) await ok("pnpm", ["pack", "--pack-destination", tarballs], join(ROOT, pkg));
   writeFileSync(join(app, "package.json"), JSON.stringify({ name: "third-party-app", private: true, type: "module" }, null, 2));
   const files = readdirSync(tarballs).map((f) => join(tarballs, f));
+  // Third-party dependencies come from the registry: say so in one line when it is unreachable.
+  const registry = (await run("npm", ["config", "get", "registry"], app, 10_000)).stdout.trim() || "https://registry.npmjs.org/";
+  const ping = await run("npm", ["ping", "--registry", registry], app, 20_000);
+  if (ping.code !== 0) throw new Error(`the npm registry ${registry} is unreachable (npm ping exit ${ping.code}); this test installs PGlite and vitest from it`);
   log(`npm install of ${files.length} tarballs, PGlite and vitest from the registry (at most ${INSTALL_TIMEOUT_MS / 1000} s)`);
   await ok("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...files, "vitest@4.1.12"], app, INSTALL_TIMEOUT_MS);
 }, INSTALL_TIMEOUT_MS + 60_000);

@@ -19,6 +19,10 @@ import type { RoleInfo } from "./types.js";
  *   async close() { await conn?.end(); },
  * };
  * ```
+ *
+ * Every method gets the `signal` of its phase, which aborts at the phase deadline. It is valid
+ * only until the call settles: core reuses the signals of phases that ended in time, so keep no
+ * reference to it (nor a signal derived from it with `AbortSignal.any`) beyond the call.
  */
 export interface DriverAdapter {
   /**

@@ -138,6 +138,23 @@ describe("metrics", () => {
       }
     });
 
+    it("puts the registry's default labels on every series, as prom-client does, also when set later", async () => {
+      // label order inside braces does not matter to Prometheus: compare label sets
+      const normal = (text: string): Array<[string, string[]]> =>
+        families(text).map(([head, lines]) => [head, lines.map((l) => l.replace(/\{([^}]*)\}/, (_, inner: string) => `{${inner.split(/,(?=[a-z_]+=")/).sort().join(",")}}`)).sort()]);
+      const { Registry } = await import("prom-client");
+      const registry = new Registry();
+      registry.setDefaultLabels({ region: "eu-1", target: "never-overrides" });
+      const m = createMetrics({ registry });
+      m.observe(result({ target: "a" }));
+      expect(await m.render()).toContain('db_up{db_name="postgres",db_role="primary",target="a",region="eu-1"} 1');
+      expect(normal(await m.render())).toEqual(normal(await registry.metrics()));
+      registry.setDefaultLabels({ zone: "z" });
+      m.observe(result({ target: "b" }));
+      expect(normal(await m.render())).toEqual(normal(await registry.metrics()));
+      expect(m.renderTarget("a")).toContain('db_up{db_name="postgres",db_role="primary",target="a",zone="z"} 1');
+    });
+
     it("includes other metrics registered on the registry, redacted", async () => {
       const { Gauge } = await import("prom-client");
       const m = createMetrics();

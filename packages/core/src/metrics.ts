@@ -136,6 +136,29 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
   if (writeMs) families.set(writeMs, { name: "db_write_latency_ms", lines: gauge("writeMs") });
   if (connectionCount) families.set(connectionCount, { name: "db_connection_count", lines: gauge("connectionCount") });
 
+  // Labels set with registry.setDefaultLabels() go on every series, as prom-client puts them
+  // (after the series' own, never overriding one). Checked on every observe and render: a
+  // change re-labels the cached text of every target.
+  let defaultsKey = "";
+  let defaultsText = "";
+  const labelTextFor = (labels: BaseLabels): string => formatLabels(labels) + (defaultsText ? `,${defaultsText}` : "");
+  const syncDefaultLabels = (): void => {
+    const defaults = (registry as unknown as { _defaultLabels?: Record<string, unknown> })._defaultLabels ?? {};
+    const extra = Object.fromEntries(
+      Object.entries(defaults)
+        .filter(([name]) => !(BASE as readonly string[]).includes(name))
+        .map(([name, value]) => [name, redact(String(value))]),
+    );
+    const key = JSON.stringify(extra);
+    if (key === defaultsKey) return;
+    defaultsKey = key;
+    defaultsText = Object.keys(extra).length > 0 ? formatLabels(extra) : "";
+    for (const s of series.values()) {
+      s.labelText = labelTextFor(s.labels);
+      s.text.clear();
+    }
+  };
+
   const targetLines = (metric: object, s: TargetSeries): string => {
     const family = families.get(metric)!;
     let text = s.text.get(family.name);
@@ -168,6 +191,7 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
     async render() {
       // An OpenMetrics registry (a caller's own) has another format: prom-client renders it.
       if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) return redact(await registry.metrics());
+      syncDefaultLabels();
       const parts: string[] = [];
       for (const metric of registry.getMetricsAsArray()) {
         if (families.has(metric)) parts.push(familyText(metric, metricType(metric))!);
@@ -176,6 +200,7 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
       return `${parts.join("\n\n")}\n`;
     },
     renderTarget(target) {
+      syncDefaultLabels();
       const s = series.get(target);
       if (!s) return "";
       const parts: string[] = [];
@@ -190,9 +215,10 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
       const labels: BaseLabels = { db_name: redact(result.driver), db_role: result.role, target: redact(result.target) };
       const previous = series.get(result.target);
       if (previous && (previous.labels.db_name !== labels.db_name || previous.labels.db_role !== labels.db_role)) forget(result.target);
+      syncDefaultLabels();
       let s = series.get(result.target);
       if (!s) {
-        s = { labels, labelText: formatLabels(labels), gauges: {}, status: [], errors: 0, histogram: new Map(), text: new Map() };
+        s = { labels, labelText: labelTextFor(labels), gauges: {}, status: [], errors: 0, histogram: new Map(), text: new Map() };
         series.set(result.target, s);
       }
       s.text.clear();

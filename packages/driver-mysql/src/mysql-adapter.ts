@@ -56,7 +56,7 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
     } catch (err) {
       // A fatal error (the server closed the connection mid-statement) leaves mysql2's connection
       // unusable: say so, so the next cycle reconnects instead of failing on a dead connection.
-      if ((err as { fatal?: unknown }).fatal === true && core === on) broken = err as Error;
+      if ((err as { fatal?: unknown } | null)?.fatal === true && core === on) broken = err as Error;
       throw err;
     } finally {
       inFlight--;

@@ -104,7 +104,8 @@ describe("fault matrix: MariaDB", () => {
         await d.probe(); // the table exists
         const locker = await lockHealthTable();
         ctx.defer(() => locker.end().catch(() => undefined));
-        const o = await observeProbe(d, (r) => `write ${r.phases.write?.ms.toFixed(0)} ms (deadline 1 s)`);
+        // LOCK TABLES … WRITE blocks reads too: the read-back then waits out its own deadline.
+        const o = await observeProbe(d, (r) => `write ${r.phases.write?.ms.toFixed(0)} ms, read-back ${r.phases.read?.ms.toFixed(0)} ms (deadlines 1 s each; a WRITE lock blocks reads too)`);
         await locker.query("UNLOCK TABLES");
         const after = await d.probe();
         return { ...o, note: `${o.note}; ${after.status} once released` };

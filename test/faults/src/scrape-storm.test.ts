@@ -61,7 +61,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   daemon?.kill("SIGTERM");
-  await new Promise((resolve) => (daemon?.exitCode !== null ? resolve(undefined) : daemon.once("exit", resolve)));
+  if (daemon && daemon.exitCode === null && daemon.signalCode === null) await new Promise((resolve) => daemon.once("exit", resolve));
   await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -107,8 +107,9 @@ describe("scrape storm", () => {
     // for the window's edges.
     expect(writes.length).toBeLessThanOrEqual(seconds + 1);
     expect(writes.length).toBeGreaterThanOrEqual(seconds - 2);
-    // never two cycles within one interval (the schedule's jitter is ±10 %)
-    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(0.85 * INTERVAL_MS);
+    // never two cycles back to back (before the fix: 52 ms apart); the schedule's jitter is ±10 %
+    // and a loaded machine shifts when a write lands within its cycle, hence half an interval
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(0.5 * INTERVAL_MS);
   }, 60_000);
 
   it("closes slow and half-open clients and keeps answering real scrapes meanwhile", async () => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blackholeServer, refusedPort, waitFor, type BlackholeServer } from "@alfred/db-health-testkit";
+import { writeReport } from "./matrix/record.js";
 
 // The secret sweep: the real CLI in every mode, fed passwords in every credential form it
 // parses, against reachable servers (the machine's PostgreSQL and MariaDB, a misbehaving plugin)
@@ -128,7 +129,7 @@ afterAll(async () => {
   await hole?.close();
   rmSync(dir, { recursive: true, force: true });
   const paths = [...swept.values()].reduce((a, s) => a + s.size, 0);
-  writeFileSync(join(fileURLToPath(new URL("../.test-results/", import.meta.url)), "secret-sweep.txt"), `${swept.size} forms, ${paths} form × output-path checks, ${allSecrets.length} passwords\n`);
+  writeReport("secret-sweep.txt", `${swept.size} forms, ${paths} form × output-path checks, ${allSecrets.length} passwords\n`);
   console.log(`secret sweep: ${swept.size} credential forms, ${paths} form × output-path checks, ${allSecrets.length} distinct passwords, none printed`);
 });
 
@@ -252,7 +253,8 @@ describe("secret sweep", () => {
     const crash = track(secret(false));
     for (const mode of [["--once"], ["--export-prom", "127.0.0.1:0", "--interval", "200ms"]]) {
       const r = await cli([...mode, "--plugin", LEAKY, "--dsn", `leaky://bob:${crash}@db.internal/app?mode=async-crash`]);
-      expect(r.code, r.out).not.toBe(0);
+      expect(r.code, r.out).toBe(1);
+      expect(r.out).toMatch(/internal error, exiting \(a driver bug\?\): timer crash with leaky:\/\/bob:\*\*\*@db\.internal\/app and \*\*\*|"msg":"uncaught exception"/);
       expect(r.out).not.toMatch(/\n\s+at .+:\d+:\d+/);
       expectClean("plugin throwing from a timer (uncaught exception)", `crash exit (${mode[0]})`, r.out);
     }
@@ -260,8 +262,16 @@ describe("secret sweep", () => {
 
   it("wrapper mode: the child's output and the wrapper's logs", async () => {
     const s = track(secret(true));
-    const r = await cli(["--export-prom", "127.0.0.1:0", "--interval", "200ms", ...FAST, "--dsn", `postgres://postgres:${encodeURIComponent(s)}@127.0.0.1:${refused}/test`, "--", process.execPath, "-e", "setTimeout(() => process.exit(3), 800)"]);
-    expect(r.code, r.out).toBe(3);
+    const r = await cli(["--export-prom", "127.0.0.1:0", "--interval", "200ms", ...FAST, "--dsn", `postgres://postgres:${encodeURIComponent(s)}@127.0.0.1:${refused}/test`, "--", process.execPath, "-e", "setTimeout(() => process.exit(7), 800)"]);
+    expect(r.code, r.out).toBe(7); // the child's own code, not one of the CLI's
     expectClean("wrapper with a DSN", "wrapper logs and exit", r.out);
+    // A driver crash in wrapper mode: the child is stopped cleanly first, then exit 1, redacted.
+    const crash = track(secret(false));
+    const child = "process.on('SIGTERM', () => { console.log('child got SIGTERM'); process.exit(0); }); console.log('child up'); setInterval(() => {}, 1000);";
+    const c = await cli(["--export-prom", "127.0.0.1:0", "--interval", "300ms", "--plugin", LEAKY, "--dsn", `leaky://bob:${crash}@db.internal/app?mode=async-crash&delay=1500`, "--", process.execPath, "-e", child]);
+    expect(c.code, c.out).toBe(1);
+    expect(c.out).toMatch(/child up[^]*child got SIGTERM/);
+    expect(c.out).toMatch(/"msg":"uncaught exception"/);
+    expectClean("plugin throwing from a timer (uncaught exception)", "crash exit (wrapper: child stopped first)", c.out);
   }, 60_000);
 });

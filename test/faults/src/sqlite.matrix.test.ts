@@ -54,7 +54,7 @@ const check = async (spec: CaseSpec): Promise<void> => {
 const NOT_APPLICABLE: Array<[string, string]> = [
   ["refused port / blackhole listener", "embedded: no network, nothing listens"],
   ["wrong password / TLS required", "SQLite has no authentication and no transport"],
-  ["missing database", "covered by the missing file below"],
+  ["missing database", "a database is a file here: see \"missing file\""],
   ["streaming replica", "no replication in SQLite (role is reported as unknown)"],
   ["slow link / stalled connection", "no network between the probe and the file"],
 ];

@@ -90,6 +90,8 @@ describe("metrics cache", () => {
     expect(acceptsGzip("*")).toBe(true);
     expect(acceptsGzip("gzip;q=0")).toBe(false);
     expect(acceptsGzip("deflate, br")).toBe(false);
+    expect(acceptsGzip("*;q=1, gzip;q=0")).toBe(false);
+    expect(acceptsGzip("*;q=0")).toBe(false);
     expect(acceptsGzip(undefined)).toBe(false);
   });
 });

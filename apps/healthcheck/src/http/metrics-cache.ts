@@ -93,11 +93,15 @@ export function createMetricsCache(options: MetricsCacheOptions): MetricsCache {
  */
 export function acceptsGzip(header: string | string[] | undefined): boolean {
   if (!header) return false;
+  // An explicit gzip entry decides; `*` counts only when gzip is not named (RFC 9110 12.5.3).
+  let wildcard: boolean | undefined;
   for (const part of String(header).toLowerCase().split(",")) {
     const [coding = "", ...params] = part.split(";").map((p) => p.trim());
     if (coding !== "gzip" && coding !== "*") continue;
     const q = params.find((p) => p.startsWith("q="));
-    return q === undefined || Number(q.slice(2)) > 0;
+    const accepted = q === undefined || Number(q.slice(2)) > 0;
+    if (coding === "gzip") return accepted;
+    wildcard = accepted;
   }
-  return false;
+  return wildcard ?? false;
 }

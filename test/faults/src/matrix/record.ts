@@ -9,6 +9,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const RESULTS_DIR = fileURLToPath(new URL("../../.test-results/fault-matrix/", import.meta.url));
+const REPORTS_DIR = fileURLToPath(new URL("../../.test-results/", import.meta.url));
+
+/** writes a report file under .test-results/ (which `.ci/run` empties before the tests) */
+export function writeReport(name: string, content: string): void {
+  mkdirSync(REPORTS_DIR, { recursive: true });
+  writeFileSync(join(REPORTS_DIR, name), content);
+}
 
 export interface MatrixRow {
   engine: string;
