@@ -106,6 +106,7 @@ export const shape = {
   interval: durationIn({ min: 100, minInclusive: true, max: MAX_INTERVAL }).default(DEFAULTS.interval),
   createHealthTable: z.boolean({ error: mustBe("true or false") }).default(DEFAULTS.createHealthTable),
   writeCheck: oneOf(["auto", "always", "never"]).default(DEFAULTS.writeCheck),
+  connection: oneOf(["persistent", "per-cycle"]).default(DEFAULTS.connection),
   thresholds: z
     .strictObject(thresholdsShape, { error: (i) => unknownKeysOr(i, Object.keys(thresholdsShape), "an object like { readLatency: \"500ms\" }") })
     .optional(),

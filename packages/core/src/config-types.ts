@@ -18,6 +18,7 @@ export const DEFAULTS = Object.freeze({
   interval: 15_000,
   createHealthTable: true,
   writeCheck: "auto",
+  connection: "persistent",
   healthTable: "_health_check",
   pruneAfter: 86_400_000,
 } as const);
@@ -86,6 +87,13 @@ export interface TargetOptions {
    * @default "auto"
    */
   writeCheck?: "auto" | "always" | "never";
+  /**
+   * `persistent` keeps the target's one connection open between cycles; `per-cycle` opens it
+   * for each cycle and closes it after, so an idle prober holds no connection, file handle or
+   * memory for the target (more work per cycle: a connect, and for SQLite the open checks).
+   * @default "persistent"
+   */
+  connection?: "persistent" | "per-cycle";
   /**
    * Latencies above which the target is `degraded`; each must stay below its phase's timeout.
    * @default {} (no thresholds)
@@ -161,6 +169,8 @@ export interface TargetConfig {
   createHealthTable: boolean;
   /** When to write. @default "auto" */
   writeCheck: "auto" | "always" | "never";
+  /** Keep the connection between cycles, or open and close it in each. @default "persistent" */
+  connection: "persistent" | "per-cycle";
   /** Latency thresholds in ms; a missing key means no threshold. @default {} */
   thresholds: { pingLatency?: number; readLatency?: number; writeLatency?: number };
   /** Lag threshold in ms. @default none */

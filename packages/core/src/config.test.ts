@@ -41,6 +41,7 @@ describe("resolveTargetConfig: defaults", () => {
       interval: 15_000,
       createHealthTable: true,
       writeCheck: "auto",
+      connection: "persistent",
       thresholds: {},
       probeId: `${hostname()}/postgres`,
       healthTable: "_health_check",
@@ -69,6 +70,7 @@ describe("resolveTargetConfig: defaults", () => {
       interval: "100ms",
       createHealthTable: false,
       writeCheck: "never",
+      connection: "per-cycle",
       thresholds: { pingLatency: "50ms", readLatency: 100.5, writeLatency: "0.5s" },
       maxReplicationLag: "30s",
       probeId: "pod-7/orders",
@@ -88,6 +90,7 @@ describe("resolveTargetConfig: defaults", () => {
       interval: 100,
       createHealthTable: false,
       writeCheck: "never",
+      connection: "per-cycle",
       thresholds: { pingLatency: 50, readLatency: 100.5, writeLatency: 500 },
       maxReplicationLag: 30_000,
       probeId: "pod-7/orders",
@@ -243,7 +246,7 @@ describe("unknown keys", () => {
       resolveTargetConfig({ dsn: PG, tresholds: {}, "odd key": 1, thresholds: { readLatancy: "1s" } }),
     );
     expect(message.split("\n").sort()).toEqual([
-      '["odd key"]: unknown option (known: dsn, name, role, connectTimeout, readTimeout, writeTimeout, maxRetries, retryInterval, interval, createHealthTable, writeCheck, thresholds, maxReplicationLag, probeId, healthTable, schema, pruneAfter)',
+      '["odd key"]: unknown option (known: dsn, name, role, connectTimeout, readTimeout, writeTimeout, maxRetries, retryInterval, interval, createHealthTable, writeCheck, connection, thresholds, maxReplicationLag, probeId, healthTable, schema, pruneAfter)',
       'thresholds.readLatancy: unknown option; did you mean "readLatency"?',
       'tresholds: unknown option; did you mean "thresholds"?',
     ]);

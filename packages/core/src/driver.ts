@@ -114,7 +114,13 @@ class ProbeDriver implements Driver {
   ) {}
 
   probe(signal?: AbortSignal): Promise<ProbeResult> {
-    this.#inflight ??= this.#serial(async () => (await this.#cycle(signal, true)).result).finally(() => {
+    this.#inflight ??= this.#serial(async () => {
+      const { result } = await this.#cycle(signal, true);
+      // connection: per-cycle — nothing stays open between cycles (a failed close changes nothing
+      // in the result: the adapter is asked for a fresh connection next time anyway).
+      if (this.config.connection === "per-cycle") await this.session.disconnect().catch(() => undefined);
+      return result;
+    }).finally(() => {
       this.#inflight = undefined;
     });
     return this.#inflight;

@@ -54,9 +54,9 @@ YAML file (relative paths are relative to the file):
     - name: shop
       dsnFile: /run/secrets/shop-dsn               # the whole DSN from a file
   Target settings: dsn, name, role, connectTimeout, readTimeout, writeTimeout, maxRetries,
-  retryInterval, interval, createHealthTable, writeCheck, thresholds (pingLatency, readLatency,
-  writeLatency), maxReplicationLag, probeId, healthTable, schema, pruneAfter; durations as
-  500ms, 2s, 1m30s. thresholds, maxReplicationLag, healthTable and schema are YAML only.
+  retryInterval, interval, createHealthTable, writeCheck, connection, thresholds (pingLatency,
+  readLatency, writeLatency), maxReplicationLag, probeId, healthTable, schema, pruneAfter;
+  durations as 500ms, 2s, 1m30s. thresholds, maxReplicationLag, healthTable and schema are YAML only.
 
 Secrets: DB_HEALTH_DSN_FILE, POSTGRES_PASSWORD_FILE, MYSQL_PASSWORD_FILE, MYSQL_ROOT_PASSWORD_FILE,
 MARIADB_PASSWORD_FILE and MARIADB_ROOT_PASSWORD_FILE name a file whose content (one trailing newline

@@ -80,6 +80,13 @@ export class Session {
     }
   }
 
+  /** Closes the connection (cleanly, awaited) but lets the next cycle open a new one. */
+  async disconnect(): Promise<void> {
+    if (!this.connected) return;
+    this.connected = false;
+    await this.adapter.close();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.connected = false;
