@@ -96,6 +96,7 @@ export async function run({ quick }) {
   const notes = [
     `PostgreSQL max_connections ${pgB.max} (${pgB.used} in use at start): ${pgCount} databases; MariaDB max_connections ${myB.max} (${myB.used} in use): ${myCount} databases; the rest SQLite files`,
     `load generator: ${hasWrk() ? "wrk (2 connections, Lua delay for 100 rps)" : "Node open-loop generator (bench/lib/load.mjs)"}; window ${window} s per N (interval 15 s ±10 % jitter)`,
+    `N=${sizes.at(-1)} is run again with connection: per-cycle (each cycle opens and closes its connection; nothing held between cycles); the "conns" column samples the servers at the end of the window`,
     `at N=${sizes.at(-1)} a second window with Accept-Encoding: gzip, as Prometheus scrapes; the exporter serves a /metrics body rendered at most 1 s earlier (and gzipped once per render) to every scrape in that second`,
   ];
   const pgDbs = Array.from({ length: pgCount }, (_, i) => `${tag}_${i}`);
@@ -110,7 +111,11 @@ export async function run({ quick }) {
 
   const rows = [];
   const figures = {};
-  for (const n of sizes) {
+  // The largest N once more with `connection: per-cycle`: nothing held between cycles.
+  const variants = [...sizes.map((n) => ({ n, connection: "persistent" })), { n: sizes.at(-1), connection: "per-cycle" }];
+  for (const { n, connection } of variants) {
+    const perCycle = connection === "per-cycle";
+    const key = perCycle ? `${n}-per-cycle` : n;
     const p = Math.min(pgCount, n === 10 ? 3 : n);
     const m = Math.min(myCount, n === 10 ? 3 : n);
     const targets = [
@@ -118,13 +123,13 @@ export async function run({ quick }) {
       ...myDbs.slice(0, m).map((db, i) => ({ name: `my-${i}`, dsn: dsnFor.mysql(SHARED.mysql, db) })),
       ...Array.from({ length: n - p - m }, (_, i) => ({ name: `lite-${i}`, dsn: `file:${join(dir, `t${i}.db`)}?mode=rwc` })),
     ];
-    const config = join(dir, `scale-${n}.yaml`);
-    writeFileSync(config, JSON.stringify({ defaults: { interval: "15s" }, targets })); // JSON is YAML
+    const config = join(dir, `scale-${key}.yaml`);
+    writeFileSync(config, JSON.stringify({ defaults: { interval: "15s", connection }, targets })); // JSON is YAML
     const port = await freePort();
-    const eld = join(dir, `eld-${n}.jsonl`);
+    const eld = join(dir, `eld-${key}.jsonl`);
     const url = `http://127.0.0.1:${port}/metrics`;
     const upCount = async () => ((await (await fetch(url)).text()).match(/^db_up\{/gm) ?? []).length;
-    progress(`scale N=${n}: ${p} postgres + ${m} mariadb + ${n - p - m} sqlite targets; waiting for the first cycle`);
+    progress(`scale N=${n}${perCycle ? " (connection: per-cycle)" : ""}: ${p} postgres + ${m} mariadb + ${n - p - m} sqlite targets; waiting for the first cycle`);
     const t0 = performance.now();
     const daemon = await startProcess(
       `daemon N=${n}`,
@@ -144,7 +149,7 @@ export async function run({ quick }) {
     const d = await underLoad(daemon.child.pid, url, window, connections);
     // The same load as Prometheus sends it (Accept-Encoding: gzip), at the largest N only.
     let dz;
-    if (n === sizes.at(-1)) {
+    if (n === sizes.at(-1) && !perCycle) {
       progress(`scale N=${n}: ${window} s of 100 rps on /metrics with Accept-Encoding: gzip`);
       dz = await underLoad(daemon.child.pid, url, window, undefined, GZIP);
     }
@@ -154,32 +159,37 @@ export async function run({ quick }) {
     const zLines = dz ? eldLines.filter((l) => l.t >= dz.start) : [];
     await daemon.stop();
 
-    // Baseline: a plain node HTTP server answering the same body, same load.
+    // Baseline: a plain node HTTP server answering the same body, same load (measured once per N).
     const bodyFile = join(dir, "body.txt");
     writeFileSync(bodyFile, body);
     const bport = await freePort();
     const burl = `http://127.0.0.1:${bport}/metrics`;
     // It answers gzip with the body compressed once at start (what a cache can do at best).
     const src = `const b=require("fs").readFileSync(${JSON.stringify(bodyFile)});const z=require("zlib").gzipSync(b,{level:1});require("http").createServer((q,s)=>{s.setHeader("content-type","text/plain; version=0.0.4");if(/gzip/.test(q.headers["accept-encoding"]||"")){s.setHeader("content-encoding","gzip");s.end(z)}else s.end(b)}).listen(${bport},"127.0.0.1")`;
-    const base = await startProcess(`baseline server N=${n}`, ["-e", src], {}, async () => (await fetch(burl)).ok, 10_000);
-    const b = await underLoad(base.child.pid, burl, quick ? 5 : 15);
-    const bz = dz ? await underLoad(base.child.pid, burl, quick ? 5 : 15, undefined, GZIP) : undefined;
-    await base.stop();
+    let b;
+    let bz;
+    if (perCycle) b = figures[n].base;
+    else {
+      const base = await startProcess(`baseline server N=${n}`, ["-e", src], {}, async () => (await fetch(burl)).ok, 10_000);
+      b = await underLoad(base.child.pid, burl, quick ? 5 : 15);
+      bz = dz ? await underLoad(base.child.pid, burl, quick ? 5 : 15, undefined, GZIP) : undefined;
+      await base.stop();
+    }
 
     const conn = d.samples.at(-1) ?? { pg: NaN, my: NaN };
     const f = {
       n, firstCycle, cpuPct: d.cpuPct, rssMax: d.rssMax, rssEnd: d.rssEnd, scrape: d.load, bodyBytes: body.length,
       eldP50: median(lines.map((l) => l.p50)), eldP99: Math.max(...lines.map((l) => l.p99)), eldMax: Math.max(...lines.map((l) => l.max)),
-      pgConn: conn.pg, myConn: conn.my, pgTargets: p, myTargets: m, base: { cpuPct: b.cpuPct, rssMax: b.rssMax, scrape: b.load },
+      pgConn: conn.pg, myConn: conn.my, pgTargets: p, myTargets: m, base: { cpuPct: b.cpuPct, rssMax: b.rssMax, scrape: b.load, load: b.load },
       ...(dz ? { gzip: { cpuPct: dz.cpuPct, rssMax: dz.rssMax, scrape: dz.load, eldP99: Math.max(...zLines.map((l) => l.p99)), base: { cpuPct: bz.cpuPct, scrape: bz.load } } } : {}),
     };
-    figures[n] = f;
+    figures[key] = f;
     rows.push([
-      String(n), `${p}/${m}/${n - p - m}`, `${f.cpuPct.toFixed(1)} %`, `${b.cpuPct.toFixed(1)} %`, mb(f.rssMax), mb(b.rssMax), ratio(f.rssMax, b.rssMax),
-      `${ms(f.eldP50)} / ${ms(f.eldP99)}`, `${ms(f.scrape.p50, 2)} / ${ms(f.scrape.p99, 2)}`, `${ms(b.load.p50, 2)} / ${ms(b.load.p99, 2)}`, ratio(f.scrape.p99, b.load.p99),
+      perCycle ? `${n} per-cycle` : String(n), `${p}/${m}/${n - p - m}`, `${f.cpuPct.toFixed(1)} %`, `${b.cpuPct.toFixed(1)} %`, mb(f.rssMax), mb(b.rssMax), ratio(f.rssMax, b.rssMax),
+      `${ms(f.eldP50)} / ${ms(f.eldP99)}`, `${ms(f.scrape.p50, 2)} / ${ms(f.scrape.p99, 2)}`, `${ms((b.load ?? b.scrape).p50, 2)} / ${ms((b.load ?? b.scrape).p99, 2)}`, ratio(f.scrape.p99, (b.load ?? b.scrape).p99),
       `${(body.length / 1024).toFixed(0)} KB`, `${f.pgConn}/${f.myConn}`, `${(firstCycle / 1000).toFixed(1)} s`,
     ]);
-    progress(`scale N=${n}: cpu ${f.cpuPct.toFixed(1)} %, rss ${mb(f.rssMax)}, scrape p99 ${ms(f.scrape.p99, 2)} (${f.scrape.requests} requests, ${f.scrape.errors} errors)`);
+    progress(`scale N=${n}${perCycle ? " per-cycle" : ""}: cpu ${f.cpuPct.toFixed(1)} %, rss ${mb(f.rssMax)}, scrape p99 ${ms(f.scrape.p99, 2)} (${f.scrape.requests} requests, ${f.scrape.errors} errors)`);
     if (f.gzip) progress(`scale N=${n} gzip: cpu ${f.gzip.cpuPct.toFixed(1)} % (base ${f.gzip.base.cpuPct.toFixed(1)} %), scrape p99 ${ms(f.gzip.scrape.p99, 2)} (${f.gzip.scrape.requests} requests, ${f.gzip.scrape.errors} errors)`);
   }
   const big = figures[1000];
@@ -194,6 +204,15 @@ export async function run({ quick }) {
     ["N=1000 event-loop delay p99, gzip scrapes", ms(big.gzip.eldP99), "—", "—", "—", "—"],
     ["connections held (pg / mariadb) at N=1000", `${big.pgConn} / ${big.myConn}`, `targets ${big.pgTargets} / ${big.myTargets}`, "—", "one per target", big.pgConn <= big.pgTargets && big.myConn <= big.myTargets ? "met" : "MISSED"],
   ];
+  const pc = figures["1000-per-cycle"];
+  if (pc) {
+    summary.push(
+      ["N=1000 peak RSS, connection: per-cycle", mb(pc.rssMax), `persistent ${mb(big.rssMax)}; plain HTTP server ${mb(big.base.rssMax)}`, ratio(pc.rssMax, big.base.rssMax), "≤ 200 MB", verdict(pc.rssMax / 1024, 200)],
+      ["N=1000 CPU, connection: per-cycle", `${pc.cpuPct.toFixed(1)} % of a core`, `plain HTTP server ${big.base.cpuPct.toFixed(1)} %`, ratio(pc.cpuPct, big.base.cpuPct), "≤ 5 %", verdict(pc.cpuPct, 5)],
+      ["N=1000 /metrics p99, connection: per-cycle", ms(pc.scrape.p99, 2), `plain HTTP server, same body ${ms(big.base.scrape.p99, 2)}`, ratio(pc.scrape.p99, big.base.scrape.p99), "≤ 50 ms", verdict(pc.scrape.p99, 50)],
+      ["connections held (pg / mariadb), per-cycle", `${pc.pgConn} / ${pc.myConn}`, `targets ${pc.pgTargets} / ${pc.myTargets}`, "—", "none between cycles", "—"],
+    );
+  }
   return {
     title: `3. Scale (one daemon, 15 s interval, 100 rps on /metrics for ${window} s; targets pg/mariadb/sqlite)`,
     header: ["N", "pg/my/lite", "CPU", "CPU base", "peak RSS", "RSS base", "RSS ratio", "ELD p50/p99", "scrape p50/p99", "base p50/p99", "p99 ratio", "/metrics", "conns pg/my", "1st cycle"],

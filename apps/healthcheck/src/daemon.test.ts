@@ -1,7 +1,7 @@
 import "@alfred/db-health-driver-sqlite";
 import { createDriver } from "@alfred/db-health-core";
 import { afterEach, describe, expect, it } from "vitest";
-import { runDaemon } from "./daemon.js";
+import { MAX_CONCURRENT_CYCLES, runDaemon } from "./daemon.js";
 import { createLogger } from "./logger.js";
 
 const warnings: Error[] = [];
@@ -98,5 +98,41 @@ describe("daemon: one cycle per target, shared by the schedule and /probe", () =
     expect(counter.cycles).toBe(3);
     expect(d.statuses.length).toBe(1); // starting -> up, logged once whichever cycle brought it
     await d.stop();
+  });
+});
+
+describe("daemon: cycles at once", () => {
+  it(`runs at most ${MAX_CONCURRENT_CYCLES} cycles at a time, however many targets are due together`, async () => {
+    let now = 0;
+    let peak = 0;
+    let done = 0;
+    const definition = {
+      name: "gauge",
+      schemes: ["gauge"],
+      createAdapter: () => {
+        let token: string | undefined;
+        return {
+          connect: async () => {
+            now++;
+            peak = Math.max(peak, now);
+            await new Promise((r) => setTimeout(r, 20));
+          },
+          ping: async () => undefined,
+          role: async () => ({ role: "primary" as const, readOnly: false }),
+          write: async (t: string) => void (token = t),
+          read: async () => token,
+          close: async () => void now--,
+        };
+      },
+    };
+    const drivers = Array.from({ length: 100 }, (_, i) => createDriver({ dsn: "gauge://h/db", name: `g${i}`, interval: "1m", maxRetries: 0, connection: "per-cycle" }, { definition }));
+    const stop = new AbortController();
+    const log = createLogger({ write: (line: string) => void (line.includes('"msg":"status"') && done++) }, "info");
+    const running = runDaemon({ drivers, listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log, probeCacheMs: 1000, signal: stop.signal });
+    while (done < drivers.length) await new Promise((r) => setTimeout(r, 10));
+    stop.abort();
+    await running;
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(MAX_CONCURRENT_CYCLES);
   });
 });

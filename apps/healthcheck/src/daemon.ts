@@ -25,6 +25,30 @@ export interface DaemonOptions {
   signal: AbortSignal;
 }
 
+/**
+ * Cycles running at once, across all targets. A thousand targets due in the same second would
+ * otherwise all connect at once: memory, sockets and file handles then peak with the number of
+ * targets instead of this. A cycle's deadlines start when it runs, not while it waits its turn.
+ */
+export const MAX_CONCURRENT_CYCLES = 32;
+
+/** A counting semaphore: `run(fn)` waits for a free slot. */
+function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let free = slots;
+  const waiting: Array<() => void> = [];
+  return async (fn) => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    }
+  };
+}
+
 /** ±10 % around the interval, so many probers started together do not probe in lockstep. */
 const jitter = (ms: number): number => ms * (0.9 + Math.random() * 0.2);
 
@@ -63,13 +87,13 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   // of them started. So a scrape storm never adds cycles beyond one per /probe cache window.
   const inFlight = new Map<string, Promise<ProbeResult>>();
   const lastStart = new Map<string, number>();
+  const slot = limiter(MAX_CONCURRENT_CYCLES);
   const cycle = (driver: Driver): Promise<ProbeResult> => {
     const name = driver.config.name;
     let running = inFlight.get(name);
     if (!running) {
       lastStart.set(name, performance.now());
-      running = driver
-        .probe(signal)
+      running = slot(() => driver.probe(signal))
         .then((result) => {
           if (!signal.aborted) record(result);
           return result;
