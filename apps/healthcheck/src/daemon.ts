@@ -32,7 +32,13 @@ export interface DaemonOptions {
  */
 export const MAX_CONCURRENT_CYCLES = 32;
 
-/** A counting semaphore: `run(fn)` waits for a free slot. */
+/**
+ * A counting semaphore: `run(fn)` waits for a free slot. Each run first yields to the event loop
+ * (setImmediate): cycles of synchronous engines (better-sqlite3) handed their slots one after
+ * another would otherwise run back to back in one stretch of microtasks, and the replies that
+ * other targets' servers sent meanwhile would wait behind them — past their deadlines. Seen at
+ * start-up with 960 new SQLite files: MariaDB targets reported `role timed out after 2s`.
+ */
 function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
   let free = slots;
   const waiting: Array<() => void> = [];
@@ -40,6 +46,7 @@ function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
     if (free > 0) free--;
     else await new Promise<void>((resolve) => waiting.push(resolve));
     try {
+      await new Promise<void>((resolve) => setImmediate(resolve));
       return await fn();
     } finally {
       const next = waiting.shift();
