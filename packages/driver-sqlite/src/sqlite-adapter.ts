@@ -7,6 +7,9 @@ type Db = InstanceType<typeof Database>;
 type Statement = Database.Statement<unknown[], unknown>;
 
 /** Every statement the probe sends, in one place for review. Timestamps are ISO-8601 UTC. */
+/** How often the prune statement runs: rows older than `pruneAfter` (≥ 1 min) go within a minute. */
+const PRUNE_EVERY_MS = 60_000;
+
 const SQL = {
   upsert: (t: string) =>
     `INSERT INTO ${t} (probe_id, token, checked_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
@@ -52,6 +55,7 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
   // WAL/CREATE TABLE could not run at connect because another connection held the lock:
   // the write phase retries them within its own deadline.
   let setupPending = false;
+  let lastPrune = 0;
 
   const fail = (err: unknown, what: string): never => {
     throw toError(err, what, target.redact);
@@ -124,9 +128,13 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
         }
         statement(d, "upsert").run(config.probeId, token);
         // Rows of probers gone for longer than pruneAfter (old pod names…) are removed, so
-        // the table holds the live probers only.
-        rebound();
-        statement(d, "prune").run(config.probeId, `-${Math.floor(config.pruneAfter / 1000)} seconds`);
+        // the table holds the live probers only: once a minute (pruneAfter is at least a
+        // minute), as the server drivers do, not on every cycle.
+        if (Date.now() - lastPrune >= PRUNE_EVERY_MS) {
+          lastPrune = Date.now();
+          rebound();
+          statement(d, "prune").run(config.probeId, `-${Math.floor(config.pruneAfter / 1000)} seconds`);
+        }
       } catch (err) {
         fail(err, "write");
       }

@@ -178,7 +178,11 @@ describe("sqlite driver", () => {
     add.run("old-pod", "-2 minutes");
     add.run("live-pod", "-10 seconds");
     db.prepare("UPDATE _health_check SET checked_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 hour') WHERE probe_id = 'test'").run();
+    // Pruning runs once a minute: the same driver's next cycle leaves the rows alone…
     expect((await d.probe()).status).toBe("up");
+    expect(db.prepare("SELECT count(*) FROM _health_check").pluck().get()).toBe(3);
+    // …and a prober's first cycle prunes.
+    expect((await make(`file:${path}`, { pruneAfter: "1m" }).probe()).status).toBe("up");
     const ids = db.prepare("SELECT probe_id FROM _health_check ORDER BY probe_id").pluck().all();
     db.close();
     expect(ids).toEqual(["live-pod", "test"]);
