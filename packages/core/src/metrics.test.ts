@@ -184,6 +184,11 @@ describe("metrics", () => {
       expect(a).not.toContain("build_info");
       expect(m.renderTarget("b")).toContain('db_replication_lag_seconds{db_name="postgres",db_role="primary",target="b"} 2');
       expect(m.renderTarget("zzz")).toBe("");
+      // histogram samples kept, and every family's header once, right before its samples
+      expect(a).toContain('db_probe_duration_seconds_count{db_name="postgres",db_role="primary",target="a",phase="ping"} 1');
+      const helps = a.split("\n").filter((l) => l.startsWith("# HELP "));
+      expect(new Set(helps).size).toBe(helps.length);
+      for (const help of helps) expect(a.split("\n")[a.split("\n").indexOf(help) + 1]).toMatch(/^# TYPE /);
     });
   });
 });

@@ -3,10 +3,9 @@ import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import mysql from "mysql2/promise";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { waitFor } from "@alfred/db-health-testkit";
+import { myAdmin, pgAdmin } from "./matrix/machine.js";
 
 // `connection: per-cycle` against the real servers: between cycles the daemon holds no
 // PostgreSQL backend, no MariaDB thread and no SQLite file open; `persistent` holds exactly one
@@ -21,23 +20,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const pgSessions = async (database: string): Promise<number> => {
-  const c = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
-  await c.connect();
-  try {
-    return (await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [database])).rows[0]!.n;
-  } finally {
-    await c.end();
-  }
-};
-const mariaSessions = async (user: string): Promise<number> => {
-  const c = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root" });
-  try {
-    return Number(((await c.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?", [user]))[0] as Array<{ n: number }>)[0]!.n);
-  } finally {
-    await c.end();
-  }
-};
+const pgSessions = async (database: string): Promise<number> =>
+  (await pgAdmin<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1", [database]))[0]!.n;
+const mariaSessions = async (user: string): Promise<number> =>
+  Number((await myAdmin("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?", [user]))[0]!["n"]);
 const sqliteHandles = (pid: number, file: string): number =>
   readdirSync(`/proc/${pid}/fd`).filter((fd) => {
     try {
@@ -51,17 +37,14 @@ describe("connection setting against the real servers", () => {
   for (const mode of ["per-cycle", "persistent"] as const) {
     it(`${mode}: what the daemon holds between cycles`, async () => {
       const db = `${NAME}_${mode.replace("-", "_")}`;
-      const admin = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "postgres" });
-      await admin.connect();
-      const my = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root" });
       try {
-        await admin.query(`DROP DATABASE IF EXISTS ${db}`);
-        await admin.query(`CREATE DATABASE ${db}`);
-        await my.query(`DROP DATABASE IF EXISTS ${db}`);
-        await my.query(`CREATE DATABASE ${db}`);
-        await my.query("DROP USER IF EXISTS ?@'127.0.0.1'", [db]);
-        await my.query("CREATE USER ?@'127.0.0.1'", [db]);
-        await my.query(`GRANT ALL ON ${db}.* TO ?@'127.0.0.1'`, [db]);
+        await pgAdmin(`DROP DATABASE IF EXISTS ${db}`);
+        await pgAdmin(`CREATE DATABASE ${db}`);
+        await myAdmin(`DROP DATABASE IF EXISTS ${db}`);
+        await myAdmin(`CREATE DATABASE ${db}`);
+        await myAdmin("DROP USER IF EXISTS ?@'127.0.0.1'", [db]);
+        await myAdmin("CREATE USER ?@'127.0.0.1'", [db]);
+        await myAdmin(`GRANT ALL ON ${db}.* TO ?@'127.0.0.1'`, [db]);
         const sqlite = join(dir, `${db}.db`);
         const config = join(dir, `${db}.yaml`);
         const targets = [0, 1, 2].flatMap((i) => [
@@ -105,11 +88,9 @@ describe("connection setting against the real servers", () => {
         daemon.kill("SIGTERM");
         await new Promise((resolve) => daemon.once("exit", resolve));
       } finally {
-        await admin.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
-        await admin.end();
-        await my.query(`DROP DATABASE IF EXISTS ${db}`).catch(() => undefined);
-        await my.query("DROP USER IF EXISTS ?@'127.0.0.1'", [db]).catch(() => undefined);
-        await my.end();
+        await pgAdmin(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`).catch(() => undefined);
+        await myAdmin(`DROP DATABASE IF EXISTS ${db}`).catch(() => undefined);
+        await myAdmin("DROP USER IF EXISTS ?@'127.0.0.1'", [db]).catch(() => undefined);
       }
     }, 60_000);
   }

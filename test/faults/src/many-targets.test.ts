@@ -3,10 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import mysql from "mysql2/promise";
-import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { waitFor } from "@alfred/db-health-testkit";
+import { myAdmin, pgAdmin } from "./matrix/machine.js";
 
 // A thousand targets starting together: 960 new SQLite files (synchronous work on the event
 // loop: creating each file, WAL, the table) and 40 server targets on the machine's PostgreSQL
@@ -18,13 +17,8 @@ const TAG = `many${process.pid}`;
 afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   // The probers' rows in the shared test databases (default probe ids: <hostname>/<target name>).
-  const pgc = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database: "test" });
-  await pgc.connect();
-  await pgc.query("DELETE FROM _health_check WHERE probe_id LIKE $1", [`%/${TAG}-%`]).catch(() => undefined);
-  await pgc.end();
-  const my = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root", database: "test" });
-  await my.query("DELETE FROM _health_check WHERE probe_id LIKE ?", [`%/${TAG}-%`]).catch(() => undefined);
-  await my.end();
+  await pgAdmin("DELETE FROM _health_check WHERE probe_id LIKE $1", [`%/${TAG}-%`], "test").catch(() => undefined);
+  await myAdmin("DELETE FROM _health_check WHERE probe_id LIKE ?", [`%/${TAG}-%`], "test").catch(() => undefined);
 });
 
 describe("a thousand targets", () => {

@@ -4,7 +4,7 @@ import { waitFor } from "@alfred/db-health-testkit";
 import { mysqlDriver } from "@alfred/db-health-driver-mysql/definition";
 import { startMariaServer, type MariaServer } from "../../../packages/driver-mysql/src/__fixtures__/mariadb-server.js";
 import { describeRow, observeProbe, runCase, type CaseSpec } from "./matrix/case.js";
-import { blackholeCase, killedMidCycleCase, refusedCase, slowLinkCase, stalledLinkCase, wrongPasswordCase } from "./matrix/server-cases.js";
+import { blackholeCase, killedMidCycleCase, lockedTableCase, refusedCase, slowLinkCase, stalledLinkCase, wrongPasswordCase } from "./matrix/server-cases.js";
 import { createMatrix } from "./matrix/record.js";
 
 // The MariaDB column of the fault matrix, against a throwaway server (TLS on, one account that
@@ -30,12 +30,12 @@ const check = async (spec: CaseSpec): Promise<void> => {
   expect(row.pass, describeRow(row)).toBe(true);
 };
 
-/** a root session holding `LOCK TABLES _health_check WRITE` on the primary */
-async function lockHealthTable(): Promise<mysql.Connection> {
+/** a root session holding `LOCK TABLES _health_check WRITE` on the primary; resolves to its release */
+async function lockHealthTable(): Promise<() => Promise<void>> {
   const locker = await mysql.createConnection({ host: "127.0.0.1", port: primary.port, user: "root", database: "test", ssl: undefined });
   locker.on("error", () => {}); // the server may be killed under it
   await locker.query("LOCK TABLES _health_check WRITE");
-  return locker;
+  return () => locker.end();
 }
 
 beforeAll(async () => {
@@ -96,21 +96,15 @@ describe("fault matrix: MariaDB", () => {
     }));
 
   it("table lock held elsewhere", () =>
-    check({
-      fault: "health table locked by another session (LOCK TABLES … WRITE)",
-      expected: "degraded",
-      run: async (ctx) => {
-        const d = ctx.driver(primary.dsn({ params: plain }));
-        await d.probe(); // the table exists
-        const locker = await lockHealthTable();
-        ctx.defer(() => locker.end().catch(() => undefined));
+    check(
+      lockedTableCase({
+        how: "LOCK TABLES … WRITE",
+        dsn: primary.dsn({ params: plain }),
+        lock: lockHealthTable,
         // LOCK TABLES … WRITE blocks reads too: the read-back then waits out its own deadline.
-        const o = await observeProbe(d, (r) => `write ${r.phases.write?.ms.toFixed(0)} ms, read-back ${r.phases.read?.ms.toFixed(0)} ms (deadlines 1 s each; a WRITE lock blocks reads too)`);
-        await locker.query("UNLOCK TABLES");
-        const after = await d.probe();
-        return { ...o, note: `${o.note}; ${after.status} once released` };
-      },
-    }));
+        note: (r) => `write ${r.phases.write?.ms.toFixed(0)} ms, read-back ${r.phases.read?.ms.toFixed(0)} ms (deadlines 1 s each; a WRITE lock blocks reads too)`,
+      }),
+    ));
 
   it("permission denied on CREATE", () =>
     check({
@@ -143,10 +137,7 @@ describe("fault matrix: MariaDB", () => {
       killedMidCycleCase({
         how: "SIGKILL",
         dsn: primary.dsn({ params: plain }),
-        lock: async () => {
-          const locker = await lockHealthTable();
-          return () => locker.end();
-        },
+        lock: lockHealthTable,
         writeWaiting: () =>
           waitFor(
             "the probe's write to wait on the lock",

@@ -4,7 +4,7 @@ import { waitFor } from "@alfred/db-health-testkit";
 import { postgresDriver } from "@alfred/db-health-driver-postgres/definition";
 import { startCluster, type PgCluster } from "../../../packages/driver-postgres/src/__fixtures__/pg-cluster.js";
 import { describeRow, observeProbe, runCase, type CaseSpec } from "./matrix/case.js";
-import { blackholeCase, killedMidCycleCase, refusedCase, slowLinkCase, stalledLinkCase, wrongPasswordCase } from "./matrix/server-cases.js";
+import { blackholeCase, killedMidCycleCase, lockedTableCase, refusedCase, slowLinkCase, stalledLinkCase, wrongPasswordCase } from "./matrix/server-cases.js";
 import { createMatrix } from "./matrix/record.js";
 
 // The PostgreSQL column of the fault matrix, against a throwaway primary (TLS on, one role that
@@ -31,14 +31,14 @@ const check = async (spec: CaseSpec): Promise<void> => {
   expect(row.pass, describeRow(row)).toBe(true);
 };
 
-/** a session holding `LOCK TABLE _health_check IN EXCLUSIVE MODE` (reads pass, writes wait) */
-async function lockHealthTable(c: PgCluster): Promise<pg.Client> {
-  const locker = new pg.Client({ connectionString: c.dsn() });
+/** a session holding `LOCK TABLE _health_check IN EXCLUSIVE MODE` (reads pass, writes wait); resolves to its release */
+async function lockHealthTable(): Promise<() => Promise<void>> {
+  const locker = new pg.Client({ connectionString: primary.dsn() });
   locker.on("error", () => {}); // the server may be killed under it
   await locker.connect();
   await locker.query("BEGIN");
   await locker.query('LOCK TABLE "_health_check" IN EXCLUSIVE MODE');
-  return locker;
+  return () => locker.end();
 }
 
 beforeAll(async () => {
@@ -96,20 +96,14 @@ describe("fault matrix: PostgreSQL", () => {
     }));
 
   it("table lock held elsewhere", () =>
-    check({
-      fault: "health table locked by another session (EXCLUSIVE)",
-      expected: "degraded",
-      run: async (ctx) => {
-        const d = ctx.driver(primary.dsn());
-        await d.probe(); // the table exists
-        const locker = await lockHealthTable(primary);
-        ctx.defer(() => locker.end());
-        const o = await observeProbe(d, (r) => `write ${r.phases.write?.ms.toFixed(0)} ms (deadline 1 s); lock_timeout ended the wait on the server`);
-        await locker.query("ROLLBACK");
-        const after = await d.probe();
-        return { ...o, note: `${o.note}; ${after.status} once released` };
-      },
-    }));
+    check(
+      lockedTableCase({
+        how: "EXCLUSIVE",
+        dsn: primary.dsn(),
+        lock: lockHealthTable,
+        note: (r) => `write ${r.phases.write?.ms.toFixed(0)} ms (deadline 1 s); lock_timeout ended the wait on the server`,
+      }),
+    ));
 
   it("permission denied on CREATE", () =>
     check({
@@ -142,10 +136,7 @@ describe("fault matrix: PostgreSQL", () => {
       killedMidCycleCase({
         how: "immediate shutdown",
         dsn: primary.dsn(),
-        lock: async () => {
-          const locker = await lockHealthTable(primary);
-          return () => locker.end();
-        },
+        lock: lockHealthTable,
         writeWaiting: () =>
           waitFor(
             "the probe's write to wait on the lock",

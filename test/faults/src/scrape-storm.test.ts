@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@alfred/db-health-testkit";
+import { fdCount, pgAdmin } from "./matrix/machine.js";
 
 // Scrape storms against the real daemon: many concurrent /metrics, /probe and /health requests
 // while it probes PostgreSQL and SQLite; the database itself counts the cycles it sees (a
@@ -20,20 +20,9 @@ let daemon: ChildProcess;
 let base = "";
 let logs = "";
 
-const admin = async <T extends Record<string, unknown>>(sql: string, database = "postgres"): Promise<T[]> => {
-  const c = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql)).rows;
-  } finally {
-    await c.end();
-  }
-};
-const fds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
-
 beforeAll(async () => {
-  await admin(`DROP DATABASE IF EXISTS ${DB}`);
-  await admin(`CREATE DATABASE ${DB}`);
+  await pgAdmin(`DROP DATABASE IF EXISTS ${DB}`);
+  await pgAdmin(`CREATE DATABASE ${DB}`);
   daemon = spawn(
     process.execPath,
     [
@@ -51,10 +40,11 @@ beforeAll(async () => {
   base = (await waitFor("the daemon's address", async () => /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(logs)?.[1], (m) => m !== undefined, 20_000))!;
   await waitFor("both targets up", async () => (await fetch(`${base}/metrics`)).text(), (m) => (m.match(/^db_up\{[^}]*\} 1$/gm) ?? []).length === 2, 20_000);
   // The database's own count of cycles: a row per write to the health table.
-  await admin(
+  await pgAdmin(
     `CREATE TABLE storm_log (at timestamptz NOT NULL DEFAULT clock_timestamp());
      CREATE FUNCTION storm_count() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO storm_log DEFAULT VALUES; RETURN NULL; END $$;
      CREATE TRIGGER storm_count AFTER INSERT OR UPDATE ON _health_check FOR EACH ROW EXECUTE FUNCTION storm_count();`,
+    [],
     DB,
   );
 }, 60_000);
@@ -62,7 +52,7 @@ beforeAll(async () => {
 afterAll(async () => {
   daemon?.kill("SIGTERM");
   if (daemon && daemon.exitCode === null && daemon.signalCode === null) await new Promise((resolve) => daemon.once("exit", resolve));
-  await admin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
+  await pgAdmin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -72,7 +62,7 @@ describe("scrape storm", () => {
   it("answers 40 concurrent clients on every endpoint while the database sees at most one cycle per interval", async () => {
     const paths = ["/metrics", "/probe?target=pg", "/probe?target=sqlite", "/health", "/readyz", "/healthz"];
     const STORM_MS = 6_000;
-    const started = (await admin<{ now: Date }>("SELECT clock_timestamp() AS now", DB))[0]!.now;
+    const started = (await pgAdmin<{ now: Date }>("SELECT clock_timestamp() AS now", [], DB))[0]!.now;
     const until = performance.now() + STORM_MS;
     const latencies: number[] = [];
     const failures: string[] = [];
@@ -94,7 +84,7 @@ describe("scrape storm", () => {
         }
       }),
     );
-    const writes = await admin<{ at: Date }>(`SELECT at FROM storm_log WHERE at >= '${started.toISOString()}' ORDER BY at`, DB);
+    const writes = await pgAdmin<{ at: Date }>(`SELECT at FROM storm_log WHERE at >= '${started.toISOString()}' ORDER BY at`, [], DB);
     const seconds = STORM_MS / 1000;
     latencies.sort((a, b) => a - b);
     const gaps = writes.slice(1).map((w, i) => w.at.getTime() - writes[i]!.at.getTime());
@@ -114,7 +104,7 @@ describe("scrape storm", () => {
 
   it("closes slow and half-open clients and keeps answering real scrapes meanwhile", async () => {
     const pid = daemon.pid!;
-    const before = fds(pid);
+    const before = fdCount(pid);
     // 300 clients that send part of a request and then nothing, and 100 that send nothing.
     const idle: Socket[] = [];
     const closedAt: number[] = [];
@@ -128,14 +118,14 @@ describe("scrape storm", () => {
       idle.push(s);
     }
     await new Promise((r) => setTimeout(r, 500));
-    const during = fds(pid);
+    const during = fdCount(pid);
     // A real scrape still gets through while they hang on.
     const res = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(3_000) });
     expect(res.status).toBe(200);
     await res.text();
     // The server drops them: the header timeout (5 s), checked every second.
     await waitFor("the server to close the idle clients", async () => closedAt.length, (n) => n === 400, 15_000);
-    const after = await waitFor("the daemon's fds to return", async () => fds(pid), (n) => n <= before + 2, 5_000);
+    const after = await waitFor("the daemon's fds to return", async () => fdCount(pid), (n) => n <= before + 2, 5_000);
     console.log(
       `half-open: 400 idle clients; daemon fds ${before} before, ${during} while they hung on, ${after} after; all closed by the server within ${Math.max(...closedAt).toFixed(0)} ms`,
     );
@@ -144,7 +134,7 @@ describe("scrape storm", () => {
 
   it("caps open sockets: a flood beyond 512 is refused at once and does not take the daemon's descriptors", async () => {
     const pid = daemon.pid!;
-    const before = fds(pid);
+    const before = fdCount(pid);
     const flood: Socket[] = [];
     for (let i = 0; i < 800; i++) {
       const s = connect(Number(new URL(base).port), "127.0.0.1");
@@ -153,10 +143,10 @@ describe("scrape storm", () => {
     }
     await waitFor("the flood to connect", async () => flood.filter((s) => s.readyState !== "opening").length, (n) => n === 800, 10_000);
     await new Promise((r) => setTimeout(r, 300));
-    const peak = fds(pid);
+    const peak = fdCount(pid);
     expect(peak - before).toBeLessThanOrEqual(512 + 5);
     for (const s of flood) s.destroy();
-    await waitFor("the daemon's fds to return", async () => fds(pid), (n) => n <= before + 2, 10_000);
+    await waitFor("the daemon's fds to return", async () => fdCount(pid), (n) => n <= before + 2, 10_000);
     // probing went on: both targets still up
     const m = await (await fetch(`${base}/metrics`)).text();
     expect((m.match(/^db_up\{[^}]*\} 1$/gm) ?? []).length).toBe(2);

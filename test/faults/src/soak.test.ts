@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import mysql from "mysql2/promise";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@alfred/db-health-testkit";
+import { fdCount, myAdmin, pgAdmin } from "./matrix/machine.js";
 import { writeReport } from "./matrix/record.js";
 
 // The bounded soak: one real daemon probing 10 PostgreSQL, 10 MariaDB and 10 SQLite targets at
@@ -34,24 +33,6 @@ let logs = "";
 let address: string | undefined;
 const liveAfterGc: Array<{ atMs: number; mb: number }> = [];
 
-const pgAdmin = async <T extends Record<string, unknown>>(sql: string, database = "postgres"): Promise<T[]> => {
-  const c = new pg.Client({ host: "127.0.0.1", port: 5432, user: "postgres", database });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql)).rows;
-  } finally {
-    await c.end();
-  }
-};
-const myAdmin = async (sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> => {
-  const c = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root" });
-  try {
-    return (await c.query(sql, params))[0] as Array<Record<string, unknown>>;
-  } finally {
-    await c.end();
-  }
-};
-
 interface Sample {
   atS: number;
   cycles: number;
@@ -62,7 +43,6 @@ interface Sample {
 }
 
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))![1]) / 1024;
-const fds = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
 beforeAll(async () => {
   await pgAdmin(`DROP DATABASE IF EXISTS ${NAME}`);
@@ -72,7 +52,6 @@ beforeAll(async () => {
   await myAdmin("DROP USER IF EXISTS ?@'127.0.0.1'", [NAME]);
   await myAdmin("CREATE USER ?@'127.0.0.1'", [NAME]);
   await myAdmin(`GRANT ALL ON ${NAME}.* TO ?@'127.0.0.1'`, [NAME]);
-  mkdirSync(dir, { recursive: true });
   const targets = [
     ...Array.from({ length: PER_ENGINE }, (_, i) => ({ name: `pg-${i}`, dsn: `postgres://postgres@127.0.0.1:5432/${NAME}` })),
     ...Array.from({ length: PER_ENGINE }, (_, i) => ({ name: `mariadb-${i}`, dsn: `mysql://${NAME}@tcp(127.0.0.1:3306)/${NAME}` })),
@@ -122,7 +101,7 @@ describe("soak", () => {
         pgAdmin<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = '${NAME}' AND pid <> pg_backend_pid()`),
         myAdmin("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE USER = ?", [NAME]),
       ]);
-      const s = { atS: (performance.now() - t0) / 1000, cycles: cyclesFrom(metrics), rssMb: rssMb(pid), fds: fds(pid), pgSessions: pgRows[0]!.n, mariadbSessions: Number(myRows[0]!["n"]) };
+      const s = { atS: (performance.now() - t0) / 1000, cycles: cyclesFrom(metrics), rssMb: rssMb(pid), fds: fdCount(pid), pgSessions: pgRows[0]!.n, mariadbSessions: Number(myRows[0]!["n"]) };
       samples.push(s);
       return s;
     };
@@ -138,7 +117,7 @@ describe("soak", () => {
     const end = last;
     const metrics = await (await fetch(`${url}/metrics`)).text();
     const up = (metrics.match(/^db_up\{[^}]*\} 1$/gm) ?? []).length;
-    const pgRows = (await pgAdmin<{ n: number }>("SELECT count(*)::int AS n FROM _health_check", NAME))[0]!.n;
+    const pgRows = (await pgAdmin<{ n: number }>("SELECT count(*)::int AS n FROM _health_check", [], NAME))[0]!.n;
     const myRows = Number((await myAdmin(`SELECT COUNT(*) AS n FROM ${NAME}._health_check`))[0]!["n"]);
     const db = new Database(SQLITE, { readonly: true });
     const sqliteRows = db.prepare("SELECT count(*) FROM _health_check").pluck().get() as number;

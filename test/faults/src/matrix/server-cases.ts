@@ -3,6 +3,7 @@
  * lock, kill and restart differ, so each engine's matrix passes those in.
  */
 import { blackholeServer, refusedPort, waitFor } from "@alfred/db-health-testkit";
+import type { ProbeResult } from "@alfred/db-health-core";
 import { observeProbe, probeUntil, timedProbe, type CaseSpec } from "./case.js";
 import { faultProxy } from "./proxy.js";
 
@@ -74,6 +75,26 @@ export function stalledLinkCase(serverPort: number, dsnFor: (port: number) => st
         reason: stalled.result.reason,
         note: `${healthy.status} before the stall; up ${back.ms.toFixed(0)} ms after the link recovered, on a new connection (${proxy.openConnections()} open through the proxy)`,
       };
+    },
+  };
+}
+
+/** a session elsewhere holds a lock on the health table: degraded within the deadlines, up once it is released */
+export function lockedTableCase(opts: { how: string; dsn: string; lock: () => Promise<() => Promise<unknown>>; note: (r: ProbeResult) => string }): CaseSpec {
+  return {
+    fault: `health table locked by another session (${opts.how})`,
+    expected: "degraded",
+    run: async (ctx) => {
+      const d = ctx.driver(opts.dsn);
+      await d.probe(); // the table exists
+      const unlock = await opts.lock();
+      let released: Promise<unknown> | undefined;
+      const release = (): Promise<unknown> => (released ??= unlock());
+      ctx.defer(() => release().catch(() => undefined));
+      const o = await observeProbe(d, opts.note);
+      await release();
+      const after = await d.probe();
+      return { ...o, note: `${o.note}; ${after.status} once released` };
     },
   };
 }
