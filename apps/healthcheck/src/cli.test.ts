@@ -174,6 +174,32 @@ describe("healthcheck daemon", () => {
     expect(Date.now() - t0).toBeLessThan(3000);
   });
 
+  const hangPlugin = fileURLToPath(new URL("./__fixtures__/hang-driver.mjs", import.meta.url));
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    it(`exits 0 at once on ${signal} while a cycle hangs in a client that ignores its signal`, async () => {
+      const d = await start("--plugin", hangPlugin, "--dsn", "hang://db/x", "--connect-timeout", "30s");
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = Date.now();
+      child!.kill(signal);
+      expect(await d.exit).toBe(0);
+      expect(Date.now() - t0).toBeLessThan(2000);
+      expect(d.logs()).toMatch(/"msg":"stopped"/);
+    });
+  }
+
+  it("exits 1 with a log line when closing a connection takes longer than 8 s", async () => {
+    const d = await start("--plugin", hangPlugin, "--dsn", "hang://db/x?close=hang", "--connect-timeout", "30s");
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    child!.kill("SIGTERM");
+    expect(await d.exit).toBe(1);
+    const took = Date.now() - t0;
+    expect(took).toBeGreaterThanOrEqual(7900);
+    expect(took).toBeLessThan(9500);
+    expect(d.logs()).toMatch(/"level":"error".*"msg":"shutdown did not finish within 8 s; exiting"/);
+    expect(d.logs()).not.toMatch(/"msg":"stopped"/);
+  }, 15_000);
+
   it("reports a down target as db_up 0 and /readyz 503", async () => {
     const d = await start("--max-retries", "0", "--dsn", `file:${dir}/nowhere/x.db?mode=rw`);
     await waitFor(`${d.base}/metrics`, /db_up\{db_name="sqlite",db_role="unknown",target="sqlite"\} 0/);

@@ -136,3 +136,44 @@ describe("daemon: cycles at once", () => {
     expect(peak).toBeLessThanOrEqual(MAX_CONCURRENT_CYCLES);
   });
 });
+
+describe("daemon: jitter", () => {
+  it("waits 0.9 to 1.1 intervals between a target's cycles, never the same wait every time", async () => {
+    const starts = new Map<string, number[]>();
+    const definition = {
+      name: "clock",
+      schemes: ["clock"],
+      createAdapter: (t: { config: { name: string } }) => {
+        let token: string | undefined;
+        return {
+          connect: async () => undefined,
+          ping: async () => void starts.get(t.config.name)!.push(performance.now()),
+          role: async () => ({ role: "primary" as const, readOnly: false }),
+          write: async (tok: string) => void (token = tok),
+          read: async () => token,
+          close: async () => undefined,
+        };
+      },
+    };
+    const drivers = ["a", "b"].map((name) => {
+      starts.set(name, []);
+      return createDriver({ dsn: "clock://h/db", name, interval: "200ms", maxRetries: 0 }, { definition });
+    });
+    const stop = new AbortController();
+    const running = runDaemon({ drivers, listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log: createLogger({ write: () => undefined }), probeCacheMs: 1000, signal: stop.signal });
+    while ([...starts.values()].some((s) => s.length < 16)) await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    await running;
+    for (const [name, s] of starts) {
+      const gaps = s.slice(1).map((t, i) => t - s[i]!);
+      // the wait counts from the cycle's start; timers add a millisecond or two
+      for (const g of gaps) expect(g, `${name}: ${gaps.map(Math.round).join(" ")}`).toBeGreaterThanOrEqual(178);
+      for (const g of gaps) expect(g, `${name}: ${gaps.map(Math.round).join(" ")}`).toBeLessThan(230);
+      expect(Math.max(...gaps) - Math.min(...gaps), name).toBeGreaterThan(8);
+    }
+    // two targets started together draw their own waits instead of probing in lockstep
+    const [a, b] = [starts.get("a")!, starts.get("b")!];
+    const apart = a.slice(1, 16).map((t, i) => Math.abs(t - a[i]! - (b[i + 1]! - b[i]!)));
+    expect(Math.max(...apart)).toBeGreaterThan(5);
+  }, 15_000);
+});

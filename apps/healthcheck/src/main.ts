@@ -28,8 +28,11 @@ export interface Io {
 }
 
 const VERSION = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
-/** How long a daemon may take to close after SIGTERM/SIGINT before it exits anyway. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/**
+ * How long a daemon may take to close after SIGTERM/SIGINT before it exits anyway: under the
+ * 10 s Docker and Compose give a container before SIGKILL, so the exit is ours and logged.
+ */
+const SHUTDOWN_GRACE_MS = 8_000;
 
 /**
  * Runs the CLI and returns its exit code: 0 healthy, 1 down/degraded (`--once`) or not ready
@@ -99,7 +102,11 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number>
   const wrapping = plan.command.length > 0;
   if (!wrapping) {
     // Bounded shutdown: connections get SHUTDOWN_GRACE_MS to close, then the process goes.
-    io.shutdown.addEventListener("abort", () => setTimeout(() => process.exit(EXIT.unhealthy), SHUTDOWN_GRACE_MS).unref(), { once: true });
+    const giveUp = (): void => {
+      log.log("error", `shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s; exiting`, {});
+      process.exit(EXIT.unhealthy);
+    };
+    io.shutdown.addEventListener("abort", () => setTimeout(giveUp, SHUTDOWN_GRACE_MS).unref(), { once: true });
   }
   const childCode = await runDaemon({
     drivers,

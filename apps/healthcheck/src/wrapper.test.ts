@@ -76,6 +76,30 @@ describe("healthcheck wrapper mode", () => {
     expect(w.logs()).toMatch(/database system is shut down/);
   }, 60_000);
 
+  it("does not count the image's temporary init server (unix socket only) as ready", async () => {
+    const port = await freePort();
+    // What docker-entrypoint.sh does on a first start: a temporary server on the unix socket only
+    // (listen_addresses=''), stopped after the init scripts, then the real one on TCP.
+    const server = postgresCommand(port);
+    const init = server.map((a) => (a === "listen_addresses=127.0.0.1" ? "listen_addresses=" : a));
+    const q = (args: string[]): string => args.map((a) => `'${a}'`).join(" ");
+    const script = `${q(init)} & pid=$!; sleep 4; kill -INT $pid; wait $pid; exec ${q(server)}`;
+    const w = await start(["--dsn", `postgres://postgres@127.0.0.1:${port}/postgres`, "--", "sh", "-c", script]);
+    const socket = async (): Promise<boolean> => {
+      const r = spawn(join(PG_BIN!, "pg_isready"), ["-q", "-h", dir, "-p", String(port)]);
+      return (await new Promise<number | null>((resolve) => r.once("exit", resolve))) === 0;
+    };
+    const deadline = Date.now() + 3500;
+    while (!(await socket()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await socket()).toBe(true);
+    const during = await fetch(`${w.base}/readyz`);
+    expect(during.status).toBe(503);
+    expect(await during.text()).toMatch(/the database port does not accept TCP connections yet|down: connect failed/);
+    await waitFor(`${w.base}/readyz`, (s) => s === 200);
+    wrapper!.kill("SIGTERM");
+    expect(await w.exit).toBe(0);
+  }, 60_000);
+
   it("is not ready while the database port does not accept TCP, and exits 128+9 when the child is killed", async () => {
     const port = await freePort();
     // a child that never opens the port: readiness must stay 503 although the process runs

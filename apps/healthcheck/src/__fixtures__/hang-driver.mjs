@@ -1,18 +1,23 @@
 // A third-party style plugin for CLI tests: `hang://` targets whose connect never settles and
-// ignores its signal, like a client stuck on a blackholed host.
+// ignores its signal, like a client stuck on a blackholed host. `hang://db/x?close=hang` also
+// has a close() that never settles and keeps the process busy, like a client whose end() waits
+// on a dead server's socket.
 import { registerDriver } from "@alfred/db-health-core";
 
 registerDriver({
   name: "hang",
   packageName: "hang-driver-fixture",
   schemes: ["hang"],
-  createAdapter: () => ({
-    connect: () => new Promise(() => undefined),
-    ping: async () => undefined,
-    role: async () => ({ role: "unknown", readOnly: false }),
-    write: async () => undefined,
-    read: async () => undefined,
-    close: async () => undefined,
-    destroy: () => undefined,
-  }),
+  createAdapter: (target) => {
+    const closeHangs = target.dsn.params?.close === "hang";
+    return {
+      connect: () => new Promise(() => undefined),
+      ping: async () => undefined,
+      role: async () => ({ role: "unknown", readOnly: false }),
+      write: async () => undefined,
+      read: async () => undefined,
+      close: () => (closeHangs ? new Promise(() => setInterval(() => undefined, 1000)) : Promise.resolve()),
+      destroy: () => undefined,
+    };
+  },
 });
