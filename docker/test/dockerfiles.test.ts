@@ -15,7 +15,7 @@
  *    with the image variables the wrapped images use.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, posix, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -472,6 +472,7 @@ describe("docker/Dockerfile (the healthcheck image)", () => {
 const WRAPS = [
   { dir: "postgres", base: /^postgres:16\.\d+-bookworm$/, ports: ["5432", "9091"], server: "postgres", stopsignal: "SIGINT" },
   { dir: "mariadb", base: /^mariadb:11\.4\.\d+-noble$/, ports: ["3306", "9091"], server: "mariadbd", stopsignal: undefined },
+  { dir: "mysql", base: /^mysql:8\.4\.\d+-oraclelinux9$/, ports: ["3306", "9091"], server: "mysqld", stopsignal: undefined },
 ] as const;
 
 describe.each(WRAPS.map((w) => [w.dir, w] as const))("docker/%s/Dockerfile (the wrap pattern)", (_, { dir, base, ports, server, stopsignal }) => {
@@ -865,6 +866,21 @@ describe("the image's deploy step, run against this workspace", () => {
     const res = cli(["--once", "--max-retries", "0", "--connect-timeout", "2s", "--dsn", "sqlserver://sa:x@127.0.0.1:1/master"]);
     expect(res.status, res.stderr).toBe(1);
     expect(res.stdout).toMatch(/^mssql\s+mssql\s+\S+\s+DOWN\s/m);
+  });
+
+  it("names the driver package to install when the image was built without it", () => {
+    // As an image built with HEALTHCHECK_DRIVERS="postgres sqlite" would be: mysql's driver absent.
+    const mysqlDir = join(out, "node_modules/@alfred/db-health-driver-mysql");
+    const aside = join(dir, "driver-mysql-aside");
+    renameSync(mysqlDir, aside);
+    try {
+      const res = cli(["--once", "--dsn", "mysql://app:Pa55w0rd!@tcp(db:3306)/shop", "--dsn", `file:${join(dir, "y.db")}`]);
+      expect(res.status).toBe(3);
+      expect(res.stdout).toBe("");
+      expect(res.stderr).toBe('healthcheck: invalid configuration:\n  --dsn #1: no driver for "mysql://app@db:3306/shop": install @alfred/db-health-driver-mysql\n');
+    } finally {
+      renameSync(aside, mysqlDir);
+    }
   });
 
   it("finds the database from the official images' variables, as in the wrapped images", () => {
