@@ -126,7 +126,11 @@ export function selfSigned(dir: string, name: string): { certFile: string; keyFi
 /** `promtool check metrics` findings, one per line; undefined when promtool is not installed. */
 export function promtoolFindings(text: string): string[] | undefined {
   const promtool = process.env.PROMTOOL ?? "promtool";
-  if (spawnSync(promtool, ["--version"]).status !== 0) return undefined;
+  if (spawnSync(promtool, ["--version"]).status !== 0) {
+    // CI installs promtool (.ci/run): there a missing one is a failure, not a skip.
+    if (process.env.CI) throw new Error(`${promtool} is not installed, and CI must run the promtool checks`);
+    return undefined;
+  }
   const r = spawnSync(promtool, ["check", "metrics"], { input: text, encoding: "utf8" });
   return `${r.stdout}${r.stderr}`.split("\n").map((l) => l.trim()).filter(Boolean);
 }
