@@ -3,6 +3,7 @@ import type { Connection as PromiseConnection } from "mysql2/promise";
 import { createRedactor, DbHealthError, type AdapterTarget, type DriverAdapter, type RoleInfo } from "@alfred/db-health-core";
 import { mysqlSettings, type MysqlSettings, type SslAttempt } from "./mysql-options.js";
 import { toMysqlError } from "./mysql-errors.js";
+import { dialectOf, replicaLag, replicaStatusFallback, sessionLimits, type Dialect } from "./mysql-dialect.js";
 import { SQL } from "./sql.js";
 
 type Core = mysql.Connection;
@@ -35,7 +36,7 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
   let conn: PromiseConnection | undefined;
   let pending: Core | undefined;
   let broken: Error | undefined;
-  let mariadb = false;
+  let dialect: Dialect = "mysql";
   let hasTable = false;
   let replica = false;
   let createError: unknown;
@@ -107,16 +108,17 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
       broken = undefined;
       try {
         const [info] = await rows(SQL.setup, [settings.schema, settings.tableName]);
-        mariadb = /mariadb/i.test(String(info?.version));
+        dialect = dialectOf(info?.version);
         hasTable = Number(info?.has_table) > 0;
-        // Lock waits end a little before the write deadline, and statements a little before the
-        // longest one, so a locked server answers with its reason instead of costing us the
-        // connection (a read blocked longer than readTimeout meets our deadline: KILL QUERY and
-        // a new connection). InnoDB counts whole seconds, at least 1.
-        const lockWait = Math.max(1, Math.floor((0.8 * config.writeTimeout) / 1000));
-        const statement = 0.9 * Math.max(config.readTimeout, config.writeTimeout);
-        await text(mariadb ? SQL.limitsMariaDb : SQL.limitsMySql, [mariadb ? statement / 1000 : Math.round(statement), lockWait, lockWait]);
-        await createTable();
+        const limits = sessionLimits(dialect, config);
+        await text(limits.sql, limits.values);
+        // Never created on a replica: the CREATE would be the replica's own transaction (an
+        // errant GTID), and an account with READ ONLY ADMIN or SUPER gets past read_only. An
+        // unexpected error here counts as no replica; role() reports it.
+        if (!hasTable && config.createHealthTable) {
+          replica = (await replicaStatus().catch(() => undefined)) !== undefined;
+          await createTable();
+        }
       } catch (err) {
         fail(err, "connect");
       }
@@ -130,7 +132,7 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
     },
     async role(): Promise<RoleInfo> {
       try {
-        const [flags] = await text(mariadb ? SQL.readOnlyMariaDb : SQL.readOnlyMySql);
+        const [flags] = await text(dialect === "mariadb" ? SQL.readOnlyMariaDb : SQL.readOnlyMySql);
         const status = await replicaStatus();
         replica = status !== undefined;
         const readOnly = Number(flags?.read_only) === 1 || Number(flags?.super_read_only) === 1 || Number(flags?.tx_read_only) === 1;
@@ -153,9 +155,8 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
             warnings.push(`heartbeat lag unavailable: ${toMysqlError(err, "role", redact).message}`);
           }
         }
-        const behind = status?.Seconds_Behind_Source ?? status?.Seconds_Behind_Master;
-        const lag = heartbeat ?? (behind === null || behind === undefined || behind === "" ? undefined : Number(behind));
-        if (lag !== undefined && Number.isFinite(lag)) info.lagSeconds = Math.max(0, lag);
+        const lag = replicaLag(heartbeat, status);
+        if (lag !== undefined) info.lagSeconds = lag;
         const io = status?.Replica_IO_Running ?? status?.Slave_IO_Running;
         const sqlThread = status?.Replica_SQL_Running ?? status?.Slave_SQL_Running;
         if (io !== "Yes" || sqlThread !== "Yes") warnings.push(`replication is not running (IO thread: ${String(io)}, SQL thread: ${String(sqlThread)})`);
@@ -171,7 +172,9 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
           await rows(SQL.write(settings.table), [config.probeId, token]);
         } catch (err) {
           // Dropped since we connected? Create it again when allowed, then write once more.
-          if ((err as { errno?: number }).errno !== 1146 || !(await createTable())) throw err;
+          if ((err as { errno?: number }).errno !== 1146) throw err;
+          hasTable = false;
+          if (!(await createTable())) throw err;
           await rows(SQL.write(settings.table), [config.probeId, token]);
         }
         hasTable = true;
@@ -236,10 +239,10 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
     },
   };
 
-  /** CREATE TABLE when missing and allowed (a replica refuses, read_only); remembers why it failed. */
+  /** CREATE TABLE when missing, allowed and not on a replica; remembers why it failed. */
   async function createTable(): Promise<boolean> {
     createError = undefined;
-    if (hasTable || !config.createHealthTable) return hasTable;
+    if (hasTable || !config.createHealthTable || replica) return hasTable;
     try {
       await text(SQL.create(settings.table));
       hasTable = true;
@@ -253,14 +256,12 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
     try {
       return (await text(statusQuery))[0];
     } catch (err) {
-      const errno = (err as { errno?: number }).errno;
-      // Before MySQL 8.0.22 / MariaDB 10.5.1 only the SLAVE spelling exists.
-      if (errno === 1064 && statusQuery === SQL.replicaStatus) {
+      const next = replicaStatusFallback(statusQuery, (err as { errno?: number }).errno);
+      if (next === "slave-spelling") {
         statusQuery = SQL.slaveStatus;
         return replicaStatus();
       }
-      // Not allowed to look (no REPLICATION CLIENT / SLAVE MONITOR): judge by read_only alone.
-      if (errno === 1227 || errno === 1142) return undefined;
+      if (next === "not-allowed") return undefined;
       throw err;
     }
   }

@@ -118,6 +118,21 @@ describe("mysql driver against the machine's MariaDB", () => {
     expect(r.reason).toMatch(/^write check failed: health table `_health_check` is missing and cannot be created: CREATE command denied to user 'dbh_nocreate'@'127.0.0.1' for table .*\(ER_TABLEACCESS_DENIED_ERROR 1142\)$/);
   });
 
+  it("recreates a health table dropped while connected", async () => {
+    await admin("DROP TABLE IF EXISTS dbh_recreate");
+    try {
+      const d = make(LOCAL, { healthTable: "dbh_recreate" });
+      expect((await d.probe()).status).toBe("up");
+      await admin("DROP TABLE dbh_recreate");
+      const r = await d.probe();
+      expect(r.status, r.reason).toBe("up");
+      expect(r.phases.connect).toBeUndefined();
+      expect(await admin("SELECT COUNT(*) AS n FROM dbh_recreate")).toEqual([{ n: 1 }]);
+    } finally {
+      await admin("DROP TABLE IF EXISTS dbh_recreate");
+    }
+  });
+
   it("keeps one thread and a flat fd count over 1,000 cycles", async () => {
     const baseline = await threadsConnected();
     const d = make(LOCAL);

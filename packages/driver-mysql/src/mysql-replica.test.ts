@@ -42,6 +42,28 @@ describe("mariadb primary and replica", () => {
     expect(rows.map((x) => x[0])).toEqual(["heartbeat"]);
   });
 
+  it("falls back to Seconds_Behind_Master while no heartbeat row exists, creating nothing on the replica", async () => {
+    const table = "_health_fallback";
+    const tables = async (): Promise<string> => (await replica.query(`SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'test' AND table_name = '${table}'`))[0]![0]!;
+    const noTable = await make(replica.dsn(), { healthTable: table }).probe();
+    expect(noTable.status, noTable.reason).toBe("up");
+    expect(noTable.role).toBe("replica");
+    // A heartbeat age is never a whole 0; a caught-up replica's Seconds_Behind_Master is.
+    expect(noTable.lagSeconds).toBe(0);
+    expect(noTable.phases.read?.ok).toBe(true);
+    expect(await tables()).toBe("0");
+    await primary.query(`CREATE TABLE ${table} (probe_id VARCHAR(128) PRIMARY KEY, token VARCHAR(64) NOT NULL, checked_at DATETIME(6) NOT NULL)`);
+    try {
+      await waitFor("the empty table on the replica", tables, (n) => n === "1");
+      const emptyTable = await make(replica.dsn(), { healthTable: table }).probe();
+      expect(emptyTable.status, emptyTable.reason).toBe("up");
+      expect(emptyTable.lagSeconds).toBe(0);
+      expect(emptyTable.problems).toEqual([]);
+    } finally {
+      await primary.query(`DROP TABLE ${table}`);
+    }
+  });
+
   it("reports rising lag when the primary's heartbeat stops, and degrades past maxReplicationLag", async () => {
     const onPrimary = make(primary.dsn(), { probeId: "heartbeat" });
     await onPrimary.probe();
