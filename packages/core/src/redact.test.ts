@@ -146,6 +146,14 @@ describe("redact: exact output", () => {
 });
 
 describe("createRedactor", () => {
+  it("hides the whole of a known password where a key=value rule alone would stop at its ';'", () => {
+    // a server echoing an ADO string: Password= ends at the first ';' of an unquoted value
+    const secret = "Tds;Pa$s:w0rd@x}y";
+    const clean = createRedactor([secret]);
+    expect(clean(`Login failed; Password=${secret}; Database=master`)).toBe("Login failed; Password=***; Database=master");
+    expect(clean(`at sqlserver://sa:${encodeURIComponent(secret)}@db/master`)).toBe("at sqlserver://sa:***@db/master");
+  });
+
   it("removes literal secrets and their percent-encoded forms", () => {
     const clean = createRedactor(["p@ss/w ord", "tok3n"]);
     expect(clean("got p@ss/w ord and p%40ss%2Fw%20ord and p%40ss%2fw%20ord, tok3n")).toBe("got *** and *** and ***, ***");

@@ -49,8 +49,10 @@ export function createRedactor(secrets?: readonly string[]): (text: string) => s
     try {
       let current = String(text);
       for (let pass = 0; pass < MAX_PASSES; pass++) {
-        let next = redactKeyValues(redactBareGoMysql(redactUrls(current)));
-        if (literals) next = next.replace(literals, REDACTED);
+        // Literals first: a rule that stops at a delimiter (`Password=` at `;`) would hide only
+        // the head of a password containing one and leave the rest for no literal to match.
+        const plain = literals ? current.replace(literals, REDACTED) : current;
+        const next = redactKeyValues(redactBareGoMysql(redactUrls(plain)));
         if (next === current) break;
         current = next;
       }

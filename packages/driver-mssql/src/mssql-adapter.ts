@@ -3,7 +3,7 @@ import type * as Mssql from "mssql";
 import { mssqlSettings, type MssqlSettings } from "./mssql-options.js";
 import { toMssqlError } from "./mssql-errors.js";
 import { SQL } from "./sql.js";
-import { checkSpeaksTds } from "./tds-precheck.js";
+import { checkSpeaksTds, type TdsEncryption } from "./tds-precheck.js";
 
 type MssqlModule = typeof Mssql;
 type Pool = Mssql.ConnectionPool;
@@ -76,10 +76,19 @@ export function createMssqlAdapter(target: AdapterTarget, version = "1"): Driver
       // Only a known port can be checked (a named instance's port comes from SQL Browser), and
       // TDS 8 (encrypt=strict) starts with TLS instead of PRELOGIN.
       if (settings.pool.port !== undefined && settings.pool.options?.encrypt !== "strict") {
+        let encryption: TdsEncryption | undefined;
         try {
-          await checkSpeaksTds(settings.pool.server, settings.pool.port, signal);
+          ({ encryption } = await checkSpeaksTds(settings.pool.server, settings.pool.port, signal));
         } catch (err) {
           return fail(err, "connect");
+        }
+        // tedious 18 with encrypt=true still sends the login without TLS to a server that says it
+        // has none, the password only obfuscated: refuse here rather than downgrade.
+        if (encryption === "not-supported" && settings.pool.options?.encrypt === true) {
+          return fail(
+            new DbHealthError("connect", `${settings.pool.server}:${settings.pool.port} offers no encryption and encrypt=true: the login is not sent in the clear (encrypt=false allows it)`, { driver: "mssql" }),
+            "connect",
+          );
         }
       }
       sql = await loadMssql();

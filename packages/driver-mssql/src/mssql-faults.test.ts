@@ -5,13 +5,15 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDriver } from "@alfred/db-health-core";
 import { blackholeServer, openFds, refusedPort, type BlackholeServer } from "@alfred/db-health-testkit";
+import { fakeTdsServer, type FakeTdsServer } from "./__fixtures__/fake-tds.js";
 import { mssqlDriver } from "./definition.js";
 
 // No SQL Server can run here: these faults use loopback servers that are not SQL Servers.
 const dsn = (port: number) => `sqlserver://sa:Not-The-Password1@127.0.0.1:${port}/master`;
-const probe = (port: number, connectTimeout = "600ms") => createDriver({ dsn: dsn(port), maxRetries: 0, connectTimeout }, { definition: mssqlDriver });
+const probe = (port: number, connectTimeout = "600ms", query = "") => createDriver({ dsn: `${dsn(port)}${query}`, maxRetries: 0, connectTimeout }, { definition: mssqlDriver });
 
 let hole: BlackholeServer;
+let tds: FakeTdsServer;
 const servers: Server[] = [];
 const listen = async (onConnection: (s: import("node:net").Socket) => void): Promise<number> => {
   const server = createServer((s) => {
@@ -38,14 +40,12 @@ beforeAll(async () => {
   badTds = await listen((s) => s.end(Buffer.from([0x04, 0x01, 0x00, 0x0e, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x40, 0x00, 0x06, 0xff])));
   // A well-formed PRELOGIN reply (VERSION, ENCRYPTION=NOT_SUP), then silence: enough to get
   // past the precheck to tedious, which then waits for the login and hits the deadline.
-  fakeTds = await listen((s) =>
-    s.once("data", () =>
-      s.write(Buffer.from([0x04, 0x01, 0x00, 0x1a, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x0b, 0x00, 0x06, 0x01, 0x00, 0x11, 0x00, 0x01, 0xff, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02])),
-    ),
-  );
+  tds = await fakeTdsServer("silent");
+  fakeTds = tds.port;
 });
 afterAll(async () => {
   await hole.close();
+  await tds.close();
   for (const s of servers) s.close();
 });
 
@@ -94,17 +94,43 @@ describe("mssql driver against loopback servers that are not SQL Servers", () =>
     }
     await new Promise((res) => setTimeout(res, 300));
     expect(hole.openSockets()).toBe(0);
+    expect(tds.openSockets()).toBe(0);
     expect(Math.abs(openFds() - fds)).toBeLessThanOrEqual(2);
   }, 60_000);
 
   it("hands a server that speaks TDS to tedious, and still ends on the deadline", async () => {
-    const d = probe(fakeTds, "500ms");
+    // encrypt=false: the fake server offers no TLS, which encrypt=true refuses before tedious
+    const d = probe(fakeTds, "500ms", "?encrypt=false");
     const t0 = performance.now();
     const r = await d.probe();
     expect(r.status).toBe("down");
     expect(r.reason).toMatch(/connect timed out after 500ms|Connection lost|Failed to connect/);
     expect(performance.now() - t0).toBeLessThan(900);
     await d.close();
+  });
+
+  it("never sends the login without TLS when encryption is on and the server offers none", async () => {
+    // tedious 18 would: with encrypt=true it sends LOGIN7 in the clear (the password only
+    // obfuscated) to a server whose PRELOGIN says ENCRYPT_NOT_SUP. The pre-check refuses first.
+    const failing = await fakeTdsServer(() => ({ number: 18456, message: "Login failed for user 'sa'." }));
+    try {
+      const reasons: string[] = [];
+      for (const query of ["", "?encrypt=true", "?encrypt=strict", "?encrypt=false"]) {
+        const d = createDriver({ dsn: `${dsn(failing.port)}${query}`, maxRetries: 0, connectTimeout: "300ms" }, { definition: mssqlDriver });
+        const r = await d.probe();
+        expect(r.status).toBe("down");
+        reasons.push(r.reason ?? "");
+        await d.close();
+      }
+      const refused = `127.0.0.1:${failing.port} offers no encryption and encrypt=true: the login is not sent in the clear (encrypt=false allows it)`;
+      expect(reasons.slice(0, 2)).toEqual([`connect failed: ${refused}`, `connect failed: ${refused}`]);
+      // encrypt=strict (TDS 8) starts with TLS and sends nothing readable; only the explicit
+      // encrypt=false sent its login, and the server's refusal is the reason.
+      expect(failing.logins.map((l) => l.password)).toEqual(["Not-The-Password1"]);
+      expect(reasons[3]).toMatch(/Login failed for user 'sa'/);
+    } finally {
+      await failing.close();
+    }
   });
 
   it("loads mssql only when a SQL Server target connects", async () => {
@@ -116,7 +142,7 @@ describe("mssql driver against loopback servers that are not SQL Servers", () =>
       await import(${JSON.stringify(index)});
       const afterImport = loaded();
       const { createDriver } = await import("@alfred/db-health-core");
-      const d = createDriver({ dsn: "sqlserver://sa@127.0.0.1:${fakeTds}/master", maxRetries: 0, connectTimeout: 1500 });
+      const d = createDriver({ dsn: "sqlserver://sa@127.0.0.1:${fakeTds}/master?encrypt=false", maxRetries: 0, connectTimeout: 1500 });
       await d.probe(); await d.close();
       console.log(JSON.stringify({ afterImport, afterConnect: loaded() }));`;
     // async: the fake server lives in this process and must keep answering meanwhile

@@ -1,6 +1,6 @@
 import { inspect } from "node:util";
 import { describe, expect, it } from "vitest";
-import { createDriver, describeDsn, parseDsn, redact, redactDsn, resolveTargetConfig } from "@alfred/db-health-core";
+import { createDriver, createRedactor, describeDsn, parseDsn, redact, redactDsn, resolveTargetConfig } from "@alfred/db-health-core";
 import { refusedPort } from "@alfred/db-health-testkit";
 import { mssqlDriver } from "./definition.js";
 import { mssqlSettings, validateMssqlDsn } from "./mssql-options.js";
@@ -25,6 +25,22 @@ describe("mssql settings", () => {
       options: { encrypt: true, trustServerCertificate: true },
     });
     expect(settings("Data Source=host\\inst;Initial Catalog=app;User ID=sa;Pwd=x").pool).toMatchObject({ server: "host", options: { instanceName: "inst" } });
+  });
+
+  it("pools exactly one connection per target, in every DSN form, kept as it is by mssql", async () => {
+    const pools = [
+      "sqlserver://sa:pw@db:1433/app",
+      "mssql://sa:pw@db%5CSQLEXPRESS/app",
+      "Server=tcp:db,1433;Database=app;User Id=sa;Password=pw;",
+      "Data Source=db\\inst;Initial Catalog=app;UID=sa;Pwd=pw",
+    ].map((dsn) => settings(dsn).pool);
+    for (const pool of pools) expect(pool.pool).toEqual({ max: 1, min: 0, idleTimeoutMillis: 2_147_483_647 });
+    // An ADO `Max Pool Size` cannot widen it: the driver rejects keys it does not honour.
+    expect(() => settings("Server=db;Database=app;Max Pool Size=10")).toThrow("unknown parameter Max Pool Size");
+    // mssql builds its tarn pool as Object.assign({ max: 10, min: 0, … }, config.pool): the
+    // config it keeps must still say max 1 (its constructor clones the config).
+    const mssql = ((await import("mssql")) as unknown as { default: typeof import("mssql") }).default;
+    for (const pool of pools) expect((new mssql.ConnectionPool(pool) as unknown as { config: typeof pool }).config.pool).toMatchObject({ max: 1, min: 0 });
   });
 
   it("encrypts by default, takes encrypt/trustServerCertificate, and names the probe", () => {

@@ -11,26 +11,27 @@ const MAX_PACKET = 32_767;
  * of its own, before tedious is given the address. tedious 18 parses a malformed PRELOGIN reply
  * (an HTTP or SSH server on the port, a proxy answering garbage) by throwing on `nextTick`, which
  * would crash the whole process; this check turns such a server into a clear `connect` error.
- * It resolves when the reply is a well-formed PRELOGIN response, and rejects otherwise or when
- * `signal` aborts (the connect deadline), closing its socket either way.
+ * It resolves with what the server says of encryption when the reply is a well-formed PRELOGIN
+ * response, and rejects otherwise or when `signal` aborts (the connect deadline), closing its
+ * socket either way.
  *
  * @example
  * ```ts
  * await checkSpeaksTds("db.internal", 1433, AbortSignal.timeout(5000));
  * ```
  */
-export function checkSpeaksTds(host: string, port: number, signal: AbortSignal): Promise<void> {
+export function checkSpeaksTds(host: string, port: number, signal: AbortSignal): Promise<{ encryption: TdsEncryption | undefined }> {
   return new Promise((resolve, reject) => {
     const socket: Socket = connect({ host, port });
     let received = Buffer.alloc(0);
     let settled = false;
-    const finish = (err?: Error): void => {
+    const finish = (err?: Error, encryption?: TdsEncryption): void => {
       if (settled) return;
       settled = true;
       signal.removeEventListener("abort", onAbort);
       socket.destroy();
       if (err) reject(err);
-      else resolve();
+      else resolve({ encryption });
     };
     const notTds = (why: string): void =>
       finish(new DbHealthError("connect", `${host}:${port} does not speak TDS (not a SQL Server?): ${why}`, { driver: "mssql" }));
@@ -49,9 +50,9 @@ export function checkSpeaksTds(host: string, port: number, signal: AbortSignal):
       if (length < HEADER + 1 || length > MAX_PACKET) return notTds(`reply packet length ${length} is not valid`);
       if ((received[1]! & 0x01) === 0) return notTds("PRELOGIN reply spans several packets");
       if (received.length < length) return;
-      const problem = preloginProblem(received.subarray(HEADER, length));
-      if (problem) notTds(problem);
-      else finish();
+      const reply = readPrelogin(received.subarray(HEADER, length));
+      if (typeof reply === "string") notTds(reply);
+      else finish(undefined, reply.encryption);
     });
   });
 }
@@ -69,10 +70,15 @@ function preloginPacket(): Buffer {
 // Bytes tedious reads at an option's offset, whatever length the option declares.
 const READS: Record<number, number> = { 0x00: 6, 0x01: 1, 0x02: 1, 0x03: 4, 0x04: 1, 0x06: 1 };
 
-/** Why a PRELOGIN response payload is malformed, or undefined when it is well-formed. */
-function preloginProblem(payload: Buffer): string | undefined {
+/** The server's ENCRYPTION answer in PRELOGIN: `not-supported` means no TLS at all. */
+export type TdsEncryption = "off" | "on" | "not-supported" | "required";
+const ENCRYPTION: Record<number, TdsEncryption> = { 0x00: "off", 0x01: "on", 0x02: "not-supported", 0x03: "required" };
+
+/** Why a PRELOGIN response payload is malformed, or what it says of encryption when well-formed. */
+function readPrelogin(payload: Buffer): string | { encryption: TdsEncryption | undefined } {
   let i = 0;
   let sawVersion = false;
+  let encryption: TdsEncryption | undefined;
   while (i < payload.length && payload[i] !== 0xff) {
     if (i + 5 > payload.length) return "option table runs past the packet";
     const token = payload[i]!;
@@ -81,10 +87,11 @@ function preloginProblem(payload: Buffer): string | undefined {
     const reads = token === 0x03 && length === 0 ? 0 : Math.max(length, READS[token] ?? 0);
     if (offset + reads > payload.length) return `option 0x${token.toString(16)} points past the packet`;
     if (token === 0x00 && length >= 6) sawVersion = true;
+    if (token === 0x01 && length >= 1) encryption = ENCRYPTION[payload[offset]!];
     i += 5;
   }
   if (i >= payload.length) return "option table has no terminator";
-  return sawVersion ? undefined : "no VERSION option in the reply";
+  return sawVersion ? { encryption } : "no VERSION option in the reply";
 }
 
 function printable(buf: Buffer): string {

@@ -1,0 +1,145 @@
+/**
+ * A loopback server that speaks just enough TDS to take tedious through PRELOGIN and LOGIN7, so
+ * that tests can make tedious itself fail (there is no SQL Server here). It answers every
+ * PRELOGIN (the driver's pre-check and tedious alike) with VERSION and ENCRYPTION=NOT_SUP, so no
+ * TLS is started, decodes every LOGIN7 it receives, and then either stays silent or fails the
+ * login with an ERROR token whose number and text the test chooses.
+ */
+import { createServer, type Socket } from "node:net";
+
+const PRELOGIN = 0x12;
+const LOGIN7 = 0x10;
+const TABULAR_RESULT = 0x04;
+const HEADER = 8;
+
+/** What a LOGIN7 carried, decoded (the password unscrambled). */
+export interface FakeTdsLogin {
+  user: string;
+  password: string;
+  appName: string;
+  database: string;
+}
+
+/** How the server answers a LOGIN7. */
+export type FakeTdsLoginReply = "silent" | ((login: FakeTdsLogin) => { number: number; message: string });
+
+export interface FakeTdsServer {
+  readonly port: number;
+  /** Every LOGIN7 received, in order: proof that tedious really sent these credentials. */
+  readonly logins: readonly FakeTdsLogin[];
+  /** Accepted connections the client has not closed yet. */
+  openSockets(): number;
+  /** Destroys every accepted socket and stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a fake TDS server on 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const tds = await fakeTdsServer((login) => ({ number: 18456, message: `Login failed for user '${login.user}'.` }));
+ * await createDriver({ dsn: `sqlserver://sa:pw@127.0.0.1:${tds.port}/master?encrypt=false` }).probe();
+ * tds.logins[0]?.password; // "pw"
+ * ```
+ */
+export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent"): Promise<FakeTdsServer> {
+  const sockets = new Set<Socket>();
+  const logins: FakeTdsLogin[] = [];
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on("error", () => undefined);
+    socket.on("close", () => sockets.delete(socket));
+    let pending = Buffer.alloc(0);
+    let message: Buffer[] = [];
+    socket.on("data", (chunk: Buffer) => {
+      pending = Buffer.concat([pending, chunk]);
+      while (pending.length >= HEADER) {
+        const length = pending.readUInt16BE(2);
+        if (length < HEADER) return void socket.destroy();
+        if (pending.length < length) return;
+        const type = pending[0]!;
+        const last = (pending[1]! & 0x01) === 1;
+        message.push(pending.subarray(HEADER, length));
+        pending = pending.subarray(length);
+        if (!last) continue;
+        const payload = Buffer.concat(message);
+        message = [];
+        if (type === PRELOGIN) socket.write(preloginReply());
+        else if (type === LOGIN7) {
+          const login = decodeLogin7(payload);
+          logins.push(login);
+          if (reply !== "silent") {
+            const { number, message: text } = reply(login);
+            socket.write(packet(TABULAR_RESULT, Buffer.concat([errorToken(number, text), doneToken(0x0002)])));
+          }
+        }
+      }
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ port: 0, host: "127.0.0.1" }, () => resolve());
+  });
+  const { port } = server.address() as { port: number };
+  return {
+    port,
+    logins,
+    openSockets: () => sockets.size,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** PRELOGIN response: VERSION 16.0, ENCRYPTION=NOT_SUP (0x02), terminator. */
+function preloginReply(): Buffer {
+  const options = Buffer.from([0x00, 0x00, 0x0b, 0x00, 0x06, 0x01, 0x00, 0x11, 0x00, 0x01, 0xff]);
+  return packet(TABULAR_RESULT, Buffer.concat([options, Buffer.from([0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02])]));
+}
+
+/** ERROR token (TDS 7.2+: 4-byte line number). */
+function errorToken(number: number, text: string): Buffer {
+  const msg = Buffer.from(text, "utf16le");
+  const serverName = Buffer.from("fake-tds", "utf16le");
+  const body = Buffer.alloc(4 + 1 + 1 + 2 + msg.length + 1 + serverName.length + 1 + 4);
+  let at = body.writeInt32LE(number, 0);
+  at = body.writeUInt8(1, at); // state
+  at = body.writeUInt8(14, at); // class: a login failure's severity
+  at = body.writeUInt16LE(text.length, at);
+  at += msg.copy(body, at);
+  at = body.writeUInt8(serverName.length / 2, at);
+  at += serverName.copy(body, at);
+  at = body.writeUInt8(0, at); // no procedure name
+  body.writeInt32LE(1, at);
+  const head = Buffer.from([0xaa, 0, 0]);
+  head.writeUInt16LE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** DONE token with the given status (0x0002: error), no row count. */
+function doneToken(status: number): Buffer {
+  const done = Buffer.alloc(13);
+  done.writeUInt8(0xfd, 0);
+  done.writeUInt16LE(status, 1);
+  return done;
+}
+
+function packet(type: number, payload: Buffer): Buffer {
+  const header = Buffer.from([type, 0x01, 0, 0, 0, 0, 0x01, 0]);
+  header.writeUInt16BE(HEADER + payload.length, 2);
+  return Buffer.concat([header, payload]);
+}
+
+// LOGIN7: a fixed part, then (offset, length in characters) pairs into the UTF-16LE data.
+function decodeLogin7(p: Buffer): FakeTdsLogin {
+  const field = (at: number, scrambled = false): string => {
+    const start = p.readUInt16LE(at);
+    const bytes = Buffer.from(p.subarray(start, start + 2 * p.readUInt16LE(at + 2)));
+    // The password goes over the wire with each byte's nibbles swapped and XORed with 0xA5.
+    if (scrambled) for (let i = 0; i < bytes.length; i++) bytes[i] = ((bytes[i]! ^ 0xa5) >> 4) | (((bytes[i]! ^ 0xa5) & 0x0f) << 4);
+    return bytes.toString("utf16le");
+  };
+  return { user: field(40), password: field(44, true), appName: field(48), database: field(68) };
+}
