@@ -16,6 +16,7 @@ import { ms, pct, progress, ratio } from "./lib/stats.mjs";
 const core = await import("../packages/core/dist/index.js");
 const PROBE_ID = "bench-cycle";
 const RAW_ID = "bench-raw";
+const CONNECTS = 200;
 
 const engines = {
   async postgres() {
@@ -27,10 +28,14 @@ const engines = {
     return {
       dsn: dsnFor.postgres(SHARED.postgres, "test"),
       definition: postgresDriver,
-      rawCycle: async (i) => {
-        await raw.query(SQL.ping);
-        await raw.query(SQL.write(t), [RAW_ID, String(i)]);
-        await raw.query(SQL.read(t), [RAW_ID]);
+      rawCycle: (i) => timed([() => raw.query(SQL.ping), () => raw.query(SQL.write(t), [RAW_ID, String(i)]), () => raw.query(SQL.read(t), [RAW_ID])]),
+      rawConnect: async () => {
+        const c = new pg.Client({ ...SHARED.postgres });
+        const t0 = performance.now();
+        await c.connect();
+        const took = performance.now() - t0;
+        await c.end();
+        return took;
       },
       cleanup: async () => {
         await raw.query(`DELETE FROM ${t} WHERE probe_id IN ($1, $2)`, [RAW_ID, PROBE_ID]);
@@ -46,10 +51,13 @@ const engines = {
     return {
       dsn: dsnFor.mysql(SHARED.mysql, "test"),
       definition: mysqlDriver,
-      rawCycle: async (i) => {
-        await raw.query("SELECT 1");
-        await raw.execute(SQL.write(t), [RAW_ID, String(i)]);
-        await raw.execute(SQL.read(t), [RAW_ID]);
+      rawCycle: (i) => timed([() => raw.query("SELECT 1"), () => raw.execute(SQL.write(t), [RAW_ID, String(i)]), () => raw.execute(SQL.read(t), [RAW_ID])]),
+      rawConnect: async () => {
+        const t0 = performance.now();
+        const c = await mysql.createConnection({ ...SHARED.mysql });
+        const took = performance.now() - t0;
+        await c.end();
+        return took;
       },
       cleanup: async () => {
         await raw.query(`DELETE FROM ${t} WHERE probe_id IN (?, ?)`, [RAW_ID, PROBE_ID]);
@@ -73,15 +81,29 @@ const engines = {
     return {
       dsn: `file:${file}?mode=rwc`,
       definition: sqliteDriver,
-      rawCycle: async (i) => {
-        ping.get();
-        write.run(RAW_ID, String(i));
-        read.get(RAW_ID);
+      rawCycle: (i) => timed([() => ping.get(), () => write.run(RAW_ID, String(i)), () => read.get(RAW_ID)]),
+      rawConnect: async () => {
+        const t0 = performance.now();
+        const c = new Database(file);
+        const took = performance.now() - t0;
+        c.close();
+        return took;
       },
       cleanup: async () => raw.close(),
     };
   },
 };
+
+/** Runs each statement in turn; resolves with each one's milliseconds. */
+async function timed(steps) {
+  const out = [];
+  for (const step of steps) {
+    const t0 = performance.now();
+    await step();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
 
 async function measure(engine, cycles) {
   const e = await engines[engine]();
@@ -90,12 +112,15 @@ async function measure(engine, cycles) {
   const metrics = core.createMetrics();
   await driver.probe(); // connect, create the table
   for (let i = 0; i < 50; i++) await Promise.all([e.rawCycle(i), driver.probe()]).catch(() => undefined); // warm the JIT on both sides
-  const s = { raw: [], probe: [], cycle: [], ping: [], role: [], write: [], read: [], connections: [] };
+  const s = { raw: [], rawPing: [], rawWrite: [], rawRead: [], rawConnect: [], probe: [], cycle: [], connect: [], ping: [], role: [], write: [], read: [], connections: [] };
   const reported = [];
   for (let i = 0; i < cycles; i++) {
     const t0 = performance.now();
-    await e.rawCycle(i);
+    const [rawPing, rawWrite, rawRead] = await e.rawCycle(i);
     s.raw.push(performance.now() - t0);
+    s.rawPing.push(rawPing);
+    s.rawWrite.push(rawWrite);
+    s.rawRead.push(rawRead);
     const r = await driver.probe();
     if (r.status !== "up") throw new Error(`${engine}: ${r.reason}`);
     s.cycle.push(r.durationMs);
@@ -108,6 +133,17 @@ async function measure(engine, cycles) {
     }
     if ((i + 1) % 1000 === 0) progress(`cycle ${engine}: ${i + 1}/${cycles}`);
   }
+  // The connect phase only runs when there is no connection: a per-cycle driver opens one in
+  // every cycle, next to a raw connect of the same client library.
+  const fresh = core.createDriver({ dsn: e.dsn, probeId: PROBE_ID, maxRetries: 0, connection: "per-cycle" }, { definition: e.definition });
+  onCleanup(`${engine} per-cycle driver`, () => fresh.close());
+  for (let i = 0; i < CONNECTS; i++) {
+    s.rawConnect.push(await e.rawConnect());
+    const r = await fresh.probe();
+    if (r.status !== "up" || !r.phases.connect) throw new Error(`${engine} per-cycle: ${r.reason}`);
+    s.connect.push(r.phases.connect.ms);
+  }
+  await fresh.close();
   await e.cleanup();
   await driver.close();
   return { s, reported };
@@ -125,8 +161,12 @@ export async function run({ quick, argv = [] }) {
     progress(`cycle ${engine}: ${cycles} interleaved cycles`);
     const { s, reported } = await measure(engine, cycles);
     const p = (xs, q) => pct(xs, q);
-    for (const [label, xs] of [["raw ping+write+read, one connection", s.raw], ["probe ping+write+read", s.probe], ["  probe ping", s.ping], ["  probe write", s.write], ["  probe read", s.read], ["  probe role (no raw twin)", s.role], ["  probe connections (no raw twin)", s.connections], ["whole probe cycle", s.cycle]]) {
-      if (xs.length) rows.push([engine, label, ms(p(xs, 50), 3), ms(p(xs, 99), 3), label.startsWith("probe ping+") ? ratio(p(xs, 50), p(s.raw, 50)) : "", label.startsWith("probe ping+") ? ratio(p(xs, 99), p(s.raw, 99)) : ""]);
+    // each probe figure next to the raw one it is compared with
+    const twins = new Map([[s.probe, s.raw], [s.ping, s.rawPing], [s.write, s.rawWrite], [s.read, s.rawRead], [s.connect, s.rawConnect]]);
+    const pairs = [["  raw SELECT 1", s.rawPing], ["  probe ping", s.ping], ["  raw upsert", s.rawWrite], ["  probe write", s.write], ["  raw select token", s.rawRead], ["  probe read", s.read]];
+    for (const [label, xs] of [["raw ping+write+read, one connection", s.raw], ["probe ping+write+read", s.probe], ...pairs, ["  probe role (no raw twin)", s.role], ["  probe connections (no raw twin)", s.connections], ["whole probe cycle", s.cycle], [`raw connect (${CONNECTS} new connections)`, s.rawConnect], [`probe connect phase (per-cycle, ${CONNECTS} cycles)`, s.connect]]) {
+      const twin = twins.get(xs);
+      if (xs.length) rows.push([engine, label, ms(p(xs, 50), 3), ms(p(xs, 99), 3), twin ? ratio(p(xs, 50), p(twin, 50)) : "", twin ? ratio(p(xs, 99), p(twin, 99)) : ""]);
     }
     const r50 = p(s.probe, 50) / p(s.raw, 50);
     summary.push([`${engine} probe ping+write+read, median`, ms(p(s.probe, 50), 3), `raw same statements ${ms(p(s.raw, 50), 3)}`, ratio(p(s.probe, 50), p(s.raw, 50)), "≤ 1.10x", verdict(r50, 1.1)]);
