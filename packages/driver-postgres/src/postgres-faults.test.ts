@@ -5,6 +5,7 @@ import { createDriver, createMetrics, type Driver, type TargetOptions } from "@a
 import { postgresDriver } from "./definition.js";
 import { blackholeServer, openFds, refusedPort } from "@alfred/db-health-testkit";
 import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
+import { appName } from "./__fixtures__/app-name.js";
 
 // Faults against the machine's PostgreSQL (127.0.0.1:5432, trust) and throwaway clusters.
 const LOCAL = "postgres://postgres@127.0.0.1:5432/test";
@@ -36,7 +37,7 @@ describe("postgres driver against the machine's server", () => {
     expect(r.status, r.reason).toBe("up");
     expect(r.role).toBe("primary");
     expect(r.connections).toBeGreaterThan(0);
-    expect(await backends("db-health/1.0.0 faults-appname")).toBe(1);
+    expect(await backends(appName("faults-appname"))).toBe(1);
     const socket = make("postgres://postgres@%2Fvar%2Frun%2Fpostgresql/test");
     expect((await socket.probe()).status).toBe("up");
   });
@@ -99,10 +100,11 @@ describe("postgres driver against the machine's server", () => {
       expect(performance.now() - t0).toBeLessThan(2 * 600 + 500);
       const waiting = await admin<{ n: number }>(
         "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
-        [`db-health/1.0.0 ${probeId}`],
+        [appName(probeId)],
       );
       expect(waiting[0]!.n).toBe(0);
-      expect(await backends(`db-health/1.0.0 ${probeId}`)).toBeLessThanOrEqual(1);
+      // The server ended the wait with its reason, so the connection is kept: exactly one backend.
+      expect(await backends(appName(probeId))).toBe(1);
     } finally {
       await locker.query("ROLLBACK");
       await locker.end();
@@ -139,7 +141,7 @@ describe("postgres driver against the machine's server", () => {
 
   it("ends a statement stuck on a frozen backend at the deadline, cancels it, and leaves no backend", async () => {
     const probeId = `faults-frozen-backend-${process.pid}`;
-    const app = `db-health/1.0.0 ${probeId}`;
+    const app = appName(probeId);
     const d = make(LOCAL, { probeId, readTimeout: "500ms", maxRetries: 0 });
     expect((await d.probe()).status).toBe("up");
     const [row] = await admin<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1", [app]);
@@ -203,9 +205,9 @@ describe("postgres driver against the machine's server", () => {
     for (let i = 0; i < 1000; i++) {
       const r = await d.probe();
       if (r.status !== "up") throw new Error(`cycle ${i}: ${r.reason}`);
-      if (i % 250 === 0) expect(await backends(`db-health/1.0.0 ${probeId}`)).toBe(1);
+      if (i % 250 === 0) expect(await backends(appName(probeId))).toBe(1);
     }
-    expect(await backends(`db-health/1.0.0 ${probeId}`)).toBe(1);
+    expect(await backends(appName(probeId))).toBe(1);
     expect(Math.abs(openFds() - fds)).toBeLessThanOrEqual(2);
   }, 120_000);
 });
@@ -275,6 +277,40 @@ describe("postgres driver against throwaway servers", () => {
     expect(refused.reason).toMatch(/^connect failed: pg_hba\.conf rejects connection for host "127\.0\.0\.1", user "sslonly", database "postgres", no encryption \(SQLSTATE 28000\)$/);
   });
 
+  it("reports db_connection_count as the client backends on its database, itself included", async () => {
+    // A database nothing else uses, so the figure is known exactly: the probe's own connection
+    // plus the sessions opened here on it. The one on another database must not count.
+    await scram.query("DROP DATABASE IF EXISTS dbh_count WITH (FORCE)");
+    await scram.query("CREATE DATABASE dbh_count");
+    const others: pg.Client[] = [];
+    const elsewhere = new pg.Client({ connectionString: scram.dsn({ database: "postgres" }) });
+    try {
+      await elsewhere.connect();
+      for (let i = 0; i < 3; i++) {
+        const c = new pg.Client({ connectionString: scram.dsn({ database: "dbh_count" }) });
+        others.push(c);
+        await c.connect();
+      }
+      const d = make(scram.dsn({ database: "dbh_count" }), { probeId: `faults-count-${process.pid}` });
+      const r = await d.probe();
+      // Measured from one more session, which the probe's count could not include. The driver
+      // counts client backends only (an autovacuum worker may visit a new database too).
+      const [row] = await scram.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'",
+        [],
+        "dbh_count",
+      );
+      expect(r.status, r.reason).toBe("up");
+      expect(r.connections).toBe(row!.n - 1);
+      expect(r.connections).toBe(1 + others.length);
+      expect(d.metrics().db_connection_count).toBe(r.connections);
+    } finally {
+      await Promise.allSettled([elsewhere, ...others].map((c) => c.end()));
+      await Promise.allSettled(open.splice(0).map((d) => d.close()));
+      await scram.query("DROP DATABASE IF EXISTS dbh_count WITH (FORCE)");
+    }
+  });
+
   it("is down while the server hangs, and up again after, with no backend pile-up", async () => {
     const probeId = `faults-hung-${process.pid}`;
     const d = make(scram.dsn(), { probeId, connectTimeout: "400ms", readTimeout: "400ms" });
@@ -295,7 +331,7 @@ describe("postgres driver against throwaway servers", () => {
     while (r.status !== "up" && Date.now() < deadline) r = await d.probe();
     expect(r.status).toBe("up");
     await new Promise((res) => setTimeout(res, 500));
-    const rows = await scram.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [`db-health/1.0.0 ${probeId}`]);
+    const rows = await scram.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [appName(probeId)]);
     expect(rows[0]?.n).toBe(1);
   });
 });

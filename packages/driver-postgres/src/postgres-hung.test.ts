@@ -1,14 +1,29 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pg from "pg";
 import { createDriver } from "@alfred/db-health-core";
 import { postgresDriver } from "./definition.js";
+import { appName } from "./__fixtures__/app-name.js";
 import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
 
 // A probe must never pile up backends on a server that stops answering its statements. Two
-// minutes of misery, probed every second as the daemon would: the health table locked by
-// another session for HUNG_SECONDS (the server still answers pg_stat_activity, so backends can
-// be counted while it lasts), then the whole server frozen (SIGSTOP) for a third of that.
+// minutes of misery probed every second as the daemon would: the health table locked by another
+// session for HUNG_SECONDS (the server still answers pg_stat_activity, so backends can be counted
+// while it lasts), then the whole server frozen (SIGSTOP) as long (FROZEN_SECONDS; 60 s instead
+// of 20 s measured at +40 s of test time). The figures of both go to .test-results/hung.json.
 const HUNG_SECONDS = Number(process.env.DB_HEALTH_HUNG_SECONDS ?? 60);
-const APP = "db-health/1.0.0 hung-test";
+const FROZEN_SECONDS = Number(process.env.DB_HEALTH_FROZEN_SECONDS ?? HUNG_SECONDS);
+const APP = appName("hung-test");
+const RESULTS = fileURLToPath(new URL("../.test-results/hung.json", import.meta.url));
+const figures: Record<string, unknown> = {};
+/** Adds one case's figures to hung.json (written after each case, so a failed one keeps the other's). */
+const record = (key: string, value: Record<string, unknown>): void => {
+  figures[key] = value;
+  mkdirSync(dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, `${JSON.stringify({ app: APP, recordedAt: new Date().toISOString(), ...figures }, null, 2)}\n`);
+};
 let cluster: PgCluster;
 beforeAll(async () => {
   cluster = await startCluster();
@@ -19,52 +34,31 @@ afterAll(async () => {
 
 const ourBackends = async (): Promise<number> =>
   (await cluster.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [APP]))[0]!.n;
+const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
 describe("postgres driver on a hung server", () => {
-  it(`holds at most one backend during ${HUNG_SECONDS} s of a locked health table`, async () => {
+  it(`holds exactly one backend during ${HUNG_SECONDS} s of a locked health table`, async () => {
     const d = createDriver({ dsn: cluster.dsn(), probeId: "hung-test", maxRetries: 0, readTimeout: "1s", writeTimeout: "1s" }, { definition: postgresDriver });
     expect((await d.probe()).status).toBe("up");
-    const locker = await cluster.query("SELECT 1").then(async () => {
-      const pg = (await import("pg")).default;
-      const c = new pg.Client({ connectionString: cluster.dsn() });
-      await c.connect();
-      await c.query("BEGIN");
-      await c.query('LOCK TABLE "_health_check" IN ACCESS EXCLUSIVE MODE');
-      return c;
-    });
+    const locker = new pg.Client({ connectionString: cluster.dsn() });
+    await locker.connect();
+    await locker.query("BEGIN");
+    await locker.query('LOCK TABLE "_health_check" IN ACCESS EXCLUSIVE MODE');
     let maxBackends = 0;
+    let minBackends = Infinity;
+    let samples = 0;
     const statuses = new Map<string, number>();
+    const reasons = new Map<string, number>();
     const stop = Date.now() + HUNG_SECONDS * 1000;
     const sampler = (async () => {
       while (Date.now() < stop) {
-        maxBackends = Math.max(maxBackends, await ourBackends());
-        await new Promise((res) => setTimeout(res, 250));
+        const n = await ourBackends();
+        samples++;
+        maxBackends = Math.max(maxBackends, n);
+        minBackends = Math.min(minBackends, n);
+        await sleep(250);
       }
     })();
-    let cycles = 0;
-    while (Date.now() < stop) {
-      const started = Date.now();
-      const r = await d.probe();
-      cycles++;
-      statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-      await new Promise((res) => setTimeout(res, Math.max(0, 1000 - (Date.now() - started))));
-    }
-    await sampler;
-    await locker.query("ROLLBACK");
-    await locker.end();
-    console.log(`locked ${HUNG_SECONDS}s: ${cycles} cycles ${JSON.stringify(Object.fromEntries(statuses))}, most backends seen in pg_stat_activity: ${maxBackends}`);
-    expect(statuses.get("degraded")).toBe(cycles);
-    expect(maxBackends).toBe(1);
-    expect((await d.probe()).status).toBe("up");
-    expect(await ourBackends()).toBe(1);
-    await d.close();
-  }, (HUNG_SECONDS + 60) * 1000);
-
-  it(`is down while the server is frozen for ${Math.ceil(HUNG_SECONDS / 3)} s and leaves no backend behind after`, async () => {
-    const d = createDriver({ dsn: cluster.dsn(), probeId: "hung-test", maxRetries: 0, connectTimeout: "1s", readTimeout: "1s", writeTimeout: "1s" }, { definition: postgresDriver });
-    expect((await d.probe()).status).toBe("up");
-    cluster.pause();
-    const stop = Date.now() + Math.ceil(HUNG_SECONDS / 3) * 1000;
     let cycles = 0;
     let slowest = 0;
     try {
@@ -73,25 +67,124 @@ describe("postgres driver on a hung server", () => {
         const r = await d.probe();
         cycles++;
         slowest = Math.max(slowest, Date.now() - started);
-        expect(r.status).toBe("down");
-        await new Promise((res) => setTimeout(res, Math.max(0, 1000 - (Date.now() - started))));
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        reasons.set(r.reason ?? "", (reasons.get(r.reason ?? "") ?? 0) + 1);
+        await sleep(Math.max(0, 1000 - (Date.now() - started)));
+      }
+      await sampler;
+    } finally {
+      await locker.query("ROLLBACK");
+      await locker.end();
+    }
+    try {
+      const result = {
+        seconds: HUNG_SECONDS,
+        cycles,
+        statuses: Object.fromEntries(statuses),
+        reasons: Object.fromEntries(reasons),
+        samples,
+        minBackends,
+        maxBackends,
+        slowestCycleMs: slowest,
+      };
+      record("locked", result);
+      console.log(
+        `locked ${HUNG_SECONDS}s: ${cycles} cycles ${JSON.stringify(result.statuses)}, slowest cycle ${slowest} ms, backends seen in pg_stat_activity over ${samples} samples: min ${minBackends}, max ${maxBackends}`,
+      );
+      // The server ends both waits of a cycle (write, then read; lock_timeout 0.8 s) inside the
+      // 1 s deadlines and answers with its reason: the connection is kept, never replaced, so
+      // there is exactly one backend the whole time, and a cycle takes about 1.6 s.
+      expect(Object.fromEntries(reasons)).toEqual({ "write check failed: canceling statement due to lock timeout (SQLSTATE 55P03)": cycles });
+      expect(statuses.get("degraded")).toBe(cycles);
+      expect(cycles).toBeGreaterThanOrEqual(Math.floor(HUNG_SECONDS / 2));
+      expect(slowest).toBeLessThan(2000);
+      expect(minBackends).toBe(1);
+      expect(maxBackends).toBe(1);
+      expect((await d.probe()).status).toBe("up");
+      expect(await ourBackends()).toBe(1);
+    } finally {
+      await d.close();
+    }
+  }, (HUNG_SECONDS + 60) * 1000);
+
+  it(`is down while the server is frozen for ${FROZEN_SECONDS} s and leaves no backend behind after`, async () => {
+    const d = createDriver({ dsn: cluster.dsn(), probeId: "hung-test", maxRetries: 0, connectTimeout: "1s", readTimeout: "1s", writeTimeout: "1s" }, { definition: postgresDriver });
+    expect((await d.probe()).status).toBe("up");
+    // Opened before the freeze, so that after it its queries do not queue in the listen backlog
+    // behind the connection attempts made during the freeze: it answers as soon as the server runs.
+    const watcher = new pg.Client({ host: cluster.socketDir, port: cluster.port, user: "postgres", database: "postgres", application_name: "hung-watcher" });
+    watcher.on("error", () => {});
+    await watcher.connect();
+    cluster.pause();
+    const stop = Date.now() + FROZEN_SECONDS * 1000;
+    let cycles = 0;
+    let slowest = 0;
+    const statuses = new Map<string, number>();
+    try {
+      while (Date.now() < stop) {
+        const started = Date.now();
+        const r = await d.probe();
+        cycles++;
+        slowest = Math.max(slowest, Date.now() - started);
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        await sleep(Math.max(0, 1000 - (Date.now() - started)));
       }
     } finally {
       cluster.resume();
     }
-    // Connections queued in the kernel while the postmaster was stopped are accepted now and
-    // find their client gone; within a few seconds only the probe's own connection remains.
+    // From the moment the server runs again: sample our backends back to back while the probe
+    // comes back up, and until they settle (at least 2 s, at most 10 s).
+    const resumed = performance.now();
+    const samples: Array<{ ms: number; ours: number; others: number }> = [];
+    let upAfterMs: number | undefined;
+    const sampling = (async () => {
+      for (;;) {
+        const { rows } = await watcher.query<{ ours: number; others: number }>(
+          `SELECT count(*) FILTER (WHERE application_name = $1)::int AS ours,
+                  count(*) FILTER (WHERE application_name <> $1 AND backend_type = 'client backend' AND pid <> pg_backend_pid())::int AS others
+             FROM pg_stat_activity`,
+          [APP],
+        );
+        const ms = performance.now() - resumed;
+        samples.push({ ms: Math.round(ms), ...rows[0]! });
+        const settled = upAfterMs !== undefined && ms > 2000 && rows[0]!.ours <= 1;
+        if (settled || ms > 10_000) return;
+      }
+    })();
     let r = await d.probe();
     for (let i = 0; i < 20 && r.status !== "up"; i++) r = await d.probe();
-    expect(r.status).toBe("up");
-    let after = await ourBackends();
-    for (let i = 0; i < 50 && after > 1; i++) {
-      await new Promise((res) => setTimeout(res, 100));
-      after = await ourBackends();
-    }
-    console.log(`frozen ${Math.ceil(HUNG_SECONDS / 3)}s: ${cycles} cycles all down, slowest cycle ${slowest} ms, our backends after resume: ${after}`);
-    expect(slowest).toBeLessThan(1500);
-    expect(after).toBe(1);
+    upAfterMs = Math.round(performance.now() - resumed);
+    await sampling;
+    await watcher.end();
     await d.close();
-  }, (HUNG_SECONDS + 60) * 1000);
+    const peak = Math.max(...samples.map((s) => s.ours));
+    const peakOthers = Math.max(...samples.map((s) => s.others));
+    const settled = samples[samples.length - 1]!.ours;
+    const result = {
+      seconds: FROZEN_SECONDS,
+      cycles,
+      statuses: Object.fromEntries(statuses),
+      slowestCycleMs: slowest,
+      upAfterMs,
+      samplesAfterResume: samples.length,
+      firstSampleMs: samples[0]!.ms,
+      peakBackendsAfterResume: peak,
+      peakOtherClientBackendsAfterResume: peakOthers,
+      settledBackends: settled,
+      settledAfterMs: samples[samples.length - 1]!.ms,
+    };
+    record("frozen", result);
+    console.log(
+      `frozen ${FROZEN_SECONDS}s: ${cycles} cycles ${JSON.stringify(result.statuses)}, slowest cycle ${slowest} ms; after resume: up after ${upAfterMs} ms, ` +
+        `our backends peak ${peak} (first of ${samples.length} samples at ${result.firstSampleMs} ms; other client backends peak ${peakOthers}), settled ${settled} at ${result.settledAfterMs} ms`,
+    );
+    expect(r.status).toBe("up");
+    expect(statuses.get("down")).toBe(cycles);
+    expect(slowest).toBeLessThan(1500);
+    // Measured: 1 (the old backend, frozen mid-ping, exits within milliseconds of running again,
+    // before the probe's new connection is up; the attempts queued during the freeze die in the
+    // SSL handshake, unnamed). 2 allows that overlap under load; a pile-up shows as one per cycle.
+    expect(peak).toBeLessThanOrEqual(2);
+    expect(settled).toBe(1);
+  }, (Math.max(HUNG_SECONDS, FROZEN_SECONDS) + 60) * 1000);
 });
