@@ -3,7 +3,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
-import { createDriver } from "@alfred/db-health-core";
+import { createDriver, type Driver } from "@alfred/db-health-core";
 import { postgresDriver } from "./definition.js";
 import { appName } from "./__fixtures__/app-name.js";
 import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
@@ -36,6 +36,21 @@ const ourBackends = async (): Promise<number> =>
   (await cluster.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [APP]))[0]!.n;
 const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
 
+/** Probes once a second, as the daemon would, until `stop` (ms since the epoch). */
+async function probeEverySecond(d: Driver, stop: number): Promise<{ cycles: number; slowest: number; statuses: Map<string, number>; reasons: Map<string, number> }> {
+  const out = { cycles: 0, slowest: 0, statuses: new Map<string, number>(), reasons: new Map<string, number>() };
+  while (Date.now() < stop) {
+    const started = Date.now();
+    const r = await d.probe();
+    out.cycles++;
+    out.slowest = Math.max(out.slowest, Date.now() - started);
+    out.statuses.set(r.status, (out.statuses.get(r.status) ?? 0) + 1);
+    out.reasons.set(r.reason ?? "", (out.reasons.get(r.reason ?? "") ?? 0) + 1);
+    await sleep(Math.max(0, 1000 - (Date.now() - started)));
+  }
+  return out;
+}
+
 describe("postgres driver on a hung server", () => {
   it(`holds exactly one backend during ${HUNG_SECONDS} s of a locked health table`, async () => {
     const d = createDriver({ dsn: cluster.dsn(), probeId: "hung-test", maxRetries: 0, readTimeout: "1s", writeTimeout: "1s" }, { definition: postgresDriver });
@@ -47,8 +62,6 @@ describe("postgres driver on a hung server", () => {
     let maxBackends = 0;
     let minBackends = Infinity;
     let samples = 0;
-    const statuses = new Map<string, number>();
-    const reasons = new Map<string, number>();
     const stop = Date.now() + HUNG_SECONDS * 1000;
     const sampler = (async () => {
       while (Date.now() < stop) {
@@ -59,23 +72,15 @@ describe("postgres driver on a hung server", () => {
         await sleep(250);
       }
     })();
-    let cycles = 0;
-    let slowest = 0;
+    let run: Awaited<ReturnType<typeof probeEverySecond>>;
     try {
-      while (Date.now() < stop) {
-        const started = Date.now();
-        const r = await d.probe();
-        cycles++;
-        slowest = Math.max(slowest, Date.now() - started);
-        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-        reasons.set(r.reason ?? "", (reasons.get(r.reason ?? "") ?? 0) + 1);
-        await sleep(Math.max(0, 1000 - (Date.now() - started)));
-      }
+      run = await probeEverySecond(d, stop);
       await sampler;
     } finally {
       await locker.query("ROLLBACK");
       await locker.end();
     }
+    const { cycles, slowest, statuses, reasons } = run;
     try {
       const result = {
         seconds: HUNG_SECONDS,
@@ -117,21 +122,13 @@ describe("postgres driver on a hung server", () => {
     await watcher.connect();
     cluster.pause();
     const stop = Date.now() + FROZEN_SECONDS * 1000;
-    let cycles = 0;
-    let slowest = 0;
-    const statuses = new Map<string, number>();
+    let run: Awaited<ReturnType<typeof probeEverySecond>>;
     try {
-      while (Date.now() < stop) {
-        const started = Date.now();
-        const r = await d.probe();
-        cycles++;
-        slowest = Math.max(slowest, Date.now() - started);
-        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-        await sleep(Math.max(0, 1000 - (Date.now() - started)));
-      }
+      run = await probeEverySecond(d, stop);
     } finally {
       cluster.resume();
     }
+    const { cycles, slowest, statuses } = run;
     // From the moment the server runs again: sample our backends back to back while the probe
     // comes back up, and until they settle (at least 2 s, at most 10 s).
     const resumed = performance.now();
