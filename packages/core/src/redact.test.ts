@@ -146,6 +146,14 @@ describe("redact: exact output", () => {
 });
 
 describe("createRedactor", () => {
+  it("hides a known password that is also part of a key or a scheme, and the value next to it", () => {
+    // matched separately from the rules: a literal hidden first would break the key or URL
+    expect(createRedactor(["password"])("host=db sslpassword=qq user=app")).toBe("host=db ssl***=*** user=app");
+    expect(createRedactor(["secret"])("client_secret=abcdef")).toBe("client_***=***");
+    expect(createRedactor(["postgres"])("postgres://replicator:r3pl1ca@primary/db")).toBe("***://replicator:***@primary/db");
+    expect(createRedactor(["tcp(db"])("app:pw1234@tcp(db:3306)/shop")).not.toMatch(/pw1234/);
+  });
+
   it("hides the whole of a known password where a key=value rule alone would stop at its ';'", () => {
     // a server echoing an ADO string: Password= ends at the first ';' of an unquoted value
     const secret = "Tds;Pa$s:w0rd@x}y";

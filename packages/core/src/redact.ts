@@ -49,10 +49,12 @@ export function createRedactor(secrets?: readonly string[]): (text: string) => s
     try {
       let current = String(text);
       for (let pass = 0; pass < MAX_PASSES; pass++) {
-        // Literals first: a rule that stops at a delimiter (`Password=` at `;`) would hide only
-        // the head of a password containing one and leave the rest for no literal to match.
-        const plain = literals ? current.replace(literals, REDACTED) : current;
-        const next = redactKeyValues(redactBareGoMysql(redactUrls(plain)));
+        // Every rule and every literal is matched on the same text and the union of their spans
+        // hidden at once. In sequence, one would blind another: a `Password=` rule stopping at a
+        // ";" inside the password leaves its tail for no literal to match, and a literal that is
+        // also a word ("postgres", "secret") hidden first breaks the URL or key it sits in.
+        const spans = [...urlSpans(current), ...bareGoMysqlSpans(current), ...keyValueSecretSpans(current), ...literalSpans(current, literals)];
+        const next = replaceSpans(current, mergeSpans(spans));
         if (next === current) break;
         current = next;
       }
@@ -119,14 +121,14 @@ function literalSource(form: string): string {
 // Not after "/": a password may itself start with "//".
 const URL_START = /(?<![A-Za-z0-9+./-])[A-Za-z][A-Za-z0-9+.-]*:\/\//g;
 
-function redactUrls(text: string): string {
+function urlSpans(text: string): Span[] {
   const spans: Span[] = [];
   for (const match of text.matchAll(URL_START)) {
     const start = match.index + match[0].length;
     const span = urlPasswordSpan(text, start, urlLimit(text, start));
     if (span) spans.push(span);
   }
-  return replaceSpans(text, spans);
+  return spans;
 }
 
 // A URL ends at the line end or where the next URL starts (lists of DSNs without spaces).
@@ -140,12 +142,28 @@ function urlLimit(text: string, from: number): number {
 // Go's mysql driver DSN without a scheme: user:pass@tcp(host:3306)/db.
 const BARE_GO_MYSQL = /(?<![^\s"'=,;(])([^\s:/@"'=,;()]{1,256}):(?!\/\/)(\S{0,512}?)@(?=(?:tcp[46]?|udp|unix)\()/g;
 
-function redactBareGoMysql(text: string): string {
-  return text.replace(BARE_GO_MYSQL, (whole, user: string, password: string) =>
-    password ? `${user}:${REDACTED}@` : whole,
-  );
+function bareGoMysqlSpans(text: string): Span[] {
+  const spans: Span[] = [];
+  for (const match of text.matchAll(BARE_GO_MYSQL)) {
+    const password = match[2]!;
+    const start = match.index + match[1]!.length + 1;
+    if (password) spans.push([start, start + password.length]);
+  }
+  return spans;
 }
 
-function redactKeyValues(text: string): string {
-  return replaceSpans(text, keyValueSecretSpans(text));
+function literalSpans(text: string, literals: RegExp | undefined): Span[] {
+  if (!literals) return [];
+  return [...text.matchAll(literals)].map((m): Span => [m.index, m.index + m[0].length]);
+}
+
+/** Sorted, with overlapping and touching spans joined, so that each region becomes one `***`. */
+function mergeSpans(spans: readonly Span[]): Span[] {
+  const merged: Array<[number, number]> = [];
+  for (const [start, end] of [...spans].sort((a, b) => a[0] - b[0])) {
+    const last = merged[merged.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
+  return merged;
 }
