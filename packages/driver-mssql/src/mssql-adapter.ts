@@ -76,17 +76,19 @@ export function createMssqlAdapter(target: AdapterTarget, version = "1"): Driver
       // Only a known port can be checked (a named instance's port comes from SQL Browser), and
       // TDS 8 (encrypt=strict) starts with TLS instead of PRELOGIN.
       if (settings.pool.port !== undefined && settings.pool.options?.encrypt !== "strict") {
+        const encrypt = settings.pool.options?.encrypt === true;
         let encryption: TdsEncryption | undefined;
         try {
-          ({ encryption } = await checkSpeaksTds(settings.pool.server, settings.pool.port, signal));
+          ({ encryption } = await checkSpeaksTds(settings.pool.server, settings.pool.port, encrypt, signal));
         } catch (err) {
           return fail(err, "connect");
         }
-        // tedious 18 with encrypt=true still sends the login without TLS to a server that says it
-        // has none, the password only obfuscated: refuse here rather than downgrade.
-        if (encryption === "not-supported" && settings.pool.options?.encrypt === true) {
+        // tedious 18 with encrypt=true starts TLS only when the server answers ON or REQ; to any
+        // other answer it sends the login without TLS, the password only obfuscated. Refuse here.
+        if (encrypt && encryption !== "on" && encryption !== "required") {
+          const said = encryption === "not-supported" ? "offers no encryption" : `answered encryption ${encryption ?? "(none)"}`;
           return fail(
-            new DbHealthError("connect", `${settings.pool.server}:${settings.pool.port} offers no encryption and encrypt=true: the login is not sent in the clear (encrypt=false allows it)`, { driver: "mssql" }),
+            new DbHealthError("connect", `${settings.pool.server}:${settings.pool.port} ${said} and encrypt=true: the login is not sent in the clear (encrypt=false allows it)`, { driver: "mssql" }),
             "connect",
           );
         }

@@ -133,6 +133,23 @@ describe("mssql driver against loopback servers that are not SQL Servers", () =>
     }
   });
 
+  it("lets an ordinary server (encryption available, not forced) through to tedious's TLS", async () => {
+    // What the default SQL Server answers a client that asks for encryption: ON. The pre-check
+    // must not refuse it; tedious then starts TLS, which this fake does not speak, so the login
+    // never leaves in the clear and the probe is down for the TLS failure, not for the pre-check.
+    const ordinary = await fakeTdsServer(() => ({ number: 18456, message: "Login failed for user 'sa'." }), "off");
+    try {
+      const d = createDriver({ dsn: dsn(ordinary.port), maxRetries: 0, connectTimeout: "1s" }, { definition: mssqlDriver });
+      const r = await d.probe();
+      await d.close();
+      expect(r.status).toBe("down");
+      expect(r.reason).not.toMatch(/encrypt=true|does not speak TDS/);
+      expect(ordinary.logins).toEqual([]);
+    } finally {
+      await ordinary.close();
+    }
+  });
+
   it("loads mssql only when a SQL Server target connects", async () => {
     const index = new URL("../dist/index.js", import.meta.url).href;
     const script = `

@@ -8,7 +8,8 @@ const MAX_PACKET = 32_767;
 
 /**
  * Checks that the server at host:port speaks TDS, with one PRELOGIN exchange on a plain socket
- * of its own, before tedious is given the address. tedious 18 parses a malformed PRELOGIN reply
+ * of its own, before tedious is given the address. It asks for encryption as tedious will
+ * (`encrypt`: ON, else NOT_SUP), so the server answers it as it will answer tedious. tedious 18 parses a malformed PRELOGIN reply
  * (an HTTP or SSH server on the port, a proxy answering garbage) by throwing on `nextTick`, which
  * would crash the whole process; this check turns such a server into a clear `connect` error.
  * It resolves with what the server says of encryption when the reply is a well-formed PRELOGIN
@@ -17,10 +18,10 @@ const MAX_PACKET = 32_767;
  *
  * @example
  * ```ts
- * await checkSpeaksTds("db.internal", 1433, AbortSignal.timeout(5000));
+ * const { encryption } = await checkSpeaksTds("db.internal", 1433, true, AbortSignal.timeout(5000));
  * ```
  */
-export function checkSpeaksTds(host: string, port: number, signal: AbortSignal): Promise<{ encryption: TdsEncryption | undefined }> {
+export function checkSpeaksTds(host: string, port: number, encrypt: boolean, signal: AbortSignal): Promise<{ encryption: TdsEncryption | undefined }> {
   return new Promise((resolve, reject) => {
     const socket: Socket = connect({ host, port });
     let received = Buffer.alloc(0);
@@ -38,7 +39,7 @@ export function checkSpeaksTds(host: string, port: number, signal: AbortSignal):
     const onAbort = (): void => finish(new DbHealthError("timeout", "connect aborted", { driver: "mssql" }));
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
-    socket.once("connect", () => socket.write(preloginPacket()));
+    socket.once("connect", () => socket.write(preloginPacket(encrypt)));
     socket.on("error", (err) => finish(err));
     socket.once("end", () => notTds(received.length === 0 ? "the server closed the connection without answering" : "the reply ended early"));
     socket.on("data", (chunk: Buffer) => {
@@ -57,10 +58,10 @@ export function checkSpeaksTds(host: string, port: number, signal: AbortSignal):
   });
 }
 
-/** A minimal PRELOGIN request: VERSION and ENCRYPTION options, then the terminator. */
-function preloginPacket(): Buffer {
+/** A minimal PRELOGIN request: VERSION and ENCRYPTION (ON or NOT_SUP) options, then the terminator. */
+function preloginPacket(encrypt: boolean): Buffer {
   const options = Buffer.from([0x00, 0x00, 0x0b, 0x00, 0x06, 0x01, 0x00, 0x11, 0x00, 0x01, 0xff]);
-  const data = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02]); // version 0.0.0.0, encryption NOT_SUP
+  const data = Buffer.from([0x00, 0x00, 0x00, 0x00, 0x00, 0x00, encrypt ? 0x01 : 0x02]); // version 0.0.0.0
   const payload = Buffer.concat([options, data]);
   const header = Buffer.from([PRELOGIN, 0x01, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00]);
   header.writeUInt16BE(HEADER + payload.length, 2);

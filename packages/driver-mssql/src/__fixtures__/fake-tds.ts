@@ -1,9 +1,12 @@
 /**
  * A loopback server that speaks just enough TDS to take tedious through PRELOGIN and LOGIN7, so
- * that tests can make tedious itself fail (there is no SQL Server here). It answers every
- * PRELOGIN (the driver's pre-check and tedious alike) with VERSION and ENCRYPTION=NOT_SUP, so no
- * TLS is started, decodes every LOGIN7 it receives, and then either stays silent or fails the
- * login with an ERROR token whose number and text the test chooses.
+ * that tests can make tedious itself fail (there is no SQL Server here). It answers each
+ * connection's first PRELOGIN (the driver's pre-check and tedious alike) with VERSION and the
+ * ENCRYPTION a SQL Server with the chosen setting would give (MS-TDS 2.2.6.5): `not-supported`
+ * (no certificate) always answers NOT_SUP; `off` (the default SQL Server) answers the client's
+ * ON with ON, OFF with OFF and NOT_SUP with NOT_SUP. It speaks no TLS: once it answered ON, the
+ * client's TLS handshake gets the connection closed. It decodes every LOGIN7 it receives, and
+ * then either stays silent or fails the login with an ERROR token the test chooses.
  */
 import { createServer, type Socket } from "node:net";
 
@@ -43,7 +46,7 @@ export interface FakeTdsServer {
  * tds.logins[0]?.password; // "pw"
  * ```
  */
-export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent"): Promise<FakeTdsServer> {
+export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encryption: "not-supported" | "off" = "not-supported"): Promise<FakeTdsServer> {
   const sockets = new Set<Socket>();
   const logins: FakeTdsLogin[] = [];
   const server = createServer((socket) => {
@@ -52,6 +55,7 @@ export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent"): Promis
     socket.on("close", () => sockets.delete(socket));
     let pending = Buffer.alloc(0);
     let message: Buffer[] = [];
+    let prelogins = 0;
     socket.on("data", (chunk: Buffer) => {
       pending = Buffer.concat([pending, chunk]);
       while (pending.length >= HEADER) {
@@ -65,7 +69,12 @@ export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent"): Promis
         if (!last) continue;
         const payload = Buffer.concat(message);
         message = [];
-        if (type === PRELOGIN) socket.write(preloginReply());
+        if (type === PRELOGIN) {
+          // a second PRELOGIN carries the client's TLS handshake
+          if (prelogins++ > 0) return void socket.destroy();
+          const asked = clientEncryption(payload);
+          socket.write(preloginReply(encryption === "not-supported" ? 0x02 : asked === 0x01 || asked === 0x03 ? 0x01 : (asked ?? 0x02)));
+        }
         else if (type === LOGIN7) {
           const login = decodeLogin7(payload);
           logins.push(login);
@@ -93,10 +102,18 @@ export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent"): Promis
   };
 }
 
-/** PRELOGIN response: VERSION 16.0, ENCRYPTION=NOT_SUP (0x02), terminator. */
-function preloginReply(): Buffer {
+/** PRELOGIN response: VERSION 16.0, the given ENCRYPTION byte, terminator. */
+function preloginReply(encryption: number): Buffer {
   const options = Buffer.from([0x00, 0x00, 0x0b, 0x00, 0x06, 0x01, 0x00, 0x11, 0x00, 0x01, 0xff]);
-  return packet(TABULAR_RESULT, Buffer.concat([options, Buffer.from([0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02])]));
+  return packet(TABULAR_RESULT, Buffer.concat([options, Buffer.from([0x10, 0x00, 0x00, 0x00, 0x00, 0x00, encryption])]));
+}
+
+/** The ENCRYPTION byte of a client's PRELOGIN, if it has one. */
+function clientEncryption(payload: Buffer): number | undefined {
+  for (let i = 0; i + 5 <= payload.length && payload[i] !== 0xff; i += 5) {
+    if (payload[i] === 0x01) return payload[payload.readUInt16BE(i + 1)];
+  }
+  return undefined;
 }
 
 /** ERROR token (TDS 7.2+: 4-byte line number). */
