@@ -187,6 +187,17 @@ describe("healthcheck daemon", () => {
     });
   }
 
+  it("exits 0 soon after a clean stop even when a client library leaves a socket open", async () => {
+    const d = await start("--plugin", hangPlugin, "--dsn", "hang://db/x?close=linger", "--connect-timeout", "30s");
+    await new Promise((r) => setTimeout(r, 300));
+    const t0 = Date.now();
+    child!.kill("SIGTERM");
+    expect(await d.exit).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(d.logs()).toMatch(/"msg":"stopped"/);
+    expect(d.logs()).not.toMatch(/did not finish/);
+  });
+
   it("exits 1 with a log line when closing a connection takes longer than 8 s", async () => {
     const d = await start("--plugin", hangPlugin, "--dsn", "hang://db/x?close=hang", "--connect-timeout", "30s");
     await new Promise((r) => setTimeout(r, 300));

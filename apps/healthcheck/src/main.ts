@@ -100,13 +100,17 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number>
   for (const w of plan.warnings) log.log("warn", "configuration warning", { warning: w });
   const webConfig = plan.webConfigFile ? await loadWebConfig(plan.webConfigFile) : undefined;
   const wrapping = plan.command.length > 0;
+  // Bounded shutdown: connections get SHUTDOWN_GRACE_MS to close, then the process goes.
+  let grace: NodeJS.Timeout | undefined;
   if (!wrapping) {
-    // Bounded shutdown: connections get SHUTDOWN_GRACE_MS to close, then the process goes.
     const giveUp = (): void => {
       log.log("error", `shutdown did not finish within ${SHUTDOWN_GRACE_MS / 1000} s; exiting`, {});
       process.exit(EXIT.unhealthy);
     };
-    io.shutdown.addEventListener("abort", () => setTimeout(giveUp, SHUTDOWN_GRACE_MS).unref(), { once: true });
+    const arm = (): void => void (grace = setTimeout(giveUp, SHUTDOWN_GRACE_MS).unref());
+    // A signal during start-up (imports, web config) has already aborted: no event will come.
+    if (io.shutdown.aborted) arm();
+    else io.shutdown.addEventListener("abort", arm, { once: true });
   }
   const childCode = await runDaemon({
     drivers,
@@ -122,7 +126,14 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number>
     signal: wrapping ? new AbortController().signal : io.shutdown,
   });
   if (wrapping && childCode === undefined) return 128 + signalNumber(io.shutdown.reason);
-  return childCode ?? EXIT.ok;
+  const code = childCode ?? EXIT.ok;
+  if (grace) {
+    // Shut down cleanly ("stopped" is logged): a socket a client library still holds open must
+    // not turn that into the grace period's exit 1, nor keep the process alive past it.
+    clearTimeout(grace);
+    setTimeout(() => process.exit(code), 1000).unref();
+  }
+  return code;
 }
 
 /**

@@ -1,5 +1,5 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -79,25 +79,38 @@ describe("healthcheck wrapper mode", () => {
   it("does not count the image's temporary init server (unix socket only) as ready", async () => {
     const port = await freePort();
     // What docker-entrypoint.sh does on a first start: a temporary server on the unix socket only
-    // (listen_addresses=''), stopped after the init scripts, then the real one on TCP.
+    // (listen_addresses=''), stopped once the init scripts are done (here: once the test has
+    // looked, by creating `marker`), then the real one on TCP.
     const server = postgresCommand(port);
     const init = server.map((a) => (a === "listen_addresses=127.0.0.1" ? "listen_addresses=" : a));
+    const marker = join(dir, "init-done");
     const q = (args: string[]): string => args.map((a) => `'${a}'`).join(" ");
-    const script = `${q(init)} & pid=$!; sleep 4; kill -INT $pid; wait $pid; exec ${q(server)}`;
-    const w = await start(["--dsn", `postgres://postgres@127.0.0.1:${port}/postgres`, "--", "sh", "-c", script]);
-    const socket = async (): Promise<boolean> => {
-      const r = spawn(join(PG_BIN!, "pg_isready"), ["-q", "-h", dir, "-p", String(port)]);
-      return (await new Promise<number | null>((resolve) => r.once("exit", resolve))) === 0;
-    };
-    const deadline = Date.now() + 3500;
-    while (!(await socket()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    expect(await socket()).toBe(true);
-    const during = await fetch(`${w.base}/readyz`);
-    expect(during.status).toBe(503);
-    expect(await during.text()).toMatch(/the database port does not accept TCP connections yet|down: connect failed/);
-    await waitFor(`${w.base}/readyz`, (s) => s === 200);
-    wrapper!.kill("SIGTERM");
-    expect(await w.exit).toBe(0);
+    const script = `${q(init)} & pid=$!; while [ ! -e '${marker}' ]; do sleep 0.1; done; kill -INT $pid; wait $pid; exec ${q(server)}`;
+    try {
+      const w = await start(["--dsn", `postgres://postgres@127.0.0.1:${port}/postgres`, "--", "sh", "-c", script]);
+      const socketAnswers = async (): Promise<boolean> => {
+        const r = spawn(join(PG_BIN!, "pg_isready"), ["-q", "-h", dir, "-p", String(port)]);
+        return (await new Promise<number | null>((resolve) => r.once("exit", resolve))) === 0;
+      };
+      const deadline = Date.now() + 20_000;
+      while (!(await socketAnswers()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      // the init server answers on its socket (the real one cannot have started: no marker yet)
+      expect(await socketAnswers()).toBe(true);
+      await new Promise((r) => setTimeout(r, 700)); // a probe cycle or two (interval 300ms)
+      const during = await fetch(`${w.base}/readyz`);
+      expect(during.status).toBe(503);
+      expect(await during.text()).toMatch(/the database port does not accept TCP connections yet|down: connect failed/);
+      writeFileSync(marker, "");
+      await waitFor(`${w.base}/readyz`, (s) => s === 200);
+      wrapper!.kill("SIGTERM");
+      expect(await w.exit).toBe(0);
+    } finally {
+      writeFileSync(marker, "");
+      // On a failure the wrapper is SIGKILLed and its postgres would outlive it on our data dir.
+      const stop = [join(PG_BIN!, "pg_ctl"), "-D", join(dir, "data"), "stop", "-m", "immediate", "-w"];
+      spawnSync(asRoot ? "runuser" : stop[0]!, asRoot ? ["-u", "postgres", "--", ...stop] : stop.slice(1), { stdio: "ignore", timeout: 30_000 });
+      rmSync(marker, { force: true });
+    }
   }, 60_000);
 
   it("is not ready while the database port does not accept TCP, and exits 128+9 when the child is killed", async () => {
