@@ -242,7 +242,11 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
   /** CREATE TABLE when missing, allowed and not on a replica; remembers why it failed. */
   async function createTable(): Promise<boolean> {
     createError = undefined;
-    if (hasTable || !config.createHealthTable || replica) return hasTable;
+    if (hasTable || !config.createHealthTable) return hasTable;
+    if (replica) {
+      createError = new Error("the node reports replica status (SHOW REPLICA STATUS), where the table is never created: create it on the primary");
+      return false;
+    }
     try {
       await text(SQL.create(settings.table));
       hasTable = true;

@@ -52,6 +52,11 @@ describe("mariadb primary and replica", () => {
     expect(noTable.lagSeconds).toBe(0);
     expect(noTable.phases.read?.ok).toBe(true);
     expect(await tables()).toBe("0");
+    // a write forced onto the replica is refused with the reason, still creating nothing
+    const forced = await make(replica.dsn(), { healthTable: table, writeCheck: "always" }).probe();
+    expect(forced.status).toBe("degraded");
+    expect(forced.reason).toMatch(/is missing and cannot be created: the node reports replica status/);
+    expect(await tables()).toBe("0");
     await primary.query(`CREATE TABLE ${table} (probe_id VARCHAR(128) PRIMARY KEY, token VARCHAR(64) NOT NULL, checked_at DATETIME(6) NOT NULL)`);
     try {
       await waitFor("the empty table on the replica", tables, (n) => n === "1");
