@@ -7,22 +7,25 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@alfred/db-health-testkit";
 import { fdCount, pgAdmin } from "./matrix/machine.js";
+import { statementCounter, type StatementCounter } from "./matrix/statement-counter.js";
 
 // Scrape storms against the real daemon: many concurrent /metrics, /probe and /health requests
 // while it probes PostgreSQL and SQLite; the database itself counts the cycles it sees (a
-// trigger on the health table). Then slow and half-open HTTP clients, which must not exhaust
+// trigger on the health table), and a proxy in front of it counts every statement it is sent. Then slow and half-open HTTP clients, which must not exhaust
 // the server's sockets or keep a real scrape from being answered.
 const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
 const DB = `storm_${process.pid}`;
 const INTERVAL_MS = 1_000;
 const dir = mkdtempSync(join(tmpdir(), "dbh-storm-"));
 let daemon: ChildProcess;
+let counter: StatementCounter;
 let base = "";
 let logs = "";
 
 beforeAll(async () => {
   await pgAdmin(`DROP DATABASE IF EXISTS ${DB}`);
   await pgAdmin(`CREATE DATABASE ${DB}`);
+  counter = await statementCounter(5432);
   daemon = spawn(
     process.execPath,
     [
@@ -30,7 +33,7 @@ beforeAll(async () => {
       "--export-prom", "127.0.0.1:0",
       "--interval", `${INTERVAL_MS}ms`,
       "--probe-cache-interval", `${INTERVAL_MS}ms`,
-      "--dsn", `postgres://postgres@127.0.0.1:5432/${DB}`, "--name", "pg",
+      "--dsn", `postgres://postgres@127.0.0.1:${counter.port}/${DB}`, "--name", "pg",
       "--dsn", `file:${join(dir, "storm.db")}?mode=rwc`, "--name", "sqlite",
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
@@ -52,6 +55,7 @@ beforeAll(async () => {
 afterAll(async () => {
   daemon?.kill("SIGTERM");
   if (daemon && daemon.exitCode === null && daemon.signalCode === null) await new Promise((resolve) => daemon.once("exit", resolve));
+  await counter?.close();
   await pgAdmin(`DROP DATABASE IF EXISTS ${DB} WITH (FORCE)`).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 });
@@ -63,6 +67,7 @@ describe("scrape storm", () => {
     const paths = ["/metrics", "/probe?target=pg", "/probe?target=sqlite", "/health", "/readyz", "/healthz"];
     const STORM_MS = 6_000;
     const started = (await pgAdmin<{ now: Date }>("SELECT clock_timestamp() AS now", [], DB))[0]!.now;
+    counter.reset();
     const until = performance.now() + STORM_MS;
     const latencies: number[] = [];
     const failures: string[] = [];
@@ -85,12 +90,14 @@ describe("scrape storm", () => {
       }),
     );
     const writes = await pgAdmin<{ at: Date }>(`SELECT at FROM storm_log WHERE at >= '${started.toISOString()}' ORDER BY at`, [], DB);
+    const statements = counter.total();
+    const byWord = Object.fromEntries(counter.counts());
     const seconds = STORM_MS / 1000;
     latencies.sort((a, b) => a - b);
     const gaps = writes.slice(1).map((w, i) => w.at.getTime() - writes[i]!.at.getTime());
     console.log(
       `storm: ${requests} requests in ${seconds} s (${Math.round(requests / seconds)}/s), p50 ${percentile(latencies, 50).toFixed(1)} ms, p99 ${percentile(latencies, 99).toFixed(1)} ms, max ${latencies.at(-1)!.toFixed(1)} ms; ` +
-        `PostgreSQL saw ${writes.length} cycles (shortest gap ${Math.min(...gaps)} ms)`,
+        `PostgreSQL saw ${writes.length} cycles (shortest gap ${Math.min(...gaps)} ms) and ${statements} statements ${JSON.stringify(byWord)}`,
     );
     expect(failures.slice(0, 5), `${failures.length} failed requests`).toEqual([]);
     // One cycle per target per interval (daemon schedule and /probe share the result), plus one
@@ -100,6 +107,12 @@ describe("scrape storm", () => {
     // never two cycles back to back (before the fix: 52 ms apart); the schedule's jitter is ±10 %
     // and a loaded machine shifts when a write lands within its cycle, hence half an interval
     expect(Math.min(...gaps)).toBeGreaterThanOrEqual(0.5 * INTERVAL_MS);
+    // What the server was sent: a cycle's five statements (ping, role, write, read, connections)
+    // per cycle, plus at most one prune a minute, whatever the number of requests; the window
+    // may cut the first and last cycle.
+    expect(Math.abs((byWord.INSERT ?? 0) - writes.length)).toBeLessThanOrEqual(1);
+    expect(statements).toBeGreaterThanOrEqual(5 * (writes.length - 1));
+    expect(statements).toBeLessThanOrEqual(5 * (writes.length + 1) + 1);
   }, 60_000);
 
   it("closes slow and half-open clients and keeps answering real scrapes meanwhile", async () => {
