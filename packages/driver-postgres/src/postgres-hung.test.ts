@@ -148,12 +148,16 @@ describe("postgres driver on a hung server", () => {
         if (settled || ms > 10_000) return;
       }
     })();
-    let r = await d.probe();
-    for (let i = 0; i < 20 && r.status !== "up"; i++) r = await d.probe();
-    upAfterMs = Math.round(performance.now() - resumed);
-    await sampling;
-    await watcher.end();
-    await d.close();
+    let r: Awaited<ReturnType<Driver["probe"]>>;
+    try {
+      r = await d.probe();
+      for (let i = 0; i < 20 && r.status !== "up"; i++) r = await d.probe();
+      upAfterMs = Math.round(performance.now() - resumed);
+      await sampling;
+    } finally {
+      await watcher.end().catch(() => undefined);
+      await d.close();
+    }
     const peak = Math.max(...samples.map((s) => s.ours));
     const peakOthers = Math.max(...samples.map((s) => s.others));
     const settled = samples[samples.length - 1]!.ours;
