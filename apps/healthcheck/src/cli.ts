@@ -25,3 +25,6 @@ const code = await main(process.argv.slice(2), {
   shutdown: controller.signal,
 });
 process.exitCode = code;
+// Everything is closed or reported by now. A socket a client library still holds (a closed mssql
+// pool waits for its request in flight) must neither keep the process alive nor change the code.
+setTimeout(() => process.exit(code), 1000).unref();

@@ -125,15 +125,11 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number>
     // In wrapper mode the signals belong to the child; the daemon ends when the child does.
     signal: wrapping ? new AbortController().signal : io.shutdown,
   });
+  // Shut down cleanly ("stopped" is logged): the grace period's exit 1 no longer applies. (The
+  // CLI entry point exits soon after with this code, even if a client library still holds a socket.)
+  clearTimeout(grace);
   if (wrapping && childCode === undefined) return 128 + signalNumber(io.shutdown.reason);
-  const code = childCode ?? EXIT.ok;
-  if (grace) {
-    // Shut down cleanly ("stopped" is logged): a socket a client library still holds open must
-    // not turn that into the grace period's exit 1, nor keep the process alive past it.
-    clearTimeout(grace);
-    setTimeout(() => process.exit(code), 1000).unref();
-  }
-  return code;
+  return childCode ?? EXIT.ok;
 }
 
 /**

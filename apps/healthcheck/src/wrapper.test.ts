@@ -84,8 +84,12 @@ describe("healthcheck wrapper mode", () => {
     const server = postgresCommand(port);
     const init = server.map((a) => (a === "listen_addresses=127.0.0.1" ? "listen_addresses=" : a));
     const marker = join(dir, "init-done");
+    const abort = join(dir, "init-abort");
     const q = (args: string[]): string => args.map((a) => `'${a}'`).join(" ");
-    const script = `${q(init)} & pid=$!; while [ ! -e '${marker}' ]; do sleep 0.1; done; kill -INT $pid; wait $pid; exec ${q(server)}`;
+    const script =
+      `${q(init)} & pid=$!; while [ ! -e '${marker}' ] && [ ! -e '${abort}' ]; do sleep 0.1; done; kill -INT $pid; wait $pid; ` +
+      `[ -e '${abort}' ] && exit 1; exec ${q(server)}`;
+    let passed = false;
     try {
       const w = await start(["--dsn", `postgres://postgres@127.0.0.1:${port}/postgres`, "--", "sh", "-c", script]);
       const socketAnswers = async (): Promise<boolean> => {
@@ -104,12 +108,19 @@ describe("healthcheck wrapper mode", () => {
       await waitFor(`${w.base}/readyz`, (s) => s === 200);
       wrapper!.kill("SIGTERM");
       expect(await w.exit).toBe(0);
+      passed = true;
     } finally {
-      writeFileSync(marker, "");
-      // On a failure the wrapper is SIGKILLed and its postgres would outlive it on our data dir.
-      const stop = [join(PG_BIN!, "pg_ctl"), "-D", join(dir, "data"), "stop", "-m", "immediate", "-w"];
-      spawnSync(asRoot ? "runuser" : stop[0]!, asRoot ? ["-u", "postgres", "--", ...stop] : stop.slice(1), { stdio: "ignore", timeout: 30_000 });
+      if (!passed) {
+        // The wrapper is SIGKILLed after the test, and the script's postgres would outlive it on
+        // our data dir: tell the script to stop its init server and not start the real one, then
+        // stop whatever still runs there.
+        writeFileSync(abort, "");
+        await new Promise((r) => setTimeout(r, 1000));
+        const stop = [join(PG_BIN!, "pg_ctl"), "-D", join(dir, "data"), "stop", "-m", "immediate", "-w"];
+        spawnSync(asRoot ? "runuser" : stop[0]!, asRoot ? ["-u", "postgres", "--", ...stop] : stop.slice(1), { stdio: "ignore", timeout: 30_000 });
+      }
       rmSync(marker, { force: true });
+      rmSync(abort, { force: true });
     }
   }, 60_000);
 
@@ -125,6 +136,15 @@ describe("healthcheck wrapper mode", () => {
     process.kill(pid, "SIGKILL");
     expect(await w.exit).toBe(137);
   }, 60_000);
+
+  it("exits with the child's code soon after it ends, even when a client library keeps a socket open", async () => {
+    const plugin = fileURLToPath(new URL("./__fixtures__/hang-driver.mjs", import.meta.url));
+    const w = await start(["--plugin", plugin, "--dsn", "hang://db/x?close=linger", "--connect-timeout", "30s", "--", "sh", "-c", "sleep 1; exit 3"]);
+    const t0 = Date.now();
+    expect(await w.exit).toBe(3);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    expect(w.logs()).toMatch(/"msg":"stopped"/);
+  }, 30_000);
 
   it("does not start the child when the metrics port cannot be bound (exit 3)", async () => {
     const { createServer } = await import("node:net");

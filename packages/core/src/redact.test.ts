@@ -154,6 +154,11 @@ describe("createRedactor", () => {
     expect(createRedactor(["tcp(db"])("app:pw1234@tcp(db:3306)/shop")).not.toMatch(/pw1234/);
   });
 
+  it("keeps host and database of a URL whose password looks like a key=value or key: pair", () => {
+    expect(redact("postgres://app:token:xyz@db:5432/shop")).toBe("postgres://app:***@db:5432/shop");
+    expect(redact("postgres://app:pass=1@db:5432/shop")).toBe("postgres://app:***@db:5432/shop");
+  });
+
   it("hides the whole of a known password where a key=value rule alone would stop at its ';'", () => {
     // a server echoing an ADO string: Password= ends at the first ';' of an unquoted value
     const secret = "Tds;Pa$s:w0rd@x}y";

@@ -53,7 +53,12 @@ export function createRedactor(secrets?: readonly string[]): (text: string) => s
         // hidden at once. In sequence, one would blind another: a `Password=` rule stopping at a
         // ";" inside the password leaves its tail for no literal to match, and a literal that is
         // also a word ("postgres", "secret") hidden first breaks the URL or key it sits in.
-        const spans = [...urlSpans(current), ...bareGoMysqlSpans(current), ...keyValueSecretSpans(current), ...literalSpans(current, literals)];
+        // A URL's password is hidden whole; other rules matching inside it ("token:" or "pass="
+        // in the password) would run past its end and hide the host and database.
+        const urls = urlSpans(current);
+        const outside = (span: Span): boolean => !urls.some(([start, end]) => span[0] >= start && span[0] < end);
+        const rules = [...bareGoMysqlSpans(current), ...keyValueSecretSpans(current)].filter(outside);
+        const spans = [...urls, ...rules, ...literalSpans(current, literals)];
         const next = replaceSpans(current, mergeSpans(spans));
         if (next === current) break;
         current = next;
