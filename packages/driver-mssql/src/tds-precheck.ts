@@ -41,7 +41,7 @@ export function checkSpeaksTds(host: string, port: number, encrypt: boolean, sig
     signal.addEventListener("abort", onAbort, { once: true });
     socket.once("connect", () => socket.write(preloginPacket(encrypt)));
     socket.on("error", (err) => finish(err));
-    socket.once("end", () => notTds(received.length === 0 ? "the server closed the connection without answering" : "the reply ended early"));
+    socket.once("end", () => notTds(received.length === 0 ? "the server closed the connection without answering (a SQL Server that requires encrypt=strict does that to a plain PRELOGIN)" : "the reply ended early"));
     socket.on("data", (chunk: Buffer) => {
       received = Buffer.concat([received, chunk]);
       if (received.length < HEADER) return;
