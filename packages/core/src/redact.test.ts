@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { REDACTED, createRedactor, redact } from "./redact.js";
+import { REDACTED, createRedactor, redact, replaceSpans } from "./redact.js";
 
 interface Case {
   name: string;
@@ -142,6 +142,14 @@ describe("redact: exact output", () => {
     "",
   ])("leaves %j unchanged", (input) => {
     expect(redact(input)).toBe(input);
+  });
+});
+
+describe("replaceSpans", () => {
+  it("hides the union of overlapping and touching spans as one ***", () => {
+    expect(replaceSpans("abcdefghij", [[0, 5], [3, 8]])).toBe("***ij");
+    expect(replaceSpans("abcdefghij", [[3, 8], [0, 5], [8, 9]])).toBe("***j");
+    expect(replaceSpans("abcdefghij", [[1, 2], [4, 6]])).toBe("a***cd***ghij");
   });
 });
 

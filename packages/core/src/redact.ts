@@ -59,7 +59,7 @@ export function createRedactor(secrets?: readonly string[]): (text: string) => s
         const outside = (span: Span): boolean => !urls.some(([start, end]) => span[0] >= start && span[0] < end);
         const rules = [...bareGoMysqlSpans(current), ...keyValueSecretSpans(current)].filter(outside);
         const spans = [...urls, ...rules, ...literalSpans(current, literals)];
-        const next = replaceSpans(current, mergeSpans(spans));
+        const next = replaceSpans(current, spans);
         if (next === current) break;
         current = next;
       }
@@ -72,7 +72,8 @@ export function createRedactor(secrets?: readonly string[]): (text: string) => s
 }
 
 /**
- * Replaces each non-overlapping span of `text` with `***`.
+ * Replaces each span of `text` with `***`; overlapping and touching spans are joined first, so
+ * their union is hidden as one `***` (never a span cut short by one that started earlier).
  *
  * @internal shared with dsn.ts, which hides exactly the password it parsed.
  * @example
@@ -82,10 +83,15 @@ export function createRedactor(secrets?: readonly string[]): (text: string) => s
  */
 export function replaceSpans(text: string, spans: readonly Span[]): string {
   if (spans.length === 0) return text;
+  const merged: Array<[number, number]> = [];
+  for (const [start, end] of [...spans].sort((a, b) => a[0] - b[0])) {
+    const last = merged[merged.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else merged.push([start, end]);
+  }
   let out = "";
   let pos = 0;
-  for (const [start, end] of [...spans].sort((a, b) => a[0] - b[0])) {
-    if (start < pos) continue;
+  for (const [start, end] of merged) {
     out += text.slice(pos, start) + REDACTED;
     pos = end;
   }
@@ -160,15 +166,4 @@ function bareGoMysqlSpans(text: string): Span[] {
 function literalSpans(text: string, literals: RegExp | undefined): Span[] {
   if (!literals) return [];
   return [...text.matchAll(literals)].map((m): Span => [m.index, m.index + m[0].length]);
-}
-
-/** Sorted, with overlapping and touching spans joined, so that each region becomes one `***`. */
-function mergeSpans(spans: readonly Span[]): Span[] {
-  const merged: Array<[number, number]> = [];
-  for (const [start, end] of [...spans].sort((a, b) => a[0] - b[0])) {
-    const last = merged[merged.length - 1];
-    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
-    else merged.push([start, end]);
-  }
-  return merged;
 }

@@ -57,6 +57,7 @@ export async function statementCounter(targetPort: number, targetHost = "127.0.0
           // untyped start-up messages: length, then a code (SSLRequest/GSSENCRequest or the protocol)
           if (buffered.length < 8) return;
           const length = buffered.readInt32BE(0);
+          if (length < 8) return void client.destroy();
           if (buffered.length < length) return;
           const code = buffered.readInt32BE(4);
           const packet = buffered.subarray(0, length);
@@ -70,6 +71,7 @@ export async function statementCounter(targetPort: number, targetHost = "127.0.0
         }
         if (buffered.length < 5) return;
         const length = buffered.readInt32BE(1);
+        if (length < 4) return void client.destroy();
         if (buffered.length < 1 + length) return;
         const type = String.fromCharCode(buffered[0]!);
         const body = buffered.subarray(5, 1 + length);
