@@ -28,7 +28,7 @@ describe("healthcheck --once", () => {
       "--once", "--format", "json",
       "--dsn", "postgres://postgres@127.0.0.1:5432/test",
       "--dsn", "mysql://root@tcp(127.0.0.1:3306)/test",
-      "--dsn", `file:${dir}/pg-and-sqlite.db`,
+      "--dsn", `file:${dir}/pg-and-sqlite.db?mode=rwc`,
     );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
@@ -43,7 +43,7 @@ describe("healthcheck --once", () => {
   });
 
   it("prints JSON with --format json", () => {
-    const r = run("--once", "--format", "json", "--dsn", `file:${dir}/json.db`, "--dsn", ":memory:");
+    const r = run("--once", "--format", "json", "--dsn", `file:${dir}/json.db?mode=rwc`, "--dsn", ":memory:");
     expect(r.code).toBe(0);
     const doc = JSON.parse(r.stdout) as { status: string; targets: Array<{ target: string; status: string; phases: Record<string, { ms: number }> }> };
     expect(doc.status).toBe("up");
@@ -54,11 +54,11 @@ describe("healthcheck --once", () => {
   it("exits 1 when a target is down, with the reason", () => {
     const r = run("--once", "--max-retries", "0", "--dsn", `file:${dir}/missing/x.db?mode=rw`);
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/DOWN  .*connect failed: Cannot open database because the directory does not exist/);
+    expect(r.stdout).toMatch(/DOWN  .*connect failed: no database file at .*missing\/x\.db: a SQLite target is opened, never created, unless its DSN says mode=rwc/);
   });
 
   it("exits 1 when degraded, 0 with --degraded-ok", () => {
-    const args = ["--once", "--role", "replica", "--dsn", `file:${dir}/degraded.db`];
+    const args = ["--once", "--role", "replica", "--dsn", `file:${dir}/degraded.db?mode=rwc`];
     const strict = run(...args);
     expect(strict.code).toBe(1);
     expect(strict.stdout).toMatch(/DEGRADED\s.*configured as replica but the node is a primary/);
@@ -115,7 +115,7 @@ describe("healthcheck --once", () => {
       import { createRequire } from "node:module";
       const require = createRequire(import.meta.url);
       const { main } = await import(${JSON.stringify(new URL("../dist/main.js", import.meta.url).href)});
-      const code = await main(["--once", "--dsn", ${JSON.stringify(`file:${dir}/lazy.db`)}], { stdout: { write() {} }, stderr: process.stderr, env: {}, shutdown: new AbortController().signal });
+      const code = await main(["--once", "--dsn", ${JSON.stringify(`file:${dir}/lazy.db?mode=rwc`)}], { stdout: { write() {} }, stderr: process.stderr, env: {}, shutdown: new AbortController().signal });
       const names = Object.keys(require.cache).filter((k) => k.includes("node_modules/")).map((k) => { const [a, b] = k.split("node_modules/").pop().split("/"); return a.startsWith("@") ? a + "/" + b : a; });
       console.log(JSON.stringify({ code, names: [...new Set(names)] }));`;
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 });
@@ -161,7 +161,7 @@ describe("healthcheck daemon", () => {
   };
 
   it("serves /metrics, /healthz and /readyz, logs JSON, and exits 0 on SIGTERM", async () => {
-    const d = await start("--dsn", `file:${dir}/daemon.db`);
+    const d = await start("--dsn", `file:${dir}/daemon.db?mode=rwc`);
     const metrics = await waitFor(`${d.base}/metrics`, /db_up\{db_name="sqlite",db_role="primary",target="sqlite"\} 1/);
     expect(metrics).toMatch(/db_write_latency_ms\{db_name="sqlite",db_role="primary",target="sqlite"\} \d+\.\d+/);
     expect((await fetch(`${d.base}/healthz`)).status).toBe(200);
@@ -216,14 +216,14 @@ describe("healthcheck daemon", () => {
     await waitFor(`${d.base}/metrics`, /db_up\{db_name="sqlite",db_role="unknown",target="sqlite"\} 0/);
     const ready = await fetch(`${d.base}/readyz`);
     expect(ready.status).toBe(503);
-    expect(await ready.text()).toMatch(/^not ready:\nsqlite: down: connect failed: Cannot open database because the directory does not exist\n?$/);
+    expect(await ready.text()).toMatch(/^not ready:\nsqlite: down: connect failed: no database file at .*nowhere\/x\.db: a SQLite target is opened, never created, unless its DSN says mode=rwc \(file:PATH\?mode=rwc\)\n?$/);
   });
 
   const promtool = process.env.PROMTOOL ?? "promtool";
   const havePromtool = spawnSync(promtool, ["--version"]).status === 0;
   it.skipIf(!havePromtool && !process.env.CI)("serves output that promtool check metrics accepts (only the _ms lint with legacy names)", async () => {
     for (const legacy of [true, false]) {
-      const d = await start("--dsn", `file:${dir}/promtool.db`, ...(legacy ? [] : ["--no-legacy-metrics"]));
+      const d = await start("--dsn", `file:${dir}/promtool.db?mode=rwc`, ...(legacy ? [] : ["--no-legacy-metrics"]));
       const text = await waitFor(`${d.base}/metrics`, /db_up\{.*\} 1/);
       const r = spawnSync(promtool, ["check", "metrics"], { input: text, encoding: "utf8" });
       const findings = `${r.stdout}${r.stderr}`.trim().split("\n").filter(Boolean).sort();

@@ -1,5 +1,5 @@
 import { isAbsolute } from "node:path";
-import { DbHealthError, describeDsn, driverRegistry, dsnScheme, errorMessage, isDbHealthError, type DriverDefinition } from "@alfred/db-health-core";
+import { DbHealthError, describeDsn, driverRegistry, errorMessage, isDbHealthError, parseDsn, type DriverDefinition } from "@alfred/db-health-core";
 
 /** Built-in map from DSN scheme to the driver package that serves it. */
 export const BUILTIN_DRIVERS: Readonly<Record<string, string>> = {
@@ -34,9 +34,11 @@ export async function loadDrivers(dsns: readonly string[], plugins: readonly str
       problems.push((err as Error).message);
     }
   }
+  // A DSN that does not parse has its own problem (reported with its source): "no driver for"
+  // a scheme read off a malformed string would be a second, misleading line.
   const schemes = dsns.map((dsn) => {
     try {
-      return dsnScheme(dsn);
+      return parseDsn(dsn).scheme;
     } catch {
       return undefined;
     }

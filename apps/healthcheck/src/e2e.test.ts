@@ -47,11 +47,11 @@ const start = async (args: string[], extra: Record<string, string> = {}): Promis
 describe("configuration end to end", () => {
   it("takes targets from flags over environment over the YAML file", () => {
     const file = join(dir, "precedence.yaml");
-    writeFileSync(file, `targets:\n  - name: from-yaml\n    dsn: file:${dir}/yaml.db\n`);
+    writeFileSync(file, `targets:\n  - name: from-yaml\n    dsn: file:${dir}/yaml.db?mode=rwc\n`);
     const names = (r: { stdout: string }) => (JSON.parse(r.stdout) as { targets: Array<{ target: string }> }).targets.map((t) => t.target);
     expect(names(run(["--once", "--format", "json", "--config", file]))).toEqual(["from-yaml"]);
-    expect(names(run(["--once", "--format", "json", "--config", file], { DB_HEALTH_DSN: `file:${dir}/env.db` }))).toEqual(["sqlite"]);
-    expect(names(run(["--once", "--format", "json", "--config", file, "--dsn", `file:${dir}/flag.db`, "--name", "from-flag"], { DB_HEALTH_DSN: `file:${dir}/env.db` }))).toEqual(["from-flag"]);
+    expect(names(run(["--once", "--format", "json", "--config", file], { DB_HEALTH_DSN: `file:${dir}/env.db?mode=rwc` }))).toEqual(["sqlite"]);
+    expect(names(run(["--once", "--format", "json", "--config", file, "--dsn", `file:${dir}/flag.db?mode=rwc`, "--name", "from-flag"], { DB_HEALTH_DSN: `file:${dir}/env.db?mode=rwc` }))).toEqual(["from-flag"]);
   });
 
   it("config check validates without connecting: 0 when valid, 3 with every problem", () => {
@@ -103,7 +103,7 @@ describe("daemon end to end", () => {
   }, 60_000);
 
   it("serves /health as application/health+json and exits 0 on SIGINT; status reads /readyz", async () => {
-    const d = await start(["--dsn", `file:${dir}/health.db`, "--interval", "200ms"]);
+    const d = await start(["--dsn", `file:${dir}/health.db?mode=rwc`, "--interval", "200ms"]);
     let res = await fetch(`${d.base}/health`);
     for (let i = 0; i < 50 && res.status !== 200; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -121,7 +121,7 @@ describe("daemon end to end", () => {
   it("status passes URL credentials as basic auth and never prints them", async () => {
     const web = join(dir, "auth-only.yml");
     writeFileSync(web, `basic_auth_users:\n  prom: ${bcrypt.hashSync("St4tus-pw", 4)}\n`);
-    const d = await start(["--dsn", `file:${dir}/auth.db`, "--web-config", web, "--interval", "200ms"]);
+    const d = await start(["--dsn", `file:${dir}/auth.db?mode=rwc`, "--web-config", web, "--interval", "200ms"]);
     const withAuth = d.base.replace("http://", "http://prom:St4tus-pw@");
     let r = run(["status", `${withAuth}/readyz`]);
     for (let i = 0; i < 30 && r.code !== 0; i++) {
@@ -145,7 +145,7 @@ describe("daemon end to end", () => {
     const hash = bcrypt.hashSync("right-pw", 4);
     const web = join(dir, "web.yml");
     writeFileSync(web, `tls_server_config:\n  cert_file: ${join(dir, "cert.pem")}\n  key_file: ${join(dir, "key.pem")}\nbasic_auth_users:\n  prom: ${hash}\n`);
-    const d = await start(["--dsn", `file:${dir}/tls.db`, "--web-config", web]);
+    const d = await start(["--dsn", `file:${dir}/tls.db?mode=rwc`, "--web-config", web]);
     expect(d.base).toMatch(/^https:/);
     const ca = readFileSync(join(dir, "cert.pem"));
     const get = (path: string, auth?: string) =>

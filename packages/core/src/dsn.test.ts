@@ -32,7 +32,7 @@ const forms: [dsn: string, expected: ParsedDsn][] = [
   ["POSTGRES://u@Host/db", { scheme: "postgres", form: "url", user: "u", host: "Host", database: "db", params: {} }],
   ["postgres://u:p@ss@host/db", { scheme: "postgres", form: "url", user: "u", password: "p@ss", host: "host", database: "db", params: {} }],
   ["postgres://u:pa/ss@host/db", { scheme: "postgres", form: "url", user: "u", password: "pa/ss", host: "host", database: "db", params: {} }],
-  ["postgres://u:p%40ss%2F100%@host/db", { scheme: "postgres", form: "url", user: "u", password: "p@ss/100%", host: "host", database: "db", params: {} }],
+  ["postgres://u:p%40ss%2F100%25@host/db", { scheme: "postgres", form: "url", user: "u", password: "p@ss/100%", host: "host", database: "db", params: {} }],
   ["postgres://u:se cret@host/db", { scheme: "postgres", form: "url", user: "u", password: "se cret", host: "host", database: "db", params: {} }],
   [
     "postgres://h/db?user=app&password=qw%26e",
@@ -162,7 +162,7 @@ describe("parseDsn", () => {
     ["postgres://u@[::1:5432/db", /unbalanced "\["/],
     ["postgres://u@::1:5432/db", /brackets/],
     ["postgres://my host/db", /whitespace/],
-    ["localhost:5432/db", /expected "localhost:\/\/"/],
+    ["localhost:5432/db", /looks like host:port but has no scheme: write a URL such as postgres:\/\/localhost:5432\/db/],
     ["file:", /no database file after "file:"/],
     ["sqlite://", /no database file after "sqlite:"/],
     ["sqlite3://", /no database file after "sqlite3:": use e\.g\. sqlite3:data\/app\.db/],
@@ -170,7 +170,9 @@ describe("parseDsn", () => {
     ["file:?mode=rwc", /no database file/],
     ["sqlite://?mode=ro", /no database file/],
     ["file://localhost", /no database file/],
-    ["file:#x", /no database file/],
+    ["file:#x", /"#" cannot appear in a SQLite URI: percent-encode it as %23/],
+    ["postgres://u@h/db#x", /"#" cannot appear after the host: percent-encode it as %23/],
+    ["postgres://u@h/db?sslmode=require&x", /a query part has no "=": percent-encode "&" inside a value as %26/],
     ["host=db dbname=app password=zz", /ADO form.*postgres:\/\//],
     ["user:pw@tcp(db:3306)/shop", /mysql:\/\//],
     ["Database=app;User Id=sa", /names no server/],
@@ -250,7 +252,9 @@ describe("redactDsn", () => {
     ["mysql://user:pass@tcp([::1]:3306)/db?tls=true", "mysql://user:***@tcp([::1]:3306)/db?tls=true"],
     ["mysql://user@unix(/run/mysqld/mysqld.sock)/db", "mysql://user@unix(/run/mysqld/mysqld.sock)/db"],
     ["sqlserver://u:p@host\\SQLEXPRESS/db", "sqlserver://u:***@host\\SQLEXPRESS/db"],
-    ["Server=tcp:db,1433;User Id=sa;Password={p;ss};Encrypt=true", "Server=tcp:db,1433;User Id=sa;Password={***};Encrypt=true"],
+    ["Server=tcp:db,1433;User Id=sa;Password={p;ss};Encrypt=true", "Server=tcp:db,1433;User Id=sa;Password=***;Encrypt=true"],
+    ["postgres://db/x?password=a&b=c&sslmode=require", "postgres://db/x?password=***&sslmode=require"],
+    ["Server=db;Password=a;b=c;User Id=sa", "Server=db;Password=***;User Id=sa"],
     ["Data Source=h;Pwd=se cret;User ID=sa", "Data Source=h;Pwd=***;User ID=sa"],
     ["file:db.sqlite?cache=shared&mode=rwc", "file:db.sqlite?cache=shared&mode=rwc"],
     [" postgres://u:p@h/db ", " postgres://u:***@h/db "],
@@ -262,7 +266,7 @@ describe("redactDsn", () => {
 
 describe("describeDsn", () => {
   it.each([
-    ["postgres://app:pw@db.example:5432/orders?sslmode=require&password=x", "postgres://app@db.example:5432/orders"],
+    ["postgres://app:pw@db.example:5432/orders?sslmode=require&sslpassword=x", "postgres://app@db.example:5432/orders"],
     ["postgres:///orders?host=/var/run/postgresql", "postgres://unix(/var/run/postgresql)/orders"],
     ["postgres://u:p@[::1]:5433/db", "postgres://u@[::1]:5433/db"],
     ["mysql://root:pw@tcp(db:3306)/shop?tls=true", "mysql://root@db:3306/shop"],
@@ -293,7 +297,8 @@ describe("dsnSecrets", () => {
     ["postgres://u:p%40ss@h/db", ["p%40ss", "p@ss"]],
     ["postgres://u:plain@h/db", ["plain"]],
     ["postgres://h/db?password=a%20b", ["a%20b", "a b"]],
-    ["Server=db;Password={a}}b}", ["a}}b", "a}b"]],
+    ["Server=db;Password={a}}b}", ["a}}b", "a}b", "{a}}b}"]],
+    ["postgres://db/x?password=a&b=c&sslmode=require", ["a", "a&b=c"]],
     ["postgres://u@h/db", []],
     ["file:x.db", []],
     ["file:?password=s3cr3t", ["s3cr3t"]],
@@ -331,6 +336,97 @@ describe("parsing and redaction agree on random passwords", () => {
       const logged = redact(`connect ETIMEDOUT for ${dsn} after 5s`);
       expect(logged, dsn).toBe(`connect ETIMEDOUT for ${scheme}://app:***@${host}/orders after 5s`);
       expect(describeDsn(dsn), dsn).not.toContain(password);
+    }
+  });
+});
+
+describe("a DSN becomes a SQLite path only when it clearly is one", () => {
+  const refused: [dsn: string, hint: RegExp, secret?: string][] = [
+    ["127.0.0.1:5432", /looks like host:port but has no scheme: write a URL such as postgres:\/\/127\.0\.0\.1:5432\/db/],
+    ["db.example:5432/orders", /looks like host:port/],
+    ["[::1]:5432", /looks like host:port/],
+    [":", /a plain path cannot contain ":"/],
+    [";;;==;;", /a plain path cannot contain ";"/],
+    ["localhost", /no scheme and is not clearly a file path/],
+    ["db.example.com", /no scheme and is not clearly a file path/],
+    ["app@db", /looks like user@host/],
+    ["~/app.db", /"~" is not expanded/],
+    ["app.db?mode=ro", /cannot contain "\?".*file:PATH/],
+    ["postgres//u@h/db", /mistyped: did you mean postgres:\/\/…\?/],
+    ["postgres:/u:SECRETpw@h/db", /mistyped/, "SECRETpw"],
+    ["mysql//root:SECRETpw@tcp(h:3306)/db", /mistyped: did you mean mysql:\/\//, "SECRETpw"],
+    ['"postgres://u@h/db"', /remove the quotes/],
+    ["'postgres://u@h/db'", /remove the quotes/],
+    ["postgres://u@h/db'", /ends with a quote/],
+    ["app:p w SECRET@tcp(127.0.0.1:3306)/shop", /Go-style MySQL DSNs need the scheme/, "w SECRET"],
+    ["adv_my:SECRET pw@tcp(127.0.0.1:3306)/shop", /Go-style MySQL DSNs need the scheme/, "SECRET"],
+    ["host=h password='it's SECRET'", /ADO form/, "s SECRET"],
+    ["host=h password=a b SECRET user=x", /ADO form/, "SECRET"],
+    ["postgres://u@h/te\u0001st", /control character \(U\+0001/],
+    ["postgres://u@h/db\nx", /control character \(U\+000A/],
+  ];
+
+  it.each(refused)("refuses %j", (dsn, hint, secret) => {
+    let caught: unknown;
+    try {
+      dsnScheme(dsn);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isDbHealthError(caught), dsn).toBe(true);
+    const message = (caught as Error).message;
+    expect(message).toMatch(hint);
+    if (secret) expect(message).not.toContain(secret);
+    expect(() => parseDsn(dsn)).toThrow(expect.objectContaining({ kind: "config" }));
+    if (secret) expect(describeDsn(dsn)).not.toContain(secret);
+    if (secret) expect(redactDsn(dsn)).not.toContain(secret);
+  });
+
+  it.each(["app.db", "data/app", "/var/lib/x", "./x", "../x.sqlite3", "C:\\data\\app.db", "/data/my app.db", "file:127.0.0.1:5432", "file:/tmp/x.db", "sqlite:/x.db"])(
+    "reads %j as SQLite",
+    (dsn) => {
+      expect(dsnScheme(dsn)).toMatch(/^(file|sqlite)$/);
+    },
+  );
+});
+
+describe("values a client would read differently are refused", () => {
+  const refused: [dsn: string, hint: RegExp, secret?: string][] = [
+    ["postgres://u:p%zzSECRET@h/db", /the password has a "%" that is not followed by two hex digits/, "zzSECRET"],
+    ["postgres://u:SECRET%@h/db", /the password has a "%"/, "SECRET"],
+    ["postgres://u:SECRET%ff@h/db", /the password has percent-escapes that are not UTF-8/, "SECRET"],
+    ["file:/tmp/%zz.db", /the file path has a "%"/],
+    ["postgres://u@h/d%zzb", /the database name has a "%"/],
+    ["postgres://u%zz@h/db", /the user name has a "%"/],
+    ["postgres://u@h/db?sslmode=%zz", /parameter sslmode has a "%"/],
+    ["postgres://u@h/te%01st", /the database name contains a control character/],
+    ["postgres://u@h%0a/db", /the host contains a control character/],
+    ["postgres://u@h1,h2/db", /several hosts \(h1,h2\) are not supported/],
+    ["postgres://u:SECRET@h1:5432,h2:5432/db", /several hosts/, "SECRET"],
+    ["postgres://u@h/db?sslmode=disable&sslmode=require", /parameter sslmode is given twice/],
+    ["postgres://u:SECRET@h/db?password=OTHERpw", /the password is given twice/, "OTHERpw"],
+    ["postgres://u@h/db?password=SECRET&password=OTHERpw", /the password is given twice/, "OTHERpw"],
+    ["Server=a;Data Source=b;Password=SECRET", /"Server" and "Data Source" \(one setting\) is given twice/, "SECRET"],
+    ["Server=a;Pwd=SECRET;Password=OTHERpw", /the password is given twice/, "OTHERpw"],
+    ["Server=a;Database=x;DATABASE=y", /"Database" is given twice/],
+  ];
+
+  it.each(refused)("refuses %j", (dsn, hint, secret) => {
+    let caught: unknown;
+    try {
+      parseDsn(dsn);
+    } catch (err) {
+      caught = err;
+    }
+    expect(isDbHealthError(caught), dsn).toBe(true);
+    const message = (caught as Error).message;
+    expect(message).toMatch(hint);
+    expect(message).not.toContain("\n");
+    if (secret) {
+      expect(message).not.toContain(secret);
+      expect(describeDsn(dsn)).not.toContain(secret);
+      expect(redactDsn(dsn)).not.toContain(secret);
+      expect(dsnSecrets(dsn).some((s) => s.includes(secret))).toBe(true);
     }
   });
 });

@@ -5,9 +5,10 @@
  * WHATWG URL parsing rejects or reinterprets. The dialect parsers live in _internal/dsn-*.ts.
  */
 import { ADO_FIRST_KEYS, parseAdo } from "./_internal/dsn-ado.js";
-import { EXAMPLE, clip, configError, type Ctx } from "./_internal/dsn-context.js";
+import { EXAMPLE, clip, configError, hideUnparsed, type Ctx } from "./_internal/dsn-context.js";
 import { SQLITE_SCHEMES, parseSqliteUri } from "./_internal/dsn-sqlite.js";
 import { parseUrl } from "./_internal/dsn-url.js";
+import { secretValueSpans } from "./_internal/dsn-unparsed.js";
 import type { Span } from "./_internal/spans.js";
 import { REDACTED, redact, replaceSpans } from "./redact.js";
 
@@ -91,9 +92,9 @@ export function redactDsn(dsn: string): string {
   try {
     const text = String(dsn);
     try {
-      return redact(replaceSpans(text, locate(text).spans));
+      return redact(replaceSpans(text, [...locate(text).spans, ...secretValueSpans(text)]));
     } catch {
-      return redact(text);
+      return hideUnparsed(text);
     }
   } catch {
     return REDACTED;
@@ -116,7 +117,7 @@ export function describeDsn(dsn: string): string {
     return redact(label(parseDsn(dsn)));
   } catch {
     try {
-      const head = redact(String(dsn).trim()).split(/[?#;]/, 1)[0] ?? "";
+      const head = hideUnparsed(String(dsn).trim()).split(/[?#;]/, 1)[0] ?? "";
       return clip(head) || "<invalid dsn>";
     } catch {
       return "<invalid dsn>";
@@ -136,36 +137,121 @@ export function describeDsn(dsn: string): string {
 export function dsnSecrets(dsn: string): string[] {
   let found: string[];
   try {
-    found = locate(dsn).secrets;
+    // The parsed password, and what a password key's value may run to (see secretValueSpans).
+    found = [...locate(dsn).secrets, ...hiddenPieces(dsn, replaceSpans(dsn, secretValueSpans(dsn)))];
   } catch {
-    found = removedByRedaction(String(dsn));
+    found = dsnSecretsOf(String(dsn));
   }
   return [...new Set(found)].filter((s) => s !== "");
 }
 
-// Which parser a DSN needs. Errors here concern the whole string, so they show no part of it
-// except through redact().
+// Which parser a DSN needs. A string becomes a SQLite target only when it is clearly a path or
+// a file:/sqlite: URI: a typo (a forgotten scheme, "host:port", a pasted key=value string) must be
+// a configuration error, never a SQLite file created on the spot and reported as up. Errors here
+// concern the whole string, so they show it only through hideUnparsed().
 function classify(input: string): { text: string; scheme: string; kind: "memory" | "path" | "url" | "ado" } {
   if (typeof input !== "string") throw configError(`the DSN must be a string, got ${typeof input}`);
   const text = input.trim();
   if (text === "") {
     throw configError(`the DSN is empty: set a URL such as ${EXAMPLE}, a SQLite file path, or an ADO string (Server=…;Database=…)`);
   }
+  const bad = refuse(text);
+  if (bad !== undefined) throw configError(`${bad.shown ? `unsupported DSN "${shown(text)}"` : "unsupported DSN"}: ${bad.problem}`, dsnSecretsOf(text));
   if (text === ":memory:") return { text, scheme: "file", kind: "memory" };
-  if (/^[^\s/]*@(?:tcp[46]?|unix)\(/.test(text)) {
-    throw configError(`unsupported DSN "${clip(redact(text))}": Go-style MySQL DSNs need the scheme, e.g. mysql://user@tcp(host:3306)/db`);
-  }
   const scheme = SCHEME.exec(text)?.[1];
   // C:\data\app.db is a Windows path, not a URL with scheme "c".
-  if (scheme !== undefined && !/^[A-Za-z]:[\\/]/.test(text)) return { text, scheme: scheme.toLowerCase(), kind: "url" };
+  if (scheme !== undefined && !WINDOWS_PATH.test(text)) return { text, scheme: scheme.toLowerCase(), kind: "url" };
   const firstKey = /^([A-Za-z][A-Za-z0-9 _]*?)\s*=/.exec(text)?.[1];
   if (firstKey !== undefined) {
     if (text.includes(";") || ADO_FIRST_KEYS.has(firstKey.toLowerCase())) return { text, scheme: "sqlserver", kind: "ado" };
     throw configError(
-      `unsupported DSN "${clip(redact(text))}": key=value strings are only read in SQL Server's ADO form (Server=…;Database=…;); for PostgreSQL write a URL such as ${EXAMPLE}`,
+      `unsupported DSN "${shown(text)}": key=value strings are only read in SQL Server's ADO form (Server=…;Database=…;); for PostgreSQL write a URL such as ${EXAMPLE}`,
+      dsnSecretsOf(text),
     );
   }
+  const notPath = notAPath(text);
+  if (notPath !== undefined) throw configError(`unsupported DSN "${shown(text)}": ${notPath}`, dsnSecretsOf(text));
   return { text, scheme: "file", kind: "path" };
+}
+
+const WINDOWS_PATH = /^[A-Za-z]:[\\/]/;
+// What a plain path (no file: scheme) may not contain: these make it a URL, a key=value string,
+// a query or a quoted paste. A file whose name holds one is still reachable as file:PATH.
+const NOT_IN_PATH = /[@:;=?#"'`(),<>|*{}]/;
+// File name endings that say "SQLite file" when there is no directory to say "path".
+const SQLITE_EXTENSION = /\.(?:db|db3|sqlite|sqlite3|s3db|sl3|sdb)$/i;
+const PATH_HINT = "for a SQLite file write a path (./app.db, /var/lib/app.db) or file:PATH";
+
+/** Mistakes any DSN may hold, whatever its form: quotes kept by a shell or YAML, control characters, a mistyped scheme. */
+function refuse(text: string): { problem: string; shown: boolean } | undefined {
+  const control = /[\u0000-\u001f\u007f\u0080-\u009f\u2028\u2029]/.exec(text);
+  if (control) {
+    const code = control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+    return { problem: `it contains a control character (U+${code} at position ${control.index + 1}); remove it (a pasted line break or tab?)`, shown: false };
+  }
+  const quote = /^["'`]/.exec(text)?.[0];
+  if (quote !== undefined) {
+    return { problem: `it starts with ${quote}: remove the quotes around the DSN (a shell or YAML quote written twice, or an env file that keeps quotes)`, shown: true };
+  }
+  const typo = /^([A-Za-z][A-Za-z0-9+.-]*)(\/\/|:\/(?!\/)|:\\|;\/\/)/.exec(text);
+  // file:/abs/path is a SQLite URI, C:/data a Windows path: only other schemes need "//".
+  const sqliteSingleSlash = typo?.[2] === ":/" && SQLITE_SCHEMES.has(typo[1]!.toLowerCase());
+  if (typo && !sqliteSingleSlash && !WINDOWS_PATH.test(text)) {
+    return { problem: `the scheme is mistyped: did you mean ${typo[1]!.toLowerCase()}://…? A URL DSN starts with scheme://, e.g. ${EXAMPLE}`, shown: true };
+  }
+  const hostPort = /^([^/\\:@]*):\d+(?:\/|$)/.exec(text);
+  if ((hostPort && !SQLITE_SCHEMES.has(hostPort[1]!.toLowerCase())) || /^\[[0-9A-Fa-f:.]+\]:\d+/.test(text)) {
+    const address = text.split("/")[0];
+    return { problem: `it looks like host:port but has no scheme: write a URL such as postgres://${address}/db or mysql://user@tcp(${address})/db`, shown: true };
+  }
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:/.test(text) && !WINDOWS_PATH.test(text) && /["'`]$/.test(text)) {
+    return { problem: `it ends with a quote: remove the quotes around the DSN`, shown: true };
+  }
+  if (!text.includes("://") && /@(?:tcp[46]?|unix|udp)\(/i.test(text)) {
+    return { problem: `Go-style MySQL DSNs need the scheme, e.g. mysql://user@tcp(host:3306)/db`, shown: true };
+  }
+  return undefined;
+}
+
+/** Why a string without a scheme is not clearly a SQLite file path, or undefined when it is. */
+function notAPath(text: string): string | undefined {
+  if (text.includes("@")) return `it looks like user@host but has no scheme: write a URL such as ${EXAMPLE}; ${PATH_HINT}`;
+  const bad = NOT_IN_PATH.exec(WINDOWS_PATH.test(text) ? text.slice(2) : text);
+  if (bad) return `a plain path cannot contain ${JSON.stringify(bad[0])}: ${PATH_HINT}, or a URL such as ${EXAMPLE}`;
+  if (text.startsWith("~")) return `"~" is not expanded here (only a shell does that): write the full path`;
+  if (!/[/\\]/.test(text) && !SQLITE_EXTENSION.test(text)) {
+    return `it has no scheme and is not clearly a file path: write a URL such as ${EXAMPLE}, or ${PATH_HINT} (a name without a directory needs a SQLite extension such as .db)`;
+  }
+  return undefined;
+}
+
+/** A DSN that did not classify, safe to show in a message. */
+function shown(text: string): string {
+  return clip(hideUnparsed(text));
+}
+
+/**
+ * Literal secrets of a DSN that did not parse: what {@link hideUnparsed} hides in it, and what
+ * the generic rules alone hide (shorter pieces, which also match where the text is split
+ * differently, e.g. an ADO value cut at its ";").
+ */
+function dsnSecretsOf(text: string): string[] {
+  return [...hiddenPieces(text, hideUnparsed(text)), ...hiddenPieces(text, redact(text))];
+}
+
+// The pieces of `text` that `hidden` replaced with "***".
+function hiddenPieces(text: string, hidden: string): string[] {
+  const pieces = hidden.split(REDACTED);
+  const found: string[] = [];
+  let pos = pieces[0]?.length ?? 0;
+  for (let n = 1; n < pieces.length; n++) {
+    const piece = pieces[n] ?? "";
+    const next = n === pieces.length - 1 ? text.length - piece.length : text.indexOf(piece, pos + 1);
+    if (next <= pos) break;
+    found.push(text.slice(pos, next));
+    pos = next + piece.length;
+  }
+  return found;
 }
 
 function locate(dsn: string): Located {
@@ -185,19 +271,4 @@ function label(p: ParsedDsn): string {
   const host = p.host === undefined ? "" : p.host.includes(":") ? `[${p.host}]` : p.host;
   const where = p.socket !== undefined ? `unix(${p.socket})` : `${host}${p.instance ? `\\${p.instance}` : ""}${p.port ? `:${p.port}` : ""}`;
   return `${p.scheme}://${p.user ? `${p.user}@` : ""}${where}${p.database ? `/${p.database}` : ""}`;
-}
-
-// For a DSN that does not parse: whatever redact() replaced is what a redactor should know.
-function removedByRedaction(text: string): string[] {
-  const pieces = redact(text).split(REDACTED);
-  const found: string[] = [];
-  let pos = pieces[0]?.length ?? 0;
-  for (let n = 1; n < pieces.length; n++) {
-    const piece = pieces[n] ?? "";
-    const next = n === pieces.length - 1 ? text.length - piece.length : text.indexOf(piece, pos + 1);
-    if (next <= pos) break;
-    found.push(text.slice(pos, next));
-    pos = next + piece.length;
-  }
-  return found;
 }

@@ -40,6 +40,48 @@ describe("properties", () => {
     );
   });
 
+  it("no piece of a hostile password survives, in any dialect, with or without a scheme, written raw", () => {
+    // Markers at both ends: a password cut in two (the rest taken for a host, a key, a quote's
+    // end) leaves one of them behind, which a check for the whole password would miss.
+    const marker = fc.stringMatching(/^[0-9]{5}$/);
+    const middle = fc.string({ minLength: 0, maxLength: 16, unit: fc.constantFrom(..." \t'\";=@:/?#&%{}()\\,äé🔑ab".split(/(?:)/u)) });
+    const forms: Array<(pw: string) => string> = [
+      (pw) => `postgres://app:${pw}@db:5432/orders`,
+      (pw) => `mysql://app:${pw}@tcp(db:3306)/shop`,
+      (pw) => `sqlserver://sa:${pw}@db:1433/master`,
+      (pw) => `app:${pw}@tcp(db:3306)/shop`,
+      (pw) => `app:${pw}@db:5432/orders`,
+      (pw) => `postgres//app:${pw}@db/orders`,
+      (pw) => `postgres:/app:${pw}@db/orders`,
+      (pw) => `"postgres://app:${pw}@db/orders"`,
+      (pw) => `host=db password='${pw}' user=app`,
+      (pw) => `host=db password="${pw}" user=app`,
+      (pw) => `host=db user=app password=${pw}`,
+      (pw) => `Server=db;User Id=sa;Password={${pw.replace(/\}/g, "}}")}};Encrypt=true`,
+      (pw) => `Server=db;User Id=sa;Password="${pw.replace(/"/g, '""')}";Encrypt=true`,
+      (pw) => `postgres://db/orders?sslmode=require&password=${pw}`,
+      (pw) => `file:/tmp/app.db?password=${pw}`,
+    ];
+    fc.assert(
+      fc.property(marker, middle, marker, fc.integer({ min: 0, max: forms.length - 1 }), (head, mid, tail, form) => {
+        const [start, end] = [`Hd${head}`, `Tl${tail}`];
+        const dsn = forms[form]!(`${start}${mid}${end}`);
+        let error = "";
+        try {
+          parseDsn(dsn);
+        } catch (err) {
+          expect(isDbHealthError(err) && err.kind === "config").toBe(true);
+          error = (err as Error).message;
+        }
+        const clean = createRedactor(dsnSecrets(dsn));
+        for (const out of [error, redactDsn(dsn), describeDsn(dsn), clean(`connect failed for ${dsn}: timeout`)]) {
+          for (const piece of [start, end]) expect(out, `${dsn} → ${out}`).not.toContain(piece);
+        }
+      }),
+      RUNS,
+    );
+  });
+
   it("DSNs: parse, format (redactDsn) and parse again keeps every part but the password; formatting is idempotent", () => {
     const word = fc.stringMatching(/^[A-Za-z0-9_.-]{1,10}$/);
     const value = fc.string({ minLength: 1, maxLength: 12, unit: fc.constantFrom(..."ab09 /:@&=+%é".split("")) });

@@ -61,6 +61,8 @@ const cases: Case[] = [
   // libpq key=value
   { name: "libpq quoted value", input: "host=db password='se cret w0rd' user=app dbname=orders", hidden: ["se cret w0rd", "cret w0rd"], visible: ["host=db", "user=app", "dbname=orders"] },
   { name: "libpq \\' escape", input: "password='it\\'s s3cret' host=db user=app", hidden: ["s3cret", "it\\'s"], visible: ["host=db", "user=app"] },
+  { name: "libpq quote inside a quoted value (shell ate the escape)", input: "host=db password='it's s3cret W0rd' user=app", hidden: ["s3cret", "W0rd"], visible: ["host=db", "user=app"] },
+  { name: "libpq doubled quote", input: "host=db password='it''s s3cret W0rd' user=app", hidden: ["s3cret", "W0rd"], visible: ["host=db", "user=app"] },
   { name: "libpq unquoted value", input: "host=db password=plainPw99 port=5432 user=app", hidden: ["plainPw99"], visible: ["host=db", "port=5432", "user=app"] },
   { name: "pass= and passwd=", input: "user=app pass=p4ssOne passwd=p4ssTwo host=db", hidden: ["p4ssOne", "p4ssTwo"], visible: ["user=app", "host=db"] },
   // JSON-ish and objects

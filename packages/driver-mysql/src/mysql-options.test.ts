@@ -51,4 +51,12 @@ describe("mysql settings", () => {
       /^MySQL DSN: unknown parameter pool; tls=maybe is not one of true, false, skip-verify, preferred; timeout=soon is not a duration such as 5s or 500ms/,
     );
   });
+
+  it("knows at configuration time what mysql2 would only refuse when it connects", () => {
+    expect(() => validateMysqlDsn(parseDsn("mysql://a@tcp(h:1)/x?charset=klingon"))).toThrow(/charset=klingon is not a character set mysql2 knows/);
+    expect(() => validateMysqlDsn(parseDsn("mysql://a@tcp(h:1)/x?charset=utf8mb4,klingon"))).toThrow(/charset=klingon/);
+    expect(() => validateMysqlDsn(parseDsn("mysql://a@tcp(h:1)/x?charset=utf8mb4,latin1"))).not.toThrow();
+    expect(() => validateMysqlDsn(parseDsn("mysql://a@tcp(h:1)/x?tls=true&ssl-mode=disabled"))).toThrow(/tls and ssl-mode both set TLS: keep one/);
+    expect(() => validateMysqlDsn(parseDsn("mysql://a@tcp(h:1)/x?ssl-mode=required&ssl_mode=disabled"))).toThrow(/ssl-mode and ssl_mode both set TLS/);
+  });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import { DbHealthError, parseDuration, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
-import type { ConnectionOptions } from "mysql2";
+import mysql, { type ConnectionOptions } from "mysql2";
 import { quoteIdent } from "./sql.js";
 
 /** TLS for one connection attempt: `false` for plain TCP. */
@@ -30,6 +30,8 @@ const GO_TLS: Record<string, SslMode> = { true: "verify_identity", false: "disab
 const TIMEOUTS = { timeout: "connectTimeout", readTimeout: "readTimeout", writeTimeout: "writeTimeout" } as const;
 // Go-driver parameters that change how Go decodes values, nothing a health probe does.
 const GO_ONLY = new Set(["parseTime", "loc", "collation", "interpolateParams", "allowNativePasswords"]);
+// mysql2's own table (what it looks a charset up in when it connects); exported but not typed.
+const CHARSETS = (mysql as unknown as { Charsets: Record<string, number> }).Charsets;
 const PARAMS = new Set(["tls", "ssl-mode", "ssl_mode", "ssl-ca", "ssl_ca", "charset", ...Object.keys(TIMEOUTS), ...GO_ONLY]);
 
 /**
@@ -43,6 +45,17 @@ const PARAMS = new Set(["tls", "ssl-mode", "ssl_mode", "ssl-ca", "ssl_ca", "char
 export function validateMysqlDsn(dsn: ParsedDsn): void {
   const problems: string[] = [];
   for (const key of Object.keys(dsn.params)) if (!PARAMS.has(key)) problems.push(`unknown parameter ${key}`);
+  const tlsKeys = ["tls", "ssl-mode", "ssl_mode"].filter((k) => dsn.params[k] !== undefined);
+  if (tlsKeys.length > 1) problems.push(`${tlsKeys.join(" and ")} both set TLS: keep one`);
+  if (dsn.params["ssl-ca"] !== undefined && dsn.params.ssl_ca !== undefined) problems.push("ssl-ca and ssl_ca are one setting: keep one");
+  // mysql2 only fails on an unknown charset when it connects: say so before anything runs.
+  for (const charset of dsn.params.charset?.split(",") ?? []) {
+    try {
+      if (CHARSETS[charset.trim().toUpperCase()] === undefined) throw new Error("unknown");
+    } catch {
+      problems.push(`charset=${charset} is not a character set mysql2 knows (e.g. utf8mb4, latin1)`);
+    }
+  }
   try {
     sslMode(dsn.params);
   } catch (err) {

@@ -1,3 +1,4 @@
+import { statSync, type Stats } from "node:fs";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { DbHealthError, type AdapterTarget, type DriverAdapter, type RoleInfo } from "@alfred/db-health-core";
@@ -78,6 +79,7 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
     async connect() {
       let opened: Db | undefined;
       try {
+        if (!open.memory) checkFile(open);
         opened = new Database(open.path, { readonly: open.readonly, fileMustExist: open.fileMustExist, timeout: 0 });
         const rebound = budget(opened, config.connectTimeout);
         rebound();
@@ -200,6 +202,39 @@ function quickCheck(d: Db, maxBytes: number): string {
     if (/^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown }).code))) return "skipped (database is locked)";
     throw err;
   }
+}
+
+/**
+ * What the path names, before SQLite opens it: a missing file is reported as such (not as
+ * SQLite's "unable to open database file"), and anything but a regular file is refused. SQLite
+ * would read a FIFO or a device (and write to a disk device) as if it were a database.
+ */
+function checkFile(open: SqliteOpenOptions): void {
+  let stats;
+  try {
+    stats = statSync(open.path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") throw new DbHealthError("connect", `cannot open the database file ${open.path}: ${code ?? "error"}`, { driver: "sqlite" });
+    if (!open.fileMustExist) return;
+    throw new DbHealthError(
+      "connect",
+      `no database file at ${open.path}: a SQLite target is opened, never created, unless its DSN says mode=rwc (file:PATH?mode=rwc)`,
+      { driver: "sqlite" },
+    );
+  }
+  if (!stats.isFile()) {
+    throw new DbHealthError("connect", `${open.path} is ${fileKind(stats)}, not a regular file: point the DSN at the SQLite database file`, { driver: "sqlite" });
+  }
+}
+
+function fileKind(stats: Stats): string {
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  return "a special file";
 }
 
 function quoteIdent(name: string): string {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -30,6 +30,8 @@ const rows = (path: string): number => {
 
 describe("sqlite driver", () => {
   it("accepts file: URLs, sqlite: URLs, plain paths and :memory:", async () => {
+    // An empty file is an empty database: what `touch` makes for a target that is not mode=rwc.
+    for (const name of ["b.db", "c.db"]) writeFileSync(join(dir, name), "");
     for (const dsn of [`file:${dir}/a.db?cache=shared&mode=rwc`, `sqlite://${dir}/b.db`, `${dir}/c.db`, ":memory:", "file::memory:?cache=shared", `file:${dir}/d.db?mode=memory`]) {
       const r = await make(dsn).probe();
       expect(r.status, `${dsn}: ${r.reason}`).toBe("up");
@@ -39,7 +41,7 @@ describe("sqlite driver", () => {
 
   it("uses WAL on a writable file", async () => {
     const path = join(dir, "wal.db");
-    expect((await make(`file:${path}`).probe()).status).toBe("up");
+    expect((await make(`file:${path}?mode=rwc`).probe()).status).toBe("up");
     const db = new Database(path, { readonly: true });
     expect(db.pragma("journal_mode", { simple: true })).toBe("wal");
     db.close();
@@ -73,11 +75,45 @@ describe("sqlite driver", () => {
     expect(r.status, r.reason).toBe("up");
   });
 
-  it("mode=ro and mode=rw need an existing file; rwc creates it", async () => {
-    for (const mode of ["ro", "rw"]) {
-      const r = await make(`file:${dir}/absent-${mode}.db?mode=${mode}`).probe();
-      expect(r.status).toBe("down");
-      expect(r.reason).toMatch(/unable to open database file|does not exist/);
+  it("never creates a file unless the DSN says mode=rwc", async () => {
+    const absent = (name: string): string => join(dir, `absent-${name}.db`);
+    for (const [name, dsn] of [
+      ["ro", `file:${absent("ro")}?mode=ro`],
+      ["rw", `file:${absent("rw")}?mode=rw`],
+      ["default", `file:${absent("default")}`],
+      ["sqlite", `sqlite://${absent("sqlite")}`],
+      ["plain", absent("plain")],
+    ]) {
+      const r = await make(dsn!).probe();
+      expect(r.status, dsn).toBe("down");
+      expect(r.reason).toBe(`connect failed: no database file at ${absent(name!)}: a SQLite target is opened, never created, unless its DSN says mode=rwc (file:PATH?mode=rwc)`);
+      expect(existsSync(absent(name!))).toBe(false);
+    }
+    const created = await make(`file:${absent("rwc")}?mode=rwc`).probe();
+    expect(created.status, created.reason).toBe("up");
+    expect(existsSync(absent("rwc"))).toBe(true);
+  });
+
+  it("refuses a path that is not a regular file, before SQLite reads or writes it", async () => {
+    const fifo = join(dir, "fifo.db");
+    spawnSync("mkfifo", [fifo]);
+    for (const [path, kind] of [
+      [fifo, "a FIFO"],
+      [dir, "a directory"],
+      ["/dev/zero", "a character device"],
+    ]) {
+      for (const dsn of [path!, `file:${path}?mode=rwc`]) {
+        const r = await make(dsn).probe();
+        expect(r.status, dsn).toBe("down");
+        expect(r.reason).toBe(`connect failed: ${path} is ${kind}, not a regular file: point the DSN at the SQLite database file`);
+      }
+    }
+  });
+
+  it("refuses a password parameter instead of ignoring it", () => {
+    for (const key of ["password", "passwd", "pwd", "pass"]) {
+      expect(() => make(`file:${dir}/x.db?${key}=hunter2`)).toThrow(/SQLite DSN: a password parameter is not supported/);
+      expect(() => make(`file:${dir}/x.db?${key}=hunter2`)).not.toThrow(/hunter2/);
     }
   });
 
@@ -91,7 +127,7 @@ describe("sqlite driver", () => {
 
   it("degrades within the write deadline while another connection holds the write lock", async () => {
     const path = join(dir, "locked.db");
-    const d = make(`file:${path}`, { writeTimeout: "400ms" });
+    const d = make(`file:${path}?mode=rwc`, { writeTimeout: "400ms" });
     expect((await d.probe()).status).toBe("up");
     const locker = new Database(path);
     locker.exec("BEGIN EXCLUSIVE");
@@ -171,7 +207,7 @@ describe("sqlite driver", () => {
 
   it("removes rows of probers gone for longer than pruneAfter, never its own", async () => {
     const path = join(dir, "prune.db");
-    const d = make(`file:${path}`, { pruneAfter: "1m" });
+    const d = make(`file:${path}?mode=rwc`, { pruneAfter: "1m" });
     expect((await d.probe()).status).toBe("up");
     const db = new Database(path);
     const add = db.prepare("INSERT INTO _health_check (probe_id, token, checked_at) VALUES (?, 't', strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))");

@@ -6,7 +6,7 @@ export interface SqliteOpenOptions {
   path: string;
   /** `mode=ro`: open read-only and run a read-only check. */
   readonly: boolean;
-  /** `mode=ro|rw`: the file must already exist. */
+  /** Every mode but `rwc` (and memory): the file must already exist; a probe never creates it by accident. */
   fileMustExist: boolean;
   /** In-memory database (`:memory:`, `mode=memory`). */
   memory: boolean;
@@ -38,7 +38,13 @@ const REFUSED: Record<string, string> = {
  * ```
  */
 export function sqliteOpenOptions(dsn: ParsedDsn): SqliteOpenOptions {
-  const mode = dsn.params.mode ?? "rwc";
+  if (dsn.password !== undefined) {
+    // ?password= (or passwd, pwd, pass) would be silently ignored: SQLite has no users.
+    throw new DbHealthError("config", "SQLite DSN: a password parameter is not supported (SQLite has no authentication; an encrypted database needs a driver built for it): remove it", { driver: "sqlite" });
+  }
+  // Without mode=rwc the file must exist: a probe that creates the database it was asked to
+  // check would report a missing (or mistyped) database as up.
+  const mode = dsn.params.mode ?? "rw";
   if (!(MODES as readonly string[]).includes(mode)) {
     throw new DbHealthError("config", `SQLite mode=${mode} is not supported: use mode=ro, rw, rwc or memory`, { driver: "sqlite" });
   }

@@ -54,6 +54,7 @@ describe("*_FILE secrets", () => {
 
   it("reports unusable secret files against their YAML key and line", async () => {
     tmp.write("pw", "x");
+    tmp.write("other.dsn", "file:c.db");
     const file = tmp.write(
       "bad-files.yaml",
       `targets:
@@ -63,7 +64,7 @@ describe("*_FILE secrets", () => {
   - dsn: file:app.db
     passwordFile: pw
   - dsn: file:b.db
-    dsnFile: pw
+    dsnFile: other.dsn
 `,
     );
     const lines = (await resolveError(["--config", file])).split("\n");

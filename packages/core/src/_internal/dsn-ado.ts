@@ -28,10 +28,20 @@ export const ADO_FIRST_KEYS: ReadonlySet<string> = new Set([
 export function parseAdo(ctx: Ctx): ParsedDsn {
   const parsed: ParsedDsn = { scheme: "sqlserver", form: "ado", params: {} };
   let server: string | undefined;
+  // Keys are case-insensitive and several spell one setting: each setting may appear once, as
+  // clients disagree on whether the first or the last one wins.
+  const seen = new Map<string, string>();
   for (const { key, value, span } of adoPairs(ctx)) {
     const name = key.toLowerCase().replace(/\s+/g, " ");
+    const setting = settingOf(name);
+    const first = seen.get(setting);
+    if (first !== undefined) {
+      const shown = setting === "password" ? "the password" : first.toLowerCase() === name ? `"${first}"` : `"${first}" and "${key}" (one setting)`;
+      throw fail(ctx, `${shown} is given twice: keep one`);
+    }
+    seen.set(setting, key);
     if (PASSWORD_KEYS.has(name)) {
-      setPassword(ctx, parsed, span[0], span[1], () => value);
+      setPassword(ctx, parsed, span[0], span[1], value);
       continue;
     }
     setParam(parsed.params, key, value);
@@ -56,6 +66,15 @@ export function parseAdo(ctx: Ctx): ParsedDsn {
   host = host.replace(/^\[(.*)\]$/, "$1");
   if (host) parsed.host = host;
   return parsed;
+}
+
+/** The setting a lower-cased key names: synonyms (Server, Data Source, Address…) share one. */
+function settingOf(name: string): string {
+  if (PASSWORD_KEYS.has(name)) return "password";
+  if (ADO_SERVER_KEYS.has(name)) return "server";
+  if (ADO_DATABASE_KEYS.has(name)) return "database";
+  if (ADO_USER_KEYS.has(name)) return "user";
+  return name;
 }
 
 /** Splits Key=Value;… honouring {…} ("}}" escapes), "…" and '…' (doubled quote escapes). */

@@ -1,6 +1,6 @@
 /** SQLite URIs: `file:db.sqlite`, `file:///abs/x.db`, `file::memory:`, `sqlite:` and `sqlite3:` alike. */
 import type { ParsedDsn } from "../dsn.js";
-import { decode, fail, firstOf, parseQuery, type Ctx } from "./dsn-context.js";
+import { decodePart, fail, firstOf, parseQuery, type Ctx } from "./dsn-context.js";
 
 /** URL schemes that name a SQLite database; they all parse the same way. */
 export const SQLITE_SCHEMES: ReadonlySet<string> = new Set(["file", "sqlite", "sqlite3"]);
@@ -19,6 +19,10 @@ export const SQLITE_SCHEMES: ReadonlySet<string> = new Set(["file", "sqlite", "s
 export function parseSqliteUri(ctx: Ctx, scheme: string): ParsedDsn {
   const { text } = ctx;
   const bodyStart = scheme.length + 1;
+  // A fragment means nothing to SQLite; a "#" is a file name's or a value's that was not encoded
+  // (everything after it may be secret).
+  const hash = text.indexOf("#", bodyStart);
+  if (hash >= 0) throw fail(ctx, `"#" cannot appear in a SQLite URI: percent-encode it as %23`, [hash + 1, text.length]);
   const bodyEnd = firstOf(text, "#", bodyStart);
   const pathEnd = firstOf(text, "?", bodyStart);
   let path = text.slice(bodyStart, Math.min(pathEnd, bodyEnd));
@@ -26,7 +30,7 @@ export function parseSqliteUri(ctx: Ctx, scheme: string): ParsedDsn {
     path = path.slice(2);
     if (/^localhost(?:\/|$)/i.test(path)) path = path.slice("localhost".length);
   }
-  path = decode(path);
+  path = decodePart(ctx, path, "the file path");
   if (/^\/[A-Za-z]:[\\/]/.test(path)) path = path.slice(1); // file:///C:/data/app.db
   const parsed: ParsedDsn = { scheme, form: "sqlite-file", database: path, params: {} };
   if (pathEnd < bodyEnd) parseQuery(ctx, parsed, pathEnd + 1, bodyEnd);

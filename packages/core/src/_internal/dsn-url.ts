@@ -3,7 +3,7 @@
  * tcp(host:port)/unix(path) addresses, IPv6 literals, sockets and SQL Server instances.
  */
 import type { ParsedDsn } from "../dsn.js";
-import { EXAMPLE, decode, fail, firstOf, parsePort, parseQuery, setPassword, type Ctx } from "./dsn-context.js";
+import { EXAMPLE, decodePart, fail, firstOf, parsePort, parseQuery, setPassword, type Ctx } from "./dsn-context.js";
 import { findUserinfoEnd } from "./userinfo.js";
 
 /**
@@ -24,17 +24,22 @@ export function parseUrl(ctx: Ctx, scheme: string): ParsedDsn {
   let pos = start;
   const userinfo = locateUserinfo(text, start);
   if (userinfo) {
-    const user = decode(text.slice(start, userinfo.userEnd));
+    // The password first: an error about the user name must not show it.
+    if (userinfo.passwordStart !== undefined) setPassword(ctx, parsed, userinfo.passwordStart, userinfo.at);
+    const user = decodePart(ctx, text.slice(start, userinfo.userEnd), "the user name");
     if (user) parsed.user = user;
-    if (userinfo.passwordStart !== undefined) setPassword(ctx, parsed, userinfo.passwordStart, userinfo.at, decode);
     pos = userinfo.at + 1;
   }
+  // Nothing in a database DSN is a fragment: a "#" after the userinfo is a value's (a password
+  // in ?password=) that was not encoded. Everything after it may be secret.
+  const hash = text.indexOf("#", pos);
+  if (hash >= 0) throw fail(ctx, `"#" cannot appear after the host: percent-encode it as %23`, [hash + 1, text.length]);
   const net = scheme === "mysql" || scheme === "mariadb" ? /^([A-Za-z][A-Za-z0-9]*)\(/.exec(text.slice(pos))?.[1] : undefined;
   pos = net === undefined ? parseAuthority(ctx, parsed, pos) : parseGoAddress(ctx, parsed, pos, net);
 
   const pathEnd = firstOf(text, "?#", pos);
   const database = text.slice(pos, pathEnd).replace(/^\//, "");
-  if (database) parsed.database = decode(database);
+  if (database) parsed.database = decodePart(ctx, database, "the database name");
   if (text[pathEnd] === "?") parseQuery(ctx, parsed, pathEnd + 1, firstOf(text, "#", pathEnd + 1));
 
   // libpq lets the query name the host: ?host=/var/run/postgresql selects a socket.
@@ -60,6 +65,9 @@ function locateUserinfo(text: string, start: number): { userEnd: number; passwor
 
 function parseAuthority(ctx: Ctx, parsed: ParsedDsn, pos: number): number {
   const end = firstOf(ctx.text, "/?#", pos);
+  if (ctx.text.slice(pos, end).includes(",")) {
+    throw fail(ctx, `several hosts (h1,h2) are not supported: a probe checks one server, so give each host its own target`);
+  }
   const { host, port } = parseHostPort(ctx, pos, end);
   if (port !== undefined) parsed.port = port;
   if (host === undefined) return end;
@@ -101,7 +109,7 @@ function parseHostPort(ctx: Ctx, from: number, to: number): { host?: string; por
     }
   }
   const port = portFrom < 0 ? undefined : parsePort(ctx, ctx.text.slice(portFrom, to), [portFrom, to]);
-  const decoded = decode(host);
+  const decoded = decodePart(ctx, host, "the host");
   return { ...(decoded ? { host: decoded } : {}), ...(port === undefined ? {} : { port }) };
 }
 
@@ -114,7 +122,7 @@ function parseGoAddress(ctx: Ctx, parsed: ParsedDsn, pos: number, net: string): 
   parsed.form = "go-mysql";
   const kind = net.toLowerCase();
   if (kind === "unix") {
-    const socket = decode(text.slice(open, close));
+    const socket = decodePart(ctx, text.slice(open, close), "the socket path");
     if (!socket) throw fail(ctx, `unix() needs the socket path, e.g. unix(/run/mysqld/mysqld.sock)`);
     parsed.socket = socket;
   } else if (kind === "tcp" || kind === "tcp4" || kind === "tcp6") {

@@ -35,8 +35,17 @@ export function keyValueSecretSpans(text: string): Span[] {
   return spans;
 }
 
-/** password, pwd, passwd, pass, sslpassword, PGPASSWORD, MYSQL_PWD, DB_PASSWORD, dbPassword, api_key, x-api-key, client_secret, access_token… */
-function isSecretKey(key: string): boolean {
+/**
+ * True for a key whose value is a secret: password, pwd, passwd, pass, sslpassword, PGPASSWORD,
+ * MYSQL_PWD, DB_PASSWORD, dbPassword, api_key, x-api-key, client_secret, access_token…
+ *
+ * @example
+ * ```ts
+ * isSecretKey("sslpassword"); // true
+ * isSecretKey("user");        // false
+ * ```
+ */
+export function isSecretKey(key: string): boolean {
   const parts = key
     .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
     .toLowerCase()
@@ -95,9 +104,16 @@ function quotedSpan(text: string, open: number): Span | undefined {
       continue;
     }
     if (c === quote) {
+      const after = text[i + 1];
       const afterDouble = text[i + 2];
-      if (text[i + 1] === quote && afterDouble !== undefined && !QUOTE_DELIM.test(afterDouble)) {
+      if (after === quote && afterDouble !== undefined && !QUOTE_DELIM.test(afterDouble)) {
         i += 2;
+        continue;
+      }
+      // A quote followed by more of the word (`'it's secret'`, a quote the shell ate) does not
+      // close the value: closing there would show the rest of the password.
+      if (after !== undefined && after !== quote && !QUOTE_DELIM.test(after)) {
+        i++;
         continue;
       }
       return nonEmpty(open + 1, i);

@@ -1,0 +1,86 @@
+/**
+ * Where the secrets of a DSN that does not parse may sit. A parser that gave up cannot say
+ * which characters were the password, so these rules hide more than a parse would: every
+ * character that could belong to a password, never one that could not.
+ */
+import { isSecretKey } from "./key-value-secrets.js";
+import type { Span } from "./spans.js";
+
+// `scheme://`, written right or wrong (`postgres//`, `postgres:/`): the user part starts after it.
+const SCHEME_PREFIX = /^["'`]?[A-Za-z][A-Za-z0-9+.-]*(?::\/\/?|\/\/)/;
+// `key=` at the start or after a separator: whitespace (libpq), ";" (ADO), "&" or "?" (queries).
+const KEY = /(?:^|[\s;&?])["']?([A-Za-z_][\w.-]*)["']?[ \t]*=/g;
+// Where a key may start, which could end a secret value: blanks then `word=` (libpq), ";" then
+// `Some Key=` (ADO keys may hold spaces), "&" then `word=` (queries), or the line's end. Only a
+// recognised key ends the value: `password=a b=c` hides "a b=c", not "a".
+const NEXT_KEY = /(\s+)([A-Za-z_][\w.-]*)[ \t]*=|(;\s*)([A-Za-z_][\w .-]*?)\s*=|(&)([A-Za-z_][\w.%-]*)=|[\r\n]/g;
+// Keys of libpq conninfo strings, ADO connection strings and the query parameters the drivers read.
+const KNOWN_KEYS = new Set(
+  [
+    "host", "hostaddr", "port", "dbname", "user", "passfile", "connect_timeout", "client_encoding", "options", "application_name",
+    "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count", "tcp_user_timeout",
+    "sslmode", "sslcert", "sslkey", "sslrootcert", "sslcrl", "sslpassword", "sslnegotiation", "requiressl", "service",
+    "target_session_attrs", "channel_binding", "gssencmode", "krbsrvname", "load_balance_hosts", "replication",
+    "server", "data source", "address", "addr", "network address", "database", "initial catalog", "user id", "uid", "username",
+    "user name", "encrypt", "trustservercertificate", "trust server certificate", "integrated security", "trusted_connection",
+    "app", "application name", "connect timeout", "connection timeout", "timeout", "multipleactiveresultsets", "pooling",
+    "packet size", "applicationintent", "multisubnetfailover", "workstation id", "tls", "ssl-mode", "ssl_mode", "ssl-ca", "ssl_ca",
+    "charset", "readtimeout", "writetimeout", "parsetime", "loc", "collation", "mode", "cache", "journal_mode", "schema",
+    "password", "pwd", "passwd", "pass",
+  ],
+);
+
+/**
+ * Spans to hide in a DSN that did not parse: everything between the first ":" of the user part
+ * and the last "@" (the password of `user:pass@host`, with or without a scheme, mistyped or not),
+ * and the whole value of every password-like key up to the next key, quoted or not.
+ *
+ * @example
+ * ```ts
+ * unparsedSecretSpans("app:p w@tcp(db:3306)/shop");   // [[4, 7]]: "p w"
+ * unparsedSecretSpans("host=h password=a b SECRET"); // [[16, 26]]: "a b SECRET"
+ * ```
+ */
+export function unparsedSecretSpans(text: string): Span[] {
+  const spans: Span[] = [];
+  const at = text.lastIndexOf("@");
+  if (at > 0) {
+    const userStart = SCHEME_PREFIX.exec(text)?.[0].length ?? 0;
+    const colon = text.indexOf(":", userStart);
+    if (colon >= 0 && colon + 1 < at) spans.push([colon + 1, at]);
+  }
+  return [...spans, ...secretValueSpans(text)];
+}
+
+/**
+ * The whole value of every password-like key of a DSN, up to the next recognised key, quoted or
+ * not: what a password holding "&", ";" or " key=" looks like to a parser is ambiguous, and the
+ * text that follows it up to a key the DSN dialects know may be the rest of the password.
+ *
+ * @example
+ * ```ts
+ * secretValueSpans("postgres://db/x?password=a&b=c&sslmode=require"); // [[26, 31]]: "a&b=c"
+ * ```
+ */
+export function secretValueSpans(text: string): Span[] {
+  const spans: Span[] = [];
+  for (const m of text.matchAll(KEY)) {
+    if (!isSecretKey(m[1]!)) continue;
+    let start = m.index + m[0].length;
+    while (text[start] === " " || text[start] === "\t") start++;
+    const end = valueEnd(text, start);
+    if (end > start) spans.push([start, end]);
+  }
+  return spans;
+}
+
+// Where a secret value starting at `start` ends: at the next recognised key or line end.
+function valueEnd(text: string, start: number): number {
+  const next = new RegExp(NEXT_KEY.source, "g");
+  next.lastIndex = start;
+  for (let m = next.exec(text); m; m = next.exec(text)) {
+    const key = m[2] ?? m[4] ?? m[6];
+    if (key === undefined || KNOWN_KEYS.has(key.toLowerCase().replace(/\s+/g, " "))) return m.index;
+  }
+  return text.length;
+}
