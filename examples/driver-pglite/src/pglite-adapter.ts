@@ -1,4 +1,4 @@
-import { DbHealthError, type AdapterTarget, type DriverAdapter, type ErrorKind } from "@alfred/db-health-core";
+import { DbHealthError, TOKEN_HISTORY_LENGTH, type AdapterTarget, type DriverAdapter, type ErrorKind } from "@alfred/db-health-core";
 import { pgliteDataDir } from "./pglite-dsn.js";
 import { openShared, type SharedDatabase } from "./shared-database.js";
 
@@ -6,8 +6,8 @@ import { openShared, type SharedDatabase } from "./shared-database.js";
 const SQL = {
   create: (t: string) => `CREATE TABLE IF NOT EXISTS ${t} (probe_id text PRIMARY KEY, token text NOT NULL, checked_at timestamptz NOT NULL)`,
   upsert: (t: string) =>
-    `INSERT INTO ${t} (probe_id, token, checked_at) VALUES ($1, $2, now())
-     ON CONFLICT (probe_id) DO UPDATE SET token = excluded.token, checked_at = excluded.checked_at`,
+    `INSERT INTO ${t} AS h (probe_id, token, checked_at) VALUES ($1, $2, now())
+     ON CONFLICT (probe_id) DO UPDATE SET token = left(excluded.token || ' ' || h.token, ${TOKEN_HISTORY_LENGTH}), checked_at = excluded.checked_at`,
   read: (t: string) => `SELECT token FROM ${t} WHERE probe_id = $1`,
 } as const;
 

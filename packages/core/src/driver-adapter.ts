@@ -14,6 +14,7 @@ import type { RoleInfo } from "./types.js";
  *   async connect() { conn = await client.connect(); },
  *   async ping() { await conn.query("SELECT 1"); },
  *   async role() { return { role: "unknown", readOnly: false }; },
+ *   // UPSERT: INSERT … ON CONFLICT (probe_id) DO UPDATE SET token = left(excluded.token || ' ' || token, 64), checked_at = …
  *   async write(token) { await conn.query(UPSERT, [probeId, token]); },
  *   async read() { return (await conn.query(SELECT, [probeId])).rows[0]?.token; },
  *   async close() { await conn?.end(); },
@@ -35,9 +36,13 @@ export interface DriverAdapter {
   ping(signal: AbortSignal): Promise<void>;
   /** Detects primary/replica, read-only state and replication lag. */
   role(signal: AbortSignal): Promise<RoleInfo>;
-  /** Upserts this prober's row `(probe_id, token, checked_at)` with the given token. */
+  /**
+   * Upserts this prober's row `(probe_id, token, checked_at)`, putting the token in front of
+   * the ones stored: `token = left(new || ' ' || old, TOKEN_HISTORY_LENGTH)` on conflict, so that
+   * probers sharing a probe id do not overwrite each other's token before it is read back.
+   */
   write(token: string, signal: AbortSignal): Promise<void>;
-  /** Returns the token stored in this prober's row, or `undefined` when there is none. */
+  /** Returns the token column of this prober's row as stored, or `undefined` when there is none. */
   read(signal: AbortSignal): Promise<string | undefined>;
   /** Number of client connections to the database, for `db_connection_count`. */
   connections?(signal: AbortSignal): Promise<number>;

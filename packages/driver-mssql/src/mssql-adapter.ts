@@ -156,8 +156,9 @@ export function createMssqlAdapter(target: AdapterTarget, version = "1"): Driver
         try {
           await run(batch, { probe_id: config.probeId, token });
         } catch (err) {
+          // 2627: another prober with this probe id inserted the row first; it exists now.
           // 208: invalid object name. Dropped since we connected? Create again when allowed.
-          if (errorNumber(err) !== 208 || !(await createTable())) throw err;
+          if (errorNumber(err) !== 2627 && (errorNumber(err) !== 208 || !(await createTable()))) throw err;
           await run(batch, { probe_id: config.probeId, token });
         }
         if (Date.now() - lastPrune >= PRUNE_EVERY_MS) {

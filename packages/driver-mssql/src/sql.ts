@@ -3,6 +3,8 @@
  * bracket-quoted, schema-qualified health table (`[dbo].[_health_check]` by default). Values are
  * always bound parameters (`@probe_id`, `@token`, …). A test parses each with a T-SQL parser.
  */
+import { TOKEN_HISTORY_LENGTH } from "@alfred/db-health-core";
+
 export const SQL = {
   ping: `SELECT 1 AS one`,
   tableExists: `SELECT CASE WHEN OBJECT_ID(@table, N'U') IS NULL THEN 0 ELSE 1 END AS has_table`,
@@ -11,11 +13,13 @@ export const SQL = {
   /** Per-batch lock wait bound, in milliseconds, sent before the write. */
   lockTimeout: (ms: number) => `SET LOCK_TIMEOUT ${Math.max(0, Math.floor(ms))}`,
   /**
-   * Update-then-insert in one batch (the row is this prober's alone, so there is no MERGE race to
-   * guard): the INSERT adds the row only when the UPDATE found none.
+   * Update-then-insert in one batch: the INSERT adds the row only when the UPDATE found none.
+   * The new token goes in front of the ones stored (probers may share a probe id: see core's
+   * TOKEN_HISTORY_LENGTH); two probers writing a new id at once make one INSERT fail with 2627,
+   * and the adapter runs the batch again (now an UPDATE).
    */
   write: (t: string) =>
-    `UPDATE ${t} SET token = @token, checked_at = SYSUTCDATETIME() WHERE probe_id = @probe_id;
+    `UPDATE ${t} SET token = LEFT(@token + NCHAR(32) + token, ${TOKEN_HISTORY_LENGTH}), checked_at = SYSUTCDATETIME() WHERE probe_id = @probe_id;
      INSERT INTO ${t} (probe_id, token, checked_at) SELECT @probe_id, @token, SYSUTCDATETIME()
        WHERE NOT EXISTS (SELECT 1 FROM ${t} WHERE probe_id = @probe_id);`,
   prune: (t: string) => `DELETE FROM ${t} WHERE probe_id <> @probe_id AND checked_at < DATEADD(SECOND, -@age, SYSUTCDATETIME())`,

@@ -2,6 +2,8 @@
  * Every statement the MySQL/MariaDB driver sends, in one place for review. `t` is the
  * backtick-quoted, optionally schema-qualified health table. Values are always bound.
  */
+import { TOKEN_HISTORY_LENGTH } from "@alfred/db-health-core";
+
 export const SQL = {
   /** At connect: the dialect, and whether the table exists in the session's database. */
   setup: `SELECT VERSION() AS version,
@@ -23,9 +25,14 @@ export const SQL = {
   slaveStatus: `SHOW SLAVE STATUS`,
   /** On a replica: age of the freshest heartbeat any prober wrote on the primary (UTC both). */
   heartbeatLag: (t: string) => `SELECT TIMESTAMPDIFF(MICROSECOND, MAX(checked_at), UTC_TIMESTAMP(6)) / 1000000 AS lag FROM ${t}`,
+  /**
+   * The new token goes in front of the ones stored (probers may share a probe id: see core's
+   * TOKEN_HISTORY_LENGTH). MySQL evaluates the assignments left to right, so `token` on the
+   * right of the first is still the stored value.
+   */
   write: (t: string) =>
     `INSERT INTO ${t} (probe_id, token, checked_at) VALUES (?, ?, UTC_TIMESTAMP(6))
-     ON DUPLICATE KEY UPDATE token = VALUES(token), checked_at = VALUES(checked_at)`,
+     ON DUPLICATE KEY UPDATE token = LEFT(CONCAT(VALUES(token), ' ', token), ${TOKEN_HISTORY_LENGTH}), checked_at = VALUES(checked_at)`,
   /** Rows of probers gone for longer than pruneAfter; run at most once a minute. */
   prune: (t: string) => `DELETE FROM ${t} WHERE probe_id <> ? AND checked_at < UTC_TIMESTAMP(6) - INTERVAL ? SECOND`,
   read: (t: string) => `SELECT token FROM ${t} WHERE probe_id = ?`,

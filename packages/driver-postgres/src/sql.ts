@@ -1,3 +1,5 @@
+import { TOKEN_HISTORY_LENGTH } from "@alfred/db-health-core";
+
 /**
  * Every statement the PostgreSQL driver sends, in one place for review. `t` is the quoted,
  * optionally schema-qualified health table. Parameters are always bound, never interpolated.
@@ -21,9 +23,10 @@ export const SQL = {
                      THEN EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8 END AS replay_lag`,
   /** On a replica: age of the freshest heartbeat any prober wrote on the primary. */
   heartbeatLag: (t: string) => `SELECT EXTRACT(EPOCH FROM now() - max(checked_at))::float8 AS lag FROM ${t}`,
+  /** The new token goes in front of the ones stored (probers may share a probe id: see core's TOKEN_HISTORY_LENGTH). */
   write: (t: string) =>
-    `INSERT INTO ${t} (probe_id, token, checked_at) VALUES ($1, $2, now())
-     ON CONFLICT (probe_id) DO UPDATE SET token = EXCLUDED.token, checked_at = EXCLUDED.checked_at`,
+    `INSERT INTO ${t} AS h (probe_id, token, checked_at) VALUES ($1, $2, now())
+     ON CONFLICT (probe_id) DO UPDATE SET token = left(EXCLUDED.token || ' ' || h.token, ${TOKEN_HISTORY_LENGTH}), checked_at = EXCLUDED.checked_at`,
   /**
    * Rows of probers gone for longer than pruneAfter; best effort (a role may lack DELETE) and
    * at most once a minute.

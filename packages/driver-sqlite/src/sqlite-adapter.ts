@@ -1,7 +1,7 @@
 import { statSync, type Stats } from "node:fs";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import { DbHealthError, type AdapterTarget, type DriverAdapter, type RoleInfo } from "@alfred/db-health-core";
+import { DbHealthError, TOKEN_HISTORY_LENGTH, type AdapterTarget, type DriverAdapter, type RoleInfo } from "@alfred/db-health-core";
 import { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";
 
 type Db = InstanceType<typeof Database>;
@@ -14,7 +14,7 @@ const PRUNE_EVERY_MS = 60_000;
 const SQL = {
   upsert: (t: string) =>
     `INSERT INTO ${t} (probe_id, token, checked_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-     ON CONFLICT (probe_id) DO UPDATE SET token = excluded.token, checked_at = excluded.checked_at`,
+     ON CONFLICT (probe_id) DO UPDATE SET token = substr(excluded.token || ' ' || token, 1, ${TOKEN_HISTORY_LENGTH}), checked_at = excluded.checked_at`,
   prune: (t: string) => `DELETE FROM ${t} WHERE probe_id <> ? AND checked_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)`,
   read: (t: string) => `SELECT token FROM ${t} WHERE probe_id = ?`,
   ping: () => "SELECT 1",

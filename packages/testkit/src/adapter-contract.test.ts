@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { checkAdapterContract } from "./adapter-contract.js";
-import { brokenMemoryDriver, memoryDriver } from "./__fixtures__/memory-driver.js";
+import { brokenMemoryDriver, databases, memoryDriver } from "./__fixtures__/memory-driver.js";
 
 const DSN = "memory://contract";
 const who = "memory (db-health-driver-memory)";
@@ -21,7 +21,18 @@ describe("checkAdapterContract", () => {
     );
     let first: string | undefined;
     const insertOnce = check((real) => ({ write: async (token: string, s: AbortSignal) => void (first ??= token), read: async () => first ?? (await real.read(AbortSignal.timeout(1000))) }));
-    await expect(insertOnce).rejects.toThrow(/read\(\) after write\("[0-9a-f-]+"\) returned "[0-9a-f-]+": it must return the token this prober wrote last \(an upsert\)/);
+    await expect(insertOnce).rejects.toThrow(/read\(\) after write\("[\w-]{12}"\) returned "[\w-]{12}": it must return the stored tokens with the one this prober wrote last first \(an upsert\)/);
+    // Overwriting the token (the upsert before probers could share a probe id) loses a prober's own write.
+    const overwrite = check((real) => ({
+      write: async (token: string, s: AbortSignal) => {
+        await real.write(token, s);
+        const rows = databases.get("contract")!;
+        for (const [id, stored] of rows) rows.set(id, stored.split(" ")[0]!);
+      },
+    }));
+    await expect(overwrite).rejects.toThrow(
+      /read\(\) after two writes by another prober with the same probe id returned "[\w-]{12}", expected it to start with "[\w-]{12} [\w-]{12} [\w-]{12}": keep the latest tokens, newest first/,
+    );
     await expect(check(() => ({ role: async () => ({ role: "leader", readOnly: false }) }))).rejects.toThrow(
       `${who}: role() failed: role() returned { role: "leader", readOnly: false }: role must be "primary", "replica" or "unknown"`,
     );

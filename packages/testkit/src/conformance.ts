@@ -92,6 +92,18 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       for (const id of ids) expect(await options.countHealthRows(dsn, table, id), id).toBe(1);
     });
 
+    it("never reports a false failure when probers share a probe id", async () => {
+      // Three daemons given one --probe-id, or a daemon and a --once on one host: their writes
+      // interleave with each other's read-backs.
+      const probeId = `conformance-shared-${process.pid}-${Date.now()}`;
+      const probers = [make({ probeId }), make({ probeId }), make({ probeId })];
+      const cycles = Math.max(20, Math.floor((options.cycles ?? 100) / 2));
+      for (let i = 0; i < cycles; i++) {
+        for (const r of await Promise.all(probers.map((p) => p.probe()))) expect(r.status, r.reason).toBe("up");
+      }
+      expect(await options.countHealthRows(dsn, probers[0]!.config.healthTable, probeId)).toBe(1);
+    });
+
     it("redacts passwords from the driver's own errors", async () => {
       const secret = "Conformance-S3cret!";
       // Client libraries echo connection strings in their errors; whatever they echo, in any

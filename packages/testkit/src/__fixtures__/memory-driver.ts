@@ -2,7 +2,7 @@
  * A driver whose "database" is a Map in this process, for testing the testkit itself: a correct
  * adapter must pass the whole suite, and `brokenMemoryDriver` breaks one rule at a time.
  */
-import { DbHealthError, type DriverAdapter, type DriverDefinition } from "@alfred/db-health-core";
+import { DbHealthError, TOKEN_HISTORY_LENGTH, type DriverAdapter, type DriverDefinition } from "@alfred/db-health-core";
 
 /** Rows per database name (the DSN's host), then per prober. */
 export const databases = new Map<string, Map<string, string>>();
@@ -29,7 +29,8 @@ export const memoryDriver: DriverDefinition = {
         return { role: "primary", readOnly: false };
       },
       async write(token) {
-        conn().set(config.probeId, token);
+        const stored = conn().get(config.probeId);
+        conn().set(config.probeId, (stored === undefined ? token : `${token} ${stored}`).slice(0, TOKEN_HISTORY_LENGTH));
       },
       async read() {
         return conn().get(config.probeId);
