@@ -821,7 +821,7 @@ describe("the image's deploy step, run against this workspace", () => {
   });
 
   it("runs --once against SQLite", () => {
-    const res = cli(["--once", "--dsn", `file:${join(dir, "x.db")}`]);
+    const res = cli(["--once", "--dsn", `file:${join(dir, "x.db")}?mode=rwc`]);
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout).toMatch(/^TARGET\s+ENGINE\s+ROLE\s+STATUS\s+CONNECT\s+PING\s+WRITE\s+READ\s+REASON\n/);
     expect(res.stdout).toMatch(/^sqlite\s+sqlite\s+primary\s+UP\s+[\d.]+\s+[\d.]+\s+[\d.]+\s+[\d.]+\s*$/m);
@@ -840,7 +840,7 @@ describe("the image's deploy step, run against this workspace", () => {
     chmodSync(dir, 0o755);
     const env = cleanEnv();
     env.PATH = `${bin}:${env.PATH ?? "/usr/bin:/bin"}`;
-    const res = spawnSync("/usr/bin/setpriv", ["--reuid=10001", "--regid=10001", "--clear-groups", "healthcheck", "--once", "--dsn", `file:${join(data, "u.db")}`], {
+    const res = spawnSync("/usr/bin/setpriv", ["--reuid=10001", "--regid=10001", "--clear-groups", "healthcheck", "--once", "--dsn", `file:${join(data, "u.db")}?mode=rwc`], {
       cwd: "/",
       encoding: "utf8",
       env,
@@ -874,7 +874,7 @@ describe("the image's deploy step, run against this workspace", () => {
     const aside = join(dir, "driver-mysql-aside");
     renameSync(mysqlDir, aside);
     try {
-      const res = cli(["--once", "--dsn", "mysql://app:Pa55w0rd!@tcp(db:3306)/shop", "--dsn", `file:${join(dir, "y.db")}`]);
+      const res = cli(["--once", "--dsn", "mysql://app:Pa55w0rd!@tcp(db:3306)/shop", "--dsn", `file:${join(dir, "y.db")}?mode=rwc`]);
       expect(res.status).toBe(3);
       expect(res.stdout).toBe("");
       expect(res.stderr).toBe('healthcheck: invalid configuration:\n  --dsn #1: no driver for "mysql://app@db:3306/shop": install @alfred/db-health-driver-mysql\n');
@@ -898,7 +898,7 @@ describe("the image's deploy step, run against this workspace", () => {
     // The image's daemon listens where DB_HEALTH_LISTEN (or --export-prom) says, and the
     // HEALTHCHECK's plain `healthcheck status` asks that port; here a free one on loopback.
     const listen = `127.0.0.1:${await freePort()}`;
-    const daemon = spawn(process.execPath, [join(out, "dist/cli.js"), "--interval", "500ms", "--dsn", `file:${join(dir, "d.db")}`], {
+    const daemon = spawn(process.execPath, [join(out, "dist/cli.js"), "--interval", "500ms", "--dsn", `file:${join(dir, "d.db")}?mode=rwc`], {
       cwd: dir,
       env: cleanEnv({ DB_HEALTH_LISTEN: listen }),
       stdio: ["ignore", "ignore", "pipe"],
