@@ -25,6 +25,17 @@ let n = 0;
 const secret = (special = false): string => `Sw33p${++n}${special ? `:@/?#%&=;{}"'\\ ` : ""}X${Math.random().toString(36).slice(2, 8)}`;
 const allSecrets: string[] = [];
 const track = (s: string): string => (allSecrets.push(s), s);
+/**
+ * A password made of everything that breaks a DSN's syntax (spaces, both quotes, ";", "=", "@",
+ * ":", "/", "?", "#", "&", "%", braces, a backslash, non-ASCII), between two markers that are
+ * tracked on their own: a password cut in two (its tail taken for a host, a key or the text after
+ * a quote) leaves one marker behind, which a check for the whole password would miss.
+ */
+const hostile = (): string => {
+  const tag = `${++n}${Math.random().toString(36).slice(2, 7)}`;
+  const [head, tail] = [track(`HxA${tag}`), track(`TxZ${tag}`)];
+  return track(`${head} a"b'c;d=e@f:g/h?i#j&k%l{m}n\\o äé🔑 ${tail}`);
+};
 /** forms × output paths that were checked, for the closing summary */
 const swept = new Map<string, Set<string>>();
 
@@ -242,6 +253,88 @@ describe("secret sweep", () => {
     expect(status.code).toBe(1);
     expectClean("status URL with credentials", "status (unreachable)", status.out);
   }, 60_000);
+
+  it("hostile passwords in every DSN dialect, with and without a scheme, raw and encoded, through every channel", async () => {
+    const e = encodeURIComponent;
+    const pw = Array.from({ length: 16 }, () => hostile());
+    // Forms that parse and name a server: probed for real (trust auth on PostgreSQL takes any
+    // password; the MariaDB user has this one) or against refused and blackholed ports.
+    const myUser = `${MYSQL_USER}_h`;
+    await mysqlAdmin.query("DROP USER IF EXISTS ?@'127.0.0.1'", [myUser]);
+    await mysqlAdmin.query("CREATE USER ?@'127.0.0.1' IDENTIFIED BY ?", [myUser, pw[1]]);
+    await mysqlAdmin.query("GRANT ALL ON test.* TO ?@'127.0.0.1'", [myUser]);
+    try {
+      const probed: Array<[string, string]> = [
+        ["pg-encoded", `postgres://postgres:${e(pw[0]!)}@127.0.0.1:5432/test`],
+        ["my-encoded", `mysql://${myUser}:${e(pw[1]!)}@tcp(127.0.0.1:3306)/test`],
+        ["pg-query-encoded", `postgres://postgres@127.0.0.1:${refused}/test?password=${e(pw[2]!)}`],
+        ["ms-ado-quoted", `Server=127.0.0.1,${refused};User Id=sa;Password="${pw[3]!.replace(/"/g, '""')}";`],
+        ["ms-ado-braced", `Server=127.0.0.1,${hole.port};User Id=sa;Password={${pw[4]!.replace(/\}/g, "}}")}};`],
+      ];
+      await sweepModes("hostile passwords: DSN forms that parse (5)", ["--plugin", MSSQL, ...probed.flatMap(([name, dsn]) => ["--dsn", dsn, "--name", name])], {}, probed.map(([name]) => name));
+      // Written raw, or without a scheme: each is refused (exit 3) or probed, and either way
+      // shows no piece of the password, through every channel a DSN comes from.
+      const raw: Array<[string, string]> = [
+        ["pg-raw", `postgres://postgres:${pw[5]}@127.0.0.1:${refused}/test`],
+        ["my-go-raw", `mysql://root:${pw[6]}@tcp(127.0.0.1:${refused})/test`],
+        ["go-no-scheme", `root:${pw[7]}@tcp(127.0.0.1:3306)/test`],
+        ["url-no-scheme", `postgres:${pw[8]}@127.0.0.1:5432/test`],
+        ["mistyped-scheme", `postgres//postgres:${pw[9]}@127.0.0.1/test`],
+        ["libpq-quoted", `host=127.0.0.1 password='${pw[10]}' user=postgres`],
+        ["libpq-plain", `host=127.0.0.1 user=postgres password=${pw[11]}`],
+        ["ado-plain", `Server=127.0.0.1,${refused};User Id=sa;Password=${pw[12]};Encrypt=true`],
+        ["query-raw", `postgres://postgres@127.0.0.1:${refused}/test?password=${pw[13]}&sslmode=disable`],
+        ["sqlite-password", `file:${join(dir, "h.db")}?mode=rwc&password=${e(pw[14]!)}`],
+        ["quoted-dsn", `"postgres://postgres:${pw[15]}@127.0.0.1/test"`],
+      ];
+      for (const [name, dsn] of raw) {
+        const form = `hostile password, ${name}`;
+        const yaml = file(`hostile-${name}.yaml`, `targets:\n  - name: t\n    dsn: ${JSON.stringify(dsn)}\n`);
+        const dsnFile = file(`hostile-${name}.dsn`, `${dsn}\n`);
+        const runs: Array<[string, string[], Record<string, string>]> = [
+          ["--once text (--dsn)", ["--once", ...FAST, "--plugin", MSSQL, "--dsn", dsn], {}],
+          ["--once json (--dsn)", ["--once", "--format", "json", ...FAST, "--plugin", MSSQL, "--dsn", dsn], {}],
+          ["--once (DB_HEALTH_DSN)", ["--once", ...FAST, "--plugin", MSSQL], { DB_HEALTH_DSN: dsn }],
+          ["--once (DB_HEALTH_DSN_FILE)", ["--once", ...FAST, "--plugin", MSSQL], { DB_HEALTH_DSN_FILE: dsnFile }],
+          ["config check (YAML dsn)", ["config", "check", yaml, "--plugin", MSSQL], {}],
+        ];
+        for (const [path, args, env] of runs) {
+          const r = await cli(args, env);
+          expect([0, 1, 3], `${form} / ${path}: ${r.out}`).toContain(r.code);
+          expectClean(form, path, r.out);
+        }
+        const daemon = await cli(["--export-prom", "127.0.0.1:0", "--interval", "200ms", ...FAST, "--plugin", MSSQL, "--dsn", dsn, "--name", "t"], {}, { onReady: (logs) => collectHttp(logs, ["t"]), timeoutMs: 15_000 });
+        expectClean(form, "daemon (start-up error or logs + HTTP)", daemon.out);
+      }
+      // A hostile password from a file, spliced into YAML targets of each server dialect.
+      const spliced = hostile();
+      const pwFile = file("hostile-pw", `${spliced}\n`);
+      const yaml = file(
+        "hostile-splice.yaml",
+        [
+          "targets:",
+          "  - name: pg",
+          `    dsn: postgres://postgres@127.0.0.1:5432/test`,
+          `    passwordFile: ${pwFile}`,
+          "  - name: my",
+          `    dsn: mysql://root@tcp(127.0.0.1:${refused})/test`,
+          `    passwordFile: ${pwFile}`,
+          "  - name: ms",
+          `    dsn: Server=127.0.0.1,${refused};User Id=sa;`,
+          `    passwordFile: ${pwFile}`,
+          "",
+        ].join("\n"),
+      );
+      await sweepModes("hostile password in passwordFile (3 dialects)", ["--config", yaml, "--plugin", MSSQL], {}, ["pg", "my", "ms"]);
+      const checked = await cli(["config", "check", yaml, "--plugin", MSSQL]);
+      expect(checked.code, checked.out).toBe(0);
+      expectClean("hostile password in passwordFile (3 dialects)", "config check", checked.out);
+      const image = hostile();
+      await sweepModes("hostile POSTGRES_PASSWORD_FILE (image variables)", [], { POSTGRES_PASSWORD_FILE: file("hostile-image", image), POSTGRES_USER: "postgres", POSTGRES_DB: "test" }, ["postgres"]);
+    } finally {
+      await mysqlAdmin.query("DROP USER IF EXISTS ?@'127.0.0.1'", [myUser]).catch(() => undefined);
+    }
+  }, 300_000);
 
   it("a plugin that puts the DSN and password in its errors, throws non-Errors, and crashes", async () => {
     const modes = ["throw", "object", "string", "ping", "write", "detail", "unhandled"];
