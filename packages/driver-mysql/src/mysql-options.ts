@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import type { ConnectionOptions as TlsOptions } from "node:tls";
-import { DbHealthError, parseDuration, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
+import { DbHealthError, FILE_LIMITS, errorMessage, parseDuration, readFileLimited, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
 import mysql, { type ConnectionOptions } from "mysql2";
 import { quoteIdent } from "./sql.js";
 
@@ -73,9 +72,9 @@ export function validateMysqlDsn(dsn: ParsedDsn): void {
   const ca = dsn.params["ssl-ca"] ?? dsn.params.ssl_ca;
   if (ca !== undefined) {
     try {
-      readFileSync(ca);
+      readFileLimited(ca, FILE_LIMITS.pem);
     } catch (err) {
-      problems.push(`ssl-ca=${ca} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+      problems.push(`ssl-ca=${ca} ${errorMessage(err)}`);
     }
   }
   if (problems.length > 0) {
@@ -164,7 +163,13 @@ function sslAttempts(mode: SslMode, params: Record<string, string>): SslAttempt[
   if (mode === "disabled") return [false];
   const caFile = params["ssl-ca"] ?? params.ssl_ca;
   const tls: TlsOptions = { rejectUnauthorized: false };
-  if (caFile) tls.ca = readFileSync(caFile);
+  if (caFile) {
+    try {
+      tls.ca = readFileLimited(caFile, FILE_LIMITS.pem);
+    } catch (err) {
+      throw new DbHealthError("config", `ssl-ca=${caFile} ${errorMessage(err)}`, { driver: "mysql" });
+    }
+  }
   // As the mysql client does: REQUIRED with a CA verifies it; VERIFY_IDENTITY also the host name.
   const verifyCa = mode === "verify_ca" || (mode === "required" && caFile !== undefined);
   if (verifyCa || mode === "verify_identity") tls.rejectUnauthorized = true;

@@ -1,6 +1,5 @@
-import { readFileSync } from "node:fs";
 import type { ConnectionOptions } from "node:tls";
-import { DbHealthError, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
+import { DbHealthError, FILE_LIMITS, errorMessage, readFileLimited, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
 import type pg from "pg";
 import { quoteIdent } from "./sql.js";
 
@@ -47,9 +46,9 @@ export function validatePostgresDsn(dsn: ParsedDsn): void {
     const path = dsn.params[key];
     if (path === undefined) continue;
     try {
-      readFileSync(path);
+      readFileLimited(path, FILE_LIMITS.pem);
     } catch (err) {
-      problems.push(`${key}=${path} cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
+      problems.push(`${key}=${path} ${errorMessage(err)}`);
     }
   }
   if ((dsn.params.sslcert === undefined) !== (dsn.params.sslkey === undefined)) problems.push("sslcert and sslkey go together");
@@ -115,10 +114,10 @@ export function postgresSettings(dsn: ParsedDsn, config: TargetConfig, env: Node
 function sslAttempts(mode: SslMode, params: Record<string, string>, host: string): SslAttempt[] {
   if (mode === "disable" || host.startsWith("/")) return [false];
   const tls: ConnectionOptions = { rejectUnauthorized: false };
-  if (params.sslrootcert) tls.ca = readFileSync(params.sslrootcert);
+  if (params.sslrootcert) tls.ca = pemFile("sslrootcert", params.sslrootcert);
   if (params.sslcert && params.sslkey) {
-    tls.cert = readFileSync(params.sslcert);
-    tls.key = readFileSync(params.sslkey);
+    tls.cert = pemFile("sslcert", params.sslcert);
+    tls.key = pemFile("sslkey", params.sslkey);
   }
   // libpq: require verifies the CA when a root certificate is given; verify-full also the name.
   if (mode === "verify-ca" || mode === "verify-full" || (mode === "require" && params.sslrootcert)) tls.rejectUnauthorized = true;
@@ -132,11 +131,19 @@ function passwordFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   if (env.PGPASSWORD) return env.PGPASSWORD;
   if (!env.PGPASSWORD_FILE) return undefined;
   try {
-    return readFileSync(env.PGPASSWORD_FILE, "utf8").replace(/\r?\n$/, "");
+    return readFileLimited(env.PGPASSWORD_FILE, FILE_LIMITS.secret).toString("utf8").replace(/\r?\n$/, "");
   } catch (err) {
-    throw new DbHealthError("config", `PGPASSWORD_FILE: cannot read ${env.PGPASSWORD_FILE} (${(err as NodeJS.ErrnoException).code ?? "error"})`, {
-      driver: "postgres",
-    });
+    throw new DbHealthError("config", `PGPASSWORD_FILE: ${env.PGPASSWORD_FILE} ${errorMessage(err)}`, { driver: "postgres" });
+  }
+}
+
+// A certificate or key named in the DSN: bounded, a regular file (validate() said so already; the
+// file may have changed since).
+function pemFile(key: string, path: string): Buffer {
+  try {
+    return readFileLimited(path, FILE_LIMITS.pem);
+  } catch (err) {
+    throw new DbHealthError("config", `${key}=${path} ${errorMessage(err)}`, { driver: "postgres" });
   }
 }
 
