@@ -1,7 +1,7 @@
-import { statSync, type Stats } from "node:fs";
+import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import { DbHealthError, TOKEN_HISTORY_LENGTH, type AdapterTarget, type DriverAdapter, type RoleInfo } from "@alfred/db-health-core";
+import { DbHealthError, TOKEN_HISTORY_LENGTH, fileKind, type AdapterTarget, type DriverAdapter, type RoleInfo } from "@alfred/db-health-core";
 import { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";
 
 type Db = InstanceType<typeof Database>;
@@ -226,15 +226,6 @@ function checkFile(open: SqliteOpenOptions): void {
   if (!stats.isFile()) {
     throw new DbHealthError("connect", `${open.path} is ${fileKind(stats)}, not a regular file: point the DSN at the SQLite database file`, { driver: "sqlite" });
   }
-}
-
-function fileKind(stats: Stats): string {
-  if (stats.isDirectory()) return "a directory";
-  if (stats.isFIFO()) return "a FIFO";
-  if (stats.isSocket()) return "a socket";
-  if (stats.isCharacterDevice()) return "a character device";
-  if (stats.isBlockDevice()) return "a block device";
-  return "a special file";
 }
 
 function quoteIdent(name: string): string {
