@@ -2,7 +2,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Server as HttpsServer } from "node:https";
 import { CORE_VERSION, errorMessage, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
 import { BASIC_CHALLENGE, createBasicAuth } from "./http/basic-auth.js";
+import { guardConnections } from "./http/connection-guard.js";
 import { HEALTH_JSON, healthDocument } from "./http/health-json.js";
+import { HTTP_LIMITS } from "./http/http-limits.js";
 import { acceptsGzip, createMetricsCache } from "./http/metrics-cache.js";
 import { createProbeCache } from "./http/probe-cache.js";
 import { readiness } from "./http/readiness.js";
@@ -10,23 +12,8 @@ import { send, sendRedacted } from "./http/respond.js";
 import { createTlsServer } from "./http/tls-server.js";
 import type { WebConfig } from "./http/web-config.js";
 
+export { HTTP_LIMITS } from "./http/http-limits.js";
 export { loadWebConfig, type WebConfig } from "./http/web-config.js";
-
-/**
- * Limits that keep slow and half-open HTTP clients from holding sockets: a client must send its
- * request headers within 5 s and the whole request within 10 s (TLS: finish the handshake within
- * 5 s), idle keep-alive sockets close after 5 s, and at most 512 sockets are open at once.
- * Prometheus sends a scrape request in one go, so none of these touches a real scrape.
- */
-export const HTTP_LIMITS = {
-  headersTimeoutMs: 5_000,
-  requestTimeoutMs: 10_000,
-  handshakeTimeoutMs: 5_000,
-  keepAliveTimeoutMs: 5_000,
-  /** how often Node checks the two request timeouts */
-  checkIntervalMs: 1_000,
-  maxConnections: 512,
-} as const;
 
 /** What the HTTP endpoints read, and the one thing they may do: probe a target on request. */
 export interface HttpState {
@@ -102,9 +89,10 @@ export async function startHttpServer(
   };
   const server = tls ? createTlsServer(tls, listener, { ...limits, handshakeTimeout: HTTP_LIMITS.handshakeTimeoutMs }) : createServer(limits, listener);
   server.keepAliveTimeout = HTTP_LIMITS.keepAliveTimeoutMs;
-  // Beyond this many open sockets new ones are closed at once: a flood of idle or half-open
-  // clients cannot take every file descriptor the probes need.
-  server.maxConnections = HTTP_LIMITS.maxConnections;
+  server.maxRequestsPerSocket = HTTP_LIMITS.maxRequestsPerSocket;
+  // No server.maxConnections: the guard bounds the sockets, evicting idle ones instead of
+  // refusing newcomers, so a flood of idle sockets cannot keep /healthz out.
+  guardConnections(server, HTTP_LIMITS);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {
