@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Server as HttpsServer } from "node:https";
 import { CORE_VERSION, errorMessage, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
 import { BASIC_CHALLENGE, createBasicAuth } from "./http/basic-auth.js";
+import { answerClientErrors } from "./http/client-error.js";
 import { guardConnections } from "./http/connection-guard.js";
 import { HEALTH_JSON, healthDocument } from "./http/health-json.js";
 import { HTTP_LIMITS } from "./http/http-limits.js";
@@ -92,7 +93,8 @@ export async function startHttpServer(
   server.maxRequestsPerSocket = HTTP_LIMITS.maxRequestsPerSocket;
   // No server.maxConnections: the guard bounds the sockets, evicting idle ones instead of
   // refusing newcomers, so a flood of idle sockets cannot keep /healthz out.
-  guardConnections(server, HTTP_LIMITS);
+  const guard = guardConnections(server, HTTP_LIMITS);
+  answerClientErrors(server, { lingerMs: HTTP_LIMITS.errorLingerMs, busy: guard.busy });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {

@@ -32,4 +32,6 @@ export const HTTP_LIMITS = {
   maxConnections: 512,
   /** sockets open at once from one client (IPv4 address or IPv6 /64) */
   maxConnectionsPerClient: 256,
+  /** after a 400/408/431, how long the socket keeps reading what the client still sends before it is destroyed */
+  errorLingerMs: 1_000,
 } as const;
