@@ -182,6 +182,17 @@ describe("HTTP endpoints", () => {
     expect(state.calls.size).toBe(0);
   });
 
+  it("/probe: a repeated target is 400, showing only values shaped like a target name", async () => {
+    await fresh();
+    const both = await get(server, "/probe?target=orders&target=billing");
+    expect(both).toMatchObject({ status: 400, body: 'target given 2 times ("orders", "billing"): /probe takes exactly one ?target=NAME\n' });
+    const same = await get(server, "/probe?target=orders&target=orders");
+    expect(same.status).toBe(400);
+    const dsn = await get(server, `/probe?target=orders&target=${encodeURIComponent("postgres://app:hunter2@db/orders")}`);
+    expect(dsn).toMatchObject({ status: 400, body: 'target given 2 times ("orders", (not a valid target name)): /probe takes exactly one ?target=NAME\n' });
+    expect(state.calls.size).toBe(0);
+  });
+
   it("/probe: 200 concurrent requests share one probe; a second runs only after the cache window", async () => {
     await fresh();
     const storm = await Promise.all(Array.from({ length: 200 }, () => get(server, "/probe?target=orders")));

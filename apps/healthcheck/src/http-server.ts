@@ -142,6 +142,12 @@ function createHandler(state: HttpState, options: HttpOptions): (req: IncomingMe
           const named = other.every((k) => TARGET_NAME.test(k)) ? other.join(", ") : "(not shown)";
           return send(res, 400, `unknown parameter ${named}: /probe takes only ?target=NAME of a configured target; DSNs and hosts come from the configuration, never from the query string\n`);
         }
+        const targets = params.getAll("target");
+        if (targets.length > 1) {
+          // Answering for one of them would be a guess: a relabelling mistake should show, not pass.
+          const shown = targets.slice(0, 3).map((t) => (TARGET_NAME.test(t) ? `"${t}"` : "(not a valid target name)")).join(", ") + (targets.length > 3 ? ", …" : "");
+          return send(res, 400, `target given ${targets.length} times (${shown}): /probe takes exactly one ?target=NAME\n`);
+        }
         return probe(params.get("target"), res);
       }
       case "/healthz":
