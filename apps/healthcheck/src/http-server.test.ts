@@ -193,6 +193,22 @@ describe("HTTP endpoints", () => {
     expect(state.calls.size).toBe(0);
   });
 
+  it("/readyz and /health answer 503 stopping from the moment the stop signal aborts", async () => {
+    const stop = new AbortController();
+    state = fakeState(["orders"], { delayMs: 0 });
+    server = await start({ ...state, stopping: stop.signal });
+    await state.probe("orders");
+    expect(await get(server, "/readyz")).toMatchObject({ status: 200, body: "ready\n" });
+    expect((await get(server, "/health")).status).toBe(200);
+    stop.abort();
+    expect(await get(server, "/readyz")).toMatchObject({ status: 503, body: "not ready:\nstopping\n" });
+    const health = await get(server, "/health");
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.body)).toMatchObject({ status: "fail", output: "service:readiness: stopping", checks: { "service:readiness": [{ status: "fail", output: "stopping" }] } });
+    // liveness is not readiness: the process still serves
+    expect((await get(server, "/healthz")).status).toBe(200);
+  });
+
   it("/probe: 200 concurrent requests share one probe; a second runs only after the cache window", async () => {
     await fresh();
     const storm = await Promise.all(Array.from({ length: 200 }, () => get(server, "/probe?target=orders")));

@@ -27,6 +27,11 @@ export interface HttpState {
   probe(target: string): Promise<ProbeResult>;
   /** Extra readiness condition (wrapper mode: the child is running and its port accepts TCP); undefined = none. */
   ready?(): { ok: boolean; reason?: string };
+  /**
+   * Aborted once the process is shutting down (a stop signal; wrapper mode: one forwarded to the
+   * child): from then on `/readyz` and `/health` answer 503 `stopping`, however the targets are.
+   */
+  stopping?: AbortSignal;
   /** Version shown by `/health`. @default core's version */
   version?: string;
 }
