@@ -378,6 +378,27 @@ describe("web config: TLS and basic auth", () => {
     }
   });
 
+  it("basic auth: wrong passwords beyond the check queue get 429 at once; a verified scrape is always answered", async () => {
+    const state = fakeState(["orders"]);
+    const server = await start(state, { webConfig: await webConfig("storm.yml", `basic_auth_users:\n  prometheus: ${hash}\n  grafana: ${hash}\n`) });
+    const right = { Authorization: basic("prometheus", "correct horse") };
+    expect((await get(server, "/metrics", { headers: right })).status).toBe(200); // verified once, then remembered
+    const storm = Promise.all(Array.from({ length: 3 * HTTP_LIMITS.maxPendingVerifications }, (_, i) => get(server, "/metrics", { headers: { Authorization: basic("prometheus", `wrong ${i}`) } })));
+    // while the storm's checks queue up, the verified scrape does not wait behind them
+    const scrape = await get(server, "/metrics", { headers: right });
+    // a right password not yet verified is told to retry, never that it is wrong
+    const fresh = await get(server, "/metrics", { headers: { Authorization: basic("grafana", "correct horse") } });
+    const answers = await storm;
+    expect(scrape.status).toBe(200);
+    expect(fresh.status).toBe(429);
+    const busy = answers.filter((r) => r.status === 429);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(busy[0]).toMatchObject({ body: "too many password checks at once; retry shortly\n", headers: { "retry-after": "1" } });
+    expect(answers.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+    expect(answers.filter((r) => r.status === 401).length).toBeLessThanOrEqual(HTTP_LIMITS.maxPendingVerifications);
+    expect(state.calls.size).toBe(0);
+  });
+
   it("RequireAndVerifyClientCert refuses clients without a certificate signed by client_ca_file", async () => {
     const state = fakeState(["orders"]);
     const server = await start(state, {

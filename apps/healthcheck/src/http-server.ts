@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { CORE_VERSION, errorMessage, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
-import { BASIC_CHALLENGE, createBasicAuth } from "./http/basic-auth.js";
+import { BASIC_CHALLENGE, createBasicAuth, type BasicAuth } from "./http/basic-auth.js";
 import { answerClientErrors } from "./http/client-error.js";
 import { guardConnections } from "./http/connection-guard.js";
 import { HEALTH_JSON, healthDocument } from "./http/health-json.js";
@@ -79,7 +79,9 @@ export async function startHttpServer(
   listen: { host: string | undefined; port: number },
   options: HttpOptions,
 ): Promise<Server | HttpsServer> {
-  const handle = createHandler(state, options);
+  const users = options.webConfig?.basicAuthUsers;
+  const auth = users ? createBasicAuth(users, { maxPending: HTTP_LIMITS.maxPendingVerifications, timeoutMs: HTTP_LIMITS.verifyTimeoutMs }) : undefined;
+  const handle = createHandler(state, options, auth);
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       options.onError(err instanceof Error ? err : new Error(String(err)));
@@ -100,6 +102,7 @@ export async function startHttpServer(
   // refusing newcomers, so a flood of idle sockets cannot keep /healthz out.
   const guard = guardConnections(server, HTTP_LIMITS);
   answerClientErrors(server, { lingerMs: HTTP_LIMITS.errorLingerMs, busy: guard.busy });
+  server.once("close", () => void auth?.close());
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {
@@ -112,9 +115,7 @@ export async function startHttpServer(
   return server;
 }
 
-function createHandler(state: HttpState, options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const users = options.webConfig?.basicAuthUsers;
-  const authorized = users ? createBasicAuth(users) : undefined;
+function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth | undefined): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const cache = createProbeCache({ ttlMs: options.probeCacheMs, probe: (t) => state.probe(t), latest: (t) => state.results().get(t) });
   const version = state.version ?? CORE_VERSION;
   const exposition = createMetricsCache({ render: () => state.metrics.render(), ...(options.metricsMaxAgeMs === undefined ? {} : { maxAgeMs: options.metricsMaxAgeMs }) });
@@ -124,8 +125,12 @@ function createHandler(state: HttpState, options: HttpOptions): (req: IncomingMe
     const q = raw.indexOf("?");
     const path = q < 0 ? raw : raw.slice(0, q);
     // /healthz stays open so that a liveness probe needs no credentials.
-    if (authorized && path !== "/healthz" && !(await authorized(req.headers.authorization))) {
-      return send(res, 401, "unauthorized\n", undefined, { "www-authenticate": BASIC_CHALLENGE });
+    if (auth && path !== "/healthz") {
+      const verdict = await auth.check(req.headers.authorization);
+      // Busy is not "wrong password": the check did not run, and a right password must not be
+      // told otherwise. Verified credentials (Prometheus's) never wait, so they never see it.
+      if (verdict === "busy") return send(res, 429, "too many password checks at once; retry shortly\n", undefined, { "retry-after": "1" });
+      if (verdict === "denied") return send(res, 401, "unauthorized\n", undefined, { "www-authenticate": BASIC_CHALLENGE });
     }
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed: use GET or HEAD\n", undefined, { allow: "GET, HEAD" });
 

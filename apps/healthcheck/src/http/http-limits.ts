@@ -34,4 +34,8 @@ export const HTTP_LIMITS = {
   maxConnectionsPerClient: 256,
   /** after a 400/408/431, how long the socket keeps reading what the client still sends before it is destroyed */
   errorLingerMs: 1_000,
+  /** basic auth: password checks queued or running on the bcrypt worker; beyond it `429` at once */
+  maxPendingVerifications: 16,
+  /** basic auth: a bcrypt check running longer than this fails (`500`) and its worker is replaced */
+  verifyTimeoutMs: 30_000,
 } as const;
