@@ -1,8 +1,22 @@
 import "@alfred/db-health-driver-sqlite";
-import { createDriver } from "@alfred/db-health-core";
+import { createDriver, type DriverAdapter } from "@alfred/db-health-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_CONCURRENT_CYCLES, runDaemon } from "./daemon.js";
 import { createLogger } from "./logger.js";
+
+/** An adapter whose every phase succeeds at once (a primary that reads back what it wrote); override what the test is about. */
+const adapterWith = (over: Partial<DriverAdapter> = {}): DriverAdapter => {
+  let token: string | undefined;
+  return {
+    connect: async () => undefined,
+    ping: async () => undefined,
+    role: async () => ({ role: "primary" as const, readOnly: false }),
+    write: async (t: string) => void (token = t),
+    read: async () => token,
+    close: async () => undefined,
+    ...over,
+  };
+};
 
 const warnings: Error[] = [];
 const onWarning = (w: Error): void => void warnings.push(w);
@@ -35,20 +49,13 @@ describe("daemon: one cycle per target, shared by the schedule and /probe", () =
     const definition = {
       name: "counting",
       schemes: ["counting"],
-      createAdapter: () => {
-        let token: string | undefined;
-        return {
-          connect: async () => undefined,
+      createAdapter: () =>
+        adapterWith({
           ping: async () => {
             counter.cycles++;
             await new Promise((r) => setTimeout(r, pingMs));
           },
-          role: async () => ({ role: "primary" as const, readOnly: false }),
-          write: async (t: string) => void (token = t),
-          read: async () => token,
-          close: async () => undefined,
-        };
-      },
+        }),
     };
     const driver = createDriver({ dsn: "counting://h/db", name: "c", interval, maxRetries: 0 }, { definition });
     return { driver, counter };
@@ -109,21 +116,15 @@ describe("daemon: cycles at once", () => {
     const definition = {
       name: "gauge",
       schemes: ["gauge"],
-      createAdapter: () => {
-        let token: string | undefined;
-        return {
+      createAdapter: () =>
+        adapterWith({
           connect: async () => {
             now++;
             peak = Math.max(peak, now);
             await new Promise((r) => setTimeout(r, 20));
           },
-          ping: async () => undefined,
-          role: async () => ({ role: "primary" as const, readOnly: false }),
-          write: async (t: string) => void (token = t),
-          read: async () => token,
           close: async () => void now--,
-        };
-      },
+        }),
     };
     const drivers = Array.from({ length: 100 }, (_, i) => createDriver({ dsn: "gauge://h/db", name: `g${i}`, interval: "1m", maxRetries: 0, connection: "per-cycle" }, { definition }));
     const stop = new AbortController();
@@ -149,17 +150,7 @@ describe("daemon: jitter", () => {
     const definition = {
       name: "clock",
       schemes: ["clock"],
-      createAdapter: () => {
-        let token: string | undefined;
-        return {
-          connect: async () => undefined,
-          ping: async () => void starts.push(performance.now()),
-          role: async () => ({ role: "primary" as const, readOnly: false }),
-          write: async (tok: string) => void (token = tok),
-          read: async () => token,
-          close: async () => undefined,
-        };
-      },
+      createAdapter: () => adapterWith({ ping: async () => void starts.push(performance.now()) }),
     };
     const driver = createDriver({ dsn: "clock://h/db", name: "a", interval: "200ms", maxRetries: 0 }, { definition });
     const stop = new AbortController();
@@ -177,4 +168,37 @@ describe("daemon: jitter", () => {
     expect(long, shown).toBeGreaterThanOrEqual(218);
     expect(long, shown).toBeLessThan(245);
   }, 15_000);
+});
+
+describe("daemon: readiness while stopping", () => {
+  it("/readyz and /health answer 503 stopping from the stop signal until the server closes", async () => {
+    // Closing the driver waits for the test: the daemon still serves while it closes.
+    const closes: Array<() => void> = [];
+    const definition = {
+      name: "slow-close",
+      schemes: ["slowclose"],
+      createAdapter: () => adapterWith({ close: () => new Promise<void>((resolve) => closes.push(resolve)) }),
+    };
+    const driver = createDriver({ dsn: "slowclose://h/db", name: "s", interval: "1m", maxRetries: 0 }, { definition });
+    const stop = new AbortController();
+    let base = "";
+    const log = createLogger({ write: (line: string) => void (base ||= /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(line)?.[1] ?? "") }, "info");
+    const done = runDaemon({ drivers: [driver], listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log, probeCacheMs: 1000, signal: stop.signal });
+    const status = async (path: string): Promise<[number, string]> => {
+      const res = await fetch(`${base}${path}`);
+      return [res.status, await res.text()];
+    };
+    while (!base || (await status("/readyz"))[0] !== 200) await new Promise((r) => setTimeout(r, 10));
+
+    stop.abort();
+    while (closes.length === 0) await new Promise((r) => setTimeout(r, 5));
+    expect(await status("/readyz")).toEqual([503, "not ready:\nstopping\n"]);
+    const [code, body] = await status("/health");
+    expect(code).toBe(503);
+    expect(JSON.parse(body)).toMatchObject({ status: "fail", checks: { "service:readiness": [{ status: "fail", output: "stopping" }] } });
+    for (;;) {
+      closes.splice(0).forEach((resolve) => resolve());
+      if (await Promise.race([done.then(() => true), new Promise((r) => setTimeout(() => r(false), 20))])) break;
+    }
+  });
 });

@@ -118,6 +118,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       targets: drivers.map((d) => d.config.name),
       version: options.version,
       probe: (name) => cycle(byName.get(name)!),
+      // The signal that stops probing: shutdown, or in wrapper mode the child told to stop (or gone).
+      stopping: signal,
       ...(options.startChild ? { ready: tcp.ready } : {}),
     },
     options.listen,

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync, readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingHttpHeaders, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
+import { connect, type AddressInfo, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { gunzipSync } from "node:zlib";
 import type { Server as HttpsServer } from "node:https";
 import { tmpdir } from "node:os";
@@ -10,7 +11,7 @@ import { createDriver, createMetrics, type Driver, type ProbeResult } from "@alf
 import bcrypt from "bcryptjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { basic, fakeState, get, promtoolFindings, selfSigned, type FakeState } from "./http/__fixtures__/http-fixtures.js";
-import { loadWebConfig, startHttpServer, type HttpOptions, type HttpState } from "./http-server.js";
+import { HTTP_LIMITS, loadWebConfig, startHttpServer, type HttpOptions, type HttpState } from "./http-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dbh-http-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -181,6 +182,33 @@ describe("HTTP endpoints", () => {
     expect(state.calls.size).toBe(0);
   });
 
+  it("/probe: a repeated target is 400, showing only values shaped like a target name", async () => {
+    await fresh();
+    const both = await get(server, "/probe?target=orders&target=billing");
+    expect(both).toMatchObject({ status: 400, body: 'target given 2 times ("orders", "billing"): /probe takes exactly one ?target=NAME\n' });
+    const same = await get(server, "/probe?target=orders&target=orders");
+    expect(same.status).toBe(400);
+    const dsn = await get(server, `/probe?target=orders&target=${encodeURIComponent("postgres://app:hunter2@db/orders")}`);
+    expect(dsn).toMatchObject({ status: 400, body: 'target given 2 times ("orders", (not a valid target name)): /probe takes exactly one ?target=NAME\n' });
+    expect(state.calls.size).toBe(0);
+  });
+
+  it("/readyz and /health answer 503 stopping from the moment the stop signal aborts", async () => {
+    const stop = new AbortController();
+    state = fakeState(["orders"], { delayMs: 0 });
+    server = await start({ ...state, stopping: stop.signal });
+    await state.probe("orders");
+    expect(await get(server, "/readyz")).toMatchObject({ status: 200, body: "ready\n" });
+    expect((await get(server, "/health")).status).toBe(200);
+    stop.abort();
+    expect(await get(server, "/readyz")).toMatchObject({ status: 503, body: "not ready:\nstopping\n" });
+    const health = await get(server, "/health");
+    expect(health.status).toBe(503);
+    expect(JSON.parse(health.body)).toMatchObject({ status: "fail", output: "service:readiness: stopping", checks: { "service:readiness": [{ status: "fail", output: "stopping" }] } });
+    // liveness is not readiness: the process still serves
+    expect((await get(server, "/healthz")).status).toBe(200);
+  });
+
   it("/probe: 200 concurrent requests share one probe; a second runs only after the cache window", async () => {
     await fresh();
     const storm = await Promise.all(Array.from({ length: 200 }, () => get(server, "/probe?target=orders")));
@@ -235,6 +263,59 @@ describe("HTTP endpoints", () => {
   });
 });
 
+/** Sends `head` on a fresh socket and reads until the server closes: what was read, and how it ended. */
+function exchange(socket: Socket, head: string): Promise<{ text: string; end: string }> {
+  return new Promise((resolve) => {
+    let text = "";
+    let end = "clean close";
+    socket.on("data", (b: Buffer) => (text += b.toString("latin1")));
+    socket.on("error", (e: NodeJS.ErrnoException) => (end = e.code ?? e.message));
+    socket.on("close", () => resolve({ text, end }));
+    socket.write(head);
+  });
+}
+const HUGE_HEADER = `GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${"a".repeat(100 * 1024)}\r\n\r\n`;
+
+describe("clients that break the protocol", () => {
+  it("a 100 KB header is answered 431 with Connection: close, and the close is clean (no reset)", async () => {
+    const server = await start(fakeState(["orders"]));
+    const { port } = server.address() as AddressInfo;
+    // Node's own handling destroys the socket with the rest of the header unread, and the kernel
+    // then resets the connection (seen against the CLI, where the client is another process:
+    // test/faults/src/http-abuse.test.ts); here the body and the clean close are checked.
+    const attempts = [];
+    for (let i = 0; i < 5; i++) attempts.push(await exchange(connect(port, "127.0.0.1"), HUGE_HEADER));
+    expect(attempts.map((a) => `${a.text.split("\r\n")[0]}, then ${a.end}`)).toEqual(Array.from({ length: 5 }, () => "HTTP/1.1 431 Request Header Fields Too Large, then clean close"));
+    expect(attempts[0]!.text.toLowerCase()).toContain("connection: close");
+    expect(attempts[0]!.text).toMatch(/request header fields too large: at most \d+ bytes/);
+    expect((await get(server, "/healthz")).status).toBe(200);
+  });
+
+  it("a malformed request is answered 400 and closed cleanly", async () => {
+    const server = await start(fakeState(["orders"]));
+    const { port } = server.address() as AddressInfo;
+    const { text, end } = await exchange(connect(port, "127.0.0.1"), "NOT HTTP AT ALL\r\n\r\n");
+    expect(text.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+    expect(end).toBe("clean close");
+  });
+
+  it("a socket that sends nothing is answered 408 and closed: the head timeout counts from the accept", async () => {
+    const server = await start(fakeState(["orders"]));
+    const { port } = server.address() as AddressInfo;
+    const t0 = performance.now();
+    const socket = connect(port, "127.0.0.1");
+    const { text } = await new Promise<{ text: string; end: string }>((resolve) => {
+      let got = "";
+      socket.on("data", (b: Buffer) => (got += b.toString()));
+      socket.on("error", () => undefined);
+      socket.on("close", () => resolve({ text: got, end: "" }));
+    });
+    expect(text.split("\r\n")[0]).toBe("HTTP/1.1 408 Request Timeout");
+    // not a timing claim: only that the head timeout, not some later one, closed it
+    expect(performance.now() - t0).toBeLessThan(HTTP_LIMITS.requestTimeoutMs);
+  });
+});
+
 describe("web config: TLS and basic auth", () => {
   let ca: Buffer;
   let client: { cert: Buffer; key: Buffer };
@@ -285,6 +366,37 @@ describe("web config: TLS and basic auth", () => {
     expect(await get(server, "/healthz", { ca })).toMatchObject({ status: 200, body: "ok\n" });
     // an unauthenticated request learns nothing, not even that the method is wrong
     expect((await get(server, "/metrics", { ca, method: "POST" })).status).toBe(401);
+  });
+
+  it("HTTPS too: a 100 KB header is answered 431 and closed cleanly", async () => {
+    const server = await start(fakeState(["orders"]), { webConfig: await webConfig("tls431.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n") });
+    const { port } = server.address() as AddressInfo;
+    for (let i = 0; i < 3; i++) {
+      const { text, end } = await exchange(tlsConnect({ port, host: "127.0.0.1", ca }), HUGE_HEADER);
+      expect(text.split("\r\n")[0], `attempt ${i}`).toBe("HTTP/1.1 431 Request Header Fields Too Large");
+      expect(end, `attempt ${i}`).toBe("clean close");
+    }
+  });
+
+  it("basic auth: wrong passwords beyond the check queue get 429 at once; a verified scrape is always answered", async () => {
+    const state = fakeState(["orders"]);
+    const server = await start(state, { webConfig: await webConfig("storm.yml", `basic_auth_users:\n  prometheus: ${hash}\n  grafana: ${hash}\n`) });
+    const right = { Authorization: basic("prometheus", "correct horse") };
+    expect((await get(server, "/metrics", { headers: right })).status).toBe(200); // verified once, then remembered
+    const storm = Promise.all(Array.from({ length: 3 * HTTP_LIMITS.maxPendingVerifications }, (_, i) => get(server, "/metrics", { headers: { Authorization: basic("prometheus", `wrong ${i}`) } })));
+    // while the storm's checks queue up, the verified scrape does not wait behind them
+    const scrape = await get(server, "/metrics", { headers: right });
+    // a right password not yet verified is told to retry, never that it is wrong
+    const fresh = await get(server, "/metrics", { headers: { Authorization: basic("grafana", "correct horse") } });
+    const answers = await storm;
+    expect(scrape.status).toBe(200);
+    expect(fresh.status).toBe(429);
+    const busy = answers.filter((r) => r.status === 429);
+    expect(busy.length).toBeGreaterThan(0);
+    expect(busy[0]).toMatchObject({ body: "too many password checks at once; retry shortly\n", headers: { "retry-after": "1" } });
+    expect(answers.every((r) => r.status === 401 || r.status === 429)).toBe(true);
+    expect(answers.filter((r) => r.status === 401).length).toBeLessThanOrEqual(HTTP_LIMITS.maxPendingVerifications);
+    expect(state.calls.size).toBe(0);
   });
 
   it("RequireAndVerifyClientCert refuses clients without a certificate signed by client_ca_file", async () => {

@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { CORE_VERSION, errorMessage, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
-import { BASIC_CHALLENGE, createBasicAuth } from "./http/basic-auth.js";
+import { BASIC_CHALLENGE, createBasicAuth, type BasicAuth } from "./http/basic-auth.js";
+import { answerClientErrors } from "./http/client-error.js";
+import { guardConnections } from "./http/connection-guard.js";
 import { HEALTH_JSON, healthDocument } from "./http/health-json.js";
+import { HTTP_LIMITS } from "./http/http-limits.js";
 import { acceptsGzip, createMetricsCache } from "./http/metrics-cache.js";
 import { createProbeCache } from "./http/probe-cache.js";
 import { readiness } from "./http/readiness.js";
@@ -10,23 +13,8 @@ import { send, sendRedacted } from "./http/respond.js";
 import { createTlsServer } from "./http/tls-server.js";
 import type { WebConfig } from "./http/web-config.js";
 
+export { HTTP_LIMITS } from "./http/http-limits.js";
 export { loadWebConfig, type WebConfig } from "./http/web-config.js";
-
-/**
- * Limits that keep slow and half-open HTTP clients from holding sockets: a client must send its
- * request headers within 5 s and the whole request within 10 s (TLS: finish the handshake within
- * 5 s), idle keep-alive sockets close after 5 s, and at most 512 sockets are open at once.
- * Prometheus sends a scrape request in one go, so none of these touches a real scrape.
- */
-export const HTTP_LIMITS = {
-  headersTimeoutMs: 5_000,
-  requestTimeoutMs: 10_000,
-  handshakeTimeoutMs: 5_000,
-  keepAliveTimeoutMs: 5_000,
-  /** how often Node checks the two request timeouts */
-  checkIntervalMs: 1_000,
-  maxConnections: 512,
-} as const;
 
 /** What the HTTP endpoints read, and the one thing they may do: probe a target on request. */
 export interface HttpState {
@@ -39,6 +27,11 @@ export interface HttpState {
   probe(target: string): Promise<ProbeResult>;
   /** Extra readiness condition (wrapper mode: the child is running and its port accepts TCP); undefined = none. */
   ready?(): { ok: boolean; reason?: string };
+  /**
+   * Aborted once the process is shutting down (a stop signal; wrapper mode: one forwarded to the
+   * child): from then on `/readyz` and `/health` answer 503 `stopping`, however the targets are.
+   */
+  stopping?: AbortSignal;
   /** Version shown by `/health`. @default core's version */
   version?: string;
 }
@@ -86,7 +79,9 @@ export async function startHttpServer(
   listen: { host: string | undefined; port: number },
   options: HttpOptions,
 ): Promise<Server | HttpsServer> {
-  const handle = createHandler(state, options);
+  const users = options.webConfig?.basicAuthUsers;
+  const auth = users ? createBasicAuth(users, { maxPending: HTTP_LIMITS.maxPendingVerifications, timeoutMs: HTTP_LIMITS.verifyTimeoutMs }) : undefined;
+  const handle = createHandler(state, options, auth);
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       options.onError(err instanceof Error ? err : new Error(String(err)));
@@ -102,9 +97,12 @@ export async function startHttpServer(
   };
   const server = tls ? createTlsServer(tls, listener, { ...limits, handshakeTimeout: HTTP_LIMITS.handshakeTimeoutMs }) : createServer(limits, listener);
   server.keepAliveTimeout = HTTP_LIMITS.keepAliveTimeoutMs;
-  // Beyond this many open sockets new ones are closed at once: a flood of idle or half-open
-  // clients cannot take every file descriptor the probes need.
-  server.maxConnections = HTTP_LIMITS.maxConnections;
+  server.maxRequestsPerSocket = HTTP_LIMITS.maxRequestsPerSocket;
+  // No server.maxConnections: the guard bounds the sockets, evicting idle ones instead of
+  // refusing newcomers, so a flood of idle sockets cannot keep /healthz out.
+  const guard = guardConnections(server, HTTP_LIMITS);
+  answerClientErrors(server, { lingerMs: HTTP_LIMITS.errorLingerMs, busy: guard.busy });
+  server.once("close", () => void auth?.close());
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(listen.port, listen.host, () => {
@@ -117,9 +115,7 @@ export async function startHttpServer(
   return server;
 }
 
-function createHandler(state: HttpState, options: HttpOptions): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const users = options.webConfig?.basicAuthUsers;
-  const authorized = users ? createBasicAuth(users) : undefined;
+function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth | undefined): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const cache = createProbeCache({ ttlMs: options.probeCacheMs, probe: (t) => state.probe(t), latest: (t) => state.results().get(t) });
   const version = state.version ?? CORE_VERSION;
   const exposition = createMetricsCache({ render: () => state.metrics.render(), ...(options.metricsMaxAgeMs === undefined ? {} : { maxAgeMs: options.metricsMaxAgeMs }) });
@@ -129,8 +125,12 @@ function createHandler(state: HttpState, options: HttpOptions): (req: IncomingMe
     const q = raw.indexOf("?");
     const path = q < 0 ? raw : raw.slice(0, q);
     // /healthz stays open so that a liveness probe needs no credentials.
-    if (authorized && path !== "/healthz" && !(await authorized(req.headers.authorization))) {
-      return send(res, 401, "unauthorized\n", undefined, { "www-authenticate": BASIC_CHALLENGE });
+    if (auth && path !== "/healthz") {
+      const verdict = await auth.check(req.headers.authorization);
+      // Busy is not "wrong password": the check did not run, and a right password must not be
+      // told otherwise. Verified credentials (Prometheus's) never wait, so they never see it.
+      if (verdict === "busy") return send(res, 429, "too many password checks at once; retry shortly\n", undefined, { "retry-after": "1" });
+      if (verdict === "denied") return send(res, 401, "unauthorized\n", undefined, { "www-authenticate": BASIC_CHALLENGE });
     }
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed: use GET or HEAD\n", undefined, { allow: "GET, HEAD" });
 
@@ -151,6 +151,12 @@ function createHandler(state: HttpState, options: HttpOptions): (req: IncomingMe
         if (other.length > 0) {
           const named = other.every((k) => TARGET_NAME.test(k)) ? other.join(", ") : "(not shown)";
           return send(res, 400, `unknown parameter ${named}: /probe takes only ?target=NAME of a configured target; DSNs and hosts come from the configuration, never from the query string\n`);
+        }
+        const targets = params.getAll("target");
+        if (targets.length > 1) {
+          // Answering for one of them would be a guess: a relabelling mistake should show, not pass.
+          const shown = targets.slice(0, 3).map((t) => (TARGET_NAME.test(t) ? `"${t}"` : "(not a valid target name)")).join(", ") + (targets.length > 3 ? ", …" : "");
+          return send(res, 400, `target given ${targets.length} times (${shown}): /probe takes exactly one ?target=NAME\n`);
         }
         return probe(params.get("target"), res);
       }

@@ -1,6 +1,7 @@
 /** HTTP Basic authentication against the bcrypt hashes of an exporter-toolkit web config. */
-import { createHash, randomBytes } from "node:crypto";
+import { createHash } from "node:crypto";
 import bcrypt from "bcryptjs";
+import { createBcryptVerifier } from "./bcrypt-verifier.js";
 
 /** The `WWW-Authenticate` value of a 401. */
 export const BASIC_CHALLENGE = 'Basic realm="db-health"';
@@ -10,50 +11,77 @@ export const BASIC_CHALLENGE = 'Basic realm="db-health"';
 // truncation).
 const MAX_REMEMBERED = 1024;
 
+/** A check's outcome: `busy` when too many comparisons wait already (nothing was compared). */
+export type AuthVerdict = "ok" | "denied" | "busy";
+
+/** Options of {@link createBasicAuth}. */
+export interface BasicAuthOptions {
+  /** Comparisons queued or running at once; beyond it a check is `busy` at once. */
+  maxPending: number;
+  /** A comparison running longer than this (ms) fails, and its worker is replaced. */
+  timeoutMs: number;
+  /** The bcrypt worker script (tests). @default the built `bcrypt-worker.js` */
+  workerUrl?: URL;
+}
+
+/** What {@link createBasicAuth} returns. */
+export interface BasicAuth {
+  /** Checks an `Authorization` header value; rejects only when the bcrypt worker failed. */
+  check(authorization: string | undefined): Promise<AuthVerdict>;
+  /** Stops the bcrypt worker. */
+  close(): Promise<void>;
+}
+
 /**
- * Returns a checker for `Authorization` header values. A bcrypt comparison costs tens of
- * milliseconds of CPU at the usual cost factors, and Prometheus sends the same credentials
- * every scrape, so each verified (user, password) pair is remembered under a SHA-256 of the
- * pair (never the password itself), and concurrent checks of one pair share one comparison.
+ * Checks `Authorization` header values against bcrypt hashes. A comparison costs tens of
+ * milliseconds of CPU at the usual cost factors, so it runs on a worker thread (see
+ * bcrypt-verifier.ts) behind a bounded queue: wrong passwords, however many, never block the
+ * event loop. Prometheus sends the same credentials every scrape, so each verified (user,
+ * password) pair is remembered under a SHA-256 of the pair (never the password itself) and
+ * answered without the worker; concurrent checks of one pair share one comparison.
  *
  * @example
  * ```ts
- * const authorized = createBasicAuth(new Map([["prometheus", "$2b$10$…"]]));
- * if (!(await authorized(req.headers.authorization))) res.writeHead(401, { "www-authenticate": BASIC_CHALLENGE }).end();
+ * const auth = createBasicAuth(new Map([["prometheus", "$2b$10$…"]]), { maxPending: 16, timeoutMs: 30_000 });
+ * const verdict = await auth.check(req.headers.authorization); // "ok" | "denied" | "busy"
+ * if (verdict === "denied") res.writeHead(401, { "www-authenticate": BASIC_CHALLENGE }).end();
  * ```
  */
-export function createBasicAuth(users: ReadonlyMap<string, string>): (authorization: string | undefined) => Promise<boolean> {
+export function createBasicAuth(users: ReadonlyMap<string, string>, options: BasicAuthOptions): BasicAuth {
   const verified = new Map<string, string>();
-  const pending = new Map<string, Promise<boolean>>();
-  let dummy: Promise<string> | undefined;
+  const pending = new Map<string, Promise<AuthVerdict>>();
   const rounds = Math.max(4, ...[...users.values()].map((h) => bcrypt.getRounds(h)));
+  const verifier = createBcryptVerifier(options);
 
-  const compare = async (user: string, password: string, key: string): Promise<boolean> => {
+  const compare = async (user: string, password: string, key: string): Promise<AuthVerdict> => {
     const hash = users.get(user);
-    // An unknown user still pays one comparison at the configured cost, so the response time
-    // does not tell which user names exist.
-    dummy ??= bcrypt.hash(randomBytes(16).toString("hex"), rounds);
-    const ok = await bcrypt.compare(password, hash ?? (await dummy));
-    if (!ok || hash === undefined) return false;
+    // An unknown user is compared against a dummy hash at the configured cost in the worker,
+    // so the response time does not tell which user names exist.
+    const ok = await verifier.verify(password, hash, rounds);
+    if (ok === "busy") return "busy";
+    if (!ok || hash === undefined) return "denied";
     if (verified.size >= MAX_REMEMBERED) verified.clear();
     verified.set(key, hash);
-    return true;
+    return "ok";
   };
 
-  return async (authorization) => {
-    const credentials = parseBasic(authorization);
-    if (!credentials) return false;
-    const { user, password } = credentials;
-    // A user name holds no ":", so "user:password" identifies the pair unambiguously.
-    const key = createHash("sha256").update(`${user}:${password}`).digest("hex");
-    const hash = users.get(user);
-    if (hash !== undefined && verified.get(key) === hash) return true;
-    let check = pending.get(key);
-    if (!check) {
-      check = compare(user, password, key).finally(() => pending.delete(key));
-      pending.set(key, check);
-    }
-    return check;
+  return {
+    check: async (authorization) => {
+      const credentials = parseBasic(authorization);
+      if (!credentials) return "denied";
+      const { user, password } = credentials;
+      // A user name holds no ":", so "user:password" identifies the pair unambiguously.
+      const key = createHash("sha256").update(`${user}:${password}`).digest("hex");
+      const hash = users.get(user);
+      if (hash !== undefined && verified.get(key) === hash) return "ok";
+      let check = pending.get(key);
+      if (!check) {
+        check = compare(user, password, key).finally(() => pending.delete(key));
+        pending.set(key, check);
+      }
+      return check;
+    },
+    close: () => verifier.close(),
   };
 }
 

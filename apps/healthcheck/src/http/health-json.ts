@@ -3,7 +3,7 @@
  * Response Format for HTTP APIs" (draft-inadarei-api-health-check).
  */
 import type { ProbeResult, Status } from "@alfred/db-health-core";
-import type { ReadinessInput } from "./readiness.js";
+import { serviceReadiness, type ReadinessInput } from "./readiness.js";
 
 /** The media type of the document. */
 export const HEALTH_JSON = "application/health+json";
@@ -48,7 +48,8 @@ const RANK: Readonly<Record<HealthStatus, number>> = { pass: 0, warn: 1, fail: 2
  * value = the probe cycle's wall time, with per-phase times in `phases`), plus
  * `<target>:connections` and `<target>:replicationLag` when the driver reported them.
  * A target with no finished cycle is `warn`; the extra readiness condition, when there is
- * one, is the `service:readiness` check. Serve with HTTP 503 when `status` is `fail`.
+ * one, is the `service:readiness` check, which fails with `stopping` once shutdown began (so
+ * `/health` agrees with `/readyz`). Serve with HTTP 503 when `status` is `fail`.
  *
  * @example
  * ```ts
@@ -60,8 +61,8 @@ export function healthDocument(input: ReadinessInput & { version: string }): Hea
   const results = input.results();
   const checks: Record<string, HealthCheck[]> = {};
   for (const target of input.targets) Object.assign(checks, targetChecks(target, results.get(target)));
-  if (input.ready) {
-    const r = input.ready();
+  const r = serviceReadiness(input);
+  if (r) {
     checks["service:readiness"] = [
       { componentId: "service", componentType: "component", status: r.ok ? "pass" : "fail", time: new Date().toISOString(), ...(r.ok ? {} : { output: r.reason ?? "not ready" }) },
     ];
