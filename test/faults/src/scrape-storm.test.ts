@@ -145,7 +145,7 @@ describe("scrape storm", () => {
     for (const s of idle) s.destroy();
   }, 30_000);
 
-  it("caps open sockets: a flood beyond 512 is refused at once and does not take the daemon's descriptors", async () => {
+  it("caps open sockets: a flood beyond 512 evicts idle sockets instead of taking the daemon's descriptors", async () => {
     const pid = daemon.pid!;
     const before = fdCount(pid);
     const flood: Socket[] = [];
