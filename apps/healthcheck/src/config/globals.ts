@@ -11,6 +11,7 @@ import { ENV_VARS } from "./env.js";
 import type { EnvInput } from "./env.js";
 import type { FlagInput } from "./flags.js";
 import { quote, type Problems } from "./problems.js";
+import { checkFileSync, UnreadableFile } from "./read-file.js";
 import { DEFAULT_LISTEN, DEFAULT_PROBE_CACHE_MS, LOG_LEVELS } from "./settings.js";
 import type { YamlConfig } from "./yaml-file.js";
 
@@ -88,18 +89,33 @@ export function resolveGlobals(flags: FlagInput, vars: EnvInput, file: YamlConfi
 /** Plugins from every source, in order, without repeats: each one only adds DSN schemes. */
 function plugins(flags: FlagInput, vars: EnvInput, file: YamlConfig | undefined, problems: Problems): string[] {
   const out: string[] = [];
-  const add = (name: string, dir: string | undefined): void => {
+  const add = (name: string, dir: string | undefined, where: string): void => {
     const value = dir !== undefined && isPathLike(name) && !isAbsolute(name) ? resolve(dir, name) : isPathLike(name) ? resolve(name) : name;
-    if (!out.includes(value)) out.push(value);
+    // Node's loader would open a FIFO and wait for a writer, or read /dev/zero until memory runs
+    // out: such a file is refused here and never imported. (A missing file is reported by the
+    // driver loader, which says "no such file".)
+    const refused = isPathLike(name) ? pluginFileProblem(value) : undefined;
+    if (refused) problems.add(where, refused);
+    else if (!out.includes(value)) out.push(value);
   };
-  for (const p of flags.plugins) add(p, undefined);
-  for (const p of vars.plugins) add(p, undefined);
+  for (const p of flags.plugins) add(p, undefined, "--plugin");
+  for (const p of vars.plugins) add(p, undefined, ENV_VARS.plugins);
   const listed = file?.top.plugins;
   if (listed === undefined || listed === null) return out;
   if (!Array.isArray(listed) || !listed.every((p) => typeof p === "string" && p !== "")) {
     problems.add(file!.where(["plugins"]), 'must be a list of package names or paths, e.g. ["@acme/db-health-driver-x"]');
-  } else for (const p of listed as string[]) add(p, file!.dir);
+  } else (listed as string[]).forEach((p, i) => add(p, file!.dir, file!.where(["plugins", i])));
   return out;
+}
+
+function pluginFileProblem(path: string): string | undefined {
+  try {
+    checkFileSync(path);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof UnreadableFile) || err.detail === "ENOENT") return undefined;
+    return `cannot import ${JSON.stringify(path)}: ${err.detail}`;
+  }
 }
 
 /** `./x.mjs`, `../x`, `/abs/x`: a file to import rather than a package name. */
@@ -116,7 +132,11 @@ function duration(value: unknown): number | undefined {
   }
 }
 
-/** A path that must name a readable file; relative to `dir` when it came from the YAML file. */
+/**
+ * A path that must name a readable web config file (a regular file within its size limit, so
+ * that `config check` reports a FIFO or a device too); relative to `dir` when it came from the
+ * YAML file. Its content is read and checked when the daemon starts.
+ */
 function readablePath(value: unknown, where: string, dir: string | undefined, problems: Problems): string | undefined {
   if (typeof value !== "string" || value === "") {
     problems.add(where, `must be the path of a file, got ${quote(value)}`);
@@ -124,10 +144,11 @@ function readablePath(value: unknown, where: string, dir: string | undefined, pr
   }
   const path = dir !== undefined && !isAbsolute(value) ? resolve(dir, value) : value;
   try {
+    checkFileSync(path, "webConfig");
     accessSync(path, constants.R_OK);
     return path;
   } catch (err) {
-    problems.add(where, `cannot read ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+    problems.add(where, err instanceof UnreadableFile ? err.message : `cannot read ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
     return undefined;
   }
 }
