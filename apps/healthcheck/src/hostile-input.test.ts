@@ -6,7 +6,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specialFiles } from "./__fixtures__/special-files.js";
 
-// The real CLI process under hostile input (issue 14): special files where regular files belong.
+// The real CLI process under hostile input (issue 14): special files where regular files belong,
+// YAML too deep or too big.
 // Each run is bounded: a watchdog kills it, and its data segment is capped at 1 GiB, so that a
 // build that reads /dev/zero or stalls fails its test instead of taking the machine with it.
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -156,5 +157,38 @@ describe("special files are refused at once, one line each, exit 3", () => {
       `--config: cannot read "${config}": it is 9.1 MiB, over the 8 MiB limit for a configuration file`,
     ]);
     expect(r.stderr + r.stdout).not.toContain("Hunter2");
+  });
+});
+
+describe("YAML limits: rejected at once, one line, exit 3", () => {
+  const check = async (text: string): Promise<string[]> => {
+    const path = file("limits.yaml", text);
+    const r = await cli(["config", "check", path], { timeoutMs: 20_000 });
+    expect(r.signal, r.stderr.slice(0, 500)).toBeNull();
+    expect(r.code, r.stderr.slice(0, 500)).toBe(3);
+    return problems(r).map((l) => l.replace(path, "FILE"));
+  };
+  const deep = 'nested deeper than 64 levels (a configuration needs 4): look for an unclosed "[" or "{" or runaway indentation';
+
+  it("100,000 levels of [ or of - ", async () => {
+    expect(await check(`targets: ${"[".repeat(100_000)}\n`)).toEqual([`FILE (line 1): ${deep}`]);
+    expect(await check(`targets:\n${"- ".repeat(100_000)}x\n`)).toEqual([`FILE (line 2): ${deep}`]);
+  });
+
+  it("600,000 tiny targets in a file under 8 MiB", async () => {
+    expect(await check(`targets:\n${"- {}\n".repeat(600_000)}`)).toEqual([
+      "FILE: targets (line 10002): more than 10,000 targets, the most one healthcheck process probes: split them over several processes",
+    ]);
+  });
+
+  it("one mapping of 20,000 keys (the parser's duplicate check is quadratic)", async () => {
+    const keys = Array.from({ length: 20_000 }, (_, i) => `  k${i}: 1`).join("\n");
+    expect(await check(`defaults:\n${keys}\n`)).toEqual(["FILE (line 258): a mapping of more than 256 keys, the most any mapping may hold"]);
+  });
+
+  it("more than 10,000 --dsn flags", async () => {
+    const r = await cli(["config", "check", file("empty.yaml", ""), ...Array.from({ length: 10_001 }, () => ["--dsn", ":memory:"]).flat()]);
+    expect(r.code).toBe(3);
+    expect(problems(r)).toEqual(["--dsn: 10,001 targets, more than the 10,000 one healthcheck process probes: split them over several processes"]);
   });
 });

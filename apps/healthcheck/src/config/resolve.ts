@@ -28,6 +28,10 @@
  * `passwordFile` a password that is spliced into its DSN (URL-encoded in URL DSNs). Relative paths
  * in the file are relative to the file.
  *
+ * **Limits**: every file is read without blocking and within a size limit (a FIFO, a device or
+ * a directory is refused); the YAML file's nesting, its lists and mappings and its number of
+ * targets are bounded before it is parsed (limits.ts, yaml-shape.ts).
+ *
  * **Errors**: nothing is half-applied. Every problem of every source is reported at once, one per
  * line, prefixed with where the value came from (`--interval`, `DB_HEALTH_INTERVAL (interval)`,
  * `healthcheck.yaml: targets[1].readTimeout (line 7)`), with passwords redacted.

@@ -1,5 +1,6 @@
 /**
- * The YAML configuration file: read within its size limit, parsed with `yaml` (loaded only when a file is given, to keep
+ * The YAML configuration file: read within its size limit, its nesting and size checked before
+ * it is parsed (yaml-shape.ts), parsed with `yaml` (loaded only when a file is given, to keep
  * `--once` start-up cheap), checked for its shape, and able to say on which line a key sits so
  * that every problem points at the place to edit.
  */
@@ -10,6 +11,7 @@ import type { Document, LineCounter } from "yaml";
 import { closeKeys, quote, unknownKey, type Problems } from "./problems.js";
 import { readFileLimited, UnreadableFile } from "./read-file.js";
 import { YAML_DEFAULT_KEYS, YAML_TARGET_KEYS, YAML_TOP_KEYS } from "./settings.js";
+import { checkYamlShape, shapeMessage } from "./yaml-shape.js";
 
 type Raw = Record<string, unknown>;
 
@@ -30,7 +32,8 @@ export interface YamlConfig {
 
 /**
  * Reads and checks a configuration file. Problems (unreadable file, a FIFO or device, over
- * 8 MiB, YAML syntax, unknown keys with a suggestion, wrong shapes) are added to `problems`, prefixed with `source` for a file that cannot be read and with
+ * 8 MiB, nested too deep, too many targets, YAML syntax, unknown keys with a suggestion, wrong
+ * shapes) are added to `problems`, prefixed with `source` for a file that cannot be read and with
  * the file and line for everything inside it.
  *
  * @returns the file's content, or `undefined` when it could not be read or parsed at all.
@@ -47,6 +50,12 @@ export async function loadYamlFile(path: string, source: string, problems: Probl
   } catch (err) {
     if (!(err instanceof UnreadableFile)) throw err;
     problems.add(source, err.message);
+    return undefined;
+  }
+  // Before the parser builds anything: it is what nesting, size and count would stall.
+  const shape = checkYamlShape(text);
+  if (shape) {
+    problems.add(shape.kind === "list" && shape.under === "targets" ? `${path}: targets (line ${shape.line})` : `${path} (line ${shape.line})`, shapeMessage(shape));
     return undefined;
   }
   const { parseDocument, LineCounter } = await import("yaml");

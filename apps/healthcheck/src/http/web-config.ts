@@ -7,6 +7,7 @@ import { dirname, resolve } from "node:path";
 import { DbHealthError } from "@alfred/db-health-core";
 import { LineCounter, parseDocument } from "yaml";
 import { readFileLimited, UnreadableFile } from "../config/read-file.js";
+import { checkYamlShape, shapeMessage } from "../config/yaml-shape.js";
 import { isMapping, readTlsServerConfig, type WebTlsConfig } from "./web-config-tls.js";
 
 export type { ClientAuthType, WebTlsConfig } from "./web-config-tls.js";
@@ -33,8 +34,8 @@ const UNSUPPORTED = ["http_server_config", "rate_limit"];
  * Reads and validates an exporter-toolkit web config file. Relative certificate paths are
  * resolved against the file's directory, as the exporter-toolkit does.
  *
- * The file and each PEM file must be regular files (not a FIFO or a device) of at most 1 MiB
- * (see config/limits.ts); they are refused without blocking.
+ * The file and each PEM file must be regular files (not a FIFO or a device) of at most 1 MiB,
+ * and the YAML at most 64 levels deep (see config/limits.ts); they are refused without blocking.
  *
  * @throws {DbHealthError} kind `"config"`, listing every problem (one per line, each starting
  * with the key's path): YAML errors, unknown keys, unreadable or unusable certificate files,
@@ -57,6 +58,8 @@ export async function loadWebConfig(file: string): Promise<WebConfig> {
     if (!(err instanceof UnreadableFile)) throw err;
     throw new DbHealthError("config", `web config ${path}: cannot read the file: ${err.detail}`);
   }
+  const shape = checkYamlShape(text);
+  if (shape) throw new DbHealthError("config", `web config ${path}: YAML at line ${shape.line}: ${shapeMessage(shape)}`);
   const problems: string[] = [];
   const config: WebConfig = { file: path };
   // Positions without the library's pretty context: that context would quote the file, and
