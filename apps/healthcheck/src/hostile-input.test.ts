@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -7,10 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specialFiles } from "./__fixtures__/special-files.js";
 
 // The real CLI process under hostile input (issue 14): special files where regular files belong,
-// YAML too deep or too big.
+// a stop signal while start-up is stuck, YAML too deep or too big.
 // Each run is bounded: a watchdog kills it, and its data segment is capped at 1 GiB, so that a
 // build that reads /dev/zero or stalls fails its test instead of taking the machine with it.
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
+const NEVER_IMPORTS = fileURLToPath(new URL("./__fixtures__/never-imports.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "dbh-hostile-"));
 const fifo = join(dir, "fifo");
 const socket = join(dir, "socket");
@@ -157,6 +158,49 @@ describe("special files are refused at once, one line each, exit 3", () => {
       `--config: cannot read "${config}": it is 9.1 MiB, over the 8 MiB limit for a configuration file`,
     ]);
     expect(r.stderr + r.stdout).not.toContain("Hunter2");
+  });
+});
+
+describe("a stop signal during start-up ends the process at once", () => {
+  // A plugin whose import never finishes: start-up is stuck there when the signal comes.
+  const stuck = { when: /never-imports: importing/ };
+  const cases = [
+    { mode: "--once", args: ["--once"], signal: "SIGTERM", code: 1 },
+    { mode: "daemon", args: ["--export-prom", "127.0.0.1:0"], signal: "SIGTERM", code: 0 },
+    { mode: "daemon", args: ["--export-prom", "127.0.0.1:0"], signal: "SIGINT", code: 0 },
+    { mode: "config check", args: ["config", "check", "CONFIG"], signal: "SIGQUIT", code: 1 },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.mode}: ${c.signal} while a plugin's import hangs exits ${c.code}`, async () => {
+      const args = c.args.map((a) => (a === "CONFIG" ? file("stuck.yaml", "targets: [{ dsn: ':memory:' }]\n") : a));
+      const r = await cli([...args, "--plugin", NEVER_IMPORTS, "--dsn", ":memory:"], { stop: { signal: c.signal, ...stuck } });
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.code).toBe(c.code);
+      expect(r.ms).toBeLessThan(2000);
+      expect(r.stderr).toBe(`never-imports: importing\nhealthcheck: stopped by ${c.signal} during start-up, before anything was probed or started\n`);
+    });
+  }
+
+  it("wrapper: the program is never started, exit 128 + signal", async () => {
+    const started = join(dir, "started");
+    for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
+      const r = await cli(["--export-prom", "127.0.0.1:0", "--plugin", NEVER_IMPORTS, "--dsn", ":memory:", "--", "sh", "-c", `touch ${started}; sleep 30`], { stop: { signal, ...stuck } });
+      expect(r.code, r.stderr).toBe(code);
+      expect(r.ms).toBeLessThan(2000);
+      expect(existsSync(started)).toBe(false);
+    }
+  });
+
+  it("a FIFO as --config or DB_HEALTH_DSN_FILE never blocks start-up: exit 3, or the signal ends it", async () => {
+    const runs = await Promise.all([
+      cli(["--once", "--config", fifo], { stop: { signal: "SIGTERM", afterMs: 1000 } }),
+      cli(["--export-prom", "127.0.0.1:0"], { env: { DB_HEALTH_DSN_FILE: fifo }, stop: { signal: "SIGTERM", afterMs: 1000 } }),
+    ]);
+    for (const r of runs) {
+      expect(r.signal, r.stderr).toBeNull();
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/cannot read ".*fifo": it is a FIFO, not a regular file/);
+    }
   });
 });
 

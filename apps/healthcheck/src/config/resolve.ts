@@ -36,7 +36,7 @@
  * line, prefixed with where the value came from (`--interval`, `DB_HEALTH_INTERVAL (interval)`,
  * `healthcheck.yaml: targets[1].readTimeout (line 7)`), with passwords redacted.
  */
-import type { CliPlan } from "../cli-plan.js";
+import type { CliMode, CliPlan } from "../cli-plan.js";
 import { checkDrivers } from "./drivers.js";
 import { readEnv } from "./env.js";
 import { parseFlags } from "./flags.js";
@@ -56,6 +56,11 @@ export interface ResolveOptions {
    * @default true
    */
   checkDrivers?: boolean;
+  /**
+   * Called as soon as the command line is parsed, before any file is read or module imported:
+   * main.ts then knows how a stop signal during the rest of start-up should end this mode.
+   */
+  onMode?: (mode: CliMode, wrapping: boolean) => void;
 }
 
 /**
@@ -78,6 +83,7 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
   const problems = new Problems();
   const writeOut = options.writeOut ?? ((text: string) => void process.stdout.write(text));
   const flags = parseFlags(argv, version, problems, writeOut);
+  options.onMode?.(flags.mode, flags.command.length > 0);
   const vars = readEnv(env, problems);
 
   const configPath = flags.mode === "config-check" ? flags.argument : (flags.config ?? vars.config);
