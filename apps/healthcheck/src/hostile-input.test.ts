@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specialFiles } from "./__fixtures__/special-files.js";
 
 // The real CLI process under hostile input (issue 14): special files where regular files belong,
-// a stop signal while start-up is stuck, YAML too deep or too big.
+// a stop signal while start-up is stuck, flags a mode would ignore, YAML too deep or too big.
 // Each run is bounded: a watchdog kills it, and its data segment is capped at 1 GiB, so that a
 // build that reads /dev/zero or stalls fails its test instead of taking the machine with it.
 const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
@@ -201,6 +201,51 @@ describe("a stop signal during start-up ends the process at once", () => {
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/cannot read ".*fifo": it is a FIFO, not a regular file/);
     }
+  });
+});
+
+describe("flags a mode would ignore, and what cannot be listened on: exit 3 before anything binds", () => {
+  const only = async (args: string[], env: Record<string, string> = {}): Promise<string[]> => {
+    const r = await cli(args, { env, timeoutMs: 10_000 });
+    expect(r.signal, `${args.join(" ")}: ${r.stderr}`).toBeNull();
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).not.toContain('"msg":"serving');
+    return r.stderr.startsWith("healthcheck: invalid configuration:") ? problems(r) : [r.stderr.trimEnd()];
+  };
+  const dsn = ["--dsn", ":memory:"];
+
+  it("an address that cannot be a host, from the flag, the variable or the YAML file", async () => {
+    const yaml = file("listen.yaml", 'listen: "999.1.1.1:20001"\ntargets: [{ dsn: ":memory:" }]\n');
+    const why = '"999.1.1.1:20001": 999.1.1.1 is not an IPv4 address (four numbers from 0 to 255, e.g. 127.0.0.1)';
+    expect(await only(["--export-prom", "999.1.1.1:20001", ...dsn])).toEqual([`--export-prom: ${why}`]);
+    expect(await only([...dsn], { DB_HEALTH_LISTEN: "999.1.1.1:20001" })).toEqual([`DB_HEALTH_LISTEN: ${why}`]);
+    expect(await only(["config", "check", yaml])).toEqual([`${yaml}: listen (line 1): ${why}`]);
+  });
+
+  it("a host name that does not resolve", async () => {
+    expect(await only(["--export-prom", "no-such-host.invalid:20001", ...dsn])).toEqual([
+      expect.stringMatching(/^healthcheck: cannot listen for --export-prom no-such-host\.invalid:20001: host not found/),
+    ]);
+  });
+
+  it("--degraded-ok and --format without --once", async () => {
+    expect(await only(["--export-prom", "127.0.0.1:0", "--degraded-ok", ...dsn])).toEqual(["--degraded-ok: only applies with --once"]);
+    expect(await only(["--export-prom", "127.0.0.1:0", "--format", "json", ...dsn])).toEqual(["--format: only applies with --once"]);
+  });
+
+  it("nothing, or an empty name, to wrap after --", async () => {
+    const line = "nothing to wrap after --: name the program (e.g. healthcheck -- docker-entrypoint.sh postgres), or drop the --";
+    expect(await only(["--export-prom", "127.0.0.1:0", ...dsn, "--"])).toEqual([line]);
+    expect(await only(["--export-prom", "127.0.0.1:0", ...dsn, "--", ""])).toEqual([line]);
+  });
+
+  it("the daemon's flags with --once, target flags with status, a listen address with a status URL", async () => {
+    expect(await only(["--once", "--export-prom", ":9100", "--log-level", "debug", ...dsn])).toEqual([
+      "--export-prom: does not apply with --once (it configures the daemon): drop it, or drop --once",
+      "--log-level: does not apply with --once (it configures the daemon): drop it, or drop --once",
+    ]);
+    expect(await only(["status", ...dsn])).toEqual(['--dsn: not used by "status", which only asks a running daemon: drop it']);
+    expect(await only(["status", "http://127.0.0.1:1/readyz", "--export-prom", ":9100"])).toEqual(['--export-prom: not used by "status" when it is given a URL: drop one of them']);
   });
 });
 

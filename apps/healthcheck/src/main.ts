@@ -15,6 +15,7 @@ import { rememberSecrets, setCrashReporter } from "./crash.js";
 import type { CliPlan } from "./cli-plan.js";
 import { resolveCli } from "./config/resolve.js";
 import { loadDrivers } from "./driver-loader.js";
+import { listenFailure, lookupListenHost } from "./listen-host.js";
 import { EXIT, exitCodeFor, formatJson, formatText } from "./report.js";
 import { signalNumber, startupStopCode, StoppedDuringStartup, untilStopped } from "./startup-stop.js";
 
@@ -93,9 +94,9 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stderr.write(`healthcheck: invalid configuration:\n${indent(err.message)}\n`);
       return EXIT.config;
     }
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-      io.stderr.write(`healthcheck: cannot listen for --export-prom: ${errorMessage(err)}\n`);
+    const listening = plan && listenFailure(err, plan.listen, plan.listenFrom ?? "--export-prom");
+    if (listening) {
+      io.stderr.write(`healthcheck: ${listening}\n`);
       return EXIT.config;
     }
     io.stderr.write(`healthcheck: ${errorMessage(err)}\n`);
@@ -114,6 +115,8 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
   setCrashReporter((event, message) => log.log(event === "uncaught exception" ? "error" : "warn", event, { error: message }));
   for (const w of plan.warnings) log.log("warn", "configuration warning", { warning: w });
   const webConfig = plan.webConfigFile ? await startup(loadWebConfig(plan.webConfigFile)) : undefined;
+  // A name that does not resolve is reported before anything binds or starts (exit 3).
+  await startup(lookupListenHost(plan.listen));
   const wrapping = plan.command.length > 0;
   // Bounded shutdown: connections get SHUTDOWN_GRACE_MS to close, then the process goes.
   let grace: NodeJS.Timeout | undefined;

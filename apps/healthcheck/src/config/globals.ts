@@ -5,7 +5,7 @@
 import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parseDuration } from "@alfred/db-health-core";
-import { LISTEN_HINT, readListen } from "../args.js";
+import { checkListen, LISTEN_HINT, readListen } from "../args.js";
 import type { CliPlan } from "../cli-plan.js";
 import { ENV_VARS } from "./env.js";
 import type { EnvInput } from "./env.js";
@@ -16,7 +16,7 @@ import { DEFAULT_LISTEN, DEFAULT_PROBE_CACHE_MS, LOG_LEVELS } from "./settings.j
 import type { YamlConfig } from "./yaml-file.js";
 
 /** The part of the plan that does not depend on the mode or the targets. */
-export type Globals = Pick<CliPlan, "plugins" | "listen" | "webConfigFile" | "format" | "degradedOk" | "legacyMetrics" | "logLevel" | "probeCacheMs">;
+export type Globals = Pick<CliPlan, "plugins" | "listen" | "listenFrom" | "webConfigFile" | "format" | "degradedOk" | "legacyMetrics" | "logLevel" | "probeCacheMs">;
 
 const PROBE_CACHE_MIN = 100;
 const PROBE_CACHE_MAX = 3_600_000;
@@ -38,13 +38,14 @@ export function resolveGlobals(flags: FlagInput, vars: EnvInput, file: YamlConfi
 
   const listenValue = pick(flags.listen, "--export-prom", vars.listen, ENV_VARS.listen, "listen");
   let listen = readListen(DEFAULT_LISTEN)!;
+  const listenFrom = listenValue?.[1] ?? "--export-prom";
   if (listenValue) {
     const [value, where] = listenValue;
     // A bare port number in YAML (`listen: 9091`) means every interface, as ":9091" does.
     const text = typeof value === "number" ? `:${value}` : value;
-    const parsed = typeof text === "string" ? readListen(text) : undefined;
-    if (parsed) listen = parsed;
-    else problems.add(where, `${quote(text)} ${LISTEN_HINT}`);
+    const parsed = typeof text === "string" ? checkListen(text) : { problem: `${quote(text)} ${LISTEN_HINT}` };
+    if ("problem" in parsed) problems.add(where, parsed.problem);
+    else listen = parsed;
   }
 
   const format = flags.format ?? "text";
@@ -83,7 +84,7 @@ export function resolveGlobals(flags: FlagInput, vars: EnvInput, file: YamlConfi
     webConfigFile = readablePath(value, where, inFile ? file?.dir : undefined, problems);
   }
 
-  return { plugins: plugins(flags, vars, file, problems), listen, webConfigFile, format: format as CliPlan["format"], degradedOk: flags.degradedOk, legacyMetrics, logLevel, probeCacheMs };
+  return { plugins: plugins(flags, vars, file, problems), listen, listenFrom, webConfigFile, format: format as CliPlan["format"], degradedOk: flags.degradedOk, legacyMetrics, logLevel, probeCacheMs };
 }
 
 /** Plugins from every source, in order, without repeats: each one only adds DSN schemes. */
