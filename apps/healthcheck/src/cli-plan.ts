@@ -15,6 +15,11 @@ export interface CliPlan {
   plugins: string[];
   /** `--export-prom [host]:port` @default ":9091" */
   listen: { host: string | undefined; port: number };
+  /**
+   * Where `listen` came from, for messages: `--export-prom`, `DB_HEALTH_LISTEN` or the YAML key
+   * with its line. @default "--export-prom"
+   */
+  listenFrom?: string;
   /** Prometheus exporter-toolkit web config file (TLS, basic auth), if any. */
   webConfigFile?: string;
   /** `--once` output. @default "text" */

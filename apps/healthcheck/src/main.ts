@@ -1,5 +1,4 @@
 import { createRequire } from "node:module";
-import { constants as osConstants } from "node:os";
 import {
   createDriver,
   errorMessage,
@@ -16,14 +15,20 @@ import { rememberSecrets, setCrashReporter } from "./crash.js";
 import type { CliPlan } from "./cli-plan.js";
 import { resolveCli } from "./config/resolve.js";
 import { loadDrivers } from "./driver-loader.js";
+import { listenFailure, lookupListenHost } from "./listen-host.js";
 import { EXIT, exitCodeFor, formatJson, formatText } from "./report.js";
+import { signalNumber, startupStopCode, StoppedDuringStartup, untilStopped } from "./startup-stop.js";
 
 /** Where the CLI writes; tests pass their own. */
 export interface Io {
   stdout: { write(chunk: string): unknown };
   stderr: { write(chunk: string): unknown };
   env: NodeJS.ProcessEnv;
-  /** Aborts on SIGTERM/SIGINT (not in wrapper mode: there the child gets them). */
+  /**
+   * Aborts on SIGTERM/SIGINT/SIGQUIT. During start-up it ends the run at once (startup-stop.ts);
+   * then it stops the daemon, or in wrapper mode only keeps a child from being started (once it
+   * runs, the child gets the signals).
+   */
   shutdown: AbortSignal;
 }
 
@@ -37,7 +42,8 @@ const SHUTDOWN_GRACE_MS = 8_000;
 /**
  * Runs the CLI and returns its exit code: 0 healthy, 1 down/degraded (`--once`) or not ready
  * (`status`), 3 invalid configuration, and in wrapper mode the child's code (128 + signal when it
- * was killed). Never throws and never prints a stack trace or a password.
+ * was killed). A stop signal during start-up returns at once with the mode's code for a stop
+ * (startup-stop.ts). Never throws and never prints a stack trace or a password.
  *
  * @example
  * ```ts
@@ -46,13 +52,22 @@ const SHUTDOWN_GRACE_MS = 8_000;
  */
 export async function main(argv: readonly string[], io: Io): Promise<number> {
   let drivers: Driver[] = [];
+  let plan: CliPlan | undefined;
+  // Until the command line is parsed, a stop is answered as a one-shot command answers it.
+  let stopCode = (reason: unknown): number => startupStopCode("once", false, reason);
+  const startup = <T>(work: Promise<T>): Promise<T> => untilStopped(work, io.shutdown);
   try {
-    const plan = await resolveCli(argv, io.env, VERSION, { writeOut: (text) => void io.stdout.write(text) });
-    if (plan.mode === "status") return await status(plan, io);
+    plan = await startup(
+      resolveCli(argv, io.env, VERSION, {
+        writeOut: (text) => void io.stdout.write(text),
+        onMode: (mode, wrapping) => void (stopCode = (reason) => startupStopCode(mode, wrapping, reason)),
+      }),
+    );
+    if (plan.mode === "status") return await startup(status(plan, io));
     rememberSecrets(plan.targets.map((t) => t.dsn), io.env);
     // The daemon logs them as JSON once its logger exists; the one-shot modes print them.
     if (plan.mode !== "daemon") for (const w of plan.warnings) io.stderr.write(`healthcheck: warning: ${w}\n`);
-    const { configs, definitions } = await resolveTargets(plan.targets, plan.plugins);
+    const { configs, definitions } = await startup(resolveTargets(plan.targets, plan.plugins));
     if (plan.mode === "config-check") {
       io.stdout.write(`configuration is valid: ${configs.length} target(s): ${configs.map((c) => c.name).join(", ")}\n`);
       return EXIT.ok;
@@ -68,16 +83,20 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stdout.write(plan.format === "json" ? formatJson(results) : formatText(results));
       return exitCodeFor(results, plan.degradedOk);
     }
-    return await daemon(plan, drivers, io);
+    return await daemon(plan, drivers, io, startup);
   } catch (err) {
     if (err instanceof HelpShown) return EXIT.ok;
+    if (err instanceof StoppedDuringStartup) {
+      io.stderr.write(`healthcheck: ${err.message}\n`);
+      return stopCode(err.reason);
+    }
     if (isDbHealthError(err) && err.kind === "config") {
       io.stderr.write(`healthcheck: invalid configuration:\n${indent(err.message)}\n`);
       return EXIT.config;
     }
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-      io.stderr.write(`healthcheck: cannot listen for --export-prom: ${errorMessage(err)}\n`);
+    const listening = plan && listenFailure(err, plan.listen, plan.listenFrom ?? "--export-prom");
+    if (listening) {
+      io.stderr.write(`healthcheck: ${listening}\n`);
       return EXIT.config;
     }
     io.stderr.write(`healthcheck: ${errorMessage(err)}\n`);
@@ -87,18 +106,17 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
   }
 }
 
-async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number> {
+async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(work: Promise<T>) => Promise<T>): Promise<number> {
   // Loaded here, not at start-up: `--once` needs neither pino nor prom-client nor the HTTP code.
-  const [{ runDaemon }, { loadWebConfig }, { startChild }, { createLogger }] = await Promise.all([
-    import("./daemon.js"),
-    import("./http-server.js"),
-    import("./wrapper.js"),
-    import("./logger.js"),
-  ]);
+  const [{ runDaemon }, { loadWebConfig }, { startChild }, { createLogger }] = await startup(
+    Promise.all([import("./daemon.js"), import("./http-server.js"), import("./wrapper.js"), import("./logger.js")]),
+  );
   const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
   setCrashReporter((event, message) => log.log(event === "uncaught exception" ? "error" : "warn", event, { error: message }));
   for (const w of plan.warnings) log.log("warn", "configuration warning", { warning: w });
-  const webConfig = plan.webConfigFile ? await loadWebConfig(plan.webConfigFile) : undefined;
+  const webConfig = plan.webConfigFile ? await startup(loadWebConfig(plan.webConfigFile)) : undefined;
+  // A name that does not resolve is reported before anything binds or starts (exit 3).
+  await startup(lookupListenHost(plan.listen));
   const wrapping = plan.command.length > 0;
   // Bounded shutdown: connections get SHUTDOWN_GRACE_MS to close, then the process goes.
   let grace: NodeJS.Timeout | undefined;
@@ -108,7 +126,7 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io): Promise<number>
       process.exit(EXIT.unhealthy);
     };
     const arm = (): void => void (grace = setTimeout(giveUp, SHUTDOWN_GRACE_MS).unref());
-    // A signal during start-up (imports, web config) has already aborted: no event will come.
+    // Start-up is over (a stop during it has returned already); an abort now is a shutdown.
     if (io.shutdown.aborted) arm();
     else io.shutdown.addEventListener("abort", arm, { once: true });
   }
@@ -162,11 +180,6 @@ async function status(plan: CliPlan, io: Io): Promise<number> {
     io.stderr.write(`healthcheck status: no answer from ${shown}: ${errorMessage((err as Error).cause ?? err)}\n`);
     return EXIT.unhealthy;
   }
-}
-
-function signalNumber(reason: unknown): number {
-  const name = (reason as { signal?: string } | undefined)?.signal;
-  return (name && (osConstants.signals as Record<string, number>)[name]) || osConstants.signals.SIGTERM;
 }
 
 /**

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { ENV_VARS } from "./config/env.js";
 import { buildProgram } from "./config/flags.js";
+import { FILE_LIMITS, formatBytes, MAX_TARGETS, YAML_LIMITS } from "./config/limits.js";
 import { TARGET_SETTINGS, YAML_DEFAULT_KEYS, YAML_TARGET_KEYS, YAML_TOP_KEYS } from "./config/settings.js";
 
 // The README is the CLI's reference: every flag, variable, YAML key and endpoint the code knows
@@ -39,5 +40,11 @@ describe("README.md documents the CLI as built", () => {
   it("describes every HTTP endpoint the server answers", () => {
     const text = section("HTTP endpoints");
     for (const path of ["/metrics", "/probe?target=", "/healthz", "/readyz", "/health"]) expect(text, path).toContain(path);
+  });
+
+  it("states every limit the code enforces in the Limits section", () => {
+    const text = section("Limits");
+    const values = [...Object.values(FILE_LIMITS).map((l) => formatBytes(l.bytes)), ...[MAX_TARGETS, ...Object.values(YAML_LIMITS)].map((n) => n.toLocaleString("en-US"))];
+    expect(values.filter((v) => !text.includes(v))).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { HelpShown } from "../args.js";
+import { resolveError, resolveOk } from "./__fixtures__/helpers.js";
 import { resolveCli } from "./resolve.js";
 import { TARGET_SETTINGS } from "./settings.js";
 
@@ -63,5 +64,64 @@ describe("usage errors", () => {
   it("stops at an unknown flag or a missing value, naming it", async () => {
     await expect(resolveCli(["--intervl", "5s"], {}, "1")).rejects.toThrow(/^unknown option '--intervl'.*\(Did you mean --interval\?\).*see healthcheck --help/s);
     await expect(resolveCli(["--dsn"], {}, "1")).rejects.toThrow("option '--dsn <dsn>' argument missing (see healthcheck --help)");
+  });
+});
+
+describe("flags a mode would ignore", () => {
+  const error = async (argv: string[]): Promise<string[]> => (await resolveError(argv)).split("\n");
+  const dsn = ["--dsn", ":memory:"];
+
+  it("--format and --degraded-ok need --once", async () => {
+    for (const [before, after] of [[[], []], [["config", "check", "x.yaml"], []], [[], ["--", "postgres"]]]) {
+      const lines = await error([...before!, ...dsn, "--format", "json", "--degraded-ok", ...after!]);
+      expect(lines).toContain("--format: only applies with --once");
+      expect(lines).toContain("--degraded-ok: only applies with --once");
+    }
+  });
+
+  it("the daemon's flags do not go with --once; config check takes them (it checks that run)", async () => {
+    const daemonFlags = ["--export-prom", ":9100", "--web-config", "web.yml", "--no-legacy-metrics", "--log-level", "debug", "--probe-cache-interval", "2s"];
+    expect((await error(["--once", ...dsn, ...daemonFlags])).filter((l) => !l.includes("ENOENT"))).toEqual(
+      ["--export-prom", "--web-config", "--no-legacy-metrics", "--log-level", "--probe-cache-interval"].map((f) => `${f}: does not apply with --once (it configures the daemon): drop it, or drop --once`),
+    );
+    expect((await resolveOk(["--dsn", ":memory:", "--interval", "5s", "--export-prom", ":9100"])).mode).toBe("daemon");
+  });
+
+  it("status takes only what finds the daemon, and nothing of that with a URL", async () => {
+    expect(await error(["status", ...dsn, "--plugin", "x", "--interval", "5s", "--no-create-health-table"])).toEqual(
+      ["--dsn", "--plugin", "--interval", "--no-create-health-table"].map((f) => `${f}: not used by "status", which only asks a running daemon: drop it`),
+    );
+    expect((await resolveOk(["status", "--export-prom", ":9100"])).argument).toBe("http://127.0.0.1:9100/readyz");
+    expect(await error(["status", "http://db:9091/readyz", "--export-prom", ":9100"])).toEqual(['--export-prom: not used by "status" when it is given a URL: drop one of them']);
+  });
+
+  it("variables and YAML keys are never held against a mode", async () => {
+    expect((await resolveOk(["--once", ...dsn], { DB_HEALTH_LISTEN: ":9100", DB_HEALTH_LOG_LEVEL: "debug" })).mode).toBe("once");
+    expect((await resolveOk(["status"], { DB_HEALTH_DSN: ":memory:", DB_HEALTH_INTERVAL: "5s" })).mode).toBe("status");
+  });
+
+  it("a -- needs a program after it", async () => {
+    const line = "nothing to wrap after --: name the program (e.g. healthcheck -- docker-entrypoint.sh postgres), or drop the --";
+    expect(await error([...dsn, "--"])).toEqual([line]);
+    expect(await error([...dsn, "--", " ", "arg"])).toEqual([line]);
+    expect((await resolveOk([...dsn, "--", "postgres", ""])).command).toEqual(["postgres", ""]);
+  });
+});
+
+describe("listen addresses", () => {
+  it("refuse a host that can be neither an IP address nor a host name, from any source", async () => {
+    const why = (v: string, host: string): string => `"${v}": ${host} is not an IPv4 address (four numbers from 0 to 255, e.g. 127.0.0.1)`;
+    expect(await resolveError(["--dsn", ":memory:", "--export-prom", "999.1.1.1:20001"])).toBe(`--export-prom: ${why("999.1.1.1:20001", "999.1.1.1")}`);
+    expect(await resolveError(["--dsn", ":memory:"], { DB_HEALTH_LISTEN: "10.0.0:9091" })).toBe(`DB_HEALTH_LISTEN: ${why("10.0.0:9091", "10.0.0")}`);
+    expect(await resolveError(["--dsn", ":memory:", "--export-prom", "[db]:9091"])).toBe('--export-prom: "[db]:9091": "db" in brackets is not an IPv6 address');
+    expect(await resolveError(["--dsn", ":memory:", "--export-prom", "my host:9091"])).toMatch(/^--export-prom: "my host:9091": "my host" is not an IP address or a host name/);
+  });
+
+  it("accept IP addresses and host names, and remember where the address came from", async () => {
+    for (const [value, host] of [["0.0.0.0:1", "0.0.0.0"], ["[::]:1", "::"], ["localhost:1", "localhost"], ["db_1.example.com.:1", "db_1.example.com."]]) {
+      expect((await resolveOk(["--dsn", ":memory:", "--export-prom", value!])).listen).toEqual({ host, port: 1 });
+    }
+    expect((await resolveOk(["--dsn", ":memory:"], { DB_HEALTH_LISTEN: ":9100" })).listenFrom).toBe("DB_HEALTH_LISTEN");
+    expect((await resolveOk(["--dsn", ":memory:"])).listenFrom).toBe("--export-prom");
   });
 });

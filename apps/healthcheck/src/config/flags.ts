@@ -7,6 +7,7 @@ import { DbHealthError } from "@alfred/db-health-core";
 import { HelpShown } from "../args.js";
 import type { CliMode } from "../cli-plan.js";
 import { ENV_VARS, settingLabel } from "./env.js";
+import { misplacedFlag } from "./flag-modes.js";
 import { DESCRIPTION, HELP_AFTER, USAGE } from "./help.js";
 import { fixed, quote, type Problems, type Where } from "./problems.js";
 import { convertSetting, DEFAULT_LISTEN, TARGET_SETTINGS, type TargetKey } from "./settings.js";
@@ -93,7 +94,12 @@ export function buildProgram(version: string, writeOut: (text: string) => void):
 export function parseFlags(argv: readonly string[], version: string, problems: Problems, writeOut: (text: string) => void): FlagInput {
   const dashdash = argv.indexOf("--");
   const own = dashdash === -1 ? argv : argv.slice(0, dashdash);
-  const command = dashdash === -1 ? [] : argv.slice(dashdash + 1);
+  let command = dashdash === -1 ? [] : argv.slice(dashdash + 1);
+  if (dashdash !== -1 && !command[0]?.trim()) {
+    // spawn("") fails only after the port is bound; a bare "--" would run a plain daemon.
+    problems.add(undefined, "nothing to wrap after --: name the program (e.g. healthcheck -- docker-entrypoint.sh postgres), or drop the --");
+    command = [];
+  }
   const program = buildProgram(version, writeOut);
   try {
     program.parse([...own], { from: "user" });
@@ -128,6 +134,10 @@ export function parseFlags(argv: readonly string[], version: string, problems: P
     if (value !== undefined) flags[field as keyof typeof optional] = value;
   }
   if (given("legacyMetrics")) flags.legacyMetrics = false;
+  for (const option of program.options) {
+    const wrong = given(option.attributeName()) ? misplacedFlag(option.attributeName(), flags.mode, flags.argument !== undefined) : undefined;
+    if (wrong) problems.add(option.long, wrong);
+  }
   return flags;
 }
 

@@ -5,17 +5,18 @@
 import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { parseDuration } from "@alfred/db-health-core";
-import { LISTEN_HINT, readListen } from "../args.js";
+import { checkListen, LISTEN_HINT, readListen } from "../args.js";
 import type { CliPlan } from "../cli-plan.js";
 import { ENV_VARS } from "./env.js";
 import type { EnvInput } from "./env.js";
 import type { FlagInput } from "./flags.js";
 import { quote, type Problems } from "./problems.js";
+import { checkFileSync, UnreadableFile } from "./read-file.js";
 import { DEFAULT_LISTEN, DEFAULT_PROBE_CACHE_MS, LOG_LEVELS } from "./settings.js";
 import type { YamlConfig } from "./yaml-file.js";
 
 /** The part of the plan that does not depend on the mode or the targets. */
-export type Globals = Pick<CliPlan, "plugins" | "listen" | "webConfigFile" | "format" | "degradedOk" | "legacyMetrics" | "logLevel" | "probeCacheMs">;
+export type Globals = Pick<CliPlan, "plugins" | "listen" | "listenFrom" | "webConfigFile" | "format" | "degradedOk" | "legacyMetrics" | "logLevel" | "probeCacheMs">;
 
 const PROBE_CACHE_MIN = 100;
 const PROBE_CACHE_MAX = 3_600_000;
@@ -37,13 +38,14 @@ export function resolveGlobals(flags: FlagInput, vars: EnvInput, file: YamlConfi
 
   const listenValue = pick(flags.listen, "--export-prom", vars.listen, ENV_VARS.listen, "listen");
   let listen = readListen(DEFAULT_LISTEN)!;
+  const listenFrom = listenValue?.[1] ?? "--export-prom";
   if (listenValue) {
     const [value, where] = listenValue;
     // A bare port number in YAML (`listen: 9091`) means every interface, as ":9091" does.
     const text = typeof value === "number" ? `:${value}` : value;
-    const parsed = typeof text === "string" ? readListen(text) : undefined;
-    if (parsed) listen = parsed;
-    else problems.add(where, `${quote(text)} ${LISTEN_HINT}`);
+    const parsed = typeof text === "string" ? checkListen(text) : { problem: `${quote(text)} ${LISTEN_HINT}` };
+    if ("problem" in parsed) problems.add(where, parsed.problem);
+    else listen = parsed;
   }
 
   const format = flags.format ?? "text";
@@ -82,24 +84,39 @@ export function resolveGlobals(flags: FlagInput, vars: EnvInput, file: YamlConfi
     webConfigFile = readablePath(value, where, inFile ? file?.dir : undefined, problems);
   }
 
-  return { plugins: plugins(flags, vars, file, problems), listen, webConfigFile, format: format as CliPlan["format"], degradedOk: flags.degradedOk, legacyMetrics, logLevel, probeCacheMs };
+  return { plugins: plugins(flags, vars, file, problems), listen, listenFrom, webConfigFile, format: format as CliPlan["format"], degradedOk: flags.degradedOk, legacyMetrics, logLevel, probeCacheMs };
 }
 
 /** Plugins from every source, in order, without repeats: each one only adds DSN schemes. */
 function plugins(flags: FlagInput, vars: EnvInput, file: YamlConfig | undefined, problems: Problems): string[] {
   const out: string[] = [];
-  const add = (name: string, dir: string | undefined): void => {
+  const add = (name: string, dir: string | undefined, where: string): void => {
     const value = dir !== undefined && isPathLike(name) && !isAbsolute(name) ? resolve(dir, name) : isPathLike(name) ? resolve(name) : name;
-    if (!out.includes(value)) out.push(value);
+    // Node's loader would open a FIFO and wait for a writer, or read /dev/zero until memory runs
+    // out: such a file is refused here and never imported. (A missing file is reported by the
+    // driver loader, which says "no such file".)
+    const refused = isPathLike(name) ? pluginFileProblem(value) : undefined;
+    if (refused) problems.add(where, refused);
+    else if (!out.includes(value)) out.push(value);
   };
-  for (const p of flags.plugins) add(p, undefined);
-  for (const p of vars.plugins) add(p, undefined);
+  for (const p of flags.plugins) add(p, undefined, "--plugin");
+  for (const p of vars.plugins) add(p, undefined, ENV_VARS.plugins);
   const listed = file?.top.plugins;
   if (listed === undefined || listed === null) return out;
   if (!Array.isArray(listed) || !listed.every((p) => typeof p === "string" && p !== "")) {
     problems.add(file!.where(["plugins"]), 'must be a list of package names or paths, e.g. ["@acme/db-health-driver-x"]');
-  } else for (const p of listed as string[]) add(p, file!.dir);
+  } else (listed as string[]).forEach((p, i) => add(p, file!.dir, file!.where(["plugins", i])));
   return out;
+}
+
+function pluginFileProblem(path: string): string | undefined {
+  try {
+    checkFileSync(path);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof UnreadableFile) || err.detail === "ENOENT") return undefined;
+    return `cannot import ${JSON.stringify(path)}: ${err.detail}`;
+  }
 }
 
 /** `./x.mjs`, `../x`, `/abs/x`: a file to import rather than a package name. */
@@ -116,7 +133,11 @@ function duration(value: unknown): number | undefined {
   }
 }
 
-/** A path that must name a readable file; relative to `dir` when it came from the YAML file. */
+/**
+ * A path that must name a readable web config file (a regular file within its size limit, so
+ * that `config check` reports a FIFO or a device too); relative to `dir` when it came from the
+ * YAML file. Its content is read and checked when the daemon starts.
+ */
 function readablePath(value: unknown, where: string, dir: string | undefined, problems: Problems): string | undefined {
   if (typeof value !== "string" || value === "") {
     problems.add(where, `must be the path of a file, got ${quote(value)}`);
@@ -124,10 +145,11 @@ function readablePath(value: unknown, where: string, dir: string | undefined, pr
   }
   const path = dir !== undefined && !isAbsolute(value) ? resolve(dir, value) : value;
   try {
+    checkFileSync(path, "webConfig");
     accessSync(path, constants.R_OK);
     return path;
   } catch (err) {
-    problems.add(where, `cannot read ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+    problems.add(where, err instanceof UnreadableFile ? err.message : `cannot read ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
     return undefined;
   }
 }

@@ -3,6 +3,10 @@
  * from, the YAML file, image variables, exit codes and examples. Kept beside the option table so
  * that the README can quote `--help` verbatim.
  */
+import { FILE_LIMITS, formatBytes, MAX_TARGETS, YAML_LIMITS } from "./limits.js";
+
+const size = (kind: keyof typeof FILE_LIMITS): string => formatBytes(FILE_LIMITS[kind].bytes);
+const count = (n: number): string => n.toLocaleString("en-US");
 
 /** Shown under the usage line. */
 export const DESCRIPTION = "Probe databases (connect, ping, write a row, read it back) and export the results to Prometheus.";
@@ -67,8 +71,18 @@ With no target anywhere, the DSN comes from the official images' variables (127.
   mysql/mariadb  MARIADB_* or MYSQL_*: USER + PASSWORD(_FILE), else root with ROOT_PASSWORD(_FILE);
                  DATABASE (required); MYSQL_TCP_PORT (3306)
 
+A flag the mode does not use (--format or --degraded-ok without --once, a daemon flag with --once,
+a target flag with status) is an invalid configuration; variables and YAML keys never are.
+
+Limits: files must be regular files (not a FIFO or a device) of at most ${size("secret")} for secrets, ${size("config")}
+for the YAML file, ${size("webConfig")} for the web config and ${size("pem")} for each of its PEM files; at most
+${count(MAX_TARGETS)} targets; YAML nested at most ${YAML_LIMITS.depth} levels, ${YAML_LIMITS.mappingKeys} keys per mapping, ${count(YAML_LIMITS.entries)} keys and list
+entries in all.
+
 Exit codes: 0 up (or valid, or ready), 1 down or degraded (--degraded-ok: degraded is 0),
 3 invalid configuration (nothing was probed); in wrapper mode, the program's code. Never 2.
+A stop signal during start-up ends the process at once: the daemon exits 0, the wrapper
+128 + signal (the program is never started), --once, config check and status exit 1.
 
 Examples:
   healthcheck --once --dsn postgres://app@db:5432/app

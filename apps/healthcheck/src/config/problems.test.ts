@@ -21,7 +21,7 @@ targets:
       readLatency: 3s
 `,
     );
-    const message = await resolveError(["--config", file, "--interval", "5x", "--format", "yaml"], { DB_HEALTH_MAX_RETRIES: "many", DB_HEALTH_LEGACY_METRICS: "perhaps" });
+    const message = await resolveError(["--once", "--config", file, "--interval", "5x", "--format", "yaml"], { DB_HEALTH_MAX_RETRIES: "many", DB_HEALTH_LEGACY_METRICS: "perhaps" });
     expect(message.split("\n").sort()).toEqual(
       [
         "--format: must be text or json, got \"yaml\"",

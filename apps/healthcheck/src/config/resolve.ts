@@ -28,11 +28,15 @@
  * `passwordFile` a password that is spliced into its DSN (URL-encoded in URL DSNs). Relative paths
  * in the file are relative to the file.
  *
+ * **Limits**: every file is read without blocking and within a size limit (a FIFO, a device or
+ * a directory is refused); the YAML file's nesting, its lists and mappings and its number of
+ * targets are bounded before it is parsed (limits.ts, yaml-shape.ts).
+ *
  * **Errors**: nothing is half-applied. Every problem of every source is reported at once, one per
  * line, prefixed with where the value came from (`--interval`, `DB_HEALTH_INTERVAL (interval)`,
  * `healthcheck.yaml: targets[1].readTimeout (line 7)`), with passwords redacted.
  */
-import type { CliPlan } from "../cli-plan.js";
+import type { CliMode, CliPlan } from "../cli-plan.js";
 import { checkDrivers } from "./drivers.js";
 import { readEnv } from "./env.js";
 import { parseFlags } from "./flags.js";
@@ -52,6 +56,11 @@ export interface ResolveOptions {
    * @default true
    */
   checkDrivers?: boolean;
+  /**
+   * Called as soon as the command line is parsed, before any file is read or module imported:
+   * main.ts then knows how a stop signal during the rest of start-up should end this mode.
+   */
+  onMode?: (mode: CliMode, wrapping: boolean) => void;
 }
 
 /**
@@ -74,6 +83,7 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
   const problems = new Problems();
   const writeOut = options.writeOut ?? ((text: string) => void process.stdout.write(text));
   const flags = parseFlags(argv, version, problems, writeOut);
+  options.onMode?.(flags.mode, flags.command.length > 0);
   const vars = readEnv(env, problems);
 
   const configPath = flags.mode === "config-check" ? flags.argument : (flags.config ?? vars.config);

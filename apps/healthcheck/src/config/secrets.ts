@@ -2,17 +2,19 @@
  * Secrets from files (Docker and Kubernetes secrets are mounted as files) and splicing a
  * password into a DSN, so that a DSN kept in a config file or variable never has to hold it.
  */
-import { readFileSync } from "node:fs";
 import { parseDsn } from "@alfred/db-health-core";
 import type { Problems } from "./problems.js";
+import { readFileSyncLimited, UnreadableFile } from "./read-file.js";
 
 /**
- * Reads a secret file. Only one trailing newline is dropped: `echo pw > file` adds it, while
- * other whitespace may be part of the password.
+ * Reads a secret file: a regular file of at most 64 KiB (a FIFO, `/dev/zero` or a directory is
+ * refused without blocking, see read-file.ts). Only one trailing newline is dropped: `echo pw >
+ * file` adds it, while other whitespace may be part of the password.
  *
  * @param isSecret the whole content is a secret (a password); false for a DSN, whose password
  * alone is remembered for redaction once it is parsed.
- * @returns the content, or `undefined` after adding a problem naming `where` and the errno code.
+ * @returns the content, or `undefined` after adding a problem naming `where`, the file and what
+ * is wrong with it (never its content).
  * @example
  * ```ts
  * const pw = readSecret("/run/secrets/db-password", "POSTGRES_PASSWORD_FILE", problems);
@@ -20,11 +22,12 @@ import type { Problems } from "./problems.js";
  */
 export function readSecret(path: string, where: string, problems: Problems, isSecret = true): string | undefined {
   try {
-    const value = readFileSync(path, "utf8").replace(/\r?\n$/, "");
+    const value = readFileSyncLimited(path, "secret").toString("utf8").replace(/\r?\n$/, "");
     if (isSecret) problems.addSecrets([value]);
     return value;
   } catch (err) {
-    problems.add(where, `cannot read ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+    if (!(err instanceof UnreadableFile)) throw err;
+    problems.add(where, err.message);
     return undefined;
   }
 }

@@ -8,6 +8,7 @@ import { dsnSecrets, type TargetOptions } from "@alfred/db-health-core";
 import type { EnvInput } from "./env.js";
 import type { FlagInput } from "./flags.js";
 import { imageDefaultTarget } from "./image-defaults.js";
+import { MAX_TARGETS } from "./limits.js";
 import { fixed, type Problems, type Where } from "./problems.js";
 import { readSecret, splicePassword } from "./secrets.js";
 import { TARGET_KEYS, YAML_DEFAULT_KEYS, type TargetKey } from "./settings.js";
@@ -61,6 +62,11 @@ export function buildTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig 
 function baseTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig | "unreadable" | undefined, env: NodeJS.ProcessEnv, problems: Problems): Draft[] {
   const { dsns, names } = flags;
   const numbered = (flag: string, i: number, n: number): string => (n > 1 ? `${flag} #${i + 1}` : flag);
+  // Before any per-target work (the YAML file's targets are counted before it is even parsed).
+  if (dsns.length > MAX_TARGETS) {
+    problems.add("--dsn", `${dsns.length.toLocaleString("en-US")} targets, more than the ${MAX_TARGETS.toLocaleString("en-US")} one healthcheck process probes: split them over several processes`);
+    return [];
+  }
   if (dsns.length > 0) {
     if (names.length > dsns.length) problems.add("--name", `${names.length} names for ${dsns.length} --dsn; each --name names the --dsn at the same position`);
     return dsns.map((dsn, i) => {

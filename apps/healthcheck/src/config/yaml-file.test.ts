@@ -83,6 +83,16 @@ colour: blue
     expect((await load("targets:\ndefaults:\n")).lines).toEqual([]);
   });
 
+  it("refuses, before parsing, a file nested too deep or holding too many targets", async () => {
+    expect((await load(`targets:\n  - thresholds: ${"{ a: ".repeat(70)}\n`)).lines).toEqual([
+      'FILE (line 2): nested deeper than 64 levels (a configuration needs 4): look for an unclosed "[" or "{" or runaway indentation',
+    ]);
+    const many = await load(`listen: ":9091"\ntargets:\n${"  - dsn: ':memory:'\n".repeat(10_001)}`);
+    expect(many.config).toBeUndefined();
+    expect(many.lines).toEqual(["FILE: targets (line 10003): more than 10,000 targets, the most one healthcheck process probes: split them over several processes"]);
+    expect((await load(`targets:\n${"  - dsn: ':memory:'\n".repeat(10_000)}`)).config?.targets).toHaveLength(10_000);
+  });
+
   it("formats paths as core does", () => {
     expect(formatPath(["targets", 1, "thresholds", "readLatency"])).toBe("targets[1].thresholds.readLatency");
     expect(formatPath(["a b"])).toBe('["a b"]');

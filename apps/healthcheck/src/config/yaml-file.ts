@@ -1,14 +1,17 @@
 /**
- * The YAML configuration file: parsed with `yaml` (loaded only when a file is given, to keep
+ * The YAML configuration file: read within its size limit, its nesting and size checked before
+ * it is parsed (yaml-shape.ts), parsed with `yaml` (loaded only when a file is given, to keep
  * `--once` start-up cheap), checked for its shape, and able to say on which line a key sits so
  * that every problem points at the place to edit.
  */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { dsnSecrets } from "@alfred/db-health-core";
 import { dirname, resolve } from "node:path";
 import type { Document, LineCounter } from "yaml";
 import { closeKeys, quote, unknownKey, type Problems } from "./problems.js";
+import { readFileLimited, UnreadableFile } from "./read-file.js";
 import { YAML_DEFAULT_KEYS, YAML_TARGET_KEYS, YAML_TOP_KEYS } from "./settings.js";
+import { checkYamlShape, shapeMessage } from "./yaml-shape.js";
 
 type Raw = Record<string, unknown>;
 
@@ -28,9 +31,10 @@ export interface YamlConfig {
 }
 
 /**
- * Reads and checks a configuration file. Problems (unreadable file, YAML syntax, unknown keys
- * with a suggestion, wrong shapes) are added to `problems`, prefixed with `source` for a file
- * that cannot be read and with the file and line for everything inside it.
+ * Reads and checks a configuration file. Problems (unreadable file, a FIFO or device, over
+ * 8 MiB, nested too deep, too many targets, YAML syntax, unknown keys with a suggestion, wrong
+ * shapes) are added to `problems`, prefixed with `source` for a file that cannot be read and with
+ * the file and line for everything inside it.
  *
  * @returns the file's content, or `undefined` when it could not be read or parsed at all.
  * @example
@@ -42,9 +46,16 @@ export interface YamlConfig {
 export async function loadYamlFile(path: string, source: string, problems: Problems): Promise<YamlConfig | undefined> {
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = (await readFileLimited(path, "config")).toString("utf8");
   } catch (err) {
-    problems.add(source, `cannot read ${JSON.stringify(path)}: ${(err as NodeJS.ErrnoException).code ?? "error"}`);
+    if (!(err instanceof UnreadableFile)) throw err;
+    problems.add(source, err.message);
+    return undefined;
+  }
+  // Before the parser builds anything: it is what nesting, size and count would stall.
+  const shape = checkYamlShape(text);
+  if (shape) {
+    problems.add(shape.kind === "list" && shape.under === "targets" ? `${path}: targets (line ${shape.line})` : `${path} (line ${shape.line})`, shapeMessage(shape));
     return undefined;
   }
   const { parseDocument, LineCounter } = await import("yaml");

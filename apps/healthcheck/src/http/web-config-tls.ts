@@ -1,8 +1,8 @@
 /** The `tls_server_config` section of an exporter-toolkit web config. */
-import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createSecureContext, type SecureVersion } from "node:tls";
 import { errorMessage } from "@alfred/db-health-core";
+import { readFileLimited, UnreadableFile } from "../config/read-file.js";
 
 /** The exporter-toolkit's (Go's) client certificate policies. */
 export type ClientAuthType =
@@ -34,7 +34,8 @@ const UNSUPPORTED = ["cert", "key", "client_ca", "client_allowed_sans", "cipher_
 
 /**
  * Validates a `tls_server_config` value, reading the PEM files (relative paths against
- * `baseDir`) and checking that node can use them. Problems are appended to `problems`.
+ * `baseDir`; each a regular file of at most 1 MiB) and checking that node can use them.
+ * Problems are appended to `problems`.
  *
  * @example
  * ```ts
@@ -67,9 +68,10 @@ export async function readTlsServerConfig(value: unknown, baseDir: string, probl
     const file = text(key, required);
     if (file === undefined) return undefined;
     try {
-      return await readFile(resolve(baseDir, file));
+      return await readFileLimited(resolve(baseDir, file), "pem");
     } catch (err) {
-      problems.push(`${at(key)}: cannot read "${file}": ${errorMessage(err)}`);
+      if (!(err instanceof UnreadableFile)) throw err;
+      problems.push(`${at(key)}: cannot read "${file}": ${err.detail}`);
       return undefined;
     }
   };

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isDbHealthError } from "@alfred/db-health-core";
@@ -128,5 +129,19 @@ describe("loadWebConfig", () => {
     expect(await problems(file("list.yml", "- a\n- b\n"))).toMatch(/must be a YAML mapping/);
     expect(await problems(file("nousers.yml", "basic_auth_users: {}\n"))).toMatch(/basic_auth_users: must map at least one user/);
     expect(await problems(join(dir, "nope.yml"))).toMatch(/^web config .*nope\.yml: cannot read the file: .*ENOENT/);
+  });
+
+  it("refuses special files and files over 1 MiB without blocking, and YAML nested too deep", async () => {
+    const fifo = join(dir, "web.fifo");
+    execFileSync("mkfifo", [fifo]);
+    expect(await problems(fifo)).toBe(`web config ${fifo}: cannot read the file: it is a FIFO, not a regular file`);
+    expect(await problems("/dev/zero")).toBe("web config /dev/zero: cannot read the file: it is a character device, not a regular file");
+    const big = file("big.yml", "");
+    truncateSync(big, 1024 * 1024 + 1);
+    expect(await problems(big)).toBe(`web config ${big}: cannot read the file: it is 1 MiB, over the 1 MiB limit for a web config file`);
+    expect(await problems(file("deep.yml", `basic_auth_users: ${"[".repeat(100_000)}`))).toMatch(/^web config .*deep\.yml: YAML at line 1: nested deeper than 64 levels /);
+    const pems = await problems(file("pems.yml", `tls_server_config:\n  cert_file: /dev/zero\n  key_file: ${fifo}\n`));
+    expect(pems).toContain(`tls_server_config.cert_file: cannot read "/dev/zero": it is a character device, not a regular file`);
+    expect(pems).toContain(`tls_server_config.key_file: cannot read "${fifo}": it is a FIFO, not a regular file`);
   });
 });

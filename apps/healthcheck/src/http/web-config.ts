@@ -3,10 +3,11 @@
  * exporters), so that one file serves node_exporter, postgres_exporter and healthcheck alike.
  * Supported: `tls_server_config` (see web-config-tls.ts) and `basic_auth_users`.
  */
-import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { DbHealthError, errorMessage } from "@alfred/db-health-core";
+import { DbHealthError } from "@alfred/db-health-core";
 import { LineCounter, parseDocument } from "yaml";
+import { readFileLimited, UnreadableFile } from "../config/read-file.js";
+import { checkYamlShape, shapeMessage } from "../config/yaml-shape.js";
 import { isMapping, readTlsServerConfig, type WebTlsConfig } from "./web-config-tls.js";
 
 export type { ClientAuthType, WebTlsConfig } from "./web-config-tls.js";
@@ -33,6 +34,9 @@ const UNSUPPORTED = ["http_server_config", "rate_limit"];
  * Reads and validates an exporter-toolkit web config file. Relative certificate paths are
  * resolved against the file's directory, as the exporter-toolkit does.
  *
+ * The file and each PEM file must be regular files (not a FIFO or a device) of at most 1 MiB,
+ * and the YAML at most 64 levels deep (see config/limits.ts); they are refused without blocking.
+ *
  * @throws {DbHealthError} kind `"config"`, listing every problem (one per line, each starting
  * with the key's path): YAML errors, unknown keys, unreadable or unusable certificate files,
  * values that are not bcrypt hashes. Hash values are never echoed.
@@ -49,10 +53,13 @@ export async function loadWebConfig(file: string): Promise<WebConfig> {
   const path = resolve(file);
   let text: string;
   try {
-    text = await readFile(path, "utf8");
+    text = (await readFileLimited(path, "webConfig")).toString("utf8");
   } catch (err) {
-    throw new DbHealthError("config", `web config ${path}: cannot read the file: ${errorMessage(err)}`);
+    if (!(err instanceof UnreadableFile)) throw err;
+    throw new DbHealthError("config", `web config ${path}: cannot read the file: ${err.detail}`);
   }
+  const shape = checkYamlShape(text);
+  if (shape) throw new DbHealthError("config", `web config ${path}: YAML at line ${shape.line}: ${shapeMessage(shape)}`);
   const problems: string[] = [];
   const config: WebConfig = { file: path };
   // Positions without the library's pretty context: that context would quote the file, and
