@@ -18,7 +18,7 @@ export { DbHealthError, errorMessage, isDbHealthError, redactError, type DbHealt
 export { REDACTED, createRedactor, redact } from "./redact.js";
 export { describeDsn, dsnScheme, dsnSecrets, parseDsn, redactDsn, type DsnForm, type ParsedDsn } from "./dsn.js";
 export { formatDuration, parseDuration } from "./duration.js";
-export { FILE_LIMITS, fileKind, readFileLimited } from "./read-file.js";
+export { FILE_LIMITS, checkFileSync, fileKind, formatBytes, notRegular, readFileLimited, readFileSyncLimited, UnreadableFile, type FileLimit } from "./read-file.js";
 export {
   DEFAULTS,
   engineForScheme,

@@ -1,66 +1,76 @@
 /**
- * Reading the small files a probe is configured with (certificates, keys, password files) so
- * that a hostile or mistaken path cannot stall or exhaust the process: a FIFO would block in
- * open() forever, /dev/zero would be read until memory runs out.
+ * Reading the small files a probe is configured with (secrets, configuration files, certificates
+ * and keys) so that no path can stall or exhaust the process, whatever it points at:
+ *
+ * - opened with O_NONBLOCK, so that a FIFO without a writer does not block in open() (a blocked
+ *   open() cannot be interrupted: not by SIGTERM, and not even by exit(), which waits for it);
+ * - with O_NOCTTY, so that a terminal device never becomes the controlling terminal;
+ * - then fstat'ed: anything but a regular file (FIFO, device, directory, socket) is refused
+ *   (`/dev/zero` would otherwise be read until memory runs out), and so is a file over its limit;
+ * - then read to at most limit + 1 bytes, since a file can grow between fstat and read, and some
+ *   (`/proc`) report a size of 0.
+ *
+ * Errors never quote the content.
+ *
+ * Every stat here asks for bigint fields: Node's realpathSync (which the module loader uses)
+ * reads the process-wide array that a plain sync stat fills, without refreshing it on a cache
+ * hit; after a plain stat of a FIFO or socket it stops resolving symlinks, and the next package
+ * imported through pnpm's links is "not found". The bigint form fills a separate array.
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type BigIntStats, type Stats } from "node:fs";
+import { open } from "node:fs/promises";
 import { DbHealthError } from "./errors.js";
 
-/** Size limits for {@link readFileLimited}, by what the file holds. */
-export const FILE_LIMITS = {
-  /** A password or a DSN (`*_FILE`, `passwordFile`, `dsnFile`, `PGPASSWORD_FILE`). */
-  secret: 64 * 1024,
-  /** One PEM file: a certificate, a chain, a CA bundle or a key. */
-  pem: 1024 * 1024,
-} as const;
+/** The most a file may weigh, and how messages name what it holds. */
+export interface FileLimit {
+  bytes: number;
+  /** "a secret file", "a PEM file": completes "over the 64 KiB limit for …". */
+  label: string;
+}
 
-// O_NONBLOCK: open() of a FIFO returns at once instead of waiting for a writer (a regular file
-// ignores the flag). Not defined on Windows, where FIFOs are not files.
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+const KiB = 1024;
+const MiB = 1024 * KiB;
 
 /**
- * Reads a regular file of at most `maxBytes`. Anything else (a FIFO, a device, a directory, a
- * socket, a larger file) is refused without reading it, and a file that grows past the limit
- * while it is read is refused too.
+ * Limits for the files drivers and plugins read. A password or DSN is a few hundred bytes, a PEM
+ * chain a few KiB.
+ */
+export const FILE_LIMITS = {
+  /** A password or a DSN (`*_FILE`, `passwordFile`, `dsnFile`, `PGPASSWORD_FILE`). */
+  secret: { bytes: 64 * KiB, label: "a secret file" },
+  /** One PEM file: a certificate, a chain, a CA bundle or a key. */
+  pem: { bytes: 1 * MiB, label: "a PEM file" },
+} as const satisfies Record<string, FileLimit>;
+
+// Both are 0 where the platform lacks them (Windows): plain O_RDONLY then.
+const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
+const CHUNK = 64 * 1024;
+
+/**
+ * A file that was not read, and why: `cannot read "/dev/zero": it is a character device, not a
+ * regular file`, `cannot read "x.yaml": it is 9.1 MiB, over the 8 MiB limit for a configuration
+ * file`, `cannot read "pw": ENOENT`. Callers put the source (flag, variable, YAML key) in front.
+ */
+export class UnreadableFile extends DbHealthError {
+  constructor(
+    readonly path: string,
+    /** What is wrong, without the path: `ENOENT`, `it is a FIFO, not a regular file`. */
+    readonly detail: string,
+  ) {
+    super("config", `cannot read ${JSON.stringify(path)}: ${detail}`);
+  }
+}
+
+/**
+ * Why a file of this type cannot be read as configuration, or `undefined` for a regular file.
  *
- * @throws {DbHealthError} kind `"config"`, whose message says what is wrong in words that follow
- * the path: `is a FIFO, not a regular file`, `is 2.0 MiB, over the 1 MiB limit`,
- * `cannot be read (ENOENT)`. Callers prefix it with where the path came from.
  * @example
  * ```ts
- * try {
- *   tls.ca = readFileLimited(params.sslrootcert, FILE_LIMITS.pem);
- * } catch (err) {
- *   throw new DbHealthError("config", `sslrootcert=${params.sslrootcert} ${errorMessage(err)}`);
- * }
+ * notRegular(statSync("/dev/zero", { bigint: true })); // "it is a character device, not a regular file"
  * ```
  */
-export function readFileLimited(path: string, maxBytes: number): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, OPEN_FLAGS);
-  } catch (err) {
-    throw new DbHealthError("config", `cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new DbHealthError("config", `is ${fileKind(stats)}, not a regular file`);
-    if (stats.size > maxBytes) throw tooLarge(stats.size, maxBytes);
-    const buffer = Buffer.alloc(maxBytes + 1);
-    let length = 0;
-    for (;;) {
-      const n = readSync(fd, buffer, length, buffer.length - length, null);
-      if (n === 0) break;
-      length += n;
-      if (length > maxBytes) throw tooLarge(length, maxBytes, true);
-    }
-    return buffer.subarray(0, length);
-  } catch (err) {
-    if (err instanceof DbHealthError) throw err;
-    throw new DbHealthError("config", `cannot be read (${(err as NodeJS.ErrnoException).code ?? "error"})`);
-  } finally {
-    closeSync(fd);
-  }
+export function notRegular(stats: BigIntStats | Stats): string | undefined {
+  return stats.isFile() ? undefined : `it is ${fileKind(stats)}, not a regular file`;
 }
 
 /**
@@ -68,26 +78,171 @@ export function readFileLimited(path: string, maxBytes: number): Buffer {
  *
  * @example
  * ```ts
- * fileKind(statSync("/dev/zero")); // "a character device"
+ * fileKind(statSync("/dev/zero", { bigint: true })); // "a character device"
  * ```
  */
-export function fileKind(stats: Stats): string {
+export function fileKind(stats: BigIntStats | Stats): string {
   if (stats.isFile()) return "a regular file";
-  if (stats.isDirectory()) return "a directory";
   if (stats.isFIFO()) return "a FIFO";
-  if (stats.isSocket()) return "a socket";
   if (stats.isCharacterDevice()) return "a character device";
   if (stats.isBlockDevice()) return "a block device";
-  return "a special file";
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isSocket()) return "a socket";
+  return "not a file";
 }
 
-function tooLarge(bytes: number, maxBytes: number, growing = false): DbHealthError {
-  if (growing) return new DbHealthError("config", `grew past the ${formatBytes(maxBytes)} limit while it was read`);
-  return new DbHealthError("config", `is ${formatBytes(bytes)}, over the ${formatBytes(maxBytes)} limit`);
+/**
+ * Checks a path without opening it (stat never blocks): for files that are read later or by
+ * someone else (the web config when the daemon starts, a plugin that Node imports).
+ *
+ * @param limit limits the size too; without it only the type is checked.
+ * @throws {UnreadableFile} when the path is missing (detail `ENOENT`), not a regular file, or
+ * over the limit.
+ * @example
+ * ```ts
+ * checkFileSync("/etc/healthcheck/web.yml", { bytes: 1024 * 1024, label: "a web config file" });
+ * ```
+ */
+export function checkFileSync(path: string, limit?: FileLimit): void {
+  let stats: BigIntStats;
+  try {
+    stats = statSync(path, { bigint: true });
+  } catch (err) {
+    throw new UnreadableFile(path, errnoOf(err));
+  }
+  refuse(path, stats, limit);
 }
 
-function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} bytes`;
-  const [unit, size] = bytes < 1024 * 1024 ? ["KiB", bytes / 1024] : ["MiB", bytes / (1024 * 1024)];
-  return `${Number.isInteger(size) ? size : size.toFixed(1)} ${unit}`;
+/**
+ * Reads a whole file of at most `limit.bytes`, bounded as described above.
+ *
+ * @throws {UnreadableFile} naming the file and what is wrong.
+ * @example
+ * ```ts
+ * const password = readFileSyncLimited("/run/secrets/db-password", FILE_LIMITS.secret).toString("utf8");
+ * ```
+ */
+export function readFileSyncLimited(path: string, limit: FileLimit): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, OPEN_FLAGS);
+  } catch (err) {
+    throw openFailure(path, err);
+  }
+  try {
+    refuse(path, fstatSync(fd, { bigint: true }), limit);
+    const content = new Collector(path, limit);
+    for (let chunk = content.next(); chunk; chunk = content.next()) content.add(readSync(fd, chunk, 0, chunk.length, null));
+    return content.result();
+  } catch (err) {
+    throw err instanceof UnreadableFile ? err : new UnreadableFile(path, errnoOf(err));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * {@link readFileSyncLimited} without blocking the event loop.
+ *
+ * @example
+ * ```ts
+ * const text = (await readFileLimited("healthcheck.yaml", { bytes: 8 * 1024 * 1024, label: "a configuration file" })).toString("utf8");
+ * ```
+ */
+export async function readFileLimited(path: string, limit: FileLimit): Promise<Buffer> {
+  let handle;
+  try {
+    handle = await open(path, OPEN_FLAGS);
+  } catch (err) {
+    throw openFailure(path, err);
+  }
+  try {
+    refuse(path, await handle.stat({ bigint: true }), limit);
+    const content = new Collector(path, limit);
+    for (let chunk = content.next(); chunk; chunk = content.next()) content.add((await handle.read(chunk, 0, chunk.length, null)).bytesRead);
+    return content.result();
+  } catch (err) {
+    throw err instanceof UnreadableFile ? err : new UnreadableFile(path, errnoOf(err));
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Chunks read so far; `next()` is the buffer for the next read, `undefined` once done. */
+class Collector {
+  private readonly chunks: Buffer[] = [];
+  private total = 0;
+  private done = false;
+  private pending: Buffer | undefined;
+  private readonly limit: number;
+
+  constructor(
+    private readonly path: string,
+    private readonly max: FileLimit,
+  ) {
+    this.limit = max.bytes;
+  }
+
+  next(): Buffer | undefined {
+    // Never more than limit + 1 bytes in all: one byte past the limit proves it too long.
+    this.pending = this.done ? undefined : Buffer.allocUnsafe(Math.min(CHUNK, this.limit + 1 - this.total));
+    return this.pending;
+  }
+
+  add(bytesRead: number): void {
+    if (bytesRead === 0) {
+      this.done = true;
+      return;
+    }
+    this.chunks.push(this.pending!.subarray(0, bytesRead));
+    this.total += bytesRead;
+    if (this.total > this.limit) {
+      const { bytes, label } = this.max;
+      throw new UnreadableFile(this.path, `it holds more than ${formatBytes(bytes)}, the limit for ${label}`);
+    }
+  }
+
+  result(): Buffer {
+    return Buffer.concat(this.chunks, this.total);
+  }
+}
+
+function refuse(path: string, stats: BigIntStats, limit: FileLimit | undefined): void {
+  const wrongType = notRegular(stats);
+  if (wrongType) throw new UnreadableFile(path, wrongType);
+  if (limit === undefined) return;
+  const { bytes, label } = limit;
+  const size = Number(stats.size);
+  if (size > bytes) throw new UnreadableFile(path, `it is ${formatBytes(size)}, over the ${formatBytes(bytes)} limit for ${label}`);
+}
+
+// open() itself refuses a socket (ENXIO): stat, which never blocks, tells what the path is.
+function openFailure(path: string, err: unknown): UnreadableFile {
+  try {
+    const wrongType = notRegular(statSync(path, { bigint: true }));
+    if (wrongType) return new UnreadableFile(path, wrongType);
+  } catch {
+    // the open error below says it better
+  }
+  return new UnreadableFile(path, errnoOf(err));
+}
+
+function errnoOf(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? "error";
+}
+
+/**
+ * A byte count as messages show it: `9.1 MiB`, `64 KiB`, `300 bytes`.
+ *
+ * @example
+ * ```ts
+ * formatBytes(9.1 * 1024 * 1024); // "9.1 MiB"
+ * formatBytes(65536);             // "64 KiB"
+ * ```
+ */
+export function formatBytes(bytes: number): string {
+  const unit = (size: number, name: string): string => `${Number((bytes / size).toFixed(1))} ${name}`;
+  if (bytes >= MiB) return unit(MiB, "MiB");
+  if (bytes >= KiB) return unit(KiB, "KiB");
+  return `${bytes} bytes`;
 }

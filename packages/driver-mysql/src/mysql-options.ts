@@ -1,5 +1,5 @@
 import type { ConnectionOptions as TlsOptions } from "node:tls";
-import { DbHealthError, FILE_LIMITS, errorMessage, parseDuration, readFileLimited, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
+import { DbHealthError, FILE_LIMITS, errorMessage, parseDuration, readFileSyncLimited, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
 import mysql, { type ConnectionOptions } from "mysql2";
 import { quoteIdent } from "./sql.js";
 
@@ -72,9 +72,9 @@ export function validateMysqlDsn(dsn: ParsedDsn): void {
   const ca = dsn.params["ssl-ca"] ?? dsn.params.ssl_ca;
   if (ca !== undefined) {
     try {
-      readFileLimited(ca, FILE_LIMITS.pem);
+      readFileSyncLimited(ca, FILE_LIMITS.pem);
     } catch (err) {
-      problems.push(`ssl-ca=${ca} ${errorMessage(err)}`);
+      problems.push(`ssl-ca: ${errorMessage(err)}`);
     }
   }
   if (problems.length > 0) {
@@ -165,9 +165,9 @@ function sslAttempts(mode: SslMode, params: Record<string, string>): SslAttempt[
   const tls: TlsOptions = { rejectUnauthorized: false };
   if (caFile) {
     try {
-      tls.ca = readFileLimited(caFile, FILE_LIMITS.pem);
+      tls.ca = readFileSyncLimited(caFile, FILE_LIMITS.pem);
     } catch (err) {
-      throw new DbHealthError("config", `ssl-ca=${caFile} ${errorMessage(err)}`, { driver: "mysql" });
+      throw new DbHealthError("config", `ssl-ca: ${errorMessage(err)}`, { driver: "mysql" });
     }
   }
   // As the mysql client does: REQUIRED with a CA verifies it; VERIFY_IDENTITY also the host name.

@@ -61,9 +61,9 @@ describe("postgres settings", () => {
     expect(s.client.password).toBe("from-file");
     expect(s.envPassword).toBe("from-file");
     expect(settings("postgres://app:in-dsn@db/x", { PGPASSWORD: "from-env" }).client.password).toBe("in-dsn");
-    expect(() => settings("postgres://app@db/x", { PGPASSWORD_FILE: "/nonexistent/pw" })).toThrow("PGPASSWORD_FILE: /nonexistent/pw cannot be read (ENOENT)");
+    expect(() => settings("postgres://app@db/x", { PGPASSWORD_FILE: "/nonexistent/pw" })).toThrow('PGPASSWORD_FILE: cannot read "/nonexistent/pw": ENOENT');
     // A device or a FIFO is refused without being read (it would grow memory or block forever).
-    expect(() => settings("postgres://app@db/x", { PGPASSWORD_FILE: "/dev/zero" })).toThrow("PGPASSWORD_FILE: /dev/zero is a character device, not a regular file");
+    expect(() => settings("postgres://app@db/x", { PGPASSWORD_FILE: "/dev/zero" })).toThrow('PGPASSWORD_FILE: cannot read "/dev/zero": it is a character device, not a regular file');
   });
 
   it("orders TLS attempts like libpq's sslmode", () => {
@@ -82,7 +82,7 @@ describe("postgres settings", () => {
 
   it("rejects what it cannot honour, every problem at once", () => {
     expect(() => validatePostgresDsn(parseDsn("postgres://db/x?sslmode=sometimes&connect_timeout=soon&sslrootcert=/nope/ca.pem&pool_max=10"))).toThrow(
-      /^PostgreSQL DSN: unknown parameter pool_max; sslmode=sometimes is not one of disable, allow, prefer, require, verify-ca, verify-full; connect_timeout=soon must be a whole number of seconds; sslrootcert=\/nope\/ca.pem cannot be read \(ENOENT\)/,
+      /^PostgreSQL DSN: unknown parameter pool_max; sslmode=sometimes is not one of disable, allow, prefer, require, verify-ca, verify-full; connect_timeout=soon must be a whole number of seconds; sslrootcert: cannot read "\/nope\/ca.pem": ENOENT/,
     );
   });
 
@@ -91,10 +91,10 @@ describe("postgres settings", () => {
     const fifo = join(dir, "ca.fifo");
     spawnSync("mkfifo", [fifo]);
     expect(() => validatePostgresDsn(parseDsn(`postgres://db/x?sslrootcert=${fifo}&sslcert=/dev/zero&sslkey=${dir}`))).toThrow(
-      `PostgreSQL DSN: sslrootcert=${fifo} is a FIFO, not a regular file; sslcert=/dev/zero is a character device, not a regular file; sslkey=${dir} is a directory, not a regular file`,
+      `PostgreSQL DSN: sslrootcert: cannot read "${fifo}": it is a FIFO, not a regular file; sslcert: cannot read "/dev/zero": it is a character device, not a regular file; sslkey: cannot read "${dir}": it is a directory, not a regular file`,
     );
     const big = join(dir, "big.pem");
     writeFileSync(big, Buffer.alloc(2 * 1024 * 1024));
-    expect(() => validatePostgresDsn(parseDsn(`postgres://db/x?sslrootcert=${big}`))).toThrow(`sslrootcert=${big} is 2 MiB, over the 1 MiB limit`);
+    expect(() => validatePostgresDsn(parseDsn(`postgres://db/x?sslrootcert=${big}`))).toThrow(`sslrootcert: cannot read "${big}": it is 2 MiB, over the 1 MiB limit for a PEM file`);
   });
 });

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from "node:tls";
-import { DbHealthError, FILE_LIMITS, errorMessage, readFileLimited, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
+import { DbHealthError, FILE_LIMITS, errorMessage, readFileSyncLimited, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
 import type pg from "pg";
 import { quoteIdent } from "./sql.js";
 
@@ -46,9 +46,9 @@ export function validatePostgresDsn(dsn: ParsedDsn): void {
     const path = dsn.params[key];
     if (path === undefined) continue;
     try {
-      readFileLimited(path, FILE_LIMITS.pem);
+      readFileSyncLimited(path, FILE_LIMITS.pem);
     } catch (err) {
-      problems.push(`${key}=${path} ${errorMessage(err)}`);
+      problems.push(`${key}: ${errorMessage(err)}`);
     }
   }
   if ((dsn.params.sslcert === undefined) !== (dsn.params.sslkey === undefined)) problems.push("sslcert and sslkey go together");
@@ -131,9 +131,9 @@ function passwordFromEnv(env: NodeJS.ProcessEnv): string | undefined {
   if (env.PGPASSWORD) return env.PGPASSWORD;
   if (!env.PGPASSWORD_FILE) return undefined;
   try {
-    return readFileLimited(env.PGPASSWORD_FILE, FILE_LIMITS.secret).toString("utf8").replace(/\r?\n$/, "");
+    return readFileSyncLimited(env.PGPASSWORD_FILE, FILE_LIMITS.secret).toString("utf8").replace(/\r?\n$/, "");
   } catch (err) {
-    throw new DbHealthError("config", `PGPASSWORD_FILE: ${env.PGPASSWORD_FILE} ${errorMessage(err)}`, { driver: "postgres" });
+    throw new DbHealthError("config", `PGPASSWORD_FILE: ${errorMessage(err)}`, { driver: "postgres" });
   }
 }
 
@@ -141,9 +141,9 @@ function passwordFromEnv(env: NodeJS.ProcessEnv): string | undefined {
 // file may have changed since).
 function pemFile(key: string, path: string): Buffer {
   try {
-    return readFileLimited(path, FILE_LIMITS.pem);
+    return readFileSyncLimited(path, FILE_LIMITS.pem);
   } catch (err) {
-    throw new DbHealthError("config", `${key}=${path} ${errorMessage(err)}`, { driver: "postgres" });
+    throw new DbHealthError("config", `${key}: ${errorMessage(err)}`, { driver: "postgres" });
   }
 }
 

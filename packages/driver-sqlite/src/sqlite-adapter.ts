@@ -212,7 +212,8 @@ function quickCheck(d: Db, maxBytes: number): string {
 function checkFile(open: SqliteOpenOptions): void {
   let stats;
   try {
-    stats = statSync(open.path);
+    // bigint: a plain stat of a FIFO would poison the process-wide array Node's realpathSync reads (see core's read-file.ts).
+    stats = statSync(open.path, { bigint: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "ENOENT") throw new DbHealthError("connect", `cannot open the database file ${open.path}: ${code ?? "error"}`, { driver: "sqlite" });

@@ -11,7 +11,8 @@ import { ENV_VARS } from "./env.js";
 import type { EnvInput } from "./env.js";
 import type { FlagInput } from "./flags.js";
 import { quote, type Problems } from "./problems.js";
-import { checkFileSync, UnreadableFile } from "./read-file.js";
+import { checkFileSync, UnreadableFile } from "@alfred/db-health-core";
+import { FILE_LIMITS } from "./limits.js";
 import { DEFAULT_LISTEN, DEFAULT_PROBE_CACHE_MS, LOG_LEVELS } from "./settings.js";
 import type { YamlConfig } from "./yaml-file.js";
 
@@ -145,7 +146,7 @@ function readablePath(value: unknown, where: string, dir: string | undefined, pr
   }
   const path = dir !== undefined && !isAbsolute(value) ? resolve(dir, value) : value;
   try {
-    checkFileSync(path, "webConfig");
+    checkFileSync(path, FILE_LIMITS.webConfig);
     accessSync(path, constants.R_OK);
     return path;
   } catch (err) {

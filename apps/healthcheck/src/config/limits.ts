@@ -5,8 +5,11 @@
  * and a few hundred MB at worst: hostile or broken input must never stall or exhaust the process.
  */
 
-const KiB = 1024;
-const MiB = 1024 * KiB;
+import { FILE_LIMITS as CORE_FILE_LIMITS, formatBytes } from "@alfred/db-health-core";
+
+export { formatBytes };
+
+const MiB = 1024 * 1024;
 
 /**
  * The files the CLI reads itself, by what they hold: the most each may weigh, and how messages
@@ -14,14 +17,14 @@ const MiB = 1024 * KiB;
  * with {@link MAX_TARGETS} targets, every setting written out, about 5 MiB.
  */
 export const FILE_LIMITS = {
-  /** `passwordFile`, `dsnFile` and every `*_FILE` variable. */
-  secret: { bytes: 64 * KiB, label: "a secret file" },
+  /** `passwordFile`, `dsnFile` and every `*_FILE` variable (core's limit, which drivers share). */
+  secret: CORE_FILE_LIMITS.secret,
   /** `--config`, `DB_HEALTH_CONFIG`, `config check FILE`. */
   config: { bytes: 8 * MiB, label: "a configuration file" },
   /** `--web-config`, `DB_HEALTH_WEB_CONFIG`, `webConfig:`. */
   webConfig: { bytes: 1 * MiB, label: "a web config file" },
-  /** `cert_file`, `key_file`, `client_ca_file` of the web config. */
-  pem: { bytes: 1 * MiB, label: "a PEM file" },
+  /** `cert_file`, `key_file`, `client_ca_file` of the web config (core's limit, which drivers share). */
+  pem: CORE_FILE_LIMITS.pem,
 } as const;
 
 /** What a file read by the CLI holds. */
@@ -57,19 +60,3 @@ export const YAML_LIMITS = {
    */
   entries: 300_000,
 } as const;
-
-/**
- * A byte count as messages show it: `9.1 MiB`, `64 KiB`, `300 bytes`.
- *
- * @example
- * ```ts
- * formatBytes(9.1 * 1024 * 1024); // "9.1 MiB"
- * formatBytes(65536);             // "64 KiB"
- * ```
- */
-export function formatBytes(bytes: number): string {
-  const unit = (size: number, name: string): string => `${Number((bytes / size).toFixed(1))} ${name}`;
-  if (bytes >= MiB) return unit(MiB, "MiB");
-  if (bytes >= KiB) return unit(KiB, "KiB");
-  return `${bytes} bytes`;
-}

@@ -4,11 +4,12 @@
  */
 import { parseDsn } from "@alfred/db-health-core";
 import type { Problems } from "./problems.js";
-import { readFileSyncLimited, UnreadableFile } from "./read-file.js";
+import { readFileSyncLimited, UnreadableFile } from "@alfred/db-health-core";
+import { FILE_LIMITS } from "./limits.js";
 
 /**
  * Reads a secret file: a regular file of at most 64 KiB (a FIFO, `/dev/zero` or a directory is
- * refused without blocking, see read-file.ts). Only one trailing newline is dropped: `echo pw >
+ * refused without blocking, see core's readFileSyncLimited). Only one trailing newline is dropped: `echo pw >
  * file` adds it, while other whitespace may be part of the password.
  *
  * @param isSecret the whole content is a secret (a password); false for a DSN, whose password
@@ -22,7 +23,7 @@ import { readFileSyncLimited, UnreadableFile } from "./read-file.js";
  */
 export function readSecret(path: string, where: string, problems: Problems, isSecret = true): string | undefined {
   try {
-    const value = readFileSyncLimited(path, "secret").toString("utf8").replace(/\r?\n$/, "");
+    const value = readFileSyncLimited(path, FILE_LIMITS.secret).toString("utf8").replace(/\r?\n$/, "");
     if (isSecret) problems.addSecrets([value]);
     return value;
   } catch (err) {

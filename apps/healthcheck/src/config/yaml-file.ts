@@ -9,7 +9,8 @@ import { dsnSecrets } from "@alfred/db-health-core";
 import { dirname, resolve } from "node:path";
 import type { Document, LineCounter } from "yaml";
 import { closeKeys, quote, unknownKey, type Problems } from "./problems.js";
-import { readFileLimited, UnreadableFile } from "./read-file.js";
+import { readFileLimited, UnreadableFile } from "@alfred/db-health-core";
+import { FILE_LIMITS } from "./limits.js";
 import { YAML_DEFAULT_KEYS, YAML_TARGET_KEYS, YAML_TOP_KEYS } from "./settings.js";
 import { checkYamlShape, shapeMessage } from "./yaml-shape.js";
 
@@ -46,7 +47,7 @@ export interface YamlConfig {
 export async function loadYamlFile(path: string, source: string, problems: Problems): Promise<YamlConfig | undefined> {
   let text: string;
   try {
-    text = (await readFileLimited(path, "config")).toString("utf8");
+    text = (await readFileLimited(path, FILE_LIMITS.config)).toString("utf8");
   } catch (err) {
     if (!(err instanceof UnreadableFile)) throw err;
     problems.add(source, err.message);

@@ -2,7 +2,8 @@
 import { resolve } from "node:path";
 import { createSecureContext, type SecureVersion } from "node:tls";
 import { errorMessage } from "@alfred/db-health-core";
-import { readFileLimited, UnreadableFile } from "../config/read-file.js";
+import { readFileLimited, UnreadableFile } from "@alfred/db-health-core";
+import { FILE_LIMITS } from "../config/limits.js";
 
 /** The exporter-toolkit's (Go's) client certificate policies. */
 export type ClientAuthType =
@@ -68,7 +69,7 @@ export async function readTlsServerConfig(value: unknown, baseDir: string, probl
     const file = text(key, required);
     if (file === undefined) return undefined;
     try {
-      return await readFileLimited(resolve(baseDir, file), "pem");
+      return await readFileLimited(resolve(baseDir, file), FILE_LIMITS.pem);
     } catch (err) {
       if (!(err instanceof UnreadableFile)) throw err;
       problems.push(`${at(key)}: cannot read "${file}": ${err.detail}`);

@@ -6,7 +6,8 @@
 import { dirname, resolve } from "node:path";
 import { DbHealthError } from "@alfred/db-health-core";
 import { LineCounter, parseDocument } from "yaml";
-import { readFileLimited, UnreadableFile } from "../config/read-file.js";
+import { readFileLimited, UnreadableFile } from "@alfred/db-health-core";
+import { FILE_LIMITS } from "../config/limits.js";
 import { checkYamlShape, shapeMessage } from "../config/yaml-shape.js";
 import { isMapping, readTlsServerConfig, type WebTlsConfig } from "./web-config-tls.js";
 
@@ -53,7 +54,7 @@ export async function loadWebConfig(file: string): Promise<WebConfig> {
   const path = resolve(file);
   let text: string;
   try {
-    text = (await readFileLimited(path, "webConfig")).toString("utf8");
+    text = (await readFileLimited(path, FILE_LIMITS.webConfig)).toString("utf8");
   } catch (err) {
     if (!(err instanceof UnreadableFile)) throw err;
     throw new DbHealthError("config", `web config ${path}: cannot read the file: ${err.detail}`);
