@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -82,6 +82,33 @@ describe("fault matrix: SQLite", () => {
 
   it("missing file", () =>
     check({ fault: "missing file (mode=rw: must exist)", expected: "down", run: async (ctx) => observeProbe(ctx.driver(`file:${join(dir, "absent.db")}?mode=rw`)) }));
+
+  it("missing file, default mode", () =>
+    check({
+      fault: "missing file, no mode= (a probe never creates the database it checks)",
+      expected: "down",
+      run: async (ctx) => {
+        const path = join(dir, "never-created.db");
+        const o = await observeProbe(ctx.driver(`file:${path}`));
+        return { ...o, note: existsSync(path) ? "the file was created" : "no file created" };
+      },
+    }));
+
+  it("path is a FIFO", () =>
+    check({
+      fault: "path is a FIFO (nobody writes to it)",
+      expected: "down",
+      run: async (ctx) => {
+        const path = join(dir, "fifo.db");
+        execFileSync("mkfifo", [path]);
+        return observeProbe(ctx.driver(`file:${path}?mode=rwc`));
+      },
+    }));
+
+  it("path is a device", () =>
+    check({ fault: "path is a character device (/dev/zero)", expected: "down", run: async (ctx) => observeProbe(ctx.driver("file:/dev/zero?mode=rwc")) }));
+
+  it("path is a directory", () => check({ fault: "path is a directory", expected: "down", run: async (ctx) => observeProbe(ctx.driver(`file:${dir}?mode=rwc`)) }));
 
   it("not a database", () =>
     check({
