@@ -35,5 +35,5 @@ export { sleep, withDeadline, type DeadlineOptions } from "./deadline.js";
 export type { ProbeResult } from "./probe-result.js";
 export { createDriver, type ConnectionLostEvent, type CreateDriverOptions, type Driver, type ProbeOptions } from "./driver.js";
 export { TOKEN_HISTORY_LENGTH, healthToken, holdsToken } from "./health-token.js";
-export { createMetrics, type DbHealthMetrics, type MetricsOptions } from "./metrics.js";
+export { createMetrics, type DbHealthMetrics, type DeclaredTarget, type MetricsOptions } from "./metrics.js";
 export { CORE_VERSION } from "./version.js";
