@@ -83,6 +83,56 @@ describe("postgres driver against the machine's server", () => {
     }
   });
 
+  it("answers within a scrape budget on a listener that never answers, retries included, with the budget as the reason", async () => {
+    // With the defaults (5 s connect deadline, 3 retries 1 s apart) this probe takes 23 s.
+    const hole = await blackholeServer();
+    try {
+      const d = make(`postgres://postgres@127.0.0.1:${hole.port}/test?sslmode=disable`, { connectTimeout: "5s", maxRetries: 3, retryInterval: "1s" });
+      const reason = "probe did not finish within the scrape timeout (1.5s)";
+      const t0 = performance.now();
+      const r = await d.probe(undefined, { budgetMs: 1500, budgetReason: reason });
+      expect(performance.now() - t0).toBeLessThan(2500);
+      expect(r).toMatchObject({ status: "down", reason, attempts: 1 });
+      expect(hole.connections()).toBe(1);
+      await new Promise((res) => setTimeout(res, 100));
+      expect(hole.openSockets()).toBe(0);
+    } finally {
+      await hole.close();
+    }
+  });
+
+  it("is degraded within a scrape budget while the health table is locked, and leaves no backend behind", async () => {
+    const probeId = `faults-budget-lock-${process.pid}`;
+    const d = make(LOCAL, { probeId, healthTable: "dbh_budget_lock", writeTimeout: "5s" });
+    try {
+      expect((await d.probe()).status).toBe("up");
+      const locker = new pg.Client({ connectionString: LOCAL });
+      await locker.connect();
+      try {
+        await locker.query("BEGIN");
+        await locker.query('LOCK TABLE "dbh_budget_lock" IN ACCESS EXCLUSIVE MODE');
+        const t0 = performance.now();
+        const r = await d.probe(undefined, { budgetMs: 800 });
+        expect(performance.now() - t0).toBeLessThan(1500);
+        expect(r.status).toBe("degraded");
+        expect(r.reason).toBe("probe did not finish within its time budget (800ms)");
+        expect(r.phases.write?.ok).toBe(false);
+        expect(r.phases.read).toBeUndefined();
+      } finally {
+        await locker.query("ROLLBACK");
+        await locker.end();
+      }
+      // the cut statement was cancelled on the server and its connection replaced: one backend
+      const again = await d.probe();
+      expect(again.status, again.reason).toBe("up");
+      await new Promise((res) => setTimeout(res, 200));
+      expect(await backends(appName(probeId))).toBe(1);
+    } finally {
+      await d.close();
+      await admin('DROP TABLE IF EXISTS "dbh_budget_lock"');
+    }
+  });
+
   it("degrades within the write deadline while another session holds LOCK TABLE, and leaves no backend behind", async () => {
     const probeId = `faults-lock-${process.pid}`;
     const d = make(LOCAL, { probeId, writeTimeout: "600ms", readTimeout: "600ms" });
