@@ -83,7 +83,8 @@ export interface ProbeOptions {
    * when a later phase was cut, with `budgetReason` as its reason. A call that joins a cycle
    * already in flight waits at most this long: it then resolves with a `down` result marked
    * `unfinished`, while the shared cycle goes on and becomes `lastResult()` when it ends.
-   * A value of 0 or less (or NaN) leaves no time at all; `Infinity` is no budget.
+   * A value of 0 or less (or NaN) leaves no time at all; `Infinity`, or more than a timer can
+   * wait (2^31 − 1 ms, about 24.8 days), is no budget.
    * @default no budget: every phase gets its configured deadline and every retry is made
    */
   budgetMs?: number;

@@ -8,6 +8,7 @@ import type { ProbeResult } from "../probe-result.js";
  * less time than this would mostly report the budget, not the server.
  */
 export const MIN_USEFUL_ATTEMPT_MS = 100;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What `Driver.probe()` accepts besides its signal; see `ProbeOptions` in driver.ts. */
 export interface BudgetOptions {
@@ -27,10 +28,11 @@ export class CycleBudget {
     readonly reason: string,
   ) {}
 
-  /** The budget of `options`, or `undefined` when there is none (no or an infinite `budgetMs`). */
+  /** The budget of `options`, or `undefined` when there is none (no, an infinite or a longer-than-a-timer `budgetMs`). */
   static from(options: BudgetOptions | undefined, now = performance.now()): CycleBudget | undefined {
     const ms = options?.budgetMs;
-    if (ms === undefined || ms === Infinity) return undefined;
+    // Beyond what a timer can wait (about 24.8 days) is no budget: Node would fire it at once.
+    if (ms === undefined || ms >= MAX_TIMER_MS) return undefined;
     // NaN or a negative budget leaves no time at all: the answer is down at once, with the reason.
     const budget = Number.isFinite(ms) && ms > 0 ? ms : 0;
     return new CycleBudget(now + budget, options?.budgetReason ?? `probe did not finish within its time budget (${formatDuration(budget)})`);
