@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { formatDuration } from "../duration.js";
+import type { ProbeOptions } from "../driver.js";
 import type { ProbeResult } from "../probe-result.js";
 
 /**
@@ -9,12 +10,6 @@ import type { ProbeResult } from "../probe-result.js";
  */
 export const MIN_USEFUL_ATTEMPT_MS = 100;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** What `Driver.probe()` accepts besides its signal; see `ProbeOptions` in driver.ts. */
-export interface BudgetOptions {
-  budgetMs?: number;
-  budgetReason?: string;
-}
 
 /**
  * The time a caller gave one probe cycle, as an absolute deadline on the `performance.now()`
@@ -28,14 +23,19 @@ export class CycleBudget {
     readonly reason: string,
   ) {}
 
-  /** The budget of `options`, or `undefined` when there is none (no, an infinite or a longer-than-a-timer `budgetMs`). */
-  static from(options: BudgetOptions | undefined, now = performance.now()): CycleBudget | undefined {
+  /**
+   * The budget of `options`, or `undefined` when there is none (no, an infinite or a
+   * longer-than-a-timer `budgetMs`). `clean` redacts the caller's reason, as everything a
+   * result carries is.
+   */
+  static from(options: ProbeOptions | undefined, clean: (text: string) => string = (t) => t, now = performance.now()): CycleBudget | undefined {
     const ms = options?.budgetMs;
     // Beyond what a timer can wait (about 24.8 days) is no budget: Node would fire it at once.
     if (ms === undefined || ms >= MAX_TIMER_MS) return undefined;
     // NaN or a negative budget leaves no time at all: the answer is down at once, with the reason.
     const budget = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    return new CycleBudget(now + budget, options?.budgetReason ?? `probe did not finish within its time budget (${formatDuration(budget)})`);
+    const reason = options?.budgetReason === undefined ? `probe did not finish within its time budget (${formatDuration(budget)})` : clean(String(options.budgetReason));
+    return new CycleBudget(now + budget, reason);
   }
 
   /** Milliseconds left; 0 or less once the deadline passed. */

@@ -34,7 +34,7 @@ export class ProbeDriver implements Driver {
 
   probe(signal?: AbortSignal, options?: ProbeOptions): Promise<ProbeResult> {
     const calledAt = Date.now();
-    const budget = CycleBudget.from(options);
+    const budget = CycleBudget.from(options, (text) => this.session.clean(text));
     let cycle = this.#inflight;
     if (!cycle) {
       // The queued work runs after this function returned, when `shared` is set.
