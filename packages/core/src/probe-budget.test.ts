@@ -27,7 +27,7 @@ describe("a probe with a time budget", () => {
     expect(r.status).toBe("down");
     expect(r.reason).toBe(SCRAPE);
     expect(r.attempts).toBe(1);
-    expect(r.phases.connect).toEqual({ ok: false, ms: expect.any(Number), error: expect.stringMatching(/^connect timed out after \d+(\.\d+)?ms$/) });
+    expect(r.phases.connect).toEqual({ ok: false, ms: expect.any(Number), error: expect.stringMatching(/^connect timed out after \d+ms$/) });
     expect(r.unfinished).toBeUndefined();
     // the deadline stayed hard: the adapter never settled, core destroyed the connection
     expect(state.destroyed).toBeGreaterThanOrEqual(1);
@@ -68,7 +68,7 @@ describe("a probe with a time budget", () => {
     expect(r.role).toBe("replica");
     expect(r.lagSeconds).toBe(0.5);
     expect(r.writeSkipped).toBe("node is a replica");
-    expect(r.phases.read?.error).toMatch(/^read timed out after \d+(\.\d+)?ms$/);
+    expect(r.phases.read?.error).toMatch(/^read timed out after \d+ms$/);
     expect(state.calls).not.toContain("connections");
   });
 

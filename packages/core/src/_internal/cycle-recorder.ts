@@ -51,7 +51,7 @@ export class CycleRecorder {
     const ms = this.#limit(configuredMs, informative);
     if (ms === undefined) return undefined;
     const outcome = await this.session.run(phase, ms, fn, this.input.signal);
-    if (!outcome.ok && !informative) this.#noteTimeout(ms, configuredMs);
+    if (!informative) this.#noteCut(phase, outcome, ms, configuredMs);
     return outcome;
   }
 
@@ -64,7 +64,7 @@ export class CycleRecorder {
     const ms = this.#limit(configured, false);
     if (ms === undefined) return undefined;
     const outcome = await this.session.ensureConnected(ms, this.input.signal);
-    if (outcome && !outcome.ok) this.#noteTimeout(ms, configured);
+    if (outcome) this.#noteCut("connect", outcome, ms, configured);
     return outcome;
   }
 
@@ -97,15 +97,17 @@ export class CycleRecorder {
   #limit(configuredMs: number, informative: boolean): number | undefined {
     const { budget } = this.input;
     if (!budget) return configuredMs;
-    const ms = budget.limit(configuredMs);
+    // Whole milliseconds, so a cut phase says "timed out after 2.499s", not 2.499917467s.
+    const ms = Math.floor(budget.limit(configuredMs));
     if (ms >= 1) return ms;
     if (!informative) this.cut = true;
     return undefined;
   }
 
-  // A phase whose deadline the budget shortened, failing with the budget spent, was cut short
-  // by it (its own error says "timed out after 312ms"; the cycle's reason names the budget).
-  #noteTimeout(ms: number, configuredMs: number): void {
-    if (this.input.budget && ms < configuredMs && this.input.budget.left() < 1) this.cut = true;
+  // A phase whose deadline the budget shortened and that ran into that deadline was cut short
+  // by the budget (its own error says "timed out after 312ms"; the cycle's reason names the budget).
+  #noteCut(phase: Phase, outcome: PhaseOutcome<unknown>, ms: number, configuredMs: number): void {
+    if (outcome.ok || ms >= configuredMs) return;
+    if (outcome.error.kind === "timeout" && outcome.error.message.startsWith(`${phase} timed out`)) this.cut = true;
   }
 }
