@@ -4,7 +4,8 @@ import { pgliteDataDir } from "./pglite-dsn.js";
 
 /**
  * The PGlite driver definition, for `pglite:///data/dir` and `pglite://memory`. Importing this
- * module registers nothing; import the package entry for that.
+ * module registers nothing; import the package entry for that. PGlite runs in this process, so a
+ * target never reports a lost connection (see the adapter).
  *
  * @example
  * ```ts

@@ -16,6 +16,11 @@ const SQL = {
  * statement and there is nothing to cancel server-side: core's deadlines end the phase, and
  * `destroy()` lets go of the instance.
  *
+ * It never reports a lost connection (`target.connectionLost`, optional in the contract): the
+ * "connection" is an instance in this process, with no socket or server that could go away
+ * between cycles. The instance only closes when we release it, and a failing one fails the
+ * next phase, which reports it.
+ *
  * @example
  * ```ts
  * const adapter = createPgliteAdapter(target);

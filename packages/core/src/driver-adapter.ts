@@ -24,6 +24,10 @@ import type { RoleInfo } from "./types.js";
  * Every method gets the `signal` of its phase, which aborts at the phase deadline. It is valid
  * only until the call settles: core reuses the signals of phases that ended in time, so keep no
  * reference to it (nor a signal derived from it with `AbortSignal.any`) beyond the call.
+ *
+ * A connection that dies between operations is reported through the target's optional
+ * `connectionLost(reason)` callback (see `AdapterTarget`), so the target is probed at once
+ * rather than at its next interval; `connected()` then returns false as well.
  */
 export interface DriverAdapter {
   /**

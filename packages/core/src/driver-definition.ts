@@ -10,6 +10,27 @@ export interface AdapterTarget {
   dsn: ParsedDsn;
   /** Redacts this target's secrets from any text (client errors, logs). */
   redact(text: string): string;
+  /**
+   * Report that the connection you hold was lost between operations (the server closed it, or
+   * the client library emitted an error for it), with the client's words as the reason. Core
+   * then marks the target disconnected, so the next operation reconnects, and tells the
+   * `Driver`'s `onConnectionLost` listeners, so a daemon probes at once instead of at its next
+   * interval. Optional for an adapter to call (an engine without a connection, such as SQLite,
+   * never does); core provides it to every adapter it creates (optional in the type only for
+   * code that creates adapters itself, such as tests).
+   *
+   * Report only for the connection you hold now: an event of a connection you are closing or
+   * destroying, or have already replaced, is not a loss. Core ignores reports for a closed
+   * driver or a connection it closed itself, and makes any number of reports about one
+   * connection a single event; the reason goes through this target's redaction.
+   *
+   * @example
+   * ```ts
+   * client.on("error", (err) => { if (client === current) target.connectionLost?.(err.message); });
+   * client.on("end", () => { if (client === current) target.connectionLost?.("the server closed the connection"); });
+   * ```
+   */
+  connectionLost?(reason: string): void;
 }
 
 /** What a driver can do, for the conformance suite and for callers. */

@@ -4,13 +4,13 @@ import { describeDsn, dsnSecrets, parseDsn } from "./dsn.js";
 import { DbHealthError, errorMessage, isDbHealthError, redactError } from "./errors.js";
 import { createRedactor } from "./redact.js";
 import { driverRegistry, type DriverRegistry } from "./registry.js";
-import { runCycle, type CycleOutcome } from "./probe-runner.js";
-import { failedAttempts } from "./probe-result.js";
+import { ConnectionWatch } from "./_internal/connection-watch.js";
+import { ProbeDriver } from "./_internal/probe-driver.js";
 import { Session } from "./_internal/session.js";
 import type { DriverAdapter } from "./driver-adapter.js";
 import type { DriverDefinition } from "./driver-definition.js";
 import type { ProbeResult } from "./probe-result.js";
-import type { Role, Status } from "./types.js";
+import type { Status } from "./types.js";
 
 /**
  * What users of the library get from {@link createDriver}: the original design's interface,
@@ -27,16 +27,84 @@ export interface Driver {
   ping(signal?: AbortSignal): Promise<void>;
   /** Role-aware write + token-verified read. Rejects when the check fails; status becomes degraded. */
   checkReadWrite(signal?: AbortSignal): Promise<void>;
-  /** One whole probe cycle; never rejects. Concurrent calls share the cycle in flight. */
-  probe(signal?: AbortSignal): Promise<ProbeResult>;
+  /**
+   * One whole probe cycle; never rejects. Concurrent calls share the cycle in flight. With
+   * `options.budgetMs` the answer comes within that time, retries included (see
+   * {@link ProbeOptions}).
+   *
+   * @example
+   * ```ts
+   * // a scrape with X-Prometheus-Scrape-Timeout-Seconds: 10, minus a 0.5 s offset
+   * const r = await driver.probe(shutdown, { budgetMs: 9500, budgetReason: "probe did not finish within the scrape timeout (9.5s)" });
+   * ```
+   */
+  probe(signal?: AbortSignal, options?: ProbeOptions): Promise<ProbeResult>;
   /** Closes the connection. The driver cannot be used afterwards. */
   close(): Promise<void>;
   /** Status after the last operation: `down` until something succeeded. */
   status(): Status;
   /** Latest figures, keyed by metric name: `db_ping_latency_ms`, `db_read_latency_ms`, … */
   metrics(): Readonly<Record<string, number>>;
-  /** The last complete probe result, if any. */
+  /** The last complete probe result, if any (never a budget's `unfinished` answer). */
   lastResult(): ProbeResult | undefined;
+  /**
+   * Calls `listener` when the connection held between operations is lost (the server closed
+   * it, or the client library reported it broken), once per connection, so that the caller can
+   * probe at once instead of at the next interval. The session is already marked disconnected:
+   * the next operation reconnects. Never called for the driver's own close or destroy, after
+   * `close()`, with `connection: per-cycle` (nothing is held between cycles), nor by drivers
+   * that cannot tell (SQLite has no connection to lose). Returns the function that unsubscribes.
+   *
+   * @example
+   * ```ts
+   * const stop = driver.onConnectionLost((e) => {
+   *   log.warn("connection lost", { target: e.target, reason: e.reason });
+   *   void driver.probe().then(record);
+   * });
+   * ```
+   */
+  onConnectionLost(listener: (event: ConnectionLostEvent) => void): () => void;
+}
+
+/**
+ * Options of {@link Driver.probe}.
+ *
+ * @example
+ * ```ts
+ * const options: ProbeOptions = { budgetMs: 2500, budgetReason: "probe did not finish within the scrape timeout (2.5s)" };
+ * ```
+ */
+export interface ProbeOptions {
+  /**
+   * Time for the whole cycle in milliseconds, counted from this call, retries included. Each
+   * phase's deadline is the smaller of its configured one and the time left; a retry (and its
+   * pause) is made only when time is left for it to be useful; a phase with no time left does
+   * not start. A cycle cut short is `down` when connect/ping never succeeded and `degraded`
+   * when a later phase was cut, with `budgetReason` as its reason. A call that joins a cycle
+   * already in flight waits at most this long: it then resolves with a `down` result marked
+   * `unfinished`, while the shared cycle goes on and becomes `lastResult()` when it ends.
+   * A value of 0 or less (or NaN) leaves no time at all; `Infinity`, or more than a timer can
+   * wait (2^31 − 1 ms, about 24.8 days), is no budget.
+   * @default no budget: every phase gets its configured deadline and every retry is made
+   */
+  budgetMs?: number;
+  /**
+   * The problem reported when the budget cuts the cycle short, or ends the wait for a shared one.
+   * @default "probe did not finish within its time budget (<budgetMs>)"
+   */
+  budgetReason?: string;
+}
+
+/** What {@link Driver.onConnectionLost} listeners receive. Every string in it is redacted. */
+export interface ConnectionLostEvent {
+  /** The target's configured name. */
+  target: string;
+  /** Engine name (the `db_name` label). */
+  driver: string;
+  /** What the client library said, redacted and on one line (`terminating connection due to administrator command (SQLSTATE 57P01)`). */
+  reason: string;
+  /** When core heard of it, milliseconds since the epoch. */
+  at: number;
 }
 
 /** Options for {@link createDriver}. */
@@ -69,9 +137,12 @@ export function createDriver(options: TargetOptions | TargetConfig, createOption
   const dsn = parseDsn(resolved.dsn);
   let adapter: DriverAdapter;
   let config = resolved;
+  // The adapter may keep this callback from creation on; it reaches the watch made below.
+  let connectionLost = (_reason: string): void => undefined;
   try {
     config = tightenTimeouts(resolved, definition.timeoutsFromDsn?.(dsn));
-    adapter = guardAdapter(definition.createAdapter({ config, dsn, redact: redactText }), definition);
+    const target = { config, dsn, redact: redactText, connectionLost: (reason: string) => connectionLost(reason) };
+    adapter = guardAdapter(definition.createAdapter(target), definition);
   } catch (err) {
     const cause = redactError(err, redactText);
     if (isDbHealthError(err)) throw new DbHealthError(err.kind, `${config.name}: ${redactText(err.message)}`, { driver: definition.name, cause });
@@ -80,7 +151,10 @@ export function createDriver(options: TargetOptions | TargetConfig, createOption
       cause,
     });
   }
-  return new ProbeDriver(config, definition, new Session(adapter, definition.name, redactText), describeDsn(config.dsn));
+  const session = new Session(adapter, definition.name, redactText);
+  const watch = new ConnectionWatch(session, config.name, definition.name);
+  connectionLost = watch.report;
+  return new ProbeDriver(config, definition, session, watch, describeDsn(config.dsn));
 }
 
 function tightenTimeouts(config: TargetConfig, limits: Partial<Record<"connectTimeout" | "readTimeout" | "writeTimeout", number>> | undefined): TargetConfig {
@@ -91,124 +165,4 @@ function tightenTimeouts(config: TargetConfig, limits: Partial<Record<"connectTi
     if (limit !== undefined && limit > 0 && limit < out[key]) out[key] = limit;
   }
   return out;
-}
-
-/**
- * Every operation runs through one queue, so the target never has two phases or two
- * connections in flight, whichever methods callers mix; `probe()` calls made while a cycle
- * is queued or running share it.
- */
-class ProbeDriver implements Driver {
-  #status: Status = "down";
-  #figures: Record<string, number> = { db_connection_errors_total: 0 };
-  #tail: Promise<unknown> = Promise.resolve();
-  #inflight: Promise<ProbeResult> | undefined;
-  #last: ProbeResult | undefined;
-  #role: Role = "unknown";
-
-  constructor(
-    readonly config: TargetConfig,
-    readonly definition: DriverDefinition,
-    private readonly session: Session,
-    private readonly endpoint: string,
-  ) {}
-
-  probe(signal?: AbortSignal): Promise<ProbeResult> {
-    this.#inflight ??= this.#serial(async () => {
-      const { result } = await this.#cycle(signal, true);
-      // connection: per-cycle — nothing stays open between cycles (a failed close changes nothing
-      // in the result: the adapter is asked for a fresh connection next time anyway).
-      if (this.config.connection === "per-cycle") await this.session.disconnect().catch(() => undefined);
-      return result;
-    }).finally(() => {
-      this.#inflight = undefined;
-    });
-    return this.#inflight;
-  }
-
-  connect(signal?: AbortSignal): Promise<void> {
-    return this.#serial(async () => {
-      if (this.session.connected) return;
-      const { result, error } = await this.#cycle(signal, false);
-      if (result.status === "down") throw this.#fail(result, error);
-    });
-  }
-
-  ping(signal?: AbortSignal): Promise<void> {
-    return this.#serial(async () => {
-      const { result, error } = await this.#cycle(signal, false);
-      if (result.status === "down") throw this.#fail(result, error);
-    });
-  }
-
-  checkReadWrite(signal?: AbortSignal): Promise<void> {
-    return this.#serial(async () => {
-      const { result, error } = await this.#cycle(signal, true);
-      if (result.status !== "up") throw this.#fail(result, error);
-    });
-  }
-
-  close(): Promise<void> {
-    return this.#serial(() => this.session.close());
-  }
-
-  status(): Status {
-    return this.#status;
-  }
-
-  metrics(): Readonly<Record<string, number>> {
-    return { ...this.#figures };
-  }
-
-  lastResult(): ProbeResult | undefined {
-    return this.#last;
-  }
-
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#tail.then(fn, fn);
-    this.#tail = run.catch(() => undefined);
-    return run;
-  }
-
-  async #cycle(signal: AbortSignal | undefined, full: boolean): Promise<CycleOutcome> {
-    const outcome = await runCycle(this.session, {
-      config: this.config,
-      scope: full ? "full" : "reachability",
-      driverName: this.definition.name,
-      endpoint: this.endpoint,
-      lastRole: this.#role,
-      ...(signal ? { signal } : {}),
-    });
-    this.#absorb(outcome.result, full);
-    return outcome;
-  }
-
-  #absorb(r: ProbeResult, full: boolean): void {
-    if (r.role !== "unknown") this.#role = r.role;
-    // A connect/ping-only run cannot tell degraded from up, so it only lowers the status.
-    this.#status = full || r.status === "down" ? r.status : this.#status === "down" ? "up" : this.#status;
-    if (full) this.#last = r;
-    const f = this.#figures;
-    f.db_up = r.status === "down" ? 0 : 1;
-    f.db_connection_errors_total = (f.db_connection_errors_total ?? 0) + failedAttempts(r);
-    // Latencies of every phase that ran, failed or not, as the Prometheus gauges report them.
-    const set = (key: string, value: number | undefined): void => {
-      if (value !== undefined) f[key] = value;
-    };
-    set("db_connect_latency_ms", r.phases.connect?.ms);
-    set("db_ping_latency_ms", r.phases.ping?.ms);
-    set("db_write_latency_ms", r.phases.write?.ms);
-    set("db_read_latency_ms", r.phases.read?.ms);
-    set("db_connection_count", r.connections);
-    set("db_replication_lag_seconds", r.lagSeconds);
-  }
-
-  /** The error behind the result's main problem, keeping its kind and the client's cause. */
-  #fail(r: ProbeResult, error: DbHealthError | undefined): DbHealthError {
-    const kind = error?.kind ?? (r.status === "down" ? "connect" : "query");
-    return new DbHealthError(kind, `${r.target}: ${r.reason ?? r.status}`, {
-      driver: this.definition.name,
-      ...(error ? { cause: error.cause ?? error } : {}),
-    });
-  }
 }

@@ -50,6 +50,7 @@ describe("metrics", () => {
     expect(text).toContain(`db_connection_errors_total{${L}} 0`);
     expect(text).toContain(`db_status{${L},status="up"} 1`);
     expect(text).toContain(`db_status{${L},status="down"} 0`);
+    expect(text).toContain(`db_status{${L},status="unknown"} 0`);
     expect(text).toContain(`db_probe_duration_seconds_bucket{le="0.0005",${L},phase="ping"} 1`);
     expect(text).toContain(`db_probe_last_success_timestamp_seconds{${L}} 1700000000.0065`);
     expect(text).toMatch(/db_health_check_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1/);
@@ -112,6 +113,114 @@ describe("metrics", () => {
       "db_read_latency_ms metric names should not contain abbreviated units",
       "db_write_latency_ms metric names should not contain abbreviated units",
     ]);
+  });
+
+  describe("targets declared before their first result", () => {
+    const L = 'db_name="postgres",db_role="unknown",target="orders"';
+
+    it("are on the first scrape: db_up 0, db_status unknown, no error yet", async () => {
+      const m = createMetrics();
+      m.declare({ target: "orders", driver: "postgres" });
+      const text = await m.render();
+      expect(text).toContain(`db_up{${L}} 0`);
+      for (const [state, value] of [["up", 0], ["degraded", 0], ["down", 0], ["unknown", 1]] as const) {
+        expect(text).toContain(`db_status{${L},status="${state}"} ${value}`);
+      }
+      expect(text).toContain(`db_connection_errors_total{${L}} 0`);
+      // nothing measured yet: no latency, count or histogram series
+      expect(text).not.toMatch(/db_(read_latency_ms|connections|probe_duration_seconds_count|probe_last_success_timestamp_seconds)\{/);
+      const slice = m.renderTarget("orders");
+      expect(slice).toContain(`db_up{${L}} 0`);
+      expect(slice).toContain(`db_status{${L},status="unknown"} 1`);
+      expect(m.renderTarget("orders")).toBe(slice);
+    });
+
+    it("give way to the first result, under its role, leaving no stale series", async () => {
+      const m = createMetrics();
+      m.declare({ target: "orders", driver: "postgres" });
+      m.declare({ target: "replica-1", driver: "postgres", role: "replica" });
+      m.observe(result());
+      m.observe(result({ target: "replica-1", role: "replica", status: "down", attempts: 2, phases: {}, connections: undefined }));
+      const text = await m.render();
+      expect(text).not.toContain('db_role="unknown"');
+      const P = 'db_name="postgres",db_role="primary",target="orders"';
+      const R = 'db_name="postgres",db_role="replica",target="replica-1"';
+      expect(text).toContain(`db_up{${P}} 1`);
+      expect(text).toContain(`db_status{${P},status="up"} 1`);
+      expect(text).toContain(`db_status{${P},status="unknown"} 0`);
+      expect(text).toContain(`db_status{${R},status="down"} 1`);
+      expect(text).toContain(`db_status{${R},status="unknown"} 0`);
+      expect(text).toContain(`db_connection_errors_total{${R}} 2`);
+      // a target with a result is not declared again (a reload re-declaring every target)
+      m.declare({ target: "orders", driver: "postgres" });
+      expect(await m.render()).toBe(text);
+      m.forget("replica-1");
+      expect(await m.render()).not.toContain("replica-1");
+    });
+
+    it("print what prom-client prints, and lint clean", async () => {
+      const m = createMetrics({ legacyNames: false });
+      m.declare({ target: "a", driver: "postgres" });
+      m.declare({ target: "b", driver: "mysql", role: "primary" });
+      m.observe(result({ target: "b", driver: "mysql" }));
+      m.declare({ target: "c", driver: "sqlite" });
+      m.observe(result({ target: "c", driver: "sqlite", role: "unknown", status: "degraded" }));
+      const families = (text: string): string[] => text.trim().split("\n").sort();
+      expect(families(await m.render())).toEqual(families(await m.registry.metrics()));
+      if (havePromtool) expect(lint(await m.render())).toEqual({ status: 0, output: "" });
+    });
+  });
+
+  describe("runtime metrics", () => {
+    it("are off by default and, when asked, on the metrics' own registry only", async () => {
+      expect(await createMetrics().render()).not.toContain("process_cpu_user_seconds_total");
+      const m = createMetrics({ runtimeMetrics: true });
+      const text = await m.render();
+      for (const name of ["process_cpu_user_seconds_total", "process_resident_memory_bytes", "process_start_time_seconds", "nodejs_eventloop_lag_seconds", "nodejs_heap_size_used_bytes"]) {
+        expect(text).toContain(`\n${name} `);
+      }
+      expect(text).toContain(`nodejs_version_info{version="${process.version}"`);
+      const { register } = await import("prom-client");
+      expect(await register.metrics()).not.toContain("process_cpu_user_seconds_total");
+    });
+
+    it("keep render()'s redaction and the per-target text, and stay out of renderTarget()", async () => {
+      const { Gauge } = await import("prom-client");
+      const m = createMetrics({ runtimeMetrics: true, legacyNames: false });
+      new Gauge({ name: "child_running", help: "x", labelNames: ["command"], registers: [m.registry] }).set({ command: "run --dsn postgres://u:hunter22@db/x" }, 1);
+      m.declare({ target: "a", driver: "postgres" });
+      m.observe(result({ target: "b" }));
+      const text = await m.render();
+      expect(text).not.toContain("hunter22");
+      expect(text).toContain('db_up{db_name="postgres",db_role="primary",target="b"} 1');
+      expect(text).toContain('db_status{db_name="postgres",db_role="unknown",target="a",status="unknown"} 1');
+      // the db-health families, rendered from the cache, are what prom-client prints
+      const ours = (t: string): string[] => t.split("\n").filter((l) => /^(# (HELP|TYPE) )?db_/.test(l)).sort();
+      expect(ours(text)).toEqual(ours(await m.registry.metrics()));
+      for (const slice of [m.renderTarget("a"), m.renderTarget("b")]) {
+        expect(slice).not.toMatch(/process_|nodejs_|child_running|build_info/);
+        expect(slice).toContain("db_up{");
+      }
+    });
+
+    it("lint clean with promtool (legacy names off), next to every db-health family", async () => {
+      if (!havePromtool) return;
+      const m = createMetrics({ runtimeMetrics: true, legacyNames: false, buildInfo: { version: "1.2.3", revision: "3f2c1ab", nodeversion: process.version } });
+      m.declare({ target: "a", driver: "postgres" });
+      m.observe(result({ target: "b" }));
+      m.observe(result({ target: "c", role: "replica", lagSeconds: 0.5 }));
+      const text = await m.render();
+      expect(text).toContain(`db_health_check_build_info{version="1.2.3",revision="3f2c1ab",nodeversion="${process.version}"} 1`);
+      expect(lint(text)).toEqual({ status: 0, output: "" });
+    });
+
+    it("are not registered twice on a registry that has them already", async () => {
+      const { Registry, collectDefaultMetrics } = await import("prom-client");
+      const registry = new Registry();
+      collectDefaultMetrics({ register: registry });
+      expect(() => createMetrics({ registry, runtimeMetrics: true })).not.toThrow();
+      expect((await registry.metrics()).match(/^# TYPE process_cpu_user_seconds_total /gm)).toHaveLength(1);
+    });
   });
 
   describe("render() formats each target's lines itself", () => {

@@ -1,9 +1,9 @@
-import { createRequire } from "node:module";
-import type { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { failedAttempts, type ProbeResult } from "./probe-result.js";
+import type { Gauge } from "prom-client";
+import { failedAttempts } from "./probe-result.js";
 import { redact } from "./redact.js";
 import { TIMED_PHASES, type Status } from "./types.js";
-import { CORE_VERSION } from "./version.js";
+import { BASE, STATES, loadPromClient, registerFamilies, type BaseLabels } from "./_internal/metric-families.js";
+import type { DbHealthMetrics, MetricsOptions } from "./metrics-types.js";
 import {
   familyHeader,
   formatLabels,
@@ -15,51 +15,9 @@ import {
   type TargetSeries,
 } from "./_internal/target-exposition.js";
 
-/** Options for {@link createMetrics}. */
-export interface MetricsOptions {
-  /** Registry to register into. Never the prom-client global one. @default a new Registry */
-  registry?: Registry;
-  /**
-   * Also export the original design's `db_read_latency_ms`, `db_write_latency_ms` and
-   * `db_connection_count` gauges that existing alert rules and dashboards use. `promtool check
-   * metrics` flags the `_ms` unit and the `_count` suffix of a gauge; without them the output
-   * lints clean (`db_connections` and `db_probe_duration_seconds` carry the same figures).
-   * @default true
-   */
-  legacyNames?: boolean;
-  /** Labels of `db_health_check_build_info`. @default { version: core version } */
-  buildInfo?: Record<string, string>;
-  /** Histogram buckets of `db_probe_duration_seconds`, in seconds. */
-  buckets?: number[];
-}
+export type { DbHealthMetrics, DeclaredTarget, MetricsOptions } from "./metrics-types.js";
 
-/** The exporter's metrics; feed it every {@link ProbeResult}. */
-export interface DbHealthMetrics {
-  readonly registry: Registry;
-  /** Updates every metric of the result's target. */
-  observe(result: ProbeResult): void;
-  /** Removes every series of a target (when it is removed from the config). */
-  forget(target: string): void;
-  /**
-   * The Prometheus text exposition of the whole registry. Label values of the db-health series
-   * pass through core's `redact()` when a target's labels are set, and every other metric
-   * registered on the registry is redacted as it is rendered, so the text can be served as is.
-   * Each target's lines are formatted once after its cycle, not on every call: rendering 1,000
-   * targets is joining strings, not formatting 100,000 samples.
-   */
-  render(): Promise<string>;
-  /**
-   * Only the series whose `target` label is `target`, each family with its `# HELP`/`# TYPE`
-   * lines (families without such a series are left out), as `/probe?target=` serves them.
-   * Empty when the target has no series.
-   */
-  renderTarget(target: string): string;
-}
-
-const STATUSES: readonly Status[] = ["up", "degraded", "down"];
 const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
-const BASE = ["db_name", "db_role", "target"] as const;
-type BaseLabels = Record<(typeof BASE)[number], string>;
 
 /**
  * Creates the metric set of ARCHITECTURE.md on an own prom-client `Registry`.
@@ -72,56 +30,22 @@ type BaseLabels = Record<(typeof BASE)[number], string>;
  * ```
  */
 export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
-  const { Counter, Gauge, Histogram, Registry } = loadPromClient();
+  const { Registry } = loadPromClient();
   const registry = options.registry ?? new Registry();
-  const registers = [registry];
   const legacy = options.legacyNames ?? true;
   const buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b);
 
-  const up = new Gauge({ name: "db_up", help: "1 if the database answered connect and ping in the last probe, 0 if not.", labelNames: BASE, registers });
-  const readMs = legacy
-    ? new Gauge({ name: "db_read_latency_ms", help: "Duration of the last read-back check in milliseconds (legacy name).", labelNames: BASE, registers })
-    : undefined;
-  const writeMs = legacy
-    ? new Gauge({ name: "db_write_latency_ms", help: "Duration of the last write check in milliseconds (legacy name).", labelNames: BASE, registers })
-    : undefined;
-  const connections = new Gauge({ name: "db_connections", help: "Client connections open on the database, as the server reports them.", labelNames: BASE, registers });
-  // promtool rejects a gauge ending in _count; the seed's name stays a legacy alias.
-  const connectionCount = legacy
-    ? new Gauge({ name: "db_connection_count", help: "Client connections open on the database (legacy name of db_connections).", labelNames: BASE, registers })
-    : undefined;
-  const errors = new Counter({ name: "db_connection_errors_total", help: "Failed connect or ping attempts.", labelNames: BASE, registers });
-  const duration = new Histogram({
-    name: "db_probe_duration_seconds",
-    help: "Duration of each probe phase in seconds.",
-    labelNames: [...BASE, "phase"],
+  const { up, readMs, writeMs, connections, connectionCount, errors, duration, status, lag, lastSuccess, perTarget } = registerFamilies(registry, {
+    legacy,
     buckets,
-    registers,
+    runtimeMetrics: options.runtimeMetrics === true,
+    ...(options.buildInfo ? { buildInfo: options.buildInfo } : {}),
   });
-  const status = new Gauge({ name: "db_status", help: "Probe status as a state set: 1 for the current status, 0 for the others.", labelNames: [...BASE, "status"], registers });
-  const lag = new Gauge({ name: "db_replication_lag_seconds", help: "Replication lag of a replica in seconds.", labelNames: BASE, registers });
-  const lastSuccess = new Gauge({
-    name: "db_probe_last_success_timestamp_seconds",
-    help: "Unix time of the last probe cycle that ended with status up.",
-    labelNames: BASE,
-    registers,
-  });
-  const build = { version: CORE_VERSION, ...options.buildInfo };
-  new Gauge({ name: "db_health_check_build_info", help: "Build information of the exporter; always 1.", labelNames: Object.keys(build), registers }).set(build, 1);
 
-  const perTarget: Array<[Gauge<string> | Counter<string> | Histogram<string>, Array<Record<string, string>>]> = [
-    [up, [{}]],
-    [connections, [{}]],
-    [errors, [{}]],
-    [duration, TIMED_PHASES.map((phase) => ({ phase }))],
-    [status, STATUSES.map((s) => ({ status: s }))],
-    [lag, [{}]],
-    [lastSuccess, [{}]],
-  ];
-  for (const legacyGauge of [readMs, writeMs, connectionCount]) if (legacyGauge) perTarget.push([legacyGauge, [{}]]);
   // The same series again, kept per target as text for render() (prom-client stays the store
   // that registry.metrics() and getSingleMetric() read).
-  const series = new Map<string, TargetSeries & { labels: BaseLabels }>();
+  type Series = TargetSeries & { labels: BaseLabels; observed: boolean };
+  const series = new Map<string, Series>();
   const gauge = (key: GaugeKey) => (name: string, s: TargetSeries) => gaugeLines(name, s, key);
   const families = new Map<object, { name: string; lines: (name: string, s: TargetSeries) => string }>([
     [up, { name: "db_up", lines: gauge("up") }],
@@ -177,6 +101,28 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
     return only && parts.length === 1 ? undefined : parts.join("\n");
   };
 
+  /**
+   * The target's series under these labels, its cached text cleared; a change of labels (the
+   * role, the engine) first removes every series under the old ones. Label values are redacted
+   * by the caller once, when a target's labels are set, not on every scrape.
+   */
+  const seriesFor = (target: string, labels: BaseLabels): Series => {
+    const previous = series.get(target);
+    if (previous && (previous.labels.db_name !== labels.db_name || previous.labels.db_role !== labels.db_role)) forget(target);
+    syncDefaultLabels();
+    let s = series.get(target);
+    if (!s) {
+      s = { labels, labelText: labelTextFor(labels), observed: false, gauges: {}, status: [], errors: 0, histogram: new Map(), text: new Map() };
+      series.set(target, s);
+    }
+    s.text.clear();
+    return s;
+  };
+  const setStatus = (s: Series, current: Status | "unknown"): void => {
+    s.status = STATES.map((st) => [st, st === current ? 1 : 0]);
+    for (const [st, v] of s.status) status.set({ ...s.labels, status: st }, v);
+  };
+
   const forget = (target: string): void => {
     const s = series.get(target);
     if (!s) return;
@@ -210,24 +156,23 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
       }
       return parts.length === 0 ? "" : `${parts.join("\n")}\n`;
     },
+    declare({ target, driver, role = "unknown" }) {
+      if (series.get(target)?.observed) return;
+      const s = seriesFor(target, { db_name: redact(driver), db_role: role, target: redact(target) });
+      up.set(s.labels, 0);
+      s.gauges.up = 0;
+      setStatus(s, "unknown");
+      // A counter present from the start: rate() and increase() see the first failures.
+      errors.inc(s.labels, 0);
+    },
     observe(result) {
-      // Label values are redacted once, when a target's labels are set, not on every scrape.
-      const labels: BaseLabels = { db_name: redact(result.driver), db_role: result.role, target: redact(result.target) };
-      const previous = series.get(result.target);
-      if (previous && (previous.labels.db_name !== labels.db_name || previous.labels.db_role !== labels.db_role)) forget(result.target);
-      syncDefaultLabels();
-      let s = series.get(result.target);
-      if (!s) {
-        s = { labels, labelText: labelTextFor(labels), gauges: {}, status: [], errors: 0, histogram: new Map(), text: new Map() };
-        series.set(result.target, s);
-      }
-      s.text.clear();
-
+      const s = seriesFor(result.target, { db_name: redact(result.driver), db_role: result.role, target: redact(result.target) });
+      const { labels } = s;
+      s.observed = true;
       const upValue = result.status === "down" ? 0 : 1;
       up.set(labels, upValue);
       s.gauges.up = upValue;
-      s.status = STATUSES.map((st) => [st, st === result.status ? 1 : 0]);
-      for (const [st, v] of s.status) status.set({ ...labels, status: st }, v);
+      setStatus(s, result.status);
       const failed = failedAttempts(result);
       errors.inc(labels, failed);
       s.errors += failed;
@@ -256,14 +201,6 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
 // prom-client keeps the type on each metric instance (`gauge`, `counter`, `histogram`).
 function metricType(metric: object): string {
   return (metric as { type?: string }).type ?? "untyped";
-}
-
-// prom-client takes ~35 ms to load; `healthcheck --once` never needs it, so it is required
-// (it is CommonJS) the first time metrics are created rather than when core is imported.
-let promClient: typeof import("prom-client") | undefined;
-function loadPromClient(): typeof import("prom-client") {
-  promClient ??= createRequire(import.meta.url)("prom-client") as typeof import("prom-client");
-  return promClient;
 }
 
 function setOrRemove(gauge: Gauge<string> | undefined, labels: BaseLabels, value: number | undefined): void {

@@ -40,6 +40,12 @@ export interface ProbeResult {
   startedAt: number;
   /** Cycle wall time in milliseconds. */
   durationMs: number;
+  /**
+   * Set on the answer to a `probe()` whose time budget ended while the cycle it joined was still
+   * running: `down` with the budget's reason, no phases. It is no cycle's result: the cycle goes
+   * on and its own result becomes `lastResult()`; do not record this one as the target's state.
+   */
+  unfinished?: true;
 }
 
 /**

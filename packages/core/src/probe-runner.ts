@@ -1,10 +1,13 @@
 import { sleep } from "./deadline.js";
 import { DbHealthError } from "./errors.js";
 import { healthToken, holdsToken } from "./health-token.js";
+import { MIN_USEFUL_ATTEMPT_MS, type CycleBudget } from "./_internal/cycle-budget.js";
+import { CycleRecorder } from "./_internal/cycle-recorder.js";
+import { cleanRole, phaseError, thresholdProblems, writeSkipReason } from "./_internal/cycle-rules.js";
 import type { TargetConfig } from "./config.js";
 import type { ProbeResult } from "./probe-result.js";
 import type { Session } from "./_internal/session.js";
-import type { Phase, PhaseResult, Role, RoleInfo } from "./types.js";
+import type { Role, RoleInfo } from "./types.js";
 
 /** What a cycle needs besides the session. */
 export interface CycleInput {
@@ -16,6 +19,8 @@ export interface CycleInput {
   /** `reachability` stops after connect + ping (for `Driver.connect()`/`ping()`). @default "full" */
   scope?: "reachability" | "full";
   signal?: AbortSignal;
+  /** Time for the whole cycle, retries included (a scrape timeout). @default none */
+  budget?: CycleBudget;
 }
 
 /** A cycle's result and the error behind its main problem, for `Driver` methods that throw. */
@@ -29,175 +34,109 @@ export interface CycleOutcome {
  * each under its own deadline. Never throws: every failure becomes part of the result.
  *
  * `down` when connect/ping fail after all retries; `degraded` when reachable but a check or
- * threshold failed; `up` otherwise.
+ * threshold failed; `up` otherwise. With a budget the whole cycle fits in it: each deadline is
+ * cut to the time left, a retry is made only when time is left for it to be useful, and a cycle
+ * the budget cut short is `down` (never reached) or `degraded` with the budget's reason.
  */
 export async function runCycle(session: Session, input: CycleInput): Promise<CycleOutcome> {
-  const { config, signal } = input;
-  const startedAt = Date.now();
-  const t0 = performance.now();
-  const phases: Partial<Record<Phase, PhaseResult>> = {};
-  const problems: string[] = [];
-  let firstError: DbHealthError | undefined;
-  const problem = (text: string, error?: DbHealthError): void => {
-    problems.push(text);
-    firstError ??= error ?? new DbHealthError("query", text, { driver: input.driverName });
-  };
-  const record = (phase: Phase, outcome: { ok: boolean; ms: number; error?: DbHealthError }): void => {
-    phases[phase] = outcome.ok ? { ok: true, ms: outcome.ms } : { ok: false, ms: outcome.ms, error: outcome.error?.message ?? "failed" };
-  };
-  const result = (status: ProbeResult["status"], extra: Partial<ProbeResult>): CycleOutcome => ({
-    result: {
-      target: config.name,
-      driver: input.driverName,
-      endpoint: input.endpoint,
-      status,
-      role: labelRole(config, extra.role ?? input.lastRole),
-      readOnly: false,
-      problems,
-      phases,
-      attempts,
-      startedAt,
-      durationMs: performance.now() - t0,
-      ...(problems[0] === undefined ? {} : { reason: problems[0] }),
-      ...extra,
-    },
-    ...(firstError ? { error: firstError } : {}),
-  });
-
-  // Reachability: connect and ping, retried.
-  let attempts = 0;
+  const { config } = input;
+  const cycle = new CycleRecorder(session, input);
   if (session.closed) {
-    problem("driver is closed", new DbHealthError("connect", "driver is closed", { driver: input.driverName }));
-    return result("down", {});
+    cycle.problem("driver is closed", new DbHealthError("connect", "driver is closed", { driver: input.driverName }));
+    return cycle.outcome("down");
   }
-  let reachable = false;
-  let lastError: DbHealthError | undefined;
-  while (attempts <= config.maxRetries && !signal?.aborted) {
-    attempts++;
-    const connected = await session.ensureConnected(config.connectTimeout, signal);
-    if (connected) record("connect", connected);
-    if (!connected || connected.ok) {
-      const ping = await session.run("ping", config.readTimeout, (s) => session.adapter.ping(s), signal);
-      record("ping", ping);
-      if (ping.ok) {
-        reachable = true;
-        break;
-      }
-      lastError = phaseError("ping", ping.error);
-      session.drop();
-    } else {
-      lastError = phaseError("connect", connected.error);
-      delete phases.ping;
-    }
-    if (attempts <= config.maxRetries) await sleep(config.retryInterval, signal);
-  }
-  if (!reachable) {
-    problem(lastError?.message ?? "probe aborted", lastError ?? new DbHealthError("timeout", "probe aborted", { driver: input.driverName }));
-    return result("down", {});
-  }
-  if (input.scope === "reachability") return result("up", {});
+  if (!(await reach(session, input, cycle))) return cycle.outcome("down");
+  if (input.scope === "reachability") return cycle.outcome("up");
 
   // Role.
   let info: RoleInfo = { role: "unknown", readOnly: false };
-  const role = await session.run("role", config.readTimeout, (s) => session.adapter.role(s), signal);
-  record("role", role);
+  const role = await cycle.timed("role", config.readTimeout, (s) => session.adapter.role(s));
+  if (role) cycle.record("role", role);
+  if (!role || cycle.cut) return cycle.outcome("degraded");
   if (role.ok) info = cleanRole(role.value, session);
-  else problem(`role check failed: ${role.error.message}`, role.error);
-  for (const warning of info.warnings ?? []) problem(warning);
+  else cycle.problem(`role check failed: ${role.error.message}`, role.error);
+  for (const warning of info.warnings ?? []) cycle.problem(warning);
   const detected = role.ok ? info.role : input.lastRole;
   if (config.role !== "auto" && role.ok && info.role !== "unknown" && info.role !== config.role) {
-    problem(`configured as ${config.role} but the node is a ${info.role}`);
+    cycle.problem(`configured as ${config.role} but the node is a ${info.role}`);
   }
   const effectiveRole = config.role === "auto" ? detected : config.role;
+  const skip = role.ok ? writeSkipReason(config, effectiveRole, info) : config.writeCheck === "always" ? undefined : "role unknown (the role check failed)";
+  const found = (): Partial<ProbeResult> => ({
+    role: effectiveRole,
+    readOnly: info.readOnly,
+    ...(skip ? { writeSkipped: skip } : {}),
+    ...(info.lagSeconds === undefined ? {} : { lagSeconds: info.lagSeconds }),
+  });
 
   // Write (role-aware) then read back and verify.
-  const skip = role.ok ? writeSkipReason(config, effectiveRole, info) : config.writeCheck === "always" ? undefined : "role unknown (the role check failed)";
   if (info.readOnly && effectiveRole === "primary" && config.writeCheck !== "never") {
-    problem(`primary is read-only${info.detail ? ` (${info.detail})` : ""}`, new DbHealthError("readonly", "primary is read-only", { driver: input.driverName }));
+    cycle.problem(`primary is read-only${info.detail ? ` (${info.detail})` : ""}`, new DbHealthError("readonly", "primary is read-only", { driver: input.driverName }));
   }
   let token: string | undefined;
   if (!skip && session.connected) {
     const candidate = healthToken();
-    const write = await session.run("write", config.writeTimeout, (s) => session.adapter.write(candidate, s), signal);
-    record("write", write);
+    const write = await cycle.timed("write", config.writeTimeout, (s) => session.adapter.write(candidate, s));
+    if (write) cycle.record("write", write);
+    if (!write || cycle.cut) return cycle.outcome("degraded", found());
     if (write.ok) token = candidate;
-    else problem(`write check failed: ${write.error.message}`, write.error);
+    else cycle.problem(`write check failed: ${write.error.message}`, write.error);
   }
   if (session.connected) {
-    const read = await session.run("read", config.readTimeout, (s) => session.adapter.read(s), signal);
+    const read = await cycle.timed("read", config.readTimeout, (s) => session.adapter.read(s));
+    if (read) cycle.record("read", read);
+    if (!read || cycle.cut) return cycle.outcome("degraded", found());
     // The row keeps the latest few tokens: another prober with this probe id may have written
     // since our write, and that is no failure (see health-token.ts).
     if (read.ok && token !== undefined && !holdsToken(read.value, token)) {
       const error = new DbHealthError("verify", "read-back returned a different token than was written", { driver: input.driverName });
-      record("read", { ok: false, ms: read.ms, error });
-      problem(error.message, error);
-    } else {
-      record("read", read);
-      if (!read.ok) problem(`read check failed: ${read.error.message}`, read.error);
-    }
+      cycle.record("read", { ok: false, ms: read.ms, error });
+      cycle.problem(error.message, error);
+    } else if (!read.ok) cycle.problem(`read check failed: ${read.error.message}`, read.error);
   }
 
-  // Connection count: informative, never a reason to degrade.
+  // Connection count: informative, never a reason to degrade (nor to report the budget).
   let connections: number | undefined;
   const adapterConnections = session.adapter.connections?.bind(session.adapter);
   if (adapterConnections && session.connected) {
-    const count = await session.run("connections", config.readTimeout, adapterConnections, signal);
-    record("connections", count);
-    if (count.ok) connections = count.value;
+    const count = await cycle.timed("connections", config.readTimeout, adapterConnections, true);
+    if (count) cycle.record("connections", count);
+    if (count?.ok) connections = count.value;
   }
 
-  for (const text of thresholdProblems(config, phases, info)) problem(text);
-  return result(problems.length === 0 ? "up" : "degraded", {
-    role: effectiveRole,
-    readOnly: info.readOnly,
-    ...(skip ? { writeSkipped: skip } : {}),
-    ...(connections === undefined ? {} : { connections }),
-    ...(info.lagSeconds === undefined ? {} : { lagSeconds: info.lagSeconds }),
-  });
+  for (const text of thresholdProblems(config, cycle.phases, info)) cycle.problem(text);
+  return cycle.outcome(cycle.problems.length === 0 ? "up" : "degraded", { ...found(), ...(connections === undefined ? {} : { connections }) });
 }
 
-function writeSkipReason(config: TargetConfig, role: Role, info: RoleInfo): string | undefined {
-  if (config.writeCheck === "never") return "writeCheck=never";
-  if (config.writeCheck === "always") return undefined;
-  if (role === "replica") return "node is a replica";
-  if (info.readOnly) return `node is read-only${info.detail ? ` (${info.detail})` : ""}`;
-  return undefined;
-}
-
-function thresholdProblems(config: TargetConfig, phases: Partial<Record<Phase, PhaseResult>>, info: RoleInfo): string[] {
-  const problems: string[] = [];
-  const limits: Array<[Phase, number | undefined]> = [
-    ["ping", config.thresholds.pingLatency],
-    ["read", config.thresholds.readLatency],
-    ["write", config.thresholds.writeLatency],
-  ];
-  for (const [phase, limit] of limits) {
-    const p = phases[phase];
-    if (limit !== undefined && p?.ok && p.ms > limit) {
-      problems.push(`${phase} latency ${p.ms.toFixed(1)}ms is over the ${limit}ms threshold`);
+/**
+ * Connect (if needed) and ping, retried after `retryInterval`; true once the ping answered.
+ * Under a budget a retry is made only when, after its pause, at least MIN_USEFUL_ATTEMPT_MS is
+ * left. A failure is recorded as the cycle's problem unless the budget cut the cycle short
+ * (then it follows the budget's reason).
+ */
+async function reach(session: Session, input: CycleInput, cycle: CycleRecorder): Promise<boolean> {
+  const { config, signal, budget } = input;
+  let lastError: DbHealthError | undefined;
+  while (!signal?.aborted && !cycle.outOfTime()) {
+    cycle.attempts++;
+    const connected = await cycle.connect();
+    if (connected) cycle.record("connect", connected);
+    if (!connected || connected.ok) {
+      const ping = await cycle.timed("ping", config.readTimeout, (s) => session.adapter.ping(s));
+      if (!ping) break;
+      cycle.record("ping", ping);
+      if (ping.ok) return true;
+      lastError = phaseError("ping", ping.error);
+      session.drop();
+    } else {
+      lastError = phaseError("connect", connected.error);
+      delete cycle.phases.ping;
     }
+    if (cycle.cut || cycle.attempts > config.maxRetries) break;
+    if (budget && budget.left() - config.retryInterval < MIN_USEFUL_ATTEMPT_MS) break;
+    await sleep(config.retryInterval, signal);
   }
-  if (config.maxReplicationLag !== undefined && info.lagSeconds !== undefined && info.lagSeconds * 1000 > config.maxReplicationLag) {
-    problems.push(`replication lag ${info.lagSeconds.toFixed(1)}s is over the ${config.maxReplicationLag / 1000}s limit`);
-  }
-  return problems;
-}
-
-// Adapter text is reported as is: pass it through the target's redaction like errors.
-function cleanRole(info: RoleInfo, session: Session): RoleInfo {
-  return {
-    ...info,
-    ...(info.detail === undefined ? {} : { detail: session.clean(info.detail) }),
-    ...(info.warnings === undefined ? {} : { warnings: info.warnings.map((w) => session.clean(w)) }),
-  };
-}
-
-function labelRole(config: TargetConfig, role: Role): Role {
-  return config.role === "auto" ? role : config.role;
-}
-
-// "connect failed: ECONNREFUSED"; a deadline's message already names its phase.
-function phaseError(phase: Phase, error: DbHealthError): DbHealthError {
-  if (error.message.startsWith(`${phase} timed out`) || error.message.startsWith(`${phase} aborted`)) return error;
-  return new DbHealthError(error.kind, `${phase} failed: ${error.message}`, { ...(error.driver ? { driver: error.driver } : {}), cause: error.cause ?? error });
+  if (lastError) cycle.problem(lastError.message, lastError);
+  else if (!cycle.cut) cycle.problem("probe aborted", new DbHealthError("timeout", "probe aborted", { driver: input.driverName }));
+  return false;
 }

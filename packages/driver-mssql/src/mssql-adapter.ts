@@ -8,6 +8,8 @@ import { checkSpeaksTds, type TdsEncryption } from "./tds-precheck.js";
 type MssqlModule = typeof Mssql;
 type Pool = Mssql.ConnectionPool;
 type Row = Record<string, unknown>;
+/** The tedious connection mssql hands to `beforeConnect`. */
+type TediousConnection = Parameters<NonNullable<Mssql.config["beforeConnect"]>>[0];
 
 /** How often the prune statement runs: rows older than `pruneAfter` (≥ 1 min) go within a minute. */
 const PRUNE_EVERY_MS = 60_000;
@@ -94,7 +96,20 @@ export function createMssqlAdapter(target: AdapterTarget, version = "1"): Driver
         }
       }
       sql = await loadMssql();
-      const p = new sql.ConnectionPool(settings.pool);
+      // mssql's pool does not tell when its tedious connection dies (a socket error only marks
+      // it for replacement), so each tedious connection it opens is watched here: tedious emits
+      // 'error' ("Connection lost - socket hang up") and then 'end'. The pool's own first,
+      // test connection ends before `pool` is set, and ours that we close after it is unset.
+      const lost = (err: Error): void => {
+        if (pool !== p) return;
+        broken ??= err;
+        target.connectionLost?.(toMssqlError(err, "connection", redact).message);
+      };
+      const beforeConnect = (conn: TediousConnection): void => {
+        conn.on("error", lost);
+        conn.on("end", () => lost(new Error("the server closed the connection")));
+      };
+      const p: Pool = new sql.ConnectionPool({ ...settings.pool, beforeConnect });
       // A connection dying between cycles is reported by the next phase, never thrown at the process.
       p.on("error", (err: Error) => {
         if (pool === p) broken = err;

@@ -71,11 +71,17 @@ export function createMysqlAdapter(target: AdapterTarget, version = "1"): Driver
     new Promise((resolve, reject) => {
       const c = mysql.createConnection({ ...settings.connection, ...(ssl ? { ssl: ssl as mysql.SslOptions } : {}) });
       pending = c;
-      // mysql2 emits 'error' for a connection lost between queries; unhandled it would crash
-      // the process. The next phase reports it.
-      c.on("error", (err: Error) => {
-        if (core === c) broken = err;
-      });
+      // mysql2 emits 'end' when the server closes the socket (KILL CONNECTION, a stopped server)
+      // and then 'error' (PROTOCOL_CONNECTION_LOST) for a connection lost between queries;
+      // unhandled, the 'error' would crash the process. Only the connection we hold is reported
+      // lost: one we end or destroy is no longer `core` by then.
+      const lost = (err: Error): void => {
+        if (core !== c) return;
+        broken ??= err;
+        target.connectionLost?.(toMysqlError(err, "connection", redact).message);
+      };
+      c.on("error", lost);
+      c.on("end", () => lost(new Error("the server closed the connection")));
       c.connect((err) => {
         if (pending === c) pending = undefined;
         if (err) {

@@ -4,6 +4,7 @@ import { runConformanceSuite } from "@alfred/db-health-testkit";
 import { postgresDriver } from "./definition.js";
 import { refusedPort } from "@alfred/db-health-testkit";
 import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
+import { appName } from "./__fixtures__/app-name.js";
 
 // The machine's PostgreSQL (trust auth) for everything but bad credentials, which need a
 // server that checks passwords: a throwaway cluster with a SCRAM user.
@@ -23,6 +24,19 @@ runConformanceSuite({
   unreachableDsn: async () => `postgres://postgres@127.0.0.1:${await refusedPort()}/test`,
   badCredentialsDsn: () => cluster!.dsn({ user: "app", password: "wrong-but-secret-pw" }),
   badCredentialsSecret: "wrong-but-secret-pw",
+  // The machine's server is shared: only the backends of the suite's prober, found by the
+  // application_name the driver gives its connection.
+  dropConnections: async ({ dsn, probeId }) => {
+    const client = new pg.Client({ connectionString: dsn });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ pid: number }>("SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()", [appName(probeId)]);
+      if (rows.length === 0) throw new Error(`no backend with application_name ${appName(probeId)}`);
+      await client.query("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", [rows.map((r) => r.pid)]);
+    } finally {
+      await client.end();
+    }
+  },
   countHealthRows: async (dsn, table, probeId) => {
     const client = new pg.Client({ connectionString: dsn });
     await client.connect();

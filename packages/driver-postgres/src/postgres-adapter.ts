@@ -60,10 +60,20 @@ export function createPostgresAdapter(target: AdapterTarget, version = "1"): Dri
 
   const open = async (ssl: SslAttempt): Promise<RawClient> => {
     const c = new pg.Client({ ...settings.client, ssl }) as RawClient;
-    // pg emits 'error' when the server goes away between queries; without a listener that
-    // would crash the process. The next phase reports it.
+    // pg emits 'error' when the server goes away between queries (a terminated backend, a
+    // stopped server: "terminating connection due to administrator command", then "Connection
+    // terminated unexpectedly") and 'end' once the socket closed; without an 'error' listener
+    // that would crash the process. Only the connection we hold is reported lost: ours that we
+    // close or destroy is no longer `client` by then.
     c.on("error", (err) => {
-      if (client === c) broken = err;
+      if (client !== c) return;
+      broken = err;
+      target.connectionLost?.(toPostgresError(err, "connection", redact).message);
+    });
+    c.on("end", () => {
+      if (client !== c) return;
+      broken ??= new Error("the server closed the connection");
+      target.connectionLost?.(toPostgresError(broken, "connection", redact).message);
     });
     pending = c;
     try {

@@ -27,6 +27,19 @@ const admin = async <T extends pg.QueryResultRow>(sql: string, params: unknown[]
     await c.end();
   }
 };
+/** Runs `work` while another session holds an ACCESS EXCLUSIVE lock on `table`. */
+const whileLocked = async <T>(table: string, work: () => Promise<T>): Promise<T> => {
+  const locker = new pg.Client({ connectionString: LOCAL });
+  await locker.connect();
+  try {
+    await locker.query("BEGIN");
+    await locker.query(`LOCK TABLE "${table}" IN ACCESS EXCLUSIVE MODE`);
+    return await work();
+  } finally {
+    await locker.query("ROLLBACK");
+    await locker.end();
+  }
+};
 const backends = async (appName: string): Promise<number> =>
   (await admin<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1", [appName]))[0]!.n;
 
@@ -65,21 +78,52 @@ describe("postgres driver against the machine's server", () => {
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 
-  it("is down within the connect deadline on a listener that never answers, leaving no socket open", async () => {
-    const hole = await blackholeServer();
+  it("is down within the connect deadline on a listener that never answers, or within a scrape budget, leaving no socket open", async () => {
+    const scrape = "probe did not finish within the scrape timeout (1.5s)";
+    const cases = [
+      { over: { connectTimeout: "500ms", maxRetries: 1, retryInterval: "50ms" }, reason: /connect timed out after 500ms|timeout/i, withinMs: 2 * 500 + 50 + 400, attempts: 2 },
+      // The defaults (5 s connect deadline, 3 retries 1 s apart) take 23 s here; a scrape waits 1.5 s.
+      { over: { connectTimeout: "5s", maxRetries: 3, retryInterval: "1s" }, budget: { budgetMs: 1500, budgetReason: scrape }, reason: scrape, withinMs: 2500, attempts: 1 },
+    ];
+    for (const { over, budget, reason, withinMs, attempts } of cases) {
+      const hole = await blackholeServer();
+      try {
+        const d = make(`postgres://postgres@127.0.0.1:${hole.port}/test?sslmode=disable`, over);
+        const t0 = performance.now();
+        const r = await d.probe(undefined, budget);
+        expect(performance.now() - t0).toBeLessThan(withinMs);
+        expect(r.status).toBe("down");
+        expect(r.reason).toMatch(reason);
+        expect(r.attempts).toBe(attempts);
+        expect(hole.connections()).toBe(attempts);
+        await new Promise((res) => setTimeout(res, 100));
+        expect(hole.openSockets()).toBe(0);
+      } finally {
+        await hole.close();
+      }
+    }
+  });
+
+  it("is degraded within a scrape budget while the health table is locked, and leaves no backend behind", async () => {
+    const probeId = `faults-budget-lock-${process.pid}`;
+    const d = make(LOCAL, { probeId, healthTable: "dbh_budget_lock", writeTimeout: "5s" });
     try {
-      const d = make(`postgres://postgres@127.0.0.1:${hole.port}/test?sslmode=disable`, { connectTimeout: "500ms", maxRetries: 1, retryInterval: "50ms" });
+      expect((await d.probe()).status).toBe("up");
       const t0 = performance.now();
-      const r = await d.probe();
-      const elapsed = performance.now() - t0;
-      expect(r.status).toBe("down");
-      expect(r.reason).toMatch(/connect timed out after 500ms|timeout/i);
-      expect(elapsed).toBeLessThan(2 * 500 + 50 + 400);
-      expect(hole.connections()).toBe(2);
-      await new Promise((res) => setTimeout(res, 100));
-      expect(hole.openSockets()).toBe(0);
+      const r = await whileLocked("dbh_budget_lock", () => d.probe(undefined, { budgetMs: 800 }));
+      expect(performance.now() - t0).toBeLessThan(1500);
+      expect(r.status).toBe("degraded");
+      expect(r.reason).toBe("probe did not finish within its time budget (800ms)");
+      expect(r.phases.write?.ok).toBe(false);
+      expect(r.phases.read).toBeUndefined();
+      // the cut statement was cancelled on the server and its connection replaced: one backend
+      const again = await d.probe();
+      expect(again.status, again.reason).toBe("up");
+      await new Promise((res) => setTimeout(res, 200));
+      expect(await backends(appName(probeId))).toBe(1);
     } finally {
-      await hole.close();
+      await d.close();
+      await admin('DROP TABLE IF EXISTS "dbh_budget_lock"');
     }
   });
 
@@ -87,11 +131,7 @@ describe("postgres driver against the machine's server", () => {
     const probeId = `faults-lock-${process.pid}`;
     const d = make(LOCAL, { probeId, writeTimeout: "600ms", readTimeout: "600ms" });
     expect((await d.probe()).status).toBe("up");
-    const locker = new pg.Client({ connectionString: LOCAL });
-    await locker.connect();
-    try {
-      await locker.query("BEGIN");
-      await locker.query('LOCK TABLE "_health_check" IN ACCESS EXCLUSIVE MODE');
+    await whileLocked("_health_check", async () => {
       const t0 = performance.now();
       const r = await d.probe();
       expect(r.status).toBe("degraded");
@@ -105,10 +145,7 @@ describe("postgres driver against the machine's server", () => {
       expect(waiting[0]!.n).toBe(0);
       // The server ended the wait with its reason, so the connection is kept: exactly one backend.
       expect(await backends(appName(probeId))).toBe(1);
-    } finally {
-      await locker.query("ROLLBACK");
-      await locker.end();
-    }
+    });
     expect((await d.probe()).status).toBe("up");
   });
 

@@ -6,6 +6,11 @@ import { sqliteOpenOptions } from "./sqlite-options.js";
  * The SQLite driver definition: `file:` and `sqlite:` DSNs, plain paths and `:memory:`.
  * Importing this module registers nothing; import the package entry for that.
  *
+ * SQLite runs in this process: there is no server and no connection to lose, so the adapter
+ * never reports one (`AdapterTarget.connectionLost`) and a SQLite target's
+ * `Driver.onConnectionLost` listeners are never called. A file that becomes unreadable or is
+ * replaced shows in the next probe cycle.
+ *
  * @example
  * ```ts
  * import { driverRegistry } from "@alfred/db-health-core";

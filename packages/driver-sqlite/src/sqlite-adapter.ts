@@ -25,7 +25,8 @@ const SQL = {
  * The SQLite adapter on better-sqlite3. SQLite is synchronous: a statement blocks the event
  * loop until it returns, so no timer can interrupt it. Every statement therefore runs with
  * `busy_timeout` set just under the phase deadline, which bounds the longest a lock can hold
- * the process.
+ * the process. There is no connection to lose (the database is a file opened in this process),
+ * so `target.connectionLost` is never called.
  *
  * @example
  * ```ts

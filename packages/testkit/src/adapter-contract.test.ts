@@ -43,6 +43,25 @@ describe("checkAdapterContract", () => {
     await expect(check(() => ({ connected: () => true }))).rejects.toThrow(`${who}: connected() is still true after close()`);
   });
 
+  it("refuses an adapter that reports its own close() as a lost connection", async () => {
+    const noisy = {
+      ...memoryDriver,
+      createAdapter: (target: Parameters<typeof memoryDriver.createAdapter>[0]) => {
+        const real = memoryDriver.createAdapter(target);
+        return {
+          ...real,
+          close: async () => {
+            await real.close();
+            setImmediate(() => target.connectionLost?.("socket closed"));
+          },
+        };
+      },
+    };
+    await expect(checkAdapterContract(noisy, DSN)).rejects.toThrow(
+      `${who}: close() was reported as a lost connection (connectionLost("socket closed")): report only a loss of the connection you hold, not one you close yourself`,
+    );
+  });
+
   it("redacts what a failing adapter says", async () => {
     const err = await check(() => ({ connect: async () => { throw new Error("cannot reach postgres://app:Sup3r-Secret@db/x"); } })).catch((e: Error) => e);
     expect(String(err)).toContain("connect() failed: cannot reach postgres://app:***@db/x");

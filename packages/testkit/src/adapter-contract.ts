@@ -19,7 +19,7 @@ import {
  * checks the {@link DriverAdapter} contract step by step: the method set and answer shapes
  * (core's `guardAdapter`), `close()` before `connect()`, `read()` of a prober without a row
  * giving `undefined`, `write()` being an upsert that `read()` returns, `connections()` being a
- * count, and `close()` twice. Throws an `Error` naming the driver and the first rule broken.
+ * count, `close()` twice, and no `connectionLost()` report for the adapter's own `close()`. Throws an `Error` naming the driver and the first rule broken.
  * `runConformanceSuite` runs it; call it yourself to debug an adapter outside vitest.
  *
  * @example
@@ -32,8 +32,11 @@ export async function checkAdapterContract(definition: DriverDefinition, dsn: st
   const who = definition.packageName ? `${definition.name} (${definition.packageName})` : definition.name;
   const fail = (text: string): Error => new Error(`${who}: ${text}`);
   const target = resolveTargetConfig({ dsn, probeId: `contract-${process.pid}-${randomUUID()}`, ...config } as TargetOptions);
+  // Nothing here loses a connection: any report is about the adapter's own close().
+  const lost: string[] = [];
+  const connectionLost = (reason: string): void => void lost.push(reason);
   const createAdapter = (): DriverAdapter =>
-    guardAdapter(definition.createAdapter({ config: target, dsn: parseDsn(target.dsn), redact: createRedactor(dsnSecrets(target.dsn)) }), definition);
+    guardAdapter(definition.createAdapter({ config: target, dsn: parseDsn(target.dsn), redact: createRedactor(dsnSecrets(target.dsn)), connectionLost }), definition);
   const adapter = createAdapter();
   const step = async <T>(what: string, ms: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     try {
@@ -68,6 +71,11 @@ export async function checkAdapterContract(definition: DriverDefinition, dsn: st
   }
   await step("close() a second time (it must be safe when not connected)", target.connectTimeout, () => adapter.close());
   if (adapter.connected?.() === true) throw fail("connected() is still true after close()");
+  // Client libraries announce a closed socket a tick or two later.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  if (lost.length > 0) {
+    throw fail(`close() was reported as a lost connection (connectionLost(${JSON.stringify(lost[0])})): report only a loss of the connection you hold, not one you close yourself`);
+  }
 }
 
 type Step = <T>(what: string, ms: number, fn: (signal: AbortSignal) => Promise<T>) => Promise<T>;

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDriver, createMetrics, type Driver, type DriverDefinition } from "@alfred/db-health-core";
+import { createDriver, createMetrics, type ConnectionLostEvent, type Driver, type DriverDefinition } from "@alfred/db-health-core";
 import { checkAdapterContract } from "./adapter-contract.js";
 import { wrapDefinition } from "./adapter-wrappers.js";
 import { resolveDsn, type ConformanceOptions } from "./options.js";
+import { within } from "./wait.js";
+
+/** How soon a dropped connection must be reported: generous, the drivers take milliseconds. */
+const LOST_WITHIN_MS = 2000;
 
 /**
  * Registers the conformance suite for one driver with vitest. Every driver, ours and third
@@ -171,6 +175,26 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       const everything = JSON.stringify(r) + (await d.connect().catch((e: Error) => `${e.message} ${String(e.stack)}`));
       expect(everything).not.toContain(secret);
       expect(everything).not.toContain(encodeURIComponent(secret));
+    });
+
+    const lostTitle = "reports a connection the server dropped within 2 s, and the next probe reconnects";
+    it.skipIf(!options.dropConnections)(options.dropConnections ? lostTitle : `${lostTitle} (not checked: no dropConnections hook)`, async () => {
+      const target = options.lostConnectionDsn ? await resolveDsn(options.lostConnectionDsn) : dsn;
+      const probeId = `conformance-lost-${process.pid}-${++seq}`;
+      const d = make({ dsn: target, probeId });
+      const first = await d.probe();
+      expect(first.status, first.reason).toBe("up");
+      const events: ConnectionLostEvent[] = [];
+      const heard = new Promise<void>((resolve) => d.onConnectionLost((e) => resolve(void events.push(e))));
+      await options.dropConnections!({ dsn: target, probeId });
+      await within(LOST_WITHIN_MS, heard, `${options.driver.name}: no onConnectionLost event within ${LOST_WITHIN_MS} ms of dropConnections(): call target.connectionLost(reason) when the held connection errors or closes`);
+      expect(events[0]).toMatchObject({ target: d.config.name, driver: options.driver.name, reason: expect.stringMatching(/\S/) });
+      const next = await d.probe();
+      expect(next.status, next.reason).toBe("up");
+      expect(next.attempts, "reconnected at the first attempt").toBe(1);
+      expect(next.phases.connect?.ok, "the next cycle connects anew").toBe(true);
+      await new Promise((res) => setTimeout(res, 100));
+      expect(events, "one event per lost connection").toHaveLength(1);
     });
 
     it("cannot be used after close()", async () => {

@@ -19,4 +19,4 @@ export { checkAdapterContract } from "./adapter-contract.js";
 export { wrapDefinition, type AdapterSpy } from "./adapter-wrappers.js";
 export { resolveDsn, type ConformanceOptions, type DsnSource } from "./options.js";
 export { blackholeServer, freePort, openFds, refusedPort, type BlackholeServer } from "./net-faults.js";
-export { waitFor } from "./wait.js";
+export { waitFor, within } from "./wait.js";

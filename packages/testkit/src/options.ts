@@ -37,6 +37,27 @@ export interface ConformanceOptions {
   badCredentialsSecret?: string;
   /** A DSN the driver cannot reach or open, for the `down` checks. */
   unreachableDsn: DsnSource;
+  /**
+   * Optional: closes, from the server's side, every session of the prober with this probe id
+   * that the driver under test holds on `dsn`, and nothing else (test servers are often shared):
+   * `pg_terminate_backend()` for the backends with its `application_name`, `KILL CONNECTION` for
+   * the threads of a user only it uses. When given, the suite checks that the driver reports the
+   * lost connection (`Driver.onConnectionLost`) within 2 s and that the next probe reconnects
+   * at its first attempt and is up. Without it that check is skipped, saying so in its name.
+   *
+   * @example
+   * ```ts
+   * dropConnections: async ({ probeId }) => {
+   *   await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", [`db-health/1.0.0 ${probeId}`]);
+   * },
+   * ```
+   */
+  dropConnections?(target: { dsn: string; probeId: string }): Promise<void>;
+  /**
+   * The DSN of the lost-connection check, when `dropConnections` tells the driver's sessions
+   * apart by something in it (a user only this check logs in as). @default dsn
+   */
+  lostConnectionDsn?: DsnSource;
   /** Overrides the definition's capabilities. */
   capabilities?: DriverCapabilities;
   /** Probe cycles of the table-growth check. @default 100 */

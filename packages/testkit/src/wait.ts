@@ -18,3 +18,21 @@ export async function waitFor<T>(what: string, read: () => Promise<T>, ok: (valu
   }
   return value;
 }
+
+/**
+ * Resolves when `work` does, or rejects with `message` after `ms`: for something that must
+ * happen within a generous bound (an event), never for timing assertions.
+ *
+ * @example
+ * ```ts
+ * await within(2000, heard, "no onConnectionLost event within 2 s");
+ * ```
+ */
+export async function within(ms: number, work: Promise<unknown>, message: string): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -17,6 +17,8 @@ export class Session {
   connected = false;
   /** Set once `close()` ran: no phase may reconnect after that. */
   closed = false;
+  /** Counts the connections opened, so a report about one is never applied to the next. */
+  generation = 0;
 
   constructor(
     readonly adapter: DriverAdapter,
@@ -64,8 +66,10 @@ export class Session {
     const outcome = await this.run("connect", timeoutMs, (signal) => this.adapter.connect(signal), outer, (ok) => {
       if (ok && !this.connected) this.drop();
     });
-    if (outcome.ok) this.connected = true;
-    else this.drop();
+    if (outcome.ok) {
+      this.connected = true;
+      this.generation++;
+    } else this.drop();
     return outcome;
   }
 

@@ -6,12 +6,17 @@
  * (no certificate) always answers NOT_SUP; `off` (the default SQL Server) answers the client's
  * ON with ON, OFF with OFF and NOT_SUP with NOT_SUP. It speaks no TLS: once it answered ON, the
  * client's TLS handshake gets the connection closed. It decodes every LOGIN7 it receives, and
- * then either stays silent or fails the login with an ERROR token the test chooses.
+ * then either stays silent, fails the login with an ERROR token the test chooses, or (`accept`)
+ * logs the client in and answers every batch and RPC with an empty DONE, so that a connection
+ * stays open until the test drops it (`dropConnections()`), as a server that went away.
  */
 import { createServer, type Socket } from "node:net";
 
 const PRELOGIN = 0x12;
 const LOGIN7 = 0x10;
+const SQL_BATCH = 0x01;
+const RPC = 0x03;
+const ATTENTION = 0x06;
 const TABULAR_RESULT = 0x04;
 const HEADER = 8;
 
@@ -24,7 +29,7 @@ export interface FakeTdsLogin {
 }
 
 /** How the server answers a LOGIN7. */
-export type FakeTdsLoginReply = "silent" | ((login: FakeTdsLogin) => { number: number; message: string });
+export type FakeTdsLoginReply = "silent" | "accept" | ((login: FakeTdsLogin) => { number: number; message: string });
 
 export interface FakeTdsServer {
   readonly port: number;
@@ -32,6 +37,8 @@ export interface FakeTdsServer {
   readonly logins: readonly FakeTdsLogin[];
   /** Accepted connections the client has not closed yet. */
   openSockets(): number;
+  /** Destroys every accepted socket, as a server that died would, and goes on listening. */
+  dropConnections(): number;
   /** Destroys every accepted socket and stops listening. */
   close(): Promise<void>;
 }
@@ -78,10 +85,16 @@ export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encrypt
         else if (type === LOGIN7) {
           const login = decodeLogin7(payload);
           logins.push(login);
-          if (reply !== "silent") {
+          if (reply === "accept") socket.write(packet(TABULAR_RESULT, Buffer.concat([loginAckToken(), doneToken(0x0000)])));
+          else if (reply !== "silent") {
             const { number, message: text } = reply(login);
             socket.write(packet(TABULAR_RESULT, Buffer.concat([errorToken(number, text), doneToken(0x0002)])));
           }
+        } else if (type === SQL_BATCH || type === RPC) {
+          // Every statement "succeeds" with no result set: enough for connect and ping.
+          socket.write(packet(TABULAR_RESULT, doneToken(0x0000)));
+        } else if (type === ATTENTION) {
+          socket.write(packet(TABULAR_RESULT, doneToken(0x0020)));
         }
       }
     });
@@ -95,6 +108,11 @@ export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encrypt
     port,
     logins,
     openSockets: () => sockets.size,
+    dropConnections: () => {
+      const n = sockets.size;
+      for (const s of sockets) s.destroy();
+      return n;
+    },
     close: () => {
       for (const s of sockets) s.destroy();
       return new Promise((resolve) => server.close(() => resolve()));
@@ -131,6 +149,15 @@ function errorToken(number: number, text: string): Buffer {
   at = body.writeUInt8(0, at); // no procedure name
   body.writeInt32LE(1, at);
   const head = Buffer.from([0xaa, 0, 0]);
+  head.writeUInt16LE(body.length, 1);
+  return Buffer.concat([head, body]);
+}
+
+/** LOGINACK token: T-SQL interface, TDS 7.4, program "fake-tds" version 16.0.0.0. */
+function loginAckToken(): Buffer {
+  const name = Buffer.from("fake-tds", "utf16le");
+  const body = Buffer.concat([Buffer.from([0x01, 0x74, 0x00, 0x00, 0x04, name.length / 2]), name, Buffer.from([16, 0, 0, 0])]);
+  const head = Buffer.from([0xad, 0, 0]);
   head.writeUInt16LE(body.length, 1);
   return Buffer.concat([head, body]);
 }

@@ -6,20 +6,37 @@ import { DbHealthError, TOKEN_HISTORY_LENGTH, type DriverAdapter, type DriverDef
 
 /** Rows per database name (the DSN's host), then per prober. */
 export const databases = new Map<string, Map<string, string>>();
+/** The open connections per probe id, each as the function that drops it from the "server". */
+const open = new Map<string, Set<() => void>>();
+
+/** Drops every connection of this probe id as a server would; returns how many it dropped. */
+export function dropMemoryConnections(probeId: string): number {
+  const drops = [...(open.get(probeId) ?? [])];
+  for (const drop of drops) drop();
+  return drops.length;
+}
 
 export const memoryDriver: DriverDefinition = {
   name: "memory",
   packageName: "db-health-driver-memory",
   schemes: ["memory"],
   capabilities: { server: false, authentication: false, connectionCount: true },
-  createAdapter({ config, dsn }): DriverAdapter {
+  createAdapter({ config, dsn, connectionLost }): DriverAdapter {
     let rows: Map<string, string> | undefined;
+    const conns = open.get(config.probeId) ?? new Set();
+    open.set(config.probeId, conns);
+    const drop = (): void => {
+      conns.delete(drop);
+      rows = undefined;
+      connectionLost?.("connection closed by the memory server");
+    };
     const conn = (): Map<string, string> => rows ?? (() => { throw new DbHealthError("connect", "not connected", { driver: "memory" }); })();
     return {
       async connect() {
         if (dsn.host === "down") throw new DbHealthError("connect", "connect ECONNREFUSED memory://down", { driver: "memory" });
         rows = databases.get(dsn.host ?? "") ?? new Map();
         databases.set(dsn.host ?? "", rows);
+        conns.add(drop);
       },
       async ping() {
         conn();
@@ -41,6 +58,7 @@ export const memoryDriver: DriverDefinition = {
       },
       connected: () => rows !== undefined,
       async close() {
+        conns.delete(drop);
         rows = undefined;
       },
     };
