@@ -171,6 +171,8 @@ describe("parseDsn", () => {
     ["sqlite://?mode=ro", /no database file/],
     ["file://localhost", /no database file/],
     ["file:#x", /"#" cannot appear in a SQLite URI: percent-encode it as %23/],
+    ["file://var/lib/app.db", /file:\/\/var\/… names the host "var": write file:\/\/\/PATH \(three slashes\)/],
+    ["sqlite://db.example.com/app.db", /names the host "db\.example\.com"/],
     ["postgres://u@h/db#x", /"#" cannot appear after the host: percent-encode it as %23/],
     ["postgres://u@h/db?sslmode=require&x", /a query part has no "=": percent-encode "&" inside a value as %26/],
     ["host=db dbname=app password=zz", /ADO form.*postgres:\/\//],
@@ -352,6 +354,9 @@ describe("a DSN becomes a SQLite path only when it clearly is one", () => {
     ["app@db", /looks like user@host/],
     ["~/app.db", /"~" is not expanded/],
     ["app.db?mode=ro", /cannot contain "\?".*file:PATH/],
+    ["127.0.0.1/test", /looks like host\/database but has no scheme: write a URL such as postgres:\/\/127\.0\.0\.1\/db, or \.\/127\.0\.0\.1\/test/],
+    ["localhost/shop", /looks like host\/database/],
+    ["db.example.com/orders", /looks like host\/database/],
     ["postgres//u@h/db", /mistyped: did you mean postgres:\/\/…\?/],
     ["postgres:/u:SECRETpw@h/db", /mistyped/, "SECRETpw"],
     ["mysql//root:SECRETpw@tcp(h:3306)/db", /mistyped: did you mean mysql:\/\//, "SECRETpw"],
@@ -364,6 +369,10 @@ describe("a DSN becomes a SQLite path only when it clearly is one", () => {
     ["host=h password=a b SECRET user=x", /ADO form/, "SECRET"],
     ["postgres://u@h/te\u0001st", /control character \(U\+0001/],
     ["postgres://u@h/db\nx", /control character \(U\+000A/],
+    // A password that starts with "/" after a user without a scheme: everything from the colon on.
+    ["app:/Zk7QpW9x@db:5432/orders", /mistyped/, "Zk7QpW9x"],
+    ["u:/Zk7Qab@127.0.0.1:5432/test", /looks like user@host/, "Zk7Qab"],
+    ["host=db dbname=orders password='abc user=Zk7Qcd'", /ADO form/, "Zk7Qcd"],
   ];
 
   it.each(refused)("refuses %j", (dsn, hint, secret) => {
@@ -382,7 +391,7 @@ describe("a DSN becomes a SQLite path only when it clearly is one", () => {
     if (secret) expect(redactDsn(dsn)).not.toContain(secret);
   });
 
-  it.each(["app.db", "data/app", "/var/lib/x", "./x", "../x.sqlite3", "C:\\data\\app.db", "/data/my app.db", "file:127.0.0.1:5432", "file:/tmp/x.db", "sqlite:/x.db"])(
+  it.each(["app.db", "data/app", "./db.example.com/orders", "db.example.com/app.db", "/var/lib/x", "./x", "../x.sqlite3", "C:\\data\\app.db", "/data/my app.db", "file:127.0.0.1:5432", "file:/tmp/x.db", "sqlite:/x.db"])(
     "reads %j as SQLite",
     (dsn) => {
       expect(dsnScheme(dsn)).toMatch(/^(file|sqlite)$/);
@@ -409,6 +418,14 @@ describe("values a client would read differently are refused", () => {
     ["Server=a;Data Source=b;Password=SECRET", /"Server" and "Data Source" \(one setting\) is given twice/, "SECRET"],
     ["Server=a;Pwd=SECRET;Password=OTHERpw", /the password is given twice/, "OTHERpw"],
     ["Server=a;Database=x;DATABASE=y", /"Database" is given twice/],
+    ["postgres://postgres@127.0.0.1:5432/test?port=1", /the port is given twice, in the address and as \?port=/],
+    ["postgres://postgres@127.0.0.1:5432/test?dbname=other", /the database is given twice, in the address and as \?dbname=/],
+    ["postgres://postgres@127.0.0.1:5432/test?user=other", /the user is given twice, in the address and as \?user=/],
+    ["postgres://postgres@db/test?host=/var/run/postgresql", /the host is given twice, in the address and as \?host=/],
+    ["sqlserver://sa@h1:1433/a?database=b&server=h2", /the host is given twice, in the address and as \?server=/],
+    ["sqlserver://h1:1433?database=a&dbname=b", /the database is given twice, as \?database= and \?dbname=/],
+    ["postgres://app@db:5432/orders?pass%77ord=Zk7Qs3cret#1", /"#" cannot appear after the host/, "Zk7Qs3cret"],
+    ["postgres://app@db:5432/orders?password%3DZk7Qef#x", /"#" cannot appear after the host/, "Zk7Qef"],
   ];
 
   it.each(refused)("refuses %j", (dsn, hint, secret) => {

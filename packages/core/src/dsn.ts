@@ -219,10 +219,21 @@ function notAPath(text: string): string | undefined {
   const bad = NOT_IN_PATH.exec(WINDOWS_PATH.test(text) ? text.slice(2) : text);
   if (bad) return `a plain path cannot contain ${JSON.stringify(bad[0])}: ${PATH_HINT}, or a URL such as ${EXAMPLE}`;
   if (text.startsWith("~")) return `"~" is not expanded here (only a shell does that): write the full path`;
+  // "db.example.com/orders", "127.0.0.1/test", "localhost/shop": a host and a database without
+  // a scheme, unless the name ends like a SQLite file or the path says it is relative (./).
+  const first = /^([^/\\]+)[/\\]/.exec(text)?.[1];
+  if (first !== undefined && !SQLITE_EXTENSION.test(text) && looksLikeHost(first)) {
+    return `it looks like host/database but has no scheme: write a URL such as postgres://${first}/db, or ./${text} for a relative path to a SQLite file`;
+  }
   if (!/[/\\]/.test(text) && !SQLITE_EXTENSION.test(text)) {
     return `it has no scheme and is not clearly a file path: write a URL such as ${EXAMPLE}, or ${PATH_HINT} (a name without a directory needs a SQLite extension such as .db)`;
   }
   return undefined;
+}
+
+// A host name with a domain (db.example.com), an IPv4 address or localhost; not "data" or "var".
+function looksLikeHost(segment: string): boolean {
+  return segment.toLowerCase() === "localhost" || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(segment) || /^(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,}$/.test(segment);
 }
 
 /** A DSN that did not classify, safe to show in a message. */

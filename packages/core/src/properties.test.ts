@@ -60,6 +60,9 @@ describe("properties", () => {
       (pw) => `Server=db;User Id=sa;Password={${pw.replace(/\}/g, "}}")}};Encrypt=true`,
       (pw) => `Server=db;User Id=sa;Password="${pw.replace(/"/g, '""')}";Encrypt=true`,
       (pw) => `postgres://db/orders?sslmode=require&password=${pw}`,
+      (pw) => `postgres://db/orders?pass%77ord=${pw}`,
+      (pw) => `app:/${pw}@db:5432/orders`,
+      (pw) => `host=db password='${pw} user=app'`,
       (pw) => `file:/tmp/app.db?password=${pw}`,
     ];
     fc.assert(

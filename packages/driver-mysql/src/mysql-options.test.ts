@@ -61,6 +61,9 @@ describe("mysql settings", () => {
     expect(() => validateMysqlDsn(parseDsn("mysql://a@tcp(h:1)/x?charset=klingon"))).toThrow(/charset=klingon is not a character set mysql2 knows/);
     expect(() => validateMysqlDsn(parseDsn("mysql://a@tcp(h:1)/x?charset=utf8mb4,klingon"))).toThrow(/charset=klingon/);
     expect(() => validateMysqlDsn(parseDsn("mysql://a@tcp(h:1)/x?charset=utf8mb4,latin1"))).not.toThrow();
+    for (const charset of ["ucs2", "utf16", "UTF16LE", "utf32", "utf32_general_ci"]) {
+      expect(() => validateMysqlDsn(parseDsn(`mysql://a@tcp(h:1)/x?charset=${charset}`))).toThrow(/cannot be a client character set/);
+    }
     expect(() => validateMysqlDsn(parseDsn("mysql://a@tcp(h:1)/x?tls=true&ssl-mode=disabled"))).toThrow(/tls and ssl-mode both set TLS: keep one/);
     expect(() => validateMysqlDsn(parseDsn("mysql://a@tcp(h:1)/x?ssl-mode=required&ssl_mode=disabled"))).toThrow(/ssl-mode and ssl_mode both set TLS/);
   });

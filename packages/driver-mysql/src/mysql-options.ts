@@ -51,6 +51,11 @@ export function validateMysqlDsn(dsn: ParsedDsn): void {
   for (const charset of dsn.params.charset?.split(",") ?? []) {
     try {
       if (CHARSETS[charset.trim().toUpperCase()] === undefined) throw new Error("unknown");
+      // MySQL and MariaDB refuse these as a client character set (ER_WRONG_VALUE_FOR_VAR) on every
+      // connect: the probe would be down for good with a garbled message.
+      if (/^(?:ucs2|utf16|utf16le|utf32)(?:_|$)/i.test(charset.trim())) {
+        problems.push(`charset=${charset} cannot be a client character set (the server refuses ucs2, utf16, utf16le and utf32 there): use utf8mb4`);
+      }
     } catch {
       problems.push(`charset=${charset} is not a character set mysql2 knows (e.g. utf8mb4, latin1)`);
     }

@@ -29,6 +29,12 @@ export function parseSqliteUri(ctx: Ctx, scheme: string): ParsedDsn {
   if (path.startsWith("//")) {
     path = path.slice(2);
     if (/^localhost(?:\/|$)/i.test(path)) path = path.slice("localhost".length);
+    // file://HOST/path names a host (RFC 8089); only an empty host or localhost is this machine.
+    // (`sqlite://app.db`, one name without a "/", stays a relative path, as other tools read it.)
+    else if (/^[^/]+\//.test(path)) {
+      const host = path.split("/", 1)[0]!;
+      throw fail(ctx, `${scheme}://${host}/… names the host "${host}": write ${scheme}:///PATH (three slashes) for an absolute path or ${scheme}:PATH for a relative one`);
+    }
   }
   path = decodePart(ctx, path, "the file path");
   if (/^\/[A-Za-z]:[\\/]/.test(path)) path = path.slice(1); // file:///C:/data/app.db

@@ -6,10 +6,13 @@
 import { isSecretKey } from "./key-value-secrets.js";
 import type { Span } from "./spans.js";
 
-// `scheme://`, written right or wrong (`postgres//`, `postgres:/`): the user part starts after it.
-const SCHEME_PREFIX = /^["'`]?[A-Za-z][A-Za-z0-9+.-]*(?::\/\/?|\/\/)/;
+// `scheme://` (a quote may precede it): the user part starts after it.
+const SCHEME_PREFIX = /^["'`]?[A-Za-z][A-Za-z0-9+.-]*:\/\//;
 // `key=` at the start or after a separator: whitespace (libpq), ";" (ADO), "&" or "?" (queries).
-const KEY = /(?:^|[\s;&?])["']?([A-Za-z_][\w.-]*)["']?[ \t]*=/g;
+// Percent-escapes count as key characters: `pass%77ord` is decoded before it is judged.
+const KEY = /(?:^|[\s;&?])["']?([A-Za-z_%][\w.%-]*)["']?[ \t]*=/g;
+// A query or conninfo part whose name only shows once decoded (`password%3Dsecret`).
+const ENCODED_PART = /(?<=^|[\s;&?])[^\s;&?#]*%[^\s;&?#]*/g;
 // Where a key may start, which could end a secret value: blanks then `word=` (libpq), ";" then
 // `Some Key=` (ADO keys may hold spaces), "&" then `word=` (queries), or the line's end. Only a
 // recognised key ends the value: `password=a b=c` hides "a b=c", not "a".
@@ -45,11 +48,13 @@ export function unparsedSecretSpans(text: string): Span[] {
   const spans: Span[] = [];
   const at = text.lastIndexOf("@");
   if (at > 0) {
+    // After a well-formed `scheme://` the user part starts there; anything else (`app:/pw@h`,
+    // `postgres//u:pw@h`, `u:/pw@h`) may be a user whose password starts with "/": from the start.
     const userStart = SCHEME_PREFIX.exec(text)?.[0].length ?? 0;
     const colon = text.indexOf(":", userStart);
     if (colon >= 0 && colon + 1 < at) spans.push([colon + 1, at]);
   }
-  return [...spans, ...secretValueSpans(text)];
+  return [...spans, ...secretValueSpans(text), ...encodedSecretParts(text)];
 }
 
 /**
@@ -65,13 +70,54 @@ export function unparsedSecretSpans(text: string): Span[] {
 export function secretValueSpans(text: string): Span[] {
   const spans: Span[] = [];
   for (const m of text.matchAll(KEY)) {
-    if (!isSecretKey(m[1]!)) continue;
+    if (!isSecretKey(decodeLoosely(m[1]!))) continue;
     let start = m.index + m[0].length;
     while (text[start] === " " || text[start] === "\t") start++;
-    const end = valueEnd(text, start);
+    // A quoted value runs to its closing quote whatever it holds (`'abc user=x'`), then on to
+    // the next recognised key (a quote the shell ate leaves the rest of the password behind it).
+    const quote = text[start];
+    const closed = quote === "'" || quote === '"' ? closingQuote(text, start) : start;
+    const end = valueEnd(text, closed);
     if (end > start) spans.push([start, end]);
   }
   return spans;
+}
+
+// Parts whose decoded text is `secret-key=…` or `secret-key:…` are hidden whole: their name is
+// a password key only once decoded, so no rule above saw it.
+function encodedSecretParts(text: string): Span[] {
+  const spans: Span[] = [];
+  for (const m of text.matchAll(ENCODED_PART)) {
+    const decoded = decodeLoosely(m[0]);
+    const key = /^["']?([A-Za-z_][\w.-]*)["']?\s*[=:]/.exec(decoded)?.[1];
+    if (key !== undefined && isSecretKey(key)) spans.push([m.index, m.index + m[0].length]);
+  }
+  return spans;
+}
+
+// Index just past the quote that closes the one at `open` (doubled or backslashed quotes are
+// part of the value), or the text's end when it never closes.
+function closingQuote(text: string, open: number): number {
+  const quote = text[open];
+  for (let i = open + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\\") i++;
+    else if (c === quote) {
+      if (text[i + 1] === quote) i++;
+      else return i + 1;
+    }
+  }
+  return text.length;
+}
+
+function decodeLoosely(text: string): string {
+  return text.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) => {
+    try {
+      return decodeURIComponent(run);
+    } catch {
+      return run;
+    }
+  });
 }
 
 // Where a secret value starting at `start` ends: at the next recognised key or line end.

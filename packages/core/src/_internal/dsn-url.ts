@@ -42,6 +42,7 @@ export function parseUrl(ctx: Ctx, scheme: string): ParsedDsn {
   if (database) parsed.database = decodePart(ctx, database, "the database name");
   if (text[pathEnd] === "?") parseQuery(ctx, parsed, pathEnd + 1, firstOf(text, "#", pathEnd + 1));
 
+  refuseTwice(ctx, parsed);
   // libpq lets the query name the host: ?host=/var/run/postgresql selects a socket.
   const queryHost = parsed.params["host"];
   if ((scheme === "postgres" || scheme === "postgresql") && queryHost) {
@@ -53,6 +54,25 @@ export function parseUrl(ctx: Ctx, scheme: string): ParsedDsn {
   parsed.database ??= parsed.params["database"] ?? parsed.params["dbname"];
   if (parsed.database === undefined) delete parsed.database;
   return parsed;
+}
+
+// Query parameters that name what the URL's own parts already say. Clients disagree on which wins
+// (libpq takes the query's ?port=, others the address), so the probe could check another server,
+// database or user than the application: one setting, one place.
+const SAME_AS: ReadonlyArray<[part: string, has: (p: ParsedDsn) => boolean, keys: readonly string[]]> = [
+  ["host", (p) => p.host !== undefined || p.socket !== undefined, ["host", "hostaddr", "server", "address", "addr"]],
+  ["port", (p) => p.port !== undefined, ["port"]],
+  ["database", (p) => p.database !== undefined, ["database", "dbname", "db", "initial catalog"]],
+  ["user", (p) => p.user !== undefined, ["user", "username", "uid", "user id"]],
+];
+
+function refuseTwice(ctx: Ctx, parsed: ParsedDsn): void {
+  const given = Object.keys(parsed.params);
+  for (const [part, has, keys] of SAME_AS) {
+    const named = given.filter((k) => keys.includes(k.toLowerCase()));
+    if (named.length > 1) throw fail(ctx, `the ${part} is given twice, as ?${named[0]}= and ?${named[1]}=: keep one`);
+    if (named[0] !== undefined && has(parsed)) throw fail(ctx, `the ${part} is given twice, in the address and as ?${named[0]}=: keep one`);
+  }
 }
 
 /** Where the userinfo ends; the rules live in userinfo.ts so that parsing and redaction agree. */
