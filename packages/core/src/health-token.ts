@@ -10,22 +10,40 @@
 import { randomBytes } from "node:crypto";
 
 /**
- * Width of the stored token list: the write keeps `left(new || ' ' || old, 64)`, which is five
- * whole tokens (12 characters each, space-separated). The health table's `token` column must
+ * Width of the stored token list: the write keeps `left(new || ' ' || old, 64)`, which is seven
+ * whole tokens (8 characters each, space-separated). The health table's `token` column must
  * hold 64 characters.
  */
 export const TOKEN_HISTORY_LENGTH = 64;
 
+const TOKEN_CHARS = 8;
+
 /**
- * A fresh token: 12 characters of base64url (72 random bits), never containing a space.
+ * A fresh token: 8 characters of base64url (48 random bits: a stale row holds a given fresh
+ * token with a chance of 1 in 2^48 per kept token), never containing a space.
  *
  * @example
  * ```ts
- * const token = healthToken(); // e.g. "Zq3x_0aB9-kL"
+ * const token = healthToken(); // e.g. "Zq3x_0aB"
  * ```
  */
 export function healthToken(): string {
-  return randomBytes(9).toString("base64url");
+  return randomBytes((TOKEN_CHARS * 3) / 4).toString("base64url");
+}
+
+/**
+ * Whether a stored token list is full of whole tokens (seven, the most the row keeps): the sign
+ * that more probers with this probe id wrote since a write than the row remembers.
+ *
+ * @example
+ * ```ts
+ * isCrowded("aaaaaaaa bbbbbbbb cccccccc dddddddd eeeeeeee ffffffff gggggggg"); // true
+ * ```
+ */
+export function isCrowded(stored: string | undefined): boolean {
+  if (stored === undefined) return false;
+  const kept = Math.floor((TOKEN_HISTORY_LENGTH + 1) / (TOKEN_CHARS + 1));
+  return stored.split(" ").filter((t) => t.length === TOKEN_CHARS).length >= kept;
 }
 
 /**
@@ -34,8 +52,8 @@ export function healthToken(): string {
  *
  * @example
  * ```ts
- * holdsToken("Zq3x_0aB9-kL 7hQ2mN0pX1yZ", "7hQ2mN0pX1yZ"); // true
- * holdsToken("Zq3x_0aB9-kL", "7hQ2mN0pX1yZ");              // false
+ * holdsToken("Zq3x_0aB 7hQ2mN0p", "7hQ2mN0p"); // true
+ * holdsToken("Zq3x_0aB", "7hQ2mN0p");          // false
  * ```
  */
 export function holdsToken(stored: string | undefined, token: string): boolean {

@@ -34,6 +34,6 @@ export { DriverRegistry, driverRegistry, registerDriver } from "./registry.js";
 export { sleep, withDeadline, type DeadlineOptions } from "./deadline.js";
 export type { ProbeResult } from "./probe-result.js";
 export { createDriver, type ConnectionLostEvent, type CreateDriverOptions, type Driver, type ProbeOptions } from "./driver.js";
-export { TOKEN_HISTORY_LENGTH, healthToken, holdsToken } from "./health-token.js";
+export { TOKEN_HISTORY_LENGTH, healthToken, holdsToken, isCrowded } from "./health-token.js";
 export { createMetrics, type DbHealthMetrics, type DeclaredTarget, type MetricsOptions } from "./metrics.js";
 export { CORE_VERSION } from "./version.js";

@@ -308,3 +308,37 @@ describe("probe cycle", () => {
     );
   });
 });
+
+describe("read-back when probers share a probe id", () => {
+  const others = (n: number): string => Array.from({ length: n }, (_, i) => `other${i}xy`.slice(0, 8)).join(" ");
+
+  it("passes when the row holds this prober's token behind others' (the row keeps the latest tokens)", async () => {
+    const { driver, state } = drv({ read: async (stored) => `${others(3)} ${stored}` });
+    const r = await driver.probe();
+    expect(r.status, r.reason).toBe("up");
+    expect(state.calls.filter((c) => c === "write")).toHaveLength(1);
+  });
+
+  it("writes and reads once more when others' tokens crowded this prober's out of the row, and passes", async () => {
+    let reads = 0;
+    const { driver, state } = drv({ read: async (stored) => (++reads === 1 ? others(7) : `${stored} ${others(6)}`) });
+    const r = await driver.probe();
+    expect(r.status, r.reason).toBe("up");
+    expect(state.calls.filter((c) => c === "write")).toHaveLength(2);
+  });
+
+  it("fails, saying why, when it is crowded out twice", async () => {
+    const { driver } = drv({ read: async () => others(7) }, { probeId: "t" });
+    const r = await driver.probe();
+    expect(r.status).toBe("degraded");
+    expect(r.reason).toMatch(/^read-back returned a different token than was written, twice: the row held only other probers' latest tokens \(probers sharing probe id "t" write faster/);
+  });
+
+  it("does not retry a read-back that is simply wrong (a stale or lost write)", async () => {
+    const { driver, state } = drv({ read: async () => "stale123" });
+    const r = await driver.probe();
+    expect(r.status).toBe("degraded");
+    expect(r.reason).toBe("read-back returned a different token than was written");
+    expect(state.calls.filter((c) => c === "write")).toHaveLength(1);
+  });
+});

@@ -1,6 +1,6 @@
 import { sleep } from "./deadline.js";
 import { DbHealthError } from "./errors.js";
-import { healthToken, holdsToken } from "./health-token.js";
+import { healthToken, holdsToken, isCrowded } from "./health-token.js";
 import { MIN_USEFUL_ATTEMPT_MS, type CycleBudget } from "./_internal/cycle-budget.js";
 import { CycleRecorder } from "./_internal/cycle-recorder.js";
 import { cleanRole, phaseError, thresholdProblems, writeSkipReason } from "./_internal/cycle-rules.js";
@@ -73,27 +73,7 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
   if (info.readOnly && effectiveRole === "primary" && config.writeCheck !== "never") {
     cycle.problem(`primary is read-only${info.detail ? ` (${info.detail})` : ""}`, new DbHealthError("readonly", "primary is read-only", { driver: input.driverName }));
   }
-  let token: string | undefined;
-  if (!skip && session.connected) {
-    const candidate = healthToken();
-    const write = await cycle.timed("write", config.writeTimeout, (s) => session.adapter.write(candidate, s));
-    if (write) cycle.record("write", write);
-    if (!write || cycle.cut) return cycle.outcome("degraded", found());
-    if (write.ok) token = candidate;
-    else cycle.problem(`write check failed: ${write.error.message}`, write.error);
-  }
-  if (session.connected) {
-    const read = await cycle.timed("read", config.readTimeout, (s) => session.adapter.read(s));
-    if (read) cycle.record("read", read);
-    if (!read || cycle.cut) return cycle.outcome("degraded", found());
-    // The row keeps the latest few tokens: another prober with this probe id may have written
-    // since our write, and that is no failure (see health-token.ts).
-    if (read.ok && token !== undefined && !holdsToken(read.value, token)) {
-      const error = new DbHealthError("verify", "read-back returned a different token than was written", { driver: input.driverName });
-      cycle.record("read", { ok: false, ms: read.ms, error });
-      cycle.problem(error.message, error);
-    } else if (!read.ok) cycle.problem(`read check failed: ${read.error.message}`, read.error);
-  }
+  if (!(await writeAndVerify(session, input, cycle, !skip))) return cycle.outcome("degraded", found());
 
   // Connection count: informative, never a reason to degrade (nor to report the budget).
   let connections: number | undefined;
@@ -106,6 +86,47 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
 
   for (const text of thresholdProblems(config, cycle.phases, info)) cycle.problem(text);
   return cycle.outcome(cycle.problems.length === 0 ? "up" : "degraded", { ...found(), ...(connections === undefined ? {} : { connections }) });
+}
+
+/**
+ * Write (when `write`) and read back, verifying that the row holds this prober's token. When it
+ * does not but holds other probers' tokens only (probers sharing a probe id wrote more often in
+ * between than the row keeps), the write and read run once more: in a burst of writers a second
+ * round is most unlikely to be crowded out again, while a lost or stale write fails both rounds.
+ * False when the budget cut the cycle short.
+ */
+async function writeAndVerify(session: Session, input: CycleInput, cycle: CycleRecorder, write: boolean): Promise<boolean> {
+  const { config } = input;
+  for (let round = 1; ; round++) {
+    let token: string | undefined;
+    if (write && session.connected) {
+      const candidate = healthToken();
+      const written = await cycle.timed("write", config.writeTimeout, (s) => session.adapter.write(candidate, s));
+      if (written) cycle.record("write", written);
+      if (!written || cycle.cut) return false;
+      if (written.ok) token = candidate;
+      else cycle.problem(`write check failed: ${written.error.message}`, written.error);
+    }
+    if (!session.connected) return true;
+    const read = await cycle.timed("read", config.readTimeout, (s) => session.adapter.read(s));
+    if (read) cycle.record("read", read);
+    if (!read || cycle.cut) return false;
+    if (!read.ok) {
+      cycle.problem(`read check failed: ${read.error.message}`, read.error);
+      return true;
+    }
+    // The row keeps the latest tokens: another prober with this probe id may have written since
+    // our write, and that is no failure (see health-token.ts).
+    if (token === undefined || holdsToken(read.value, token)) return true;
+    if (round === 1 && isCrowded(read.value)) continue;
+    const message = isCrowded(read.value)
+      ? `read-back returned a different token than was written, twice: the row held only other probers' latest tokens (probers sharing probe id "${config.probeId}" write faster than it keeps; give each prober its own probe id)`
+      : "read-back returned a different token than was written";
+    const error = new DbHealthError("verify", message, { driver: input.driverName });
+    cycle.record("read", { ok: false, ms: read.ms, error });
+    cycle.problem(error.message, error);
+    return true;
+  }
 }
 
 /**

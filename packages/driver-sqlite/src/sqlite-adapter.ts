@@ -10,6 +10,8 @@ type Statement = Database.Statement<unknown[], unknown>;
 /** Every statement the probe sends, in one place for review. Timestamps are ISO-8601 UTC. */
 /** How often the prune statement runs: rows older than `pruneAfter` (≥ 1 min) go within a minute. */
 const PRUNE_EVERY_MS = 60_000;
+/** Longest pause between two tries of a statement that found the database locked. */
+const MAX_LOCK_PAUSE_MS = 25;
 
 const SQL = {
   upsert: (t: string) =>
@@ -23,9 +25,10 @@ const SQL = {
 
 /**
  * The SQLite adapter on better-sqlite3. SQLite is synchronous: a statement blocks the event
- * loop until it returns, so no timer can interrupt it. Every statement therefore runs with
- * `busy_timeout` set just under the phase deadline, which bounds the longest a lock can hold
- * the process. There is no connection to lose (the database is a file opened in this process),
+ * loop until it returns, so no timer can interrupt it. A locked database must therefore never be
+ * waited for inside SQLite: `busy_timeout` is 0 and a statement that finds the file locked is
+ * tried again from the event loop with a short backoff, until 90 % of its phase deadline, so one
+ * locked file cannot stall the other targets or the HTTP endpoints. There is no connection to lose (the database is a file opened in this process),
  * so `target.connectionLost` is never called.
  *
  * @example
@@ -66,26 +69,32 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
     if (!db?.open) throw new DbHealthError("connect", "not connected", { driver: "sqlite" });
     return db;
   };
-  // A phase's lock waits share one budget, 90% of its deadline, so SQLite's own "database is
-  // locked" arrives before core's deadline and the event loop is never held for longer.
-  const budget = (d: Db, deadlineMs: number): (() => void) => {
+  // SQLite waits for a lock by sleeping in C, on the event loop's thread: with a busy_timeout a
+  // locked file would stall every other target, /healthz and the scrapes for up to the phase
+  // deadline. So the busy timeout stays 0 (SQLITE_BUSY at once) and the wait happens here, on
+  // the event loop: retry with a short backoff until 90% of the phase deadline, so SQLite's own
+  // "database is locked" arrives before core's deadline.
+  const patiently = async <T>(deadlineMs: number, step: () => T): Promise<T> => {
     const until = performance.now() + deadlineMs * 0.9;
-    // exec, not pragma(): pragma() prepares a statement on every call (4 µs, as much as the
-    // probe's statements together); exec runs it unprepared in 0.7 µs.
-    return () => d.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(until - performance.now()))}`);
+    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCK_PAUSE_MS)) {
+      try {
+        return step();
+      } catch (err) {
+        if (!isBusy(err) || performance.now() + pause >= until) throw err;
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
+    }
   };
-  const bound = (d: Db, deadlineMs: number): void => budget(d, deadlineMs)();
 
   return {
     async connect() {
       let opened: Db | undefined;
       try {
         if (!open.memory) checkFile(open);
+        // timeout 0: busy_timeout 0, see patiently(). A lock held elsewhere makes both steps below
+        // report "locked" at once; the write phase retries the setup within its own deadline.
         opened = new Database(open.path, { readonly: open.readonly, fileMustExist: open.fileMustExist, timeout: 0 });
-        const rebound = budget(opened, config.connectTimeout);
-        rebound();
         integrity = quickCheck(opened, open.quickCheckMaxBytes);
-        rebound();
         const setup = open.readonly ? "done" : prepareWrites(opened, table, config.createHealthTable, open.memory, open.journalMode === "wal");
         unwritable = setup === "done" || setup === "locked" ? undefined : setup;
         setupPending = setup === "locked";
@@ -98,8 +107,7 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
     async ping() {
       try {
         const d = conn();
-        bound(d, config.readTimeout);
-        statement(d, "ping").get();
+        await patiently(config.readTimeout, () => statement(d, "ping").get());
       } catch (err) {
         fail(err, "ping");
       }
@@ -121,22 +129,21 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
     async write(token) {
       try {
         const d = conn();
-        const rebound = budget(d, config.writeTimeout);
-        rebound();
+        // One deadline for the whole phase: every step waits for locks only within what is left.
+        const started = performance.now();
+        const left = (): number => config.writeTimeout - (performance.now() - started);
         if (setupPending) {
-          const setup = prepareWrites(d, table, config.createHealthTable, open.memory, open.journalMode === "wal", true);
+          const setup = await patiently(left(), () => prepareWrites(d, table, config.createHealthTable, open.memory, open.journalMode === "wal", true));
           setupPending = false;
           if (setup !== "done") unwritable = setup;
-          rebound();
         }
-        statement(d, "upsert").run(config.probeId, token);
+        await patiently(left(), () => statement(d, "upsert").run(config.probeId, token));
         // Rows of probers gone for longer than pruneAfter (old pod names…) are removed, so
         // the table holds the live probers only: once a minute (pruneAfter is at least a
         // minute), as the server drivers do, not on every cycle.
         if (Date.now() - lastPrune >= PRUNE_EVERY_MS) {
           lastPrune = Date.now();
-          rebound();
-          statement(d, "prune").run(config.probeId, `-${Math.floor(config.pruneAfter / 1000)} seconds`);
+          await patiently(left(), () => statement(d, "prune").run(config.probeId, `-${Math.floor(config.pruneAfter / 1000)} seconds`));
         }
       } catch (err) {
         fail(err, "write");
@@ -145,8 +152,7 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
     async read() {
       try {
         const d = conn();
-        bound(d, config.readTimeout);
-        return statement(d, "read").get(config.probeId) as string | undefined;
+        return await patiently(config.readTimeout, () => statement(d, "read").get(config.probeId) as string | undefined);
       } catch (err) {
         // A read-only check of a file that never had the table still proves the file reads.
         if (open.readonly && isNoSuchTable(err)) {
@@ -228,6 +234,10 @@ function checkFile(open: SqliteOpenOptions): void {
   if (!stats.isFile()) {
     throw new DbHealthError("connect", `${open.path} is ${fileKind(stats)}, not a regular file: point the DSN at the SQLite database file`, { driver: "sqlite" });
   }
+}
+
+function isBusy(err: unknown): boolean {
+  return /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown } | undefined)?.code ?? ""));
 }
 
 function quoteIdent(name: string): string {

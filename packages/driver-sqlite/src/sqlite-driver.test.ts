@@ -164,6 +164,40 @@ describe("sqlite driver", () => {
     expect((await d.probe()).status).toBe("up");
   });
 
+  it("never stalls the event loop while it waits for a lock held elsewhere", async () => {
+    // SQLite waits for a lock on the calling thread: with a busy_timeout, one locked file held
+    // every timer, socket and other target of the process for up to a phase deadline (a daemon
+    // answered /healthz 408 after 7 s). The waits now happen between tries, on the event loop.
+    for (const [name, lock] of [
+      ["rollback journal, exclusive", (db: InstanceType<typeof Database>) => db.exec("CREATE TABLE app (id INTEGER); BEGIN EXCLUSIVE")],
+      ["WAL, write lock", (db: InstanceType<typeof Database>) => db.exec("PRAGMA journal_mode = WAL; CREATE TABLE app (id INTEGER); BEGIN IMMEDIATE")],
+    ] as const) {
+      const path = join(dir, `stall-${name.split(",")[0]!.replace(/\W/g, "")}.db`);
+      const locker = new Database(path);
+      lock(locker);
+      const d = make(`file:${path}?journal_mode=keep`, { readTimeout: "1s", writeTimeout: "1s", connectTimeout: "1s" });
+      let last = performance.now();
+      let longest = 0;
+      const ticker = setInterval(() => {
+        const now = performance.now();
+        longest = Math.max(longest, now - last);
+        last = now;
+      }, 5);
+      try {
+        const r = await d.probe();
+        longest = Math.max(longest, performance.now() - last);
+        expect(r.status, `${name}: ${r.reason}`).not.toBe("up");
+        expect(r.reason, name).toMatch(/database is locked/);
+        // A generous bound: the longest the timer waited is a pause between tries, not a phase.
+        expect(longest, name).toBeLessThan(250);
+      } finally {
+        clearInterval(ticker);
+        locker.exec("ROLLBACK");
+        locker.close();
+      }
+    }
+  });
+
   it("creates the health table later when a WAL database was write-locked at connect", async () => {
     const path = join(dir, "locked-wal.db");
     const locker = new Database(path);

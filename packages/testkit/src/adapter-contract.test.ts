@@ -21,7 +21,7 @@ describe("checkAdapterContract", () => {
     );
     let first: string | undefined;
     const insertOnce = check((real) => ({ write: async (token: string, s: AbortSignal) => void (first ??= token), read: async () => first ?? (await real.read(AbortSignal.timeout(1000))) }));
-    await expect(insertOnce).rejects.toThrow(/read\(\) after write\("[\w-]{12}"\) returned "[\w-]{12}": it must return the stored tokens with the one this prober wrote last first \(an upsert\)/);
+    await expect(insertOnce).rejects.toThrow(/read\(\) after write\("[\w-]{8}"\) returned "[\w-]{8}": it must return the stored tokens with the one this prober wrote last first \(an upsert\)/);
     // Overwriting the token (the upsert before probers could share a probe id) loses a prober's own write.
     const overwrite = check((real) => ({
       write: async (token: string, s: AbortSignal) => {
@@ -31,7 +31,7 @@ describe("checkAdapterContract", () => {
       },
     }));
     await expect(overwrite).rejects.toThrow(
-      /read\(\) after two writes by another prober with the same probe id returned "[\w-]{12}", expected it to start with "[\w-]{12} [\w-]{12} [\w-]{12}": keep the latest tokens, newest first/,
+      /read\(\) after two writes by another prober with the same probe id returned "[\w-]{8}", expected it to start with "[\w-]{8} [\w-]{8} [\w-]{8}": keep the latest tokens, newest first/,
     );
     await expect(check(() => ({ role: async () => ({ role: "leader", readOnly: false }) }))).rejects.toThrow(
       `${who}: role() failed: role() returned { role: "leader", readOnly: false }: role must be "primary", "replica" or "unknown"`,
