@@ -85,8 +85,19 @@ export function parseListen(value: string, source = "--export-prom"): ListenAddr
 // one; anything else must be a DNS name: dot-separated labels of 1-63 letters, digits, "-" (not
 // at either end) and "_" (Docker service names), 253 characters at most, an optional final dot.
 function hostProblem(host: string, bracketed: boolean): string | undefined {
-  if (bracketed) return isIPv6(host) ? undefined : `${JSON.stringify(host)} in brackets is not an IPv6 address`;
-  if (/^[\d.]+$/.test(host)) return isIPv4(host) ? undefined : `${host} is not an IPv4 address (four numbers from 0 to 255, e.g. 127.0.0.1)`;
+  if (bracketed) {
+    if (!isIPv6(host)) return `${JSON.stringify(host)} in brackets is not an IPv6 address`;
+    // ff00::/8: a group address. A server binds to an address of its own, not a group.
+    return /^ff/i.test(host) ? `[${host}] is a multicast address: no client can connect to it; listen on an address of this host, e.g. [::1] or [::]` : undefined;
+  }
+  if (/^[\d.]+$/.test(host)) {
+    if (!isIPv4(host)) return `${host} is not an IPv4 address (four numbers from 0 to 255, e.g. 127.0.0.1)`;
+    const first = Number(host.split(".")[0]);
+    // 224.0.0.0/4 multicast, 240.0.0.0/4 reserved, 255.255.255.255 broadcast: binding may work,
+    // but no client can ever connect, so the daemon would report "serving" to nobody.
+    if (first >= 224) return `${host} is a ${first < 240 ? "multicast" : "broadcast or reserved"} address: no client can connect to it; listen on an address of this host, e.g. 127.0.0.1 or 0.0.0.0`;
+    return undefined;
+  }
   const label = "(?!-)[A-Za-z0-9_-]{1,63}(?<!-)";
   if (host.length <= 253 && new RegExp(`^${label}(\\.${label})*\\.?$`).test(host)) return undefined;
   return `${quote(host)} is not an IP address or a host name (letters, digits, "-" and "_" in labels separated by dots)`;

@@ -222,6 +222,19 @@ describe("flags a mode would ignore, and what cannot be listened on: exit 3 befo
     expect(await only(["config", "check", yaml])).toEqual([`${yaml}: listen (line 1): ${why}`]);
   });
 
+  it("an address no client can connect to, and one the system refuses", async () => {
+    for (const [listen, why] of [
+      ["224.0.0.1:20001", "224.0.0.1 is a multicast address"],
+      ["255.255.255.255:20001", "255.255.255.255 is a broadcast or reserved address"],
+      ["[ff02::1]:20001", "[ff02::1] is a multicast address"],
+    ]) {
+      expect(await only(["--export-prom", listen!, ...dsn])).toEqual([expect.stringContaining(`--export-prom: "${listen}": ${why}: no client can connect to it`)]);
+    }
+    expect(await only(["--export-prom", "[fe80::1]:20001", ...dsn])).toEqual([
+      "healthcheck: cannot listen for --export-prom [fe80::1]:20001: the system refuses this address (EINVAL): a link-local IPv6 address needs its interface, e.g. [fe80::1%eth0]",
+    ]);
+  });
+
   it("a host name that does not resolve", async () => {
     expect(await only(["--export-prom", "no-such-host.invalid:20001", ...dsn])).toEqual([
       expect.stringMatching(/^healthcheck: cannot listen for --export-prom no-such-host\.invalid:20001: host not found/),

@@ -45,5 +45,10 @@ export function listenFailure(err: unknown, listen: ListenAddress, from: string)
     return `cannot listen for ${from} ${host}:${listen.port}: ${why}`;
   }
   if (CANNOT_BIND.has(code)) return `cannot listen for ${from}: ${errorMessage(err)}`;
+  if (code === "EINVAL") {
+    const host = listen.host?.includes(":") ? `[${listen.host}]` : (listen.host ?? "");
+    const hint = /^fe[89ab]/i.test(listen.host ?? "") ? ": a link-local IPv6 address needs its interface, e.g. [fe80::1%eth0]" : "";
+    return `cannot listen for ${from} ${host}:${listen.port}: the system refuses this address (EINVAL)${hint}`;
+  }
   return undefined;
 }
