@@ -83,6 +83,12 @@ describe("healthcheck --once", () => {
     expect(r.stderr).toMatch(/unknown option '--bogus'/);
   });
 
+  it("exits 3 when one setting is given in both spellings (ours and the exporter toolkit's)", () => {
+    const r = run("--dsn", ":memory:", "--export-prom", "127.0.0.1:0", "--web.listen-address", "127.0.0.1:0");
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe("healthcheck: invalid configuration:\n  --web.listen-address: the same setting as --export-prom: give only one of them\n");
+  });
+
   it("names the package to install for a missing driver, never the password", () => {
     const r = run("--once", "--dsn", "sqlserver://sa:Sup3rS3cret!@127.0.0.1:1433/master");
     expect(r.code).toBe(3);
