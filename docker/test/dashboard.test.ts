@@ -102,13 +102,17 @@ function metricNames(promql: string): string[] {
 
 // ---- what the exporter exposes -------------------------------------------------------------------
 
+/** prom-client's default collectors: the exporter's own process and runtime. */
+const RUNTIME = /^(process|nodejs)_/;
+
 /** Series names of the real exposition: gauges and counters as is, histograms as _bucket/_sum/_count. */
 const exposed = new Set<string>(["up"]);
 const families = new Map<string, string>();
 let wrapperMetrics: string[] = [];
 
 beforeAll(async () => {
-  const metrics = createMetrics({ legacyNames: true });
+  // As the CLI creates them: runtime metrics are on unless --no-runtime-metrics.
+  const metrics = createMetrics({ legacyNames: true, runtimeMetrics: true, buildInfo: { version: "1.0.0", revision: "unknown", nodeversion: process.version } });
   const phase = (ms: number) => ({ ok: true, ms });
   const sample: ProbeResult = {
     target: "orders",
@@ -159,12 +163,13 @@ describe("metricNames()", () => {
 });
 
 describe("the exporter's exposition", () => {
-  it("has every family of the Metrics table, legacy names included", () => {
-    expect([...families.keys()].sort()).toEqual([
+  it("has every family of the Metrics table, legacy names included, and the process's runtime metrics", () => {
+    expect([...families.keys()].filter((f) => !RUNTIME.test(f)).sort()).toEqual([
       "db_connection_count", "db_connection_errors_total", "db_connections", "db_health_check_build_info", "db_probe_duration_seconds",
       "db_probe_last_success_timestamp_seconds", "db_read_latency_ms", "db_replication_lag_seconds", "db_status", "db_up", "db_write_latency_ms",
     ]);
     expect(families.get("db_probe_duration_seconds")).toBe("histogram");
+    for (const f of ["process_cpu_seconds_total", "process_resident_memory_bytes", "nodejs_heap_size_used_bytes", "nodejs_eventloop_lag_p99_seconds"]) expect(families.has(f), f).toBe(true);
   });
 });
 
@@ -229,9 +234,11 @@ describe("db-health.json", () => {
         used.add(families.get(base) === "histogram" ? base : n);
       }
     }
-    // db_connection_count is the legacy alias of db_connections, which the dashboard shows.
-    const shown = [...families.keys(), ...wrapperMetrics].filter((f) => f !== "db_connection_count");
+    // db_connection_count is the legacy alias of db_connections, which the dashboard shows; of the
+    // runtime metrics it shows a few (memory, CPU, event-loop delay), not all.
+    const shown = [...families.keys(), ...wrapperMetrics].filter((f) => f !== "db_connection_count" && !RUNTIME.test(f));
     for (const f of shown) expect(used, `the dashboard shows ${f}`).toContain(f);
+    for (const f of ["process_resident_memory_bytes", "process_cpu_seconds_total", "nodejs_eventloop_lag_p99_seconds"]) expect(used, `the dashboard shows ${f}`).toContain(f);
   });
 });
 

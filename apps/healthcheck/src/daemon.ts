@@ -11,10 +11,16 @@ export interface DaemonOptions {
   drivers: readonly Driver[];
   listen: { host: string | undefined; port: number };
   legacyMetrics: boolean;
+  /** Export prom-client's process_* and nodejs_* collectors. @default false */
+  runtimeMetrics?: boolean;
   version: string;
+  /** The git commit the exporter was built from (`db_health_check_build_info`). @default "unknown" */
+  revision?: string;
   log: Logger;
   /** `/probe` answers from a result younger than this (ms). */
   probeCacheMs: number;
+  /** Path of the metrics endpoint. @default "/metrics" */
+  telemetryPath?: string;
   webConfig?: WebConfig;
   /**
    * Wrapper mode: starts the child, called once the HTTP server listens (a port that cannot be
@@ -75,7 +81,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   // Every target's loop listens to it while sleeping or in a phase, and /probe adds some: with
   // more than a few targets Node would print a (false) "possible memory leak" warning.
   setMaxListeners(Math.max(10, 3 * drivers.length + 10), signal);
-  const metrics = createMetrics({ legacyNames: options.legacyMetrics, buildInfo: { version: options.version } });
+  const metrics = createMetrics({
+    legacyNames: options.legacyMetrics,
+    runtimeMetrics: options.runtimeMetrics === true,
+    buildInfo: { version: options.version, revision: options.revision ?? "unknown", nodeversion: process.version },
+  });
   const results = new Map<string, ProbeResult>();
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
   // Every finished cycle, whoever started it (the schedule or /probe), lands here: metrics, the
@@ -117,6 +127,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       results: () => results,
       targets: drivers.map((d) => d.config.name),
       version: options.version,
+      ...(options.revision ? { revision: options.revision } : {}),
       probe: (name) => cycle(byName.get(name)!),
       // The signal that stops probing: shutdown, or in wrapper mode the child told to stop (or gone).
       stopping: signal,
@@ -125,6 +136,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     options.listen,
     {
       probeCacheMs: options.probeCacheMs,
+      ...(options.telemetryPath ? { telemetryPath: options.telemetryPath } : {}),
       ...(options.webConfig ? { webConfig: options.webConfig } : {}),
       onError: (err) => log.log("error", "http server error", { error: errorMessage(err) }),
     },
@@ -134,7 +146,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const shown = !options.listen.host || options.listen.host === "0.0.0.0" || options.listen.host === "::" ? "127.0.0.1" : options.listen.host;
   const scheme = options.webConfig?.tls ? "https" : "http";
   const base = `${scheme}://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
-  log.log("info", `serving ${base}/metrics`, { metrics: `${base}/metrics`, health: `${base}/health`, readyz: `${base}/readyz`, targets: [...byName.keys()] });
+  const metricsUrl = `${base}${options.telemetryPath ?? "/metrics"}`;
+  log.log("info", `serving ${metricsUrl}`, { metrics: metricsUrl, health: `${base}/health`, readyz: `${base}/readyz`, targets: [...byName.keys()] });
   if (options.startChild) {
     child = options.startChild();
     // A stop signal came before the child existed: nothing to wrap, shut down at once.

@@ -58,6 +58,38 @@ describe("HTTP endpoints", () => {
     expect(state.calls.size).toBe(0);
   });
 
+  it("/ is an HTML landing page for browsers: endpoints, version, targets and their last status, everything escaped", async () => {
+    state = fakeState(["orders", "<b>x</b>"], { delayMs: 0 });
+    server = await start({ ...state, version: "1.2.3", revision: "0123456789abcdef0123456789abcdef01234567" });
+    state.next.set("orders", { status: "down", reason: `connect failed: <script>alert("x")</script> & more`, problems: [] });
+    await state.probe("orders");
+    const html = await get(server, "/", { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } });
+    expect(html.status).toBe(200);
+    expect(html.headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(html.headers["content-security-policy"]).toMatch(/^default-src 'none'/);
+    expect(html.body).toMatch(/^<!DOCTYPE html>/);
+    expect(html.body).toContain("Version 1.2.3, revision <code>0123456789abcdef0123456789abcdef01234567</code>");
+    for (const path of ["./metrics", "./healthz", "./readyz", "./health", "./probe?target=orders", "./probe?target=%3Cb%3Ex%3C%2Fb%3E"]) expect(html.body).toContain(`href="${path}"`);
+    expect(html.body).toContain("<td>&lt;b&gt;x&lt;/b&gt;</td>");
+    expect(html.body).toContain('<span class="down">down</span>');
+    expect(html.body).toContain("connect failed: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more");
+    expect(html.body).toContain('<span class="unknown">no probe cycle has finished yet</span>');
+    expect(html.body).not.toMatch(/<script|<b>/);
+
+    const text = await get(server, "/", { headers: { accept: "*/*" } });
+    expect(text.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(text.body).toBe("db-health healthcheck 1.2.3 (revision 0123456789abcdef0123456789abcdef01234567)\nendpoints: /metrics, /probe?target=NAME, /healthz, /readyz, /health\ntargets:\n  orders    down\n  <b>x</b>  no probe cycle has finished yet\n");
+  });
+
+  it("serves the metrics on the telemetry path alone", async () => {
+    state = fakeState(["orders"], { delayMs: 0 });
+    server = await start(state, { telemetryPath: "/exporter/metrics" });
+    await state.probe("orders");
+    expect((await get(server, "/exporter/metrics")).body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 1');
+    expect(await get(server, "/metrics")).toMatchObject({ status: 404, body: "not found; endpoints: /exporter/metrics, /probe?target=NAME, /healthz, /readyz, /health\n" });
+    expect((await get(server, "/")).body).toContain("endpoints: /exporter/metrics, /probe?target=NAME");
+  });
+
   it("/metrics serves the shared registry as Prometheus text", async () => {
     await fresh();
     await state.probe("orders");

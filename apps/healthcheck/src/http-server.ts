@@ -7,6 +7,7 @@ import { guardConnections } from "./http/connection-guard.js";
 import { HEALTH_JSON, healthDocument } from "./http/health-json.js";
 import { HTTP_LIMITS } from "./http/http-limits.js";
 import { acceptsGzip, createMetricsCache } from "./http/metrics-cache.js";
+import { endpointList, landingPage } from "./http/landing-page.js";
 import { createProbeCache } from "./http/probe-cache.js";
 import { readiness } from "./http/readiness.js";
 import { send, sendRedacted } from "./http/respond.js";
@@ -32,8 +33,10 @@ export interface HttpState {
    * child): from then on `/readyz` and `/health` answer 503 `stopping`, however the targets are.
    */
   stopping?: AbortSignal;
-  /** Version shown by `/health`. @default core's version */
+  /** Version shown by `/health` and `/`. @default core's version */
   version?: string;
+  /** The git commit the exporter was built from, shown by `/`. */
+  revision?: string;
 }
 
 /** Options of {@link startHttpServer}. */
@@ -48,20 +51,22 @@ export interface HttpOptions {
    * @default 1000
    */
   metricsMaxAgeMs?: number;
+  /** Path of the metrics endpoint (`--web.telemetry-path`). @default "/metrics" */
+  telemetryPath?: string;
   /** TLS and basic auth, from {@link loadWebConfig}. */
   webConfig?: WebConfig;
   /** Errors after start-up (a broken socket, a failing handler); logged, never fatal. */
   onError(err: Error): void;
 }
 
-const ENDPOINTS = "/metrics, /probe?target=NAME, /healthz, /readyz, /health";
 // Target names are 1–63 of these (core's schema); anything else is echoed only as a description.
 const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/;
 
 /**
- * Serves `/metrics`, `/probe?target=NAME` (multi-target exporter pattern, cached and
- * single-flight per target), `/healthz`, `/readyz` and `/health` (`application/health+json`),
- * over HTTPS and behind basic auth when the web config says so. Only GET and HEAD.
+ * Serves `/metrics` (or `telemetryPath`), `/probe?target=NAME` (multi-target exporter pattern,
+ * cached and single-flight per target), `/healthz`, `/readyz`, `/health`
+ * (`application/health+json`) and a landing page on `/`, over HTTPS and behind basic auth when
+ * the web config says so. Only GET and HEAD.
  *
  * @throws when the port cannot be bound (EADDRINUSE, EACCES).
  * @example
@@ -118,6 +123,7 @@ export async function startHttpServer(
 function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth | undefined): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const cache = createProbeCache({ ttlMs: options.probeCacheMs, probe: (t) => state.probe(t), latest: (t) => state.results().get(t) });
   const version = state.version ?? CORE_VERSION;
+  const telemetryPath = options.telemetryPath ?? "/metrics";
   const exposition = createMetricsCache({ render: () => state.metrics.render(), ...(options.metricsMaxAgeMs === undefined ? {} : { maxAgeMs: options.metricsMaxAgeMs }) });
 
   return async (req, res) => {
@@ -134,15 +140,15 @@ function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth |
     }
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed: use GET or HEAD\n", undefined, { allow: "GET, HEAD" });
 
-    switch (path) {
-      case "/metrics": {
-        const body = await exposition.get();
-        const contentType = state.metrics.registry.contentType;
-        if (acceptsGzip(req.headers["accept-encoding"])) {
-          return sendRedacted(res, 200, await body.gzip(), contentType, { "content-encoding": "gzip", vary: "Accept-Encoding" });
-        }
-        return sendRedacted(res, 200, body.identity, contentType, { vary: "Accept-Encoding" });
+    if (path === telemetryPath) {
+      const body = await exposition.get();
+      const contentType = state.metrics.registry.contentType;
+      if (acceptsGzip(req.headers["accept-encoding"])) {
+        return sendRedacted(res, 200, await body.gzip(), contentType, { "content-encoding": "gzip", vary: "Accept-Encoding" });
       }
+      return sendRedacted(res, 200, body.identity, contentType, { vary: "Accept-Encoding" });
+    }
+    switch (path) {
       case "/probe": {
         const params = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
         // Only a configured target's name: a DSN, host or port in the query string would let any
@@ -170,10 +176,12 @@ function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth |
         const doc = healthDocument({ ...state, version });
         return send(res, doc.status === "fail" ? 503 : 200, `${JSON.stringify(doc)}\n`, HEALTH_JSON);
       }
-      case "/":
-        return send(res, 200, `db-health healthcheck ${version}\nendpoints: ${ENDPOINTS}\n`);
+      case "/": {
+        const page = landingPage({ ...state, version, telemetryPath }, req.headers.accept);
+        return send(res, 200, page.body, page.contentType, page.headers);
+      }
       default:
-        return send(res, 404, `not found; endpoints: ${ENDPOINTS}\n`);
+        return send(res, 404, `not found; endpoints: ${endpointList(telemetryPath)}\n`);
     }
   };
 
