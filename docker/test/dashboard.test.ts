@@ -270,6 +270,48 @@ withPromtool("every dashboard and rule query parses as PromQL (promtool check ru
   expect(out).toContain(`SUCCESS: ${all.length} rules found`);
 });
 
+withPromtool("the status panels tell a target with no result yet from up, degraded and down, also beside exporters without the unknown state", () => {
+  if (!have) throw new Error(`${PROMTOOL} not found: .ci/run installs Debian's prometheus package`);
+  const allPanels = (ps: Panel[]): Panel[] => ps.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
+  const panels = allPanels(dashboard.panels).filter((p) => /^Status (now|history)/.test(p.title));
+  expect(panels).toHaveLength(2);
+  // The series a scrape holds: one target per state; "old" from an exporter older than the unknown state.
+  const states: Record<string, Record<string, number>> = {
+    fresh: { up: 0, degraded: 0, down: 0, unknown: 1 },
+    ok: { up: 1, degraded: 0, down: 0, unknown: 0 },
+    slow: { up: 0, degraded: 1, down: 0, unknown: 0 },
+    gone: { up: 0, degraded: 0, down: 1, unknown: 0 },
+    old: { up: 0, degraded: 0, down: 1 },
+  };
+  const series = Object.entries(states).flatMap(([target, set]) =>
+    Object.entries(set).map(([status, v]) => ({ series: `db_status{job="db-health",instance="hc:9091",target="${target}",db_name="postgres",db_role="primary",status="${status}"}`, values: `${v}x2` })),
+  );
+  const expected = { fresh: 3, ok: 0, slow: 1, gone: 2, old: 2 };
+  const dir = mkdtempSync(join(tmpdir(), "dbh-dash-"));
+  dirs.push(dir);
+  writeFileSync(join(dir, "none.yml"), "groups: []\n");
+  const withVars = (expr: string): string => substitute(expr).replaceAll('target=~"orders"', 'target=~".*"').replaceAll('db_name=~"postgres"', 'db_name=~".*"');
+  writeFileSync(join(dir, "status.test.yml"), stringify({
+    rule_files: ["none.yml"],
+    evaluation_interval: "1m",
+    tests: panels.map((p) => ({
+      interval: "1m",
+      input_series: series,
+      promql_expr_test: [{
+        expr: withVars(p.targets![0]!.expr!),
+        eval_time: "1m",
+        exp_samples: Object.entries(expected).map(([target, value]) => ({ labels: `{target="${target}",db_name="postgres",db_role="primary"}`, value })),
+      }],
+    })),
+  }));
+  const r = spawnSync(PROMTOOL, ["test", "rules", join(dir, "status.test.yml")], { encoding: "utf8" });
+  expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+  for (const p of panels) {
+    const mapping = (p as unknown as { fieldConfig: { defaults: { mappings: Array<{ options: Record<string, { text: string }> }> } } }).fieldConfig.defaults.mappings[0]!.options;
+    expect(Object.fromEntries(Object.entries(mapping).map(([k, v]) => [k, v.text]))).toEqual({ 0: "UP", 1: "DEGRADED", 2: "DOWN", 3: "NO RESULT YET" });
+  }
+});
+
 describe("Grafana provisioning", () => {
   interface Compose { services: Record<string, { volumes?: string[] }> }
   const grafanaMount = (src: string): string | undefined => {

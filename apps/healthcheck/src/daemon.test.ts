@@ -202,3 +202,48 @@ describe("daemon: readiness while stopping", () => {
     }
   });
 });
+
+describe("daemon: every target present from the first scrape", () => {
+  it("serves db_up 0 and db_status unknown before the first cycle ends, without /metrics waiting on it; then the result", async () => {
+    // The first cycle's connect waits for the test: a server that accepts and has not answered yet.
+    let release = (): void => undefined;
+    const connected = new Promise<void>((resolve) => (release = resolve));
+    const definition = { name: "slow", schemes: ["slow"], createAdapter: () => adapterWith({ connect: () => connected }) };
+    const drivers = [
+      createDriver({ dsn: "slow://h/db", name: "a", interval: "1m", connectTimeout: "1m", maxRetries: 0 }, { definition }),
+      createDriver({ dsn: "slow://h/db", name: "b", role: "replica", interval: "1m", connectTimeout: "1m", maxRetries: 0 }, { definition }),
+    ];
+    const stop = new AbortController();
+    let base = "";
+    const log = createLogger({ write: (line: string) => void (base ||= /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(line)?.[1] ?? "") }, "info");
+    const done = runDaemon({ drivers, listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log, probeCacheMs: 1000, signal: stop.signal });
+    while (!base) await new Promise((r) => setTimeout(r, 5));
+
+    const t0 = performance.now();
+    const text = await (await fetch(`${base}/metrics`)).text();
+    // Not a timing claim: the cycles wait a minute for their connect, the scrape does not.
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(text).toContain('db_up{db_name="slow",db_role="unknown",target="a"} 0');
+    expect(text).toContain('db_status{db_name="slow",db_role="unknown",target="a",status="unknown"} 1');
+    expect(text).toContain('db_status{db_name="slow",db_role="unknown",target="a",status="down"} 0');
+    expect(text).toContain('db_up{db_name="slow",db_role="replica",target="b"} 0');
+    expect(text).toContain('db_connection_errors_total{db_name="slow",db_role="unknown",target="a"} 0');
+    expect(await (await fetch(`${base}/readyz`)).text()).toBe("not ready:\na: no probe cycle has finished yet\nb: no probe cycle has finished yet\n");
+    const health = (await (await fetch(`${base}/health`)).json()) as { status: string; checks: Record<string, Array<{ output?: string }>> };
+    expect(health.status).toBe("warn");
+    expect(health.checks["a:connection"]?.[0]?.output).toBe("no probe cycle has finished yet");
+
+    release();
+    let after = "";
+    for (let i = 0; i < 100 && !after.includes('target="a",status="unknown"} 0'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await (await fetch(`${base}/metrics`)).text();
+    }
+    expect(after).toContain('db_up{db_name="slow",db_role="primary",target="a"} 1');
+    expect(after).toContain('db_status{db_name="slow",db_role="primary",target="a",status="unknown"} 0');
+    // the declared series under the old role are gone, not left behind
+    expect(after).not.toContain('db_role="unknown",target="a"');
+    stop.abort();
+    await done;
+  });
+});

@@ -86,6 +86,9 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     runtimeMetrics: options.runtimeMetrics === true,
     buildInfo: { version: options.version, revision: options.revision ?? "unknown", nodeversion: process.version },
   });
+  // Every target has its series from the first scrape: db_up 0 and db_status "unknown" until its
+  // first cycle ends (then /readyz and /health stop saying "no probe cycle has finished yet").
+  for (const d of drivers) metrics.declare({ target: d.config.name, driver: d.definition.name, ...(d.config.role === "auto" ? {} : { role: d.config.role }) });
   const results = new Map<string, ProbeResult>();
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
   // Every finished cycle, whoever started it (the schedule or /probe), lands here: metrics, the
