@@ -247,3 +247,94 @@ describe("daemon: every target present from the first scrape", () => {
     await done;
   });
 });
+
+describe("daemon: /probe within Prometheus' scrape timeout", () => {
+  const never = (): Promise<never> => new Promise<never>(() => undefined);
+  /** Targets whose server answers until `hang` is set, then accepts and never answers. */
+  const hanging = (names: string[], settings: Record<string, unknown>) => {
+    const server = { hang: false };
+    const definition = {
+      name: "hanging",
+      schemes: ["hanging"],
+      createAdapter: () => adapterWith({ connect: async () => (server.hang ? never() : undefined), ping: async () => (server.hang ? never() : undefined) }),
+    };
+    const drivers = names.map((name) => createDriver({ dsn: "hanging://h/db", name, ...settings }, { definition }));
+    return { server, drivers };
+  };
+  const start = async (drivers: ReturnType<typeof createDriver>[]) => {
+    const stop = new AbortController();
+    let base = "";
+    const log = createLogger({ write: (line: string) => void (base ||= /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(line)?.[1] ?? "") }, "info");
+    const done = runDaemon({ drivers, listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log, probeCacheMs: 100, timeoutOffsetMs: 500, signal: stop.signal });
+    while (!base) await new Promise((r) => setTimeout(r, 5));
+    return { base, stop: async () => (stop.abort(), await done) };
+  };
+  const scrape = async (url: string, timeoutSeconds: string): Promise<{ ms: number; body: string }> => {
+    const t0 = performance.now();
+    const body = await (await fetch(url, { headers: { "X-Prometheus-Scrape-Timeout-Seconds": timeoutSeconds } })).text();
+    return { ms: performance.now() - t0, body };
+  };
+  const until = async (url: string, pattern: RegExp): Promise<string> => {
+    let text = "";
+    for (let i = 0; i < 200 && !pattern.test(text); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      text = await (await fetch(url)).text();
+    }
+    expect(text).toMatch(pattern);
+    return text;
+  };
+
+  it("a cycle started for a scrape fits in its budget, retries included, and its result is recorded", async () => {
+    // Without a budget this cycle takes 4 × 5 s pings/connects + 3 × 1 s pauses = 23 s.
+    const { server, drivers } = hanging(["h"], { interval: "1h", connectTimeout: "5s", readTimeout: "5s", maxRetries: 3, retryInterval: "1s" });
+    const d = await start(drivers);
+    await until(`${d.base}/metrics`, /db_up\{db_name="hanging",db_role="primary",target="h"\} 1/);
+    server.hang = true;
+    await new Promise((r) => setTimeout(r, 150)); // past the /probe cache interval
+    const r = await scrape(`${d.base}/probe?target=h`, "3");
+    expect(r.ms).toBeLessThan(3000);
+    // the cycle's own result, cut short by the budget (not an unfinished answer)
+    expect(r.body).not.toContain("# unfinished");
+    expect(r.body).toContain('db_up{db_name="hanging",db_role="primary",target="h"} 0');
+    const ready = await (await fetch(`${d.base}/readyz`)).text();
+    expect(ready).toBe("not ready:\nh: down: probe did not finish within the scrape timeout (2.5s: 3s less the 500ms offset)\n");
+    await until(`${d.base}/metrics`, /db_up\{db_name="hanging",db_role="primary",target="h"\} 0/);
+    await d.stop();
+  }, 20_000);
+
+  it("a scrape that would wait on a cycle already running is answered down at its budget, and the shared metrics keep the last result", async () => {
+    const { server, drivers } = hanging(["h"], { interval: "500ms", connectTimeout: "5s", readTimeout: "5s", maxRetries: 0 });
+    const d = await start(drivers);
+    await until(`${d.base}/metrics`, /db_up\{db_name="hanging",db_role="primary",target="h"\} 1/);
+    server.hang = true;
+    await new Promise((r) => setTimeout(r, 800)); // the next scheduled cycle hangs in its ping
+    const r = await scrape(`${d.base}/probe?target=h`, "1");
+    expect(r.ms).toBeLessThan(3000);
+    expect(r.body.split("\n")[0]).toBe("# unfinished: probe did not finish within the scrape timeout (500ms: 1s less the 500ms offset)");
+    expect(r.body).toContain('db_up{db_name="hanging",db_role="primary",target="h"} 0');
+    expect(r.body).toContain('db_status{db_name="hanging",db_role="primary",target="h",status="down"} 1');
+    // not recorded: /metrics and /readyz still show the last finished cycle
+    expect(await (await fetch(`${d.base}/metrics`)).text()).toContain('db_up{db_name="hanging",db_role="primary",target="h"} 1');
+    expect((await fetch(`${d.base}/readyz`)).status).toBe(200);
+    // the scheduled cycle ends on its own deadline and is recorded then
+    await until(`${d.base}/readyz`, /h: down: ping timed out after 5s/);
+    await d.stop();
+  }, 20_000);
+
+  it("the budget covers the wait for a free slot: a scrape of a queued target is answered at its budget, and its cycle later runs on its own deadlines", async () => {
+    // 32 slots, 33 targets whose server never answers: the last one waits for a slot.
+    const names = Array.from({ length: MAX_CONCURRENT_CYCLES + 1 }, (_, i) => `t${i}`);
+    const { server, drivers } = hanging(names, { interval: "1h", connectTimeout: "1500ms", maxRetries: 0 });
+    server.hang = true;
+    const d = await start(drivers);
+    await new Promise((r) => setTimeout(r, 100));
+    const queued = names.at(-1)!;
+    const r = await scrape(`${d.base}/probe?target=${queued}`, "1");
+    expect(r.ms).toBeLessThan(1400); // before a slot frees at 1.5 s
+    expect(r.body.split("\n")[0]).toBe("# unfinished: probe did not finish within the scrape timeout (500ms: 1s less the 500ms offset)");
+    expect(r.body).toContain(`db_up{db_name="hanging",db_role="unknown",target="${queued}"} 0`);
+    // its cycle was not cut short for a scrape that was already answered: it tried for its 1.5 s
+    await until(`${d.base}/readyz`, new RegExp(`${queued}: down: connect (failed: )?.*timed out after 1\\.5s`));
+    await d.stop();
+  }, 20_000);
+});

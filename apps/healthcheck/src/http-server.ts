@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
-import { CORE_VERSION, errorMessage, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
+import { CORE_VERSION, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
 import { BASIC_CHALLENGE, createBasicAuth, type BasicAuth } from "./http/basic-auth.js";
 import { answerClientErrors } from "./http/client-error.js";
 import { guardConnections } from "./http/connection-guard.js";
@@ -8,14 +8,17 @@ import { HEALTH_JSON, healthDocument } from "./http/health-json.js";
 import { HTTP_LIMITS } from "./http/http-limits.js";
 import { acceptsGzip, createMetricsCache } from "./http/metrics-cache.js";
 import { endpointList, landingPage } from "./http/landing-page.js";
-import { createProbeCache } from "./http/probe-cache.js";
+import { createProbeEndpoint } from "./http/probe-endpoint.js";
 import { readiness } from "./http/readiness.js";
 import { send, sendRedacted } from "./http/respond.js";
+import { scrapeBudget, SCRAPE_TIMEOUT_HEADER, type ScrapeBudget } from "./http/scrape-budget.js";
+import { DEFAULT_TIMEOUT_OFFSET_MS } from "./config/settings.js";
 import { createTlsServer } from "./http/tls-server.js";
 import type { WebConfig } from "./http/web-config.js";
 
 export { HTTP_LIMITS } from "./http/http-limits.js";
 export { loadWebConfig, type WebConfig } from "./http/web-config.js";
+export type { ScrapeBudget } from "./http/scrape-budget.js";
 
 /** What the HTTP endpoints read, and the one thing they may do: probe a target on request. */
 export interface HttpState {
@@ -24,8 +27,13 @@ export interface HttpState {
   results(): ReadonlyMap<string, ProbeResult>;
   /** Names of every configured target. */
   targets: readonly string[];
-  /** Runs (or joins) a probe cycle for one target now; the daemon also records it in metrics. */
-  probe(target: string): Promise<ProbeResult>;
+  /**
+   * Runs (or joins) a probe cycle for one target now and resolves with its result; the daemon
+   * also records it in metrics. A cycle started for a scrape fits in the scrape's `budget`
+   * (its wait for a free slot included); joining one already running may take longer, which
+   * the endpoint bounds.
+   */
+  probe(target: string, budget?: ScrapeBudget): Promise<ProbeResult>;
   /** Extra readiness condition (wrapper mode: the child is running and its port accepts TCP); undefined = none. */
   ready?(): { ok: boolean; reason?: string };
   /**
@@ -53,20 +61,26 @@ export interface HttpOptions {
   metricsMaxAgeMs?: number;
   /** Path of the metrics endpoint (`--web.telemetry-path`). @default "/metrics" */
   telemetryPath?: string;
+  /**
+   * Taken off a scrape's `X-Prometheus-Scrape-Timeout-Seconds` to give `/probe` and `/metrics`
+   * their time (`--web.timeout-offset`), in ms. @default 500
+   */
+  timeoutOffsetMs?: number;
   /** TLS and basic auth, from {@link loadWebConfig}. */
   webConfig?: WebConfig;
   /** Errors after start-up (a broken socket, a failing handler); logged, never fatal. */
   onError(err: Error): void;
+  /** Told when a `/probe` scrape was answered before the target's cycle ended. */
+  onUnfinished?(target: string, reason: string): void;
 }
 
-// Target names are 1–63 of these (core's schema); anything else is echoed only as a description.
-const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/;
 
 /**
  * Serves `/metrics` (or `telemetryPath`), `/probe?target=NAME` (multi-target exporter pattern,
  * cached and single-flight per target), `/healthz`, `/readyz`, `/health`
  * (`application/health+json`) and a landing page on `/`, over HTTPS and behind basic auth when
- * the web config says so. Only GET and HEAD.
+ * the web config says so. Only GET and HEAD. `/probe` and `/metrics` answer within a scrape's
+ * `X-Prometheus-Scrape-Timeout-Seconds` less `timeoutOffsetMs`.
  *
  * @throws when the port cannot be bound (EADDRINUSE, EACCES).
  * @example
@@ -121,10 +135,18 @@ export async function startHttpServer(
 }
 
 function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth | undefined): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const cache = createProbeCache({ ttlMs: options.probeCacheMs, probe: (t) => state.probe(t), latest: (t) => state.results().get(t) });
   const version = state.version ?? CORE_VERSION;
   const telemetryPath = options.telemetryPath ?? "/metrics";
+  const timeoutOffsetMs = options.timeoutOffsetMs ?? DEFAULT_TIMEOUT_OFFSET_MS;
   const exposition = createMetricsCache({ render: () => state.metrics.render(), ...(options.metricsMaxAgeMs === undefined ? {} : { maxAgeMs: options.metricsMaxAgeMs }) });
+  const probe = createProbeEndpoint({
+    ...state,
+    probe: (target, budget) => state.probe(target, budget),
+    probeCacheMs: options.probeCacheMs,
+    timeoutOffsetMs,
+    onError: options.onError,
+    ...(options.onUnfinished ? { onUnfinished: options.onUnfinished } : {}),
+  });
 
   return async (req, res) => {
     const raw = req.url ?? "/";
@@ -140,32 +162,10 @@ function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth |
     }
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed: use GET or HEAD\n", undefined, { allow: "GET, HEAD" });
 
-    if (path === telemetryPath) {
-      const body = await exposition.get();
-      const contentType = state.metrics.registry.contentType;
-      if (acceptsGzip(req.headers["accept-encoding"])) {
-        return sendRedacted(res, 200, await body.gzip(), contentType, { "content-encoding": "gzip", vary: "Accept-Encoding" });
-      }
-      return sendRedacted(res, 200, body.identity, contentType, { vary: "Accept-Encoding" });
-    }
+    if (path === telemetryPath) return metrics(req, res);
     switch (path) {
-      case "/probe": {
-        const params = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
-        // Only a configured target's name: a DSN, host or port in the query string would let any
-        // client point the exporter (and its credentials) at a server of their choosing.
-        const other = [...new Set(params.keys())].filter((k) => k !== "target");
-        if (other.length > 0) {
-          const named = other.every((k) => TARGET_NAME.test(k)) ? other.join(", ") : "(not shown)";
-          return send(res, 400, `unknown parameter ${named}: /probe takes only ?target=NAME of a configured target; DSNs and hosts come from the configuration, never from the query string\n`);
-        }
-        const targets = params.getAll("target");
-        if (targets.length > 1) {
-          // Answering for one of them would be a guess: a relabelling mistake should show, not pass.
-          const shown = targets.slice(0, 3).map((t) => (TARGET_NAME.test(t) ? `"${t}"` : "(not a valid target name)")).join(", ") + (targets.length > 3 ? ", …" : "");
-          return send(res, 400, `target given ${targets.length} times (${shown}): /probe takes exactly one ?target=NAME\n`);
-        }
-        return probe(params.get("target"), res);
-      }
+      case "/probe":
+        return probe(req, res, q < 0 ? "" : raw.slice(q + 1));
       case "/healthz":
         return send(res, 200, "ok\n");
       case "/readyz": {
@@ -185,23 +185,16 @@ function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth |
     }
   };
 
-  async function probe(target: string | null, res: ServerResponse): Promise<void> {
-    if (target === null || !state.targets.includes(target)) {
-      const valid = `valid targets: ${state.targets.join(", ")}`;
-      if (target === null || target === "") return send(res, 400, `missing ?target=NAME; ${valid}\n`);
-      // Never echo what could be a pasted DSN: only something shaped like a target name.
-      const shown = TARGET_NAME.test(target) ? `"${target}"` : "(not a valid target name)";
-      return send(res, 400, `unknown target ${shown}; ${valid}\n`);
+  // Never waits on a probe: it serves what the cycles recorded. A scrape's budget only bounds
+  // the wait for a render in flight when an older body can be served instead.
+  async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const budget = scrapeBudget(req.headers[SCRAPE_TIMEOUT_HEADER], timeoutOffsetMs);
+    if (budget && "problem" in budget) return send(res, 400, `${budget.problem}\n`);
+    const body = await exposition.get(budget ? budget.deadline - performance.now() : undefined);
+    const contentType = state.metrics.registry.contentType;
+    if (acceptsGzip(req.headers["accept-encoding"])) {
+      return sendRedacted(res, 200, await body.gzip(), contentType, { "content-encoding": "gzip", vary: "Accept-Encoding" });
     }
-    try {
-      await cache.get(target);
-    } catch (err) {
-      options.onError(err instanceof Error ? err : new Error(String(err)));
-      return send(res, 500, `probe of "${target}" failed: ${errorMessage(err)}\n`);
-    }
-    // The daemon has put the result into the shared registry; serving that target's slice of
-    // it keeps counters and histograms cumulative across scrapes. Only that target's lines are
-    // rendered, not the whole registry (a multi-target exporter gets one /probe per target).
-    return send(res, 200, state.metrics.renderTarget(target), state.metrics.registry.contentType);
+    return sendRedacted(res, 200, body.identity, contentType, { vary: "Accept-Encoding" });
   }
 }

@@ -140,6 +140,7 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
     log,
     probeCacheMs: plan.probeCacheMs,
     telemetryPath: plan.telemetryPath,
+    timeoutOffsetMs: plan.timeoutOffsetMs,
     ...(webConfig ? { webConfig } : {}),
     // A stop signal before the child exists means it is never started.
     ...(wrapping ? { startChild: () => (io.shutdown.aborted ? undefined : startChild(plan.command, log)) } : {}),

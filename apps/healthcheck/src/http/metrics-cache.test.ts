@@ -95,3 +95,27 @@ describe("metrics cache", () => {
     expect(acceptsGzip(undefined)).toBe(false);
   });
 });
+
+describe("metrics cache within a scrape's time", () => {
+  it("serves the older body when the render in flight takes longer than the scrape may wait", async () => {
+    let t = 0;
+    const r = counter();
+    const cache = createMetricsCache({ render: r.render, maxAgeMs: 1000, now: () => t });
+    const first = cache.get(50);
+    r.release();
+    expect((await first).identity.toString()).toBe("render 1\n");
+    t = 5000; // older than 2 × maxAge: a render is worth waiting for, but not past the budget
+    expect((await cache.get(50)).identity.toString()).toBe("render 1\n");
+    expect(r.calls()).toBe(2);
+    r.release();
+    expect((await cache.get(50)).identity.toString()).toBe("render 2\n");
+  });
+
+  it("waits for the first render whatever the budget: there is nothing else to serve", async () => {
+    const r = counter();
+    const cache = createMetricsCache({ render: r.render, now: () => 0 });
+    const first = cache.get(0);
+    setTimeout(() => r.release(), 30);
+    expect((await first).identity.toString()).toBe("render 1\n");
+  });
+});

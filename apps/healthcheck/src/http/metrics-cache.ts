@@ -1,6 +1,7 @@
 /** The `/metrics` body, rendered at most once per short window and shared by every scrape in it. */
 import { promisify } from "node:util";
 import { gzip as gzipCallback } from "node:zlib";
+import { within } from "./within.js";
 
 const gzip = promisify(gzipCallback);
 
@@ -30,8 +31,12 @@ export interface MetricsBody {
 
 /** The cache itself: {@link MetricsCache.get} returns the current body. */
 export interface MetricsCache {
-  /** The body to serve now: the cached one while it is fresh, else the render in flight or a new one. */
-  get(): Promise<MetricsBody>;
+  /**
+   * The body to serve now: the cached one while it is fresh, else the render in flight or a new
+   * one. With `waitMs` (a scrape's budget), a render that takes longer than that is not waited for
+   * when an older body exists: that one is served (the render goes on for the next scrape).
+   */
+  get(waitMs?: number): Promise<MetricsBody>;
 }
 
 /**
@@ -65,18 +70,22 @@ export function createMetricsCache(options: MetricsCacheOptions): MetricsCache {
   };
 
   return {
-    get() {
+    get(waitMs) {
       const age = current ? now() - current.at : Infinity;
       if (current && age < maxAge) return Promise.resolve(current.body);
-      inflight ??= renderBody().finally(() => {
+      const rendering = (inflight ??= renderBody().finally(() => {
         inflight = undefined;
-      });
+      }));
       // Stale-while-revalidate: the render goes on for the next scrapes; a failure shows there.
       if (current && age < 2 * maxAge) {
-        inflight.catch(() => undefined);
+        rendering.catch(() => undefined);
         return Promise.resolve(current.body);
       }
-      return inflight;
+      if (!current || waitMs === undefined) return rendering;
+      // Older than 2 × maxAge: worth waiting for, but not past the scrape's own time.
+      const older = current.body;
+      rendering.catch(() => undefined);
+      return within(rendering, waitMs, () => older);
     },
   };
 }
