@@ -1,5 +1,5 @@
 import "@alfred/db-health-driver-sqlite";
-import { createDriver, type DriverAdapter } from "@alfred/db-health-core";
+import { createDriver, type AdapterTarget, type DriverAdapter } from "@alfred/db-health-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_CONCURRENT_CYCLES, runDaemon } from "./daemon.js";
 import { createLogger } from "./logger.js";
@@ -337,4 +337,64 @@ describe("daemon: /probe within Prometheus' scrape timeout", () => {
     await until(`${d.base}/readyz`, new RegExp(`${queued}: down: connect (failed: )?.*timed out after 1\\.5s`));
     await d.stop();
   }, 20_000);
+});
+
+describe("daemon: a lost connection", () => {
+  /** A server that drops each connection `dropAfterMs` after it was made (0: never), reported as the pg driver does. */
+  const dropping = (dropAfterMs: number) => {
+    const counter = { cycles: 0 };
+    const definition = {
+      name: "dropping",
+      schemes: ["dropping"],
+      createAdapter: (target: AdapterTarget) =>
+        adapterWith({
+          connect: async () => {
+            if (dropAfterMs > 0) setTimeout(() => target.connectionLost?.("terminating connection due to administrator command (SQLSTATE 57P01)"), dropAfterMs);
+          },
+          ping: async () => void counter.cycles++,
+        }),
+    };
+    return { definition, counter };
+  };
+  const start = async (driver: ReturnType<typeof createDriver>) => {
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const log = createLogger({ write: (line: string) => void lines.push(line) }, "info");
+    const done = runDaemon({ drivers: [driver], listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log, probeCacheMs: 100, signal: stop.signal });
+    return { lines, stop: async () => (stop.abort(), await done) };
+  };
+  const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("runs the target's cycle at once instead of at its next interval, and logs the redacted reason", async () => {
+    const { definition, counter } = dropping(0);
+    let lose = (_reason: string): void => undefined;
+    const def = { ...definition, createAdapter: (target: AdapterTarget) => ((lose = (reason) => target.connectionLost?.(reason)), definition.createAdapter(target)) };
+    const driver = createDriver({ dsn: "dropping://h/db", name: "d", interval: "1h", maxRetries: 0 }, { definition: def });
+    const d = await start(driver);
+    while (counter.cycles < 1) await sleepMs(5);
+    await sleepMs(50);
+    lose("server closed the connection unexpectedly; postgres://app:hunter2@db/x");
+    for (let i = 0; i < 100 && counter.cycles < 2; i++) await sleepMs(10);
+    expect(counter.cycles).toBe(2); // not an hour later
+    const line = d.lines.find((l) => l.includes('"msg":"connection lost"'))!;
+    expect(JSON.parse(line)).toMatchObject({ level: "warn", target: "d", engine: "dropping", probe: "now" });
+    expect(line).toContain("server closed the connection unexpectedly");
+    expect(line).not.toContain("hunter2");
+    await d.stop();
+  });
+
+  it("backs off when connections keep being lost: a flapping server gets no probe storm", async () => {
+    // Every connection is dropped 5 ms after it is made. Without a back-off the daemon would
+    // reconnect and probe about every 5 ms; with it, at 0, 1, 2 and 4 s after the first loss.
+    const { definition, counter } = dropping(5);
+    const driver = createDriver({ dsn: "dropping://h/db", name: "f", interval: "1h", maxRetries: 0 }, { definition });
+    const d = await start(driver);
+    await sleepMs(3500);
+    await d.stop();
+    // first cycle, then one per loss: at once, after 1 s, after 2 s (the next would be 4 s later)
+    expect(counter.cycles).toBeGreaterThanOrEqual(3);
+    expect(counter.cycles).toBeLessThanOrEqual(5);
+    const probes = d.lines.filter((l) => l.includes('"msg":"connection lost"')).map((l) => (JSON.parse(l) as { probe: string }).probe);
+    expect(probes.slice(0, 3)).toEqual(["now", "in 1s (connections lost again within a minute back off)", "in 2s (connections lost again within a minute back off)"]);
+  });
 });

@@ -2,9 +2,10 @@ import { setMaxListeners } from "node:events";
 import type { Server } from "node:http";
 import { Gauge, type Registry } from "prom-client";
 import { performance } from "node:perf_hooks";
-import { createMetrics, errorMessage, sleep, type Driver, type ProbeResult } from "@alfred/db-health-core";
+import { createMetrics, errorMessage, formatDuration, type Driver, type ProbeResult } from "@alfred/db-health-core";
 import { createCycles } from "./cycles.js";
 import { startHttpServer, type WebConfig } from "./http-server.js";
+import { LostConnectionReprobe } from "./lost-connection-reprobe.js";
 import type { Logger } from "./logger.js";
 import { childReadiness } from "./child-readiness.js";
 import type { WrappedChild } from "./wrapper.js";
@@ -42,7 +43,8 @@ export interface DaemonOptions {
 const jitter = (ms: number): number => ms * (0.9 + Math.random() * 0.2);
 
 /**
- * Probes every target on its interval (one cycle in flight per target), serves the results over HTTP, and in wrapper mode reports the child;
+ * Probes every target on its interval (one cycle in flight per target), at once when a held
+ * connection is lost, serves the results over HTTP, and in wrapper mode reports the child;
  * resolves after everything is closed, when `signal` aborts or the child exits.
  *
  * @example
@@ -71,7 +73,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   for (const d of drivers) metrics.declare({ target: d.config.name, driver: d.definition.name, ...(d.config.role === "auto" ? {} : { role: d.config.role }) });
   const results = new Map<string, ProbeResult>();
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
-  // Every finished cycle, whoever started it (the schedule or /probe), lands
+  // Every finished cycle, whoever started it (the schedule, a lost connection or /probe), lands
   // here: metrics, the latest result, and one log line per status change (debug lines otherwise).
   const record = (result: ProbeResult): void => {
     const previous = results.get(result.target)?.status;
@@ -128,10 +130,20 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     tcp.start();
   }
 
+  // A lost connection wakes its target's loop (backing off when losses repeat).
+  const reprobes = new Map(drivers.map((d) => [d.config.name, new LostConnectionReprobe(d.config.interval)]));
+  const unsubscribe = drivers.map((d) =>
+    d.onConnectionLost((e) => {
+      const delay = reprobes.get(e.target)!.report();
+      log.log("warn", "connection lost", { target: e.target, engine: e.driver, reason: e.reason, probe: delay === 0 ? "now" : `in ${formatDuration(delay)} (connections lost again within a minute back off)` });
+    }),
+  );
+
   // One misbehaving target must never stop the others or the process: each loop catches
   // whatever escapes a cycle, logs it and carries on at its interval.
   const loop = async (driver: Driver): Promise<void> => {
     const name = driver.config.name;
+    const reprobe = reprobes.get(name)!;
     while (!signal.aborted) {
       try {
         await cycles.run(driver);
@@ -139,23 +151,27 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       } catch (err) {
         log.log("error", "probe cycle failed", { target: name, error: errorMessage(err) });
       }
-      // Sleep until one interval after the latest cycle began; a /probe cycle meanwhile moves that.
+      // Sleep until one interval after the latest cycle began (a /probe cycle meanwhile moves
+      // that), or until a lost connection calls for a cycle sooner.
       const wait = jitter(driver.config.interval);
       for (;;) {
-        const due = cycles.lastStart(name) + wait - performance.now();
+        const lastStart = cycles.lastStart(name);
+        const due = Math.min(lastStart + wait, reprobe.dueAt(lastStart)) - performance.now();
         if (due <= 0 || signal.aborted) break;
-        await sleep(due, signal);
+        await reprobe.sleep(due, signal);
       }
     }
   };
   try {
     await Promise.all(drivers.map((d) => loop(d)));
+    for (const stop of unsubscribe) stop();
     await Promise.allSettled(drivers.map((d) => d.close()));
     if (child) {
       log.log("info", "probing stopped; serving until the child exits", {});
       await child.exited;
     }
   } finally {
+    for (const stop of unsubscribe) stop();
     tcp.stop();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
