@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 // The revision of db_health_check_build_info is written by the build (scripts/build-info.mjs)
 // into dist/, which is what the package publishes and `pnpm deploy` copies.
 const PKG = fileURLToPath(new URL("..", import.meta.url));
+const SCRIPT = fileURLToPath(new URL("../scripts/build-info.mjs", import.meta.url));
 const head = (): string => execFileSync("git", ["rev-parse", "HEAD"], { cwd: PKG, encoding: "utf8" }).trim();
 
 describe("build info", () => {
@@ -23,12 +24,19 @@ describe("build info", () => {
     expect(packed[0]!.files.map((f) => f.path)).toContain("dist/build-info.json");
   });
 
-  it("is 'unknown' outside a git checkout", () => {
-    const script = fileURLToPath(new URL("../scripts/build-info.mjs", import.meta.url));
-    // The script resolves git from its own directory; an environment where git finds no
-    // repository (GIT_DIR pointing nowhere) stands in for an unpacked tarball or a Docker context.
-    const dry = spawnSync(process.execPath, [script, "--print"], { encoding: "utf8", env: { ...process.env, GIT_DIR: "/nonexistent" } });
-    expect(dry.status, dry.stderr).toBe(0);
-    expect(JSON.parse(dry.stdout)).toEqual({ revision: "unknown" });
+  it("takes the commit from BUILD_REVISION (the root build sets it, and turbo keys its cache on it), else from git, else 'unknown'", () => {
+    const print = (env: Record<string, string | undefined>): unknown => {
+      const r = spawnSync(process.execPath, [SCRIPT, "--print"], { encoding: "utf8", env: { ...process.env, BUILD_REVISION: undefined, ...env } });
+      expect(r.status, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const commit = "0123456789abcdef0123456789abcdef01234567";
+    expect(print({ BUILD_REVISION: commit })).toEqual({ revision: commit });
+    expect(print({})).toEqual({ revision: head() });
+    // not a commit id: not ours to print
+    expect(print({ BUILD_REVISION: "main; rm -rf /" })).toEqual({ revision: head() });
+    // An environment where git finds no repository stands in for an unpacked tarball or a
+    // Docker build context (which leaves .git out).
+    expect(print({ GIT_DIR: "/nonexistent" })).toEqual({ revision: "unknown" });
   });
 });
