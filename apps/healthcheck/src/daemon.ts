@@ -72,6 +72,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   // first cycle ends (then /readyz and /health stop saying "no probe cycle has finished yet").
   for (const d of drivers) metrics.declare({ target: d.config.name, driver: d.definition.name, ...(d.config.role === "auto" ? {} : { role: d.config.role }) });
   const results = new Map<string, ProbeResult>();
+  let statusChanges = 0;
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
   // Every finished cycle, whoever started it (the schedule, a lost connection or /probe), lands
   // here: metrics, the latest result, and one log line per status change (debug lines otherwise).
@@ -79,6 +80,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     const previous = results.get(result.target)?.status;
     results.set(result.target, result);
     metrics.observe(result);
+    if (result.status !== previous) statusChanges++;
     if (!log.enabled("debug") && result.status === previous) return;
     const fields = { target: result.target, engine: result.driver, role: result.role, status: result.status, ms: Math.round(result.durationMs * 100) / 100 };
     if (result.status !== previous) log.log(result.status === "up" ? "info" : "warn", "status", { ...fields, from: previous ?? "starting", reason: result.reason });
@@ -93,6 +95,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     {
       metrics,
       results: () => results,
+      statusChanges: () => statusChanges,
       targets: drivers.map((d) => d.config.name),
       version: options.version,
       ...(options.revision ? { revision: options.revision } : {}),

@@ -127,6 +127,20 @@ describe("HTTP endpoints", () => {
     expect(text).toContain('target="orders"');
   });
 
+  it("/metrics shows a status change at the next scrape, however long the render cache would keep its body", async () => {
+    state = fakeState(["orders"], { delayMs: 0 });
+    let changes = 0;
+    server = await start({ ...state, statusChanges: () => changes }, { metricsMaxAgeMs: 60_000 });
+    await state.probe("orders");
+    expect((await get(server, "/metrics")).body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 1');
+    state.next.set("orders", { status: "down", problems: ["connect failed"] });
+    await state.probe("orders");
+    // no status change counted: the cached body (60 s) is still served
+    expect((await get(server, "/metrics")).body).toContain('target="orders"} 1');
+    changes++;
+    expect((await get(server, "/metrics")).body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 0');
+  });
+
   it("/metrics scrapes within metricsMaxAgeMs share one render", async () => {
     state = fakeState(["orders"], { delayMs: 0 });
     let renders = 0;

@@ -25,6 +25,12 @@ export interface HttpState {
   metrics: DbHealthMetrics;
   /** Latest result per target name; a target that has not finished a cycle is absent. */
   results(): ReadonlyMap<string, ProbeResult>;
+  /**
+   * Changes whenever a target's status changed (the daemon counts them): `/metrics` then renders
+   * anew for the next scrape instead of serving a body from before, so a target gone down shows
+   * at once rather than up to 2 × `metricsMaxAgeMs` later.
+   */
+  statusChanges?(): number;
   /** Names of every configured target. */
   targets: readonly string[];
   /**
@@ -55,7 +61,8 @@ export interface HttpOptions {
    * `/metrics` serves a body rendered less than this long ago (ms) instead of rendering it for
    * every scrape; concurrent scrapes share one render. Under frequent scrapes the previous body
    * (at most twice this old) is served while the next renders, so a completed cycle shows up
-   * at most 2 × this later. 0 renders for every scrape.
+   * at most 2 × this later (a status change at the next scrape, with `statusChanges`). 0
+   * renders for every scrape.
    * @default 1000
    */
   metricsMaxAgeMs?: number;
@@ -138,7 +145,11 @@ function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth |
   const version = state.version ?? CORE_VERSION;
   const telemetryPath = options.telemetryPath ?? "/metrics";
   const timeoutOffsetMs = options.timeoutOffsetMs ?? DEFAULT_TIMEOUT_OFFSET_MS;
-  const exposition = createMetricsCache({ render: () => state.metrics.render(), ...(options.metricsMaxAgeMs === undefined ? {} : { maxAgeMs: options.metricsMaxAgeMs }) });
+  const exposition = createMetricsCache({
+    render: () => state.metrics.render(),
+    ...(options.metricsMaxAgeMs === undefined ? {} : { maxAgeMs: options.metricsMaxAgeMs }),
+    ...(state.statusChanges ? { generation: () => state.statusChanges!() } : {}),
+  });
   const probe = createProbeEndpoint({
     ...state,
     probe: (target, budget) => state.probe(target, budget),

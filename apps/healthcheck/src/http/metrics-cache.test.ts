@@ -119,3 +119,42 @@ describe("metrics cache within a scrape's time", () => {
     expect((await first).identity.toString()).toBe("render 1\n");
   });
 });
+
+describe("metrics cache and status changes", () => {
+  it("does not serve a body from before a status change: the next scrape gets a new render", async () => {
+    let changes = 0;
+    const r = counter();
+    const cache = createMetricsCache({ render: r.render, maxAgeMs: 60_000, now: () => 0, generation: () => changes });
+    const first = cache.get();
+    r.release();
+    expect((await first).identity.toString()).toBe("render 1\n");
+    expect((await cache.get()).identity.toString()).toBe("render 1\n"); // fresh: no render
+    changes++;
+    const next = cache.get();
+    r.release();
+    expect((await next).identity.toString()).toBe("render 2\n");
+    expect((await cache.get()).identity.toString()).toBe("render 2\n");
+    expect(r.calls()).toBe(2);
+  });
+
+  it("a render that began before the change is not what a scrape after it gets", async () => {
+    let changes = 0;
+    const renders: Array<() => void> = [];
+    let n = 0;
+    const cache = createMetricsCache({
+      render: () => {
+        const text = `render ${++n} (changes ${changes})\n`;
+        return new Promise<string>((resolve) => renders.push(() => resolve(text)));
+      },
+      now: () => 0,
+      generation: () => changes,
+    });
+    const before = cache.get();
+    changes++;
+    const after = cache.get();
+    renders.forEach((release) => release());
+    expect((await before).identity.toString()).toBe("render 1 (changes 0)\n");
+    expect((await after).identity.toString()).toBe("render 2 (changes 1)\n");
+    expect((await cache.get()).identity.toString()).toBe("render 2 (changes 1)\n");
+  });
+});
