@@ -137,6 +137,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const reprobes = new Map(drivers.map((d) => [d.config.name, new LostConnectionReprobe(d.config.interval)]));
   const unsubscribe = drivers.map((d) =>
     d.onConnectionLost((e) => {
+      // Shutting down (in wrapper mode: the database told to stop): the loss is expected.
+      if (signal.aborted) return;
       const delay = reprobes.get(e.target)!.report();
       log.log("warn", "connection lost", { target: e.target, engine: e.driver, reason: e.reason, probe: delay === 0 ? "now" : `in ${formatDuration(delay)} (connections lost again within a minute back off)` });
     }),
