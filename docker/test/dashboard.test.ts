@@ -102,13 +102,17 @@ function metricNames(promql: string): string[] {
 
 // ---- what the exporter exposes -------------------------------------------------------------------
 
+/** prom-client's default collectors: the exporter's own process and runtime. */
+const RUNTIME = /^(process|nodejs)_/;
+
 /** Series names of the real exposition: gauges and counters as is, histograms as _bucket/_sum/_count. */
 const exposed = new Set<string>(["up"]);
 const families = new Map<string, string>();
 let wrapperMetrics: string[] = [];
 
 beforeAll(async () => {
-  const metrics = createMetrics({ legacyNames: true });
+  // As the CLI creates them: runtime metrics are on unless --no-runtime-metrics.
+  const metrics = createMetrics({ legacyNames: true, runtimeMetrics: true, buildInfo: { version: "1.0.0", revision: "unknown", nodeversion: process.version } });
   const phase = (ms: number) => ({ ok: true, ms });
   const sample: ProbeResult = {
     target: "orders",
@@ -159,12 +163,13 @@ describe("metricNames()", () => {
 });
 
 describe("the exporter's exposition", () => {
-  it("has every family of the Metrics table, legacy names included", () => {
-    expect([...families.keys()].sort()).toEqual([
+  it("has every family of the Metrics table, legacy names included, and the process's runtime metrics", () => {
+    expect([...families.keys()].filter((f) => !RUNTIME.test(f)).sort()).toEqual([
       "db_connection_count", "db_connection_errors_total", "db_connections", "db_health_check_build_info", "db_probe_duration_seconds",
       "db_probe_last_success_timestamp_seconds", "db_read_latency_ms", "db_replication_lag_seconds", "db_status", "db_up", "db_write_latency_ms",
     ]);
     expect(families.get("db_probe_duration_seconds")).toBe("histogram");
+    for (const f of ["process_cpu_seconds_total", "process_resident_memory_bytes", "nodejs_heap_size_used_bytes", "nodejs_eventloop_lag_p99_seconds"]) expect(families.has(f), f).toBe(true);
   });
 });
 
@@ -229,9 +234,11 @@ describe("db-health.json", () => {
         used.add(families.get(base) === "histogram" ? base : n);
       }
     }
-    // db_connection_count is the legacy alias of db_connections, which the dashboard shows.
-    const shown = [...families.keys(), ...wrapperMetrics].filter((f) => f !== "db_connection_count");
+    // db_connection_count is the legacy alias of db_connections, which the dashboard shows; of the
+    // runtime metrics it shows a few (memory, CPU, event-loop delay), not all.
+    const shown = [...families.keys(), ...wrapperMetrics].filter((f) => f !== "db_connection_count" && !RUNTIME.test(f));
     for (const f of shown) expect(used, `the dashboard shows ${f}`).toContain(f);
+    for (const f of ["process_resident_memory_bytes", "process_cpu_seconds_total", "nodejs_eventloop_lag_p99_seconds"]) expect(used, `the dashboard shows ${f}`).toContain(f);
   });
 });
 
@@ -261,6 +268,48 @@ withPromtool("every dashboard and rule query parses as PromQL (promtool check ru
   const out = `${r.stdout}${r.stderr}`;
   expect(r.status, `${out}\n${all.map((q, i) => `dashboard:q${i + 1}: ${q.promql}`).join("\n")}`).toBe(0);
   expect(out).toContain(`SUCCESS: ${all.length} rules found`);
+});
+
+withPromtool("the status panels tell a target with no result yet from up, degraded and down, also beside exporters without the unknown state", () => {
+  if (!have) throw new Error(`${PROMTOOL} not found: .ci/run installs Debian's prometheus package`);
+  const allPanels = (ps: Panel[]): Panel[] => ps.flatMap((p) => [p, ...allPanels(p.panels ?? [])]);
+  const panels = allPanels(dashboard.panels).filter((p) => /^Status (now|history)/.test(p.title));
+  expect(panels).toHaveLength(2);
+  // The series a scrape holds: one target per state; "old" from an exporter older than the unknown state.
+  const states: Record<string, Record<string, number>> = {
+    fresh: { up: 0, degraded: 0, down: 0, unknown: 1 },
+    ok: { up: 1, degraded: 0, down: 0, unknown: 0 },
+    slow: { up: 0, degraded: 1, down: 0, unknown: 0 },
+    gone: { up: 0, degraded: 0, down: 1, unknown: 0 },
+    old: { up: 0, degraded: 0, down: 1 },
+  };
+  const series = Object.entries(states).flatMap(([target, set]) =>
+    Object.entries(set).map(([status, v]) => ({ series: `db_status{job="db-health",instance="hc:9091",target="${target}",db_name="postgres",db_role="primary",status="${status}"}`, values: `${v}x2` })),
+  );
+  const expected = { fresh: 3, ok: 0, slow: 1, gone: 2, old: 2 };
+  const dir = mkdtempSync(join(tmpdir(), "dbh-dash-"));
+  dirs.push(dir);
+  writeFileSync(join(dir, "none.yml"), "groups: []\n");
+  const withVars = (expr: string): string => substitute(expr).replaceAll('target=~"orders"', 'target=~".*"').replaceAll('db_name=~"postgres"', 'db_name=~".*"');
+  writeFileSync(join(dir, "status.test.yml"), stringify({
+    rule_files: ["none.yml"],
+    evaluation_interval: "1m",
+    tests: panels.map((p) => ({
+      interval: "1m",
+      input_series: series,
+      promql_expr_test: [{
+        expr: withVars(p.targets![0]!.expr!),
+        eval_time: "1m",
+        exp_samples: Object.entries(expected).map(([target, value]) => ({ labels: `{target="${target}",db_name="postgres",db_role="primary"}`, value })),
+      }],
+    })),
+  }));
+  const r = spawnSync(PROMTOOL, ["test", "rules", join(dir, "status.test.yml")], { encoding: "utf8" });
+  expect(r.status, `${r.stdout}${r.stderr}`).toBe(0);
+  for (const p of panels) {
+    const mapping = (p as unknown as { fieldConfig: { defaults: { mappings: Array<{ options: Record<string, { text: string }> }> } } }).fieldConfig.defaults.mappings[0]!.options;
+    expect(Object.fromEntries(Object.entries(mapping).map(([k, v]) => [k, v.text]))).toEqual({ 0: "UP", 1: "DEGRADED", 2: "DOWN", 3: "NO RESULT YET" });
+  }
 });
 
 describe("Grafana provisioning", () => {

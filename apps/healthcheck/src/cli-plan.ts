@@ -16,10 +16,16 @@ export interface CliPlan {
   /** `--export-prom [host]:port` @default ":9091" */
   listen: { host: string | undefined; port: number };
   /**
-   * Where `listen` came from, for messages: `--export-prom`, `DB_HEALTH_LISTEN` or the YAML key
-   * with its line. @default "--export-prom"
+   * Where `listen` came from, for messages: `--export-prom` (or `--web.listen-address`),
+   * `DB_HEALTH_LISTEN` or the YAML key with its line. @default "--export-prom"
    */
   listenFrom?: string;
+  /** `--web.telemetry-path`: the path of the metrics endpoint. @default "/metrics" */
+  telemetryPath: string;
+  /** `--web.timeout-offset`: taken off a scrape's X-Prometheus-Scrape-Timeout-Seconds (ms). @default 500 */
+  timeoutOffsetMs: number;
+  /** Export prom-client's process_* and nodejs_* collectors. @default true */
+  runtimeMetrics: boolean;
   /** Prometheus exporter-toolkit web config file (TLS, basic auth), if any. */
   webConfigFile?: string;
   /** `--once` output. @default "text" */

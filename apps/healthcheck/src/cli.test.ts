@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -81,6 +81,12 @@ describe("healthcheck --once", () => {
     const r = run("--once", "--dsn", ":memory:", "--bogus");
     expect(r.code).toBe(3);
     expect(r.stderr).toMatch(/unknown option '--bogus'/);
+  });
+
+  it("exits 3 when one setting is given in both spellings (ours and the exporter toolkit's)", () => {
+    const r = run("--dsn", ":memory:", "--export-prom", "127.0.0.1:0", "--web.listen-address", "127.0.0.1:0");
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe("healthcheck: invalid configuration:\n  --web.listen-address: the same setting as --export-prom: give only one of them\n");
   });
 
   it("names the package to install for a missing driver, never the password", () => {
@@ -211,6 +217,23 @@ describe("healthcheck daemon", () => {
     expect(d.logs()).not.toMatch(/"msg":"stopped"/);
   }, 15_000);
 
+  it("says what it is: build info with the revision it was built from, the process's runtime metrics unless told not to", async () => {
+    const { revision } = JSON.parse(readFileSync(new URL("../dist/build-info.json", import.meta.url), "utf8")) as { revision: string };
+    const { version } = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string };
+    let d = await start("--dsn", `file:${dir}/identity.db?mode=rwc`);
+    let text = await waitFor(`${d.base}/metrics`, /db_up\{.*\} 1/);
+    expect(text).toContain(`db_health_check_build_info{version="${version}",revision="${revision}",nodeversion="${process.version}"} 1`);
+    for (const family of ["process_resident_memory_bytes", "process_start_time_seconds", "nodejs_heap_size_used_bytes", "nodejs_gc_duration_seconds", "nodejs_version_info"]) {
+      expect(text).toContain(`# TYPE ${family} `);
+    }
+    child!.kill("SIGTERM");
+    await d.exit;
+    d = await start("--dsn", `file:${dir}/identity.db?mode=rwc`, "--no-runtime-metrics");
+    text = await waitFor(`${d.base}/metrics`, /db_up\{.*\} 1/);
+    expect(text).not.toMatch(/^(process|nodejs)_/m);
+    expect(text).toContain(`revision="${revision}"`);
+  });
+
   it("reports a down target as db_up 0 and /readyz 503", async () => {
     const d = await start("--max-retries", "0", "--dsn", `file:${dir}/nowhere/x.db?mode=rw`);
     await waitFor(`${d.base}/metrics`, /db_up\{db_name="sqlite",db_role="unknown",target="sqlite"\} 0/);
@@ -225,6 +248,9 @@ describe("healthcheck daemon", () => {
     for (const legacy of [true, false]) {
       const d = await start("--dsn", `file:${dir}/promtool.db?mode=rwc`, ...(legacy ? [] : ["--no-legacy-metrics"]));
       const text = await waitFor(`${d.base}/metrics`, /db_up\{.*\} 1/);
+      // The exporter's own process is part of what promtool checks (runtime metrics are on by default).
+      expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+      expect(text).toMatch(/^nodejs_eventloop_lag_p99_seconds \d/m);
       const r = spawnSync(promtool, ["check", "metrics"], { input: text, encoding: "utf8" });
       const findings = `${r.stdout}${r.stderr}`.trim().split("\n").filter(Boolean).sort();
       expect(findings).toEqual(

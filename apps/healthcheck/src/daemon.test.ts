@@ -1,5 +1,5 @@
 import "@alfred/db-health-driver-sqlite";
-import { createDriver, type DriverAdapter } from "@alfred/db-health-core";
+import { createDriver, type AdapterTarget, type DriverAdapter } from "@alfred/db-health-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_CONCURRENT_CYCLES, runDaemon } from "./daemon.js";
 import { createLogger } from "./logger.js";
@@ -200,5 +200,201 @@ describe("daemon: readiness while stopping", () => {
       closes.splice(0).forEach((resolve) => resolve());
       if (await Promise.race([done.then(() => true), new Promise((r) => setTimeout(() => r(false), 20))])) break;
     }
+  });
+});
+
+describe("daemon: every target present from the first scrape", () => {
+  it("serves db_up 0 and db_status unknown before the first cycle ends, without /metrics waiting on it; then the result", async () => {
+    // The first cycle's connect waits for the test: a server that accepts and has not answered yet.
+    let release = (): void => undefined;
+    const connected = new Promise<void>((resolve) => (release = resolve));
+    const definition = { name: "slow", schemes: ["slow"], createAdapter: () => adapterWith({ connect: () => connected }) };
+    const drivers = [
+      createDriver({ dsn: "slow://h/db", name: "a", interval: "1m", connectTimeout: "1m", maxRetries: 0 }, { definition }),
+      createDriver({ dsn: "slow://h/db", name: "b", role: "replica", interval: "1m", connectTimeout: "1m", maxRetries: 0 }, { definition }),
+    ];
+    const stop = new AbortController();
+    let base = "";
+    const log = createLogger({ write: (line: string) => void (base ||= /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(line)?.[1] ?? "") }, "info");
+    const done = runDaemon({ drivers, listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log, probeCacheMs: 1000, signal: stop.signal });
+    while (!base) await new Promise((r) => setTimeout(r, 5));
+
+    const t0 = performance.now();
+    const text = await (await fetch(`${base}/metrics`)).text();
+    // Not a timing claim: the cycles wait a minute for their connect, the scrape does not.
+    expect(performance.now() - t0).toBeLessThan(10_000);
+    expect(text).toContain('db_up{db_name="slow",db_role="unknown",target="a"} 0');
+    expect(text).toContain('db_status{db_name="slow",db_role="unknown",target="a",status="unknown"} 1');
+    expect(text).toContain('db_status{db_name="slow",db_role="unknown",target="a",status="down"} 0');
+    expect(text).toContain('db_up{db_name="slow",db_role="replica",target="b"} 0');
+    expect(text).toContain('db_connection_errors_total{db_name="slow",db_role="unknown",target="a"} 0');
+    expect(await (await fetch(`${base}/readyz`)).text()).toBe("not ready:\na: no probe cycle has finished yet\nb: no probe cycle has finished yet\n");
+    const health = (await (await fetch(`${base}/health`)).json()) as { status: string; checks: Record<string, Array<{ output?: string }>> };
+    expect(health.status).toBe("warn");
+    expect(health.checks["a:connection"]?.[0]?.output).toBe("no probe cycle has finished yet");
+
+    release();
+    let after = "";
+    for (let i = 0; i < 100 && !after.includes('target="a",status="unknown"} 0'); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      after = await (await fetch(`${base}/metrics`)).text();
+    }
+    expect(after).toContain('db_up{db_name="slow",db_role="primary",target="a"} 1');
+    expect(after).toContain('db_status{db_name="slow",db_role="primary",target="a",status="unknown"} 0');
+    // the declared series under the old role are gone, not left behind
+    expect(after).not.toContain('db_role="unknown",target="a"');
+    stop.abort();
+    await done;
+  });
+});
+
+describe("daemon: /probe within Prometheus' scrape timeout", () => {
+  const never = (): Promise<never> => new Promise<never>(() => undefined);
+  /** Targets whose server answers until `hang` is set, then accepts and never answers. */
+  const hanging = (names: string[], settings: Record<string, unknown>) => {
+    const server = { hang: false };
+    const definition = {
+      name: "hanging",
+      schemes: ["hanging"],
+      createAdapter: () => adapterWith({ connect: async () => (server.hang ? never() : undefined), ping: async () => (server.hang ? never() : undefined) }),
+    };
+    const drivers = names.map((name) => createDriver({ dsn: "hanging://h/db", name, ...settings }, { definition }));
+    return { server, drivers };
+  };
+  const start = async (drivers: ReturnType<typeof createDriver>[]) => {
+    const stop = new AbortController();
+    let base = "";
+    const log = createLogger({ write: (line: string) => void (base ||= /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(line)?.[1] ?? "") }, "info");
+    const done = runDaemon({ drivers, listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log, probeCacheMs: 100, timeoutOffsetMs: 500, signal: stop.signal });
+    while (!base) await new Promise((r) => setTimeout(r, 5));
+    return { base, stop: async () => (stop.abort(), await done) };
+  };
+  const scrape = async (url: string, timeoutSeconds: string): Promise<{ ms: number; body: string }> => {
+    const t0 = performance.now();
+    const body = await (await fetch(url, { headers: { "X-Prometheus-Scrape-Timeout-Seconds": timeoutSeconds } })).text();
+    return { ms: performance.now() - t0, body };
+  };
+  const until = async (url: string, pattern: RegExp): Promise<string> => {
+    let text = "";
+    for (let i = 0; i < 200 && !pattern.test(text); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      text = await (await fetch(url)).text();
+    }
+    expect(text).toMatch(pattern);
+    return text;
+  };
+
+  it("a cycle started for a scrape fits in its budget, retries included, and its result is recorded", async () => {
+    // Without a budget this cycle takes 4 × 5 s pings/connects + 3 × 1 s pauses = 23 s.
+    const { server, drivers } = hanging(["h"], { interval: "1h", connectTimeout: "5s", readTimeout: "5s", maxRetries: 3, retryInterval: "1s" });
+    const d = await start(drivers);
+    await until(`${d.base}/metrics`, /db_up\{db_name="hanging",db_role="primary",target="h"\} 1/);
+    server.hang = true;
+    await new Promise((r) => setTimeout(r, 150)); // past the /probe cache interval
+    const r = await scrape(`${d.base}/probe?target=h`, "3");
+    expect(r.ms).toBeLessThan(3000);
+    // the cycle's own result, cut short by the budget (not an unfinished answer)
+    expect(r.body).not.toContain("# unfinished");
+    expect(r.body).toContain('db_up{db_name="hanging",db_role="primary",target="h"} 0');
+    const ready = await (await fetch(`${d.base}/readyz`)).text();
+    expect(ready).toBe("not ready:\nh: down: probe did not finish within the scrape timeout (2.5s: 3s less the 500ms offset)\n");
+    await until(`${d.base}/metrics`, /db_up\{db_name="hanging",db_role="primary",target="h"\} 0/);
+    await d.stop();
+  }, 20_000);
+
+  it("a scrape that would wait on a cycle already running is answered down at its budget, and the shared metrics keep the last result", async () => {
+    const { server, drivers } = hanging(["h"], { interval: "500ms", connectTimeout: "5s", readTimeout: "5s", maxRetries: 0 });
+    const d = await start(drivers);
+    await until(`${d.base}/metrics`, /db_up\{db_name="hanging",db_role="primary",target="h"\} 1/);
+    server.hang = true;
+    await new Promise((r) => setTimeout(r, 800)); // the next scheduled cycle hangs in its ping
+    const r = await scrape(`${d.base}/probe?target=h`, "1");
+    expect(r.ms).toBeLessThan(3000);
+    expect(r.body.split("\n")[0]).toBe("# unfinished: probe did not finish within the scrape timeout (500ms: 1s less the 500ms offset)");
+    expect(r.body).toContain('db_up{db_name="hanging",db_role="primary",target="h"} 0');
+    expect(r.body).toContain('db_status{db_name="hanging",db_role="primary",target="h",status="down"} 1');
+    // not recorded: /metrics and /readyz still show the last finished cycle
+    expect(await (await fetch(`${d.base}/metrics`)).text()).toContain('db_up{db_name="hanging",db_role="primary",target="h"} 1');
+    expect((await fetch(`${d.base}/readyz`)).status).toBe(200);
+    // the scheduled cycle ends on its own deadline and is recorded then
+    await until(`${d.base}/readyz`, /h: down: ping timed out after 5s/);
+    await d.stop();
+  }, 20_000);
+
+  it("the budget covers the wait for a free slot: a scrape of a queued target is answered at its budget, and its cycle later runs on its own deadlines", async () => {
+    // 32 slots, 33 targets whose server never answers: the last one waits for a slot.
+    const names = Array.from({ length: MAX_CONCURRENT_CYCLES + 1 }, (_, i) => `t${i}`);
+    const { server, drivers } = hanging(names, { interval: "1h", connectTimeout: "1500ms", maxRetries: 0 });
+    server.hang = true;
+    const d = await start(drivers);
+    await new Promise((r) => setTimeout(r, 100));
+    const queued = names.at(-1)!;
+    const r = await scrape(`${d.base}/probe?target=${queued}`, "1");
+    expect(r.ms).toBeLessThan(1400); // before a slot frees at 1.5 s
+    expect(r.body.split("\n")[0]).toBe("# unfinished: probe did not finish within the scrape timeout (500ms: 1s less the 500ms offset)");
+    expect(r.body).toContain(`db_up{db_name="hanging",db_role="unknown",target="${queued}"} 0`);
+    // its cycle was not cut short for a scrape that was already answered: it tried for its 1.5 s
+    await until(`${d.base}/readyz`, new RegExp(`${queued}: down: connect (failed: )?.*timed out after 1\\.5s`));
+    await d.stop();
+  }, 20_000);
+});
+
+describe("daemon: a lost connection", () => {
+  /** A server that drops each connection `dropAfterMs` after it was made (0: never), reported as the pg driver does. */
+  const dropping = (dropAfterMs: number) => {
+    const counter = { cycles: 0 };
+    const definition = {
+      name: "dropping",
+      schemes: ["dropping"],
+      createAdapter: (target: AdapterTarget) =>
+        adapterWith({
+          connect: async () => {
+            if (dropAfterMs > 0) setTimeout(() => target.connectionLost?.("terminating connection due to administrator command (SQLSTATE 57P01)"), dropAfterMs);
+          },
+          ping: async () => void counter.cycles++,
+        }),
+    };
+    return { definition, counter };
+  };
+  const start = async (driver: ReturnType<typeof createDriver>) => {
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const log = createLogger({ write: (line: string) => void lines.push(line) }, "info");
+    const done = runDaemon({ drivers: [driver], listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log, probeCacheMs: 100, signal: stop.signal });
+    return { lines, stop: async () => (stop.abort(), await done) };
+  };
+  const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("runs the target's cycle at once instead of at its next interval, and logs the redacted reason", async () => {
+    const { definition, counter } = dropping(0);
+    let lose = (_reason: string): void => undefined;
+    const def = { ...definition, createAdapter: (target: AdapterTarget) => ((lose = (reason) => target.connectionLost?.(reason)), definition.createAdapter(target)) };
+    const driver = createDriver({ dsn: "dropping://h/db", name: "d", interval: "1h", maxRetries: 0 }, { definition: def });
+    const d = await start(driver);
+    while (counter.cycles < 1) await sleepMs(5);
+    await sleepMs(50);
+    lose("server closed the connection unexpectedly; postgres://app:hunter2@db/x");
+    for (let i = 0; i < 100 && counter.cycles < 2; i++) await sleepMs(10);
+    expect(counter.cycles).toBe(2); // not an hour later
+    const line = d.lines.find((l) => l.includes('"msg":"connection lost"'))!;
+    expect(JSON.parse(line)).toMatchObject({ level: "warn", target: "d", engine: "dropping", probe: "now" });
+    expect(line).toContain("server closed the connection unexpectedly");
+    expect(line).not.toContain("hunter2");
+    await d.stop();
+  });
+
+  it("backs off when connections keep being lost: a flapping server gets no probe storm", async () => {
+    // Every connection is dropped 5 ms after it is made. Without a back-off the daemon would
+    // reconnect and probe about every 5 ms; with it, at 0, 1, 2 and 4 s after the first loss.
+    const { definition, counter } = dropping(5);
+    const driver = createDriver({ dsn: "dropping://h/db", name: "f", interval: "1h", maxRetries: 0 }, { definition });
+    const d = await start(driver);
+    await sleepMs(3500);
+    await d.stop();
+    // first cycle, then one per loss: at once, after 1 s, after 2 s (the next would be 4 s later)
+    expect(counter.cycles).toBeGreaterThanOrEqual(3);
+    expect(counter.cycles).toBeLessThanOrEqual(5);
+    const probes = d.lines.filter((l) => l.includes('"msg":"connection lost"')).map((l) => (JSON.parse(l) as { probe: string }).probe);
+    expect(probes.slice(0, 3)).toEqual(["now", "in 1s (connections lost again within a minute back off)", "in 2s (connections lost again within a minute back off)"]);
   });
 });

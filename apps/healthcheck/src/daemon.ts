@@ -1,20 +1,34 @@
 import { setMaxListeners } from "node:events";
 import type { Server } from "node:http";
 import { Gauge, type Registry } from "prom-client";
-import { createMetrics, errorMessage, parseDsn, sleep, type Driver, type ProbeResult } from "@alfred/db-health-core";
+import { performance } from "node:perf_hooks";
+import { createMetrics, errorMessage, formatDuration, type Driver, type ProbeResult } from "@alfred/db-health-core";
+import { createCycles } from "./cycles.js";
 import { startHttpServer, type WebConfig } from "./http-server.js";
+import { LostConnectionReprobe } from "./lost-connection-reprobe.js";
 import type { Logger } from "./logger.js";
-import { acceptsTcp, type WrappedChild } from "./wrapper.js";
+import { childReadiness } from "./child-readiness.js";
+import type { WrappedChild } from "./wrapper.js";
+
+export { MAX_CONCURRENT_CYCLES } from "./cycles.js";
 
 /** Options of {@link runDaemon}. */
 export interface DaemonOptions {
   drivers: readonly Driver[];
   listen: { host: string | undefined; port: number };
   legacyMetrics: boolean;
+  /** Export prom-client's process_* and nodejs_* collectors. @default false */
+  runtimeMetrics?: boolean;
   version: string;
+  /** The git commit the exporter was built from (`db_health_check_build_info`). @default "unknown" */
+  revision?: string;
   log: Logger;
   /** `/probe` answers from a result younger than this (ms). */
   probeCacheMs: number;
+  /** Path of the metrics endpoint. @default "/metrics" */
+  telemetryPath?: string;
+  /** Taken off a scrape's X-Prometheus-Scrape-Timeout-Seconds (ms). @default 500 */
+  timeoutOffsetMs?: number;
   webConfig?: WebConfig;
   /**
    * Wrapper mode: starts the child, called once the HTTP server listens (a port that cannot be
@@ -25,44 +39,18 @@ export interface DaemonOptions {
   signal: AbortSignal;
 }
 
-/**
- * Cycles running at once, across all targets. A thousand targets due in the same second would
- * otherwise all connect at once: memory, sockets and file handles then peak with the number of
- * targets instead of this. A cycle's deadlines start when it runs, not while it waits its turn.
- */
-export const MAX_CONCURRENT_CYCLES = 32;
-
-/**
- * A counting semaphore: `run(fn)` waits for a free slot. Each run first yields to the event loop
- * (setImmediate): cycles of synchronous engines (better-sqlite3) handed their slots one after
- * another would otherwise run back to back in one stretch of microtasks, and the replies that
- * other targets' servers sent meanwhile would wait behind them — past their deadlines. Seen at
- * start-up with 960 new SQLite files: MariaDB targets reported `role timed out after 2s`.
- */
-function limiter(slots: number): <T>(fn: () => Promise<T>) => Promise<T> {
-  let free = slots;
-  const waiting: Array<() => void> = [];
-  return async (fn) => {
-    if (free > 0) free--;
-    else await new Promise<void>((resolve) => waiting.push(resolve));
-    try {
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      return await fn();
-    } finally {
-      const next = waiting.shift();
-      if (next) next();
-      else free++;
-    }
-  };
-}
-
 /** ±10 % around the interval, so many probers started together do not probe in lockstep. */
 const jitter = (ms: number): number => ms * (0.9 + Math.random() * 0.2);
 
 /**
- * Probes every target on its interval (one cycle in flight per target), serves the results over
- * HTTP, and in wrapper mode reports the child; resolves after everything is closed, when
- * `signal` aborts or the child exits.
+ * Probes every target on its interval (one cycle in flight per target), at once when a held
+ * connection is lost, serves the results over HTTP, and in wrapper mode reports the child;
+ * resolves after everything is closed, when `signal` aborts or the child exits.
+ *
+ * @example
+ * ```ts
+ * const code = await runDaemon({ drivers, listen: { host: undefined, port: 9091 }, legacyMetrics: true, version: "1.0.0", log, probeCacheMs: 5000, signal: shutdown });
+ * ```
  */
 export async function runDaemon(options: DaemonOptions): Promise<number | undefined> {
   const { drivers, log } = options;
@@ -75,15 +63,24 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   // Every target's loop listens to it while sleeping or in a phase, and /probe adds some: with
   // more than a few targets Node would print a (false) "possible memory leak" warning.
   setMaxListeners(Math.max(10, 3 * drivers.length + 10), signal);
-  const metrics = createMetrics({ legacyNames: options.legacyMetrics, buildInfo: { version: options.version } });
+  const metrics = createMetrics({
+    legacyNames: options.legacyMetrics,
+    runtimeMetrics: options.runtimeMetrics === true,
+    buildInfo: { version: options.version, revision: options.revision ?? "unknown", nodeversion: process.version },
+  });
+  // Every target has its series from the first scrape: db_up 0 and db_status "unknown" until its
+  // first cycle ends (then /readyz and /health stop saying "no probe cycle has finished yet").
+  for (const d of drivers) metrics.declare({ target: d.config.name, driver: d.definition.name, ...(d.config.role === "auto" ? {} : { role: d.config.role }) });
   const results = new Map<string, ProbeResult>();
+  let statusChanges = 0;
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
-  // Every finished cycle, whoever started it (the schedule or /probe), lands here: metrics, the
-  // latest result, and one log line per status change (debug lines otherwise).
+  // Every finished cycle, whoever started it (the schedule, a lost connection or /probe), lands
+  // here: metrics, the latest result, and one log line per status change (debug lines otherwise).
   const record = (result: ProbeResult): void => {
     const previous = results.get(result.target)?.status;
     results.set(result.target, result);
     metrics.observe(result);
+    if (result.status !== previous) statusChanges++;
     if (!log.enabled("debug") && result.status === previous) return;
     const fields = { target: result.target, engine: result.driver, role: result.role, status: result.status, ms: Math.round(result.durationMs * 100) / 100 };
     if (result.status !== previous) log.log(result.status === "up" ? "info" : "warn", "status", { ...fields, from: previous ?? "starting", reason: result.reason });
@@ -92,32 +89,17 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   // One cycle per target at a time, shared by the schedule and /probe: a /probe arriving during
   // a scheduled cycle joins it, and the schedule counts its interval from the latest cycle either
   // of them started. So a scrape storm never adds cycles beyond one per /probe cache window.
-  const inFlight = new Map<string, Promise<ProbeResult>>();
-  const lastStart = new Map<string, number>();
-  const slot = limiter(MAX_CONCURRENT_CYCLES);
-  const cycle = (driver: Driver): Promise<ProbeResult> => {
-    const name = driver.config.name;
-    let running = inFlight.get(name);
-    if (!running) {
-      lastStart.set(name, performance.now());
-      running = slot(() => driver.probe(signal))
-        .then((result) => {
-          if (!signal.aborted) record(result);
-          return result;
-        })
-        .finally(() => inFlight.delete(name));
-      inFlight.set(name, running);
-    }
-    return running;
-  };
+  const cycles = createCycles({ signal, record });
   const tcp = childReadiness(() => child, drivers, signal);
   const server: Server = await startHttpServer(
     {
       metrics,
       results: () => results,
+      statusChanges: () => statusChanges,
       targets: drivers.map((d) => d.config.name),
       version: options.version,
-      probe: (name) => cycle(byName.get(name)!),
+      ...(options.revision ? { revision: options.revision } : {}),
+      probe: (name, budget) => cycles.run(byName.get(name)!, budget),
       // The signal that stops probing: shutdown, or in wrapper mode the child told to stop (or gone).
       stopping: signal,
       ...(options.startChild ? { ready: tcp.ready } : {}),
@@ -125,8 +107,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     options.listen,
     {
       probeCacheMs: options.probeCacheMs,
+      ...(options.telemetryPath ? { telemetryPath: options.telemetryPath } : {}),
+      ...(options.timeoutOffsetMs === undefined ? {} : { timeoutOffsetMs: options.timeoutOffsetMs }),
       ...(options.webConfig ? { webConfig: options.webConfig } : {}),
       onError: (err) => log.log("error", "http server error", { error: errorMessage(err) }),
+      onUnfinished: (target, reason) => log.log("debug", "scrape answered before the cycle ended", { target, reason }),
     },
   );
   const address = server.address();
@@ -134,7 +119,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const shown = !options.listen.host || options.listen.host === "0.0.0.0" || options.listen.host === "::" ? "127.0.0.1" : options.listen.host;
   const scheme = options.webConfig?.tls ? "https" : "http";
   const base = `${scheme}://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
-  log.log("info", `serving ${base}/metrics`, { metrics: `${base}/metrics`, health: `${base}/health`, readyz: `${base}/readyz`, targets: [...byName.keys()] });
+  const metricsUrl = `${base}${options.telemetryPath ?? "/metrics"}`;
+  log.log("info", `serving ${metricsUrl}`, { metrics: metricsUrl, health: `${base}/health`, readyz: `${base}/readyz`, targets: [...byName.keys()] });
   if (options.startChild) {
     child = options.startChild();
     // A stop signal came before the child existed: nothing to wrap, shut down at once.
@@ -147,33 +133,50 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     tcp.start();
   }
 
+  // A lost connection wakes its target's loop (backing off when losses repeat).
+  const reprobes = new Map(drivers.map((d) => [d.config.name, new LostConnectionReprobe(d.config.interval)]));
+  const unsubscribe = drivers.map((d) =>
+    d.onConnectionLost((e) => {
+      // Shutting down (in wrapper mode: the database told to stop): the loss is expected.
+      if (signal.aborted) return;
+      const delay = reprobes.get(e.target)!.report();
+      log.log("warn", "connection lost", { target: e.target, engine: e.driver, reason: e.reason, probe: delay === 0 ? "now" : `in ${formatDuration(delay)} (connections lost again within a minute back off)` });
+    }),
+  );
+
   // One misbehaving target must never stop the others or the process: each loop catches
   // whatever escapes a cycle, logs it and carries on at its interval.
   const loop = async (driver: Driver): Promise<void> => {
+    const name = driver.config.name;
+    const reprobe = reprobes.get(name)!;
     while (!signal.aborted) {
       try {
-        await cycle(driver);
+        await cycles.run(driver);
         if (signal.aborted) break;
       } catch (err) {
-        log.log("error", "probe cycle failed", { target: driver.config.name, error: errorMessage(err) });
+        log.log("error", "probe cycle failed", { target: name, error: errorMessage(err) });
       }
-      // Sleep until one interval after the latest cycle began; a /probe cycle meanwhile moves that.
+      // Sleep until one interval after the latest cycle began (a /probe cycle meanwhile moves
+      // that), or until a lost connection calls for a cycle sooner.
       const wait = jitter(driver.config.interval);
       for (;;) {
-        const due = (lastStart.get(driver.config.name) ?? 0) + wait - performance.now();
+        const lastStart = cycles.lastStart(name);
+        const due = Math.min(lastStart + wait, reprobe.dueAt(lastStart)) - performance.now();
         if (due <= 0 || signal.aborted) break;
-        await sleep(due, signal);
+        await reprobe.sleep(due, signal);
       }
     }
   };
   try {
     await Promise.all(drivers.map((d) => loop(d)));
+    for (const stop of unsubscribe) stop();
     await Promise.allSettled(drivers.map((d) => d.close()));
     if (child) {
       log.log("info", "probing stopped; serving until the child exits", {});
       await child.exited;
     }
   } finally {
+    for (const stop of unsubscribe) stop();
     tcp.stop();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());
@@ -183,40 +186,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     log.log("info", "stopped", {});
   }
   return child ? await child.exited : undefined;
-}
-
-/**
- * Wrapper mode readiness: the child runs and every loopback TCP target accepts connections,
- * checked once a second in the background (readiness must answer without waiting).
- */
-function childReadiness(
-  current: () => WrappedChild | undefined,
-  drivers: readonly Driver[],
-  signal: AbortSignal,
-): { ready: () => { ok: boolean; reason?: string }; start: () => void; stop: () => void } {
-  const endpoints = drivers
-    .map((d) => parseDsn(d.config.dsn))
-    .filter((p) => p.host !== undefined && p.port !== undefined && !p.socket)
-    .map((p) => ({ host: p.host!, port: p.port! }));
-  let tcpOk = endpoints.length === 0;
-  let timer: NodeJS.Timeout | undefined;
-  const check = async (): Promise<void> => {
-    const all = await Promise.all(endpoints.map((e) => acceptsTcp(e.host, e.port)));
-    tcpOk = all.every(Boolean);
-    if (!signal.aborted) timer = setTimeout(() => void check(), 1000).unref();
-  };
-  return {
-    start: () => {
-      if (endpoints.length > 0) void check();
-    },
-    ready: () => {
-      const child = current()?.state();
-      if (child && !child.running) return { ok: false, reason: `child ${child.command} is not running` };
-      if (!tcpOk) return { ok: false, reason: "the database port does not accept TCP connections yet" };
-      return { ok: true };
-    },
-    stop: () => clearTimeout(timer),
-  };
 }
 
 // daemon.ts is imported only in daemon mode, so `--once` never loads prom-client.

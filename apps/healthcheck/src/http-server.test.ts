@@ -10,7 +10,7 @@ import "@alfred/db-health-driver-sqlite";
 import { createDriver, createMetrics, type Driver, type ProbeResult } from "@alfred/db-health-core";
 import bcrypt from "bcryptjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { basic, fakeState, get, promtoolFindings, selfSigned, type FakeState } from "./http/__fixtures__/http-fixtures.js";
+import { basic, fakeState, get, promtoolFindings, result, selfSigned, type FakeState } from "./http/__fixtures__/http-fixtures.js";
 import { HTTP_LIMITS, loadWebConfig, startHttpServer, type HttpOptions, type HttpState } from "./http-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dbh-http-"));
@@ -58,6 +58,38 @@ describe("HTTP endpoints", () => {
     expect(state.calls.size).toBe(0);
   });
 
+  it("/ is an HTML landing page for browsers: endpoints, version, targets and their last status, everything escaped", async () => {
+    state = fakeState(["orders", "<b>x</b>"], { delayMs: 0 });
+    server = await start({ ...state, version: "1.2.3", revision: "0123456789abcdef0123456789abcdef01234567" });
+    state.next.set("orders", { status: "down", reason: `connect failed: <script>alert("x")</script> & more`, problems: [] });
+    await state.probe("orders");
+    const html = await get(server, "/", { headers: { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" } });
+    expect(html.status).toBe(200);
+    expect(html.headers["content-type"]).toBe("text/html; charset=utf-8");
+    expect(html.headers["content-security-policy"]).toMatch(/^default-src 'none'/);
+    expect(html.body).toMatch(/^<!DOCTYPE html>/);
+    expect(html.body).toContain("Version 1.2.3, revision <code>0123456789abcdef0123456789abcdef01234567</code>");
+    for (const path of ["./metrics", "./healthz", "./readyz", "./health", "./probe?target=orders", "./probe?target=%3Cb%3Ex%3C%2Fb%3E"]) expect(html.body).toContain(`href="${path}"`);
+    expect(html.body).toContain("<td>&lt;b&gt;x&lt;/b&gt;</td>");
+    expect(html.body).toContain('<span class="down">down</span>');
+    expect(html.body).toContain("connect failed: &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more");
+    expect(html.body).toContain('<span class="unknown">no probe cycle has finished yet</span>');
+    expect(html.body).not.toMatch(/<script|<b>/);
+
+    const text = await get(server, "/", { headers: { accept: "*/*" } });
+    expect(text.headers["content-type"]).toBe("text/plain; charset=utf-8");
+    expect(text.body).toBe("db-health healthcheck 1.2.3 (revision 0123456789abcdef0123456789abcdef01234567)\nendpoints: /metrics, /probe?target=NAME, /healthz, /readyz, /health\ntargets:\n  orders    down\n  <b>x</b>  no probe cycle has finished yet\n");
+  });
+
+  it("serves the metrics on the telemetry path alone", async () => {
+    state = fakeState(["orders"], { delayMs: 0 });
+    server = await start(state, { telemetryPath: "/exporter/metrics" });
+    await state.probe("orders");
+    expect((await get(server, "/exporter/metrics")).body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 1');
+    expect(await get(server, "/metrics")).toMatchObject({ status: 404, body: "not found; endpoints: /exporter/metrics, /probe?target=NAME, /healthz, /readyz, /health\n" });
+    expect((await get(server, "/")).body).toContain("endpoints: /exporter/metrics, /probe?target=NAME");
+  });
+
   it("/metrics serves the shared registry as Prometheus text", async () => {
     await fresh();
     await state.probe("orders");
@@ -93,6 +125,20 @@ describe("HTTP endpoints", () => {
     const text = gunzipSync(zipped.body).toString();
     expect(text).toContain('db_up{db_name="postgres",db_role="primary",target="billing"} 1');
     expect(text).toContain('target="orders"');
+  });
+
+  it("/metrics shows a status change at the next scrape, however long the render cache would keep its body", async () => {
+    state = fakeState(["orders"], { delayMs: 0 });
+    let changes = 0;
+    server = await start({ ...state, statusChanges: () => changes }, { metricsMaxAgeMs: 60_000 });
+    await state.probe("orders");
+    expect((await get(server, "/metrics")).body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 1');
+    state.next.set("orders", { status: "down", problems: ["connect failed"] });
+    await state.probe("orders");
+    // no status change counted: the cached body (60 s) is still served
+    expect((await get(server, "/metrics")).body).toContain('target="orders"} 1');
+    changes++;
+    expect((await get(server, "/metrics")).body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 0');
   });
 
   it("/metrics scrapes within metricsMaxAgeMs share one render", async () => {
@@ -230,6 +276,50 @@ describe("HTTP endpoints", () => {
     expect(state.calls.get("orders")).toBe(2);
     // the counter is cumulative across probes, as rate() needs
     expect(after[0]!.body).toContain('db_probe_duration_seconds_count{db_name="postgres",db_role="primary",target="orders",phase="ping"} 2');
+  });
+
+  it("/probe within the scrape timeout: a cycle slower than the budget is answered down with the reason at its end, and recorded once it ends", async () => {
+    state = fakeState(["orders"], { delayMs: 1500 });
+    const budgets: unknown[] = [];
+    const probe = state.probe;
+    state.probe = (target, budget) => {
+      budgets.push(budget);
+      return probe(target, budget);
+    };
+    // The registry already knows the target as up (an earlier cycle), as the daemon's would.
+    state.metrics.observe(result({ target: "orders" }));
+    server = await start(state, { timeoutOffsetMs: 500 });
+    const t0 = performance.now();
+    const r = await get(server, "/probe?target=orders", { headers: { "X-Prometheus-Scrape-Timeout-Seconds": "1" } });
+    const took = performance.now() - t0;
+    expect(r.status).toBe(200);
+    expect(took).toBeGreaterThanOrEqual(450);
+    expect(took).toBeLessThan(1400); // answered at its budget, not when the 1.5 s cycle ended
+    expect(r.body.split("\n")[0]).toBe("# unfinished: probe did not finish within the scrape timeout (500ms: 1s less the 500ms offset)");
+    expect(r.body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 0');
+    expect(r.body).toContain('db_status{db_name="postgres",db_role="primary",target="orders",status="down"} 1');
+    expect(r.body).toContain('db_status{db_name="postgres",db_role="primary",target="orders",status="up"} 0');
+    expect(promtoolFindings(r.body)?.filter((f) => !LEGACY.test(f)) ?? []).toEqual([]);
+    // the cycle was asked to fit in the scrape's budget
+    expect(budgets).toEqual([expect.objectContaining({ ms: 500, reason: "probe did not finish within the scrape timeout (500ms: 1s less the 500ms offset)" })]);
+    // the shared registry never saw the unfinished answer: /metrics still has the last result
+    expect((await get(server, "/metrics")).body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 1');
+    // the cycle goes on, is recorded, and the next scrape within the cache interval gets it
+    await new Promise((res) => setTimeout(res, 1200));
+    const next = await get(server, "/probe?target=orders", { headers: { "X-Prometheus-Scrape-Timeout-Seconds": "1" } });
+    expect(next.body).not.toContain("# unfinished");
+    expect(state.calls.get("orders")).toBe(1);
+  });
+
+  it("/probe and /metrics: a scrape timeout header that is not a number of seconds is a 400; without it, no budget", async () => {
+    await fresh(["orders"], 0);
+    const bad = { headers: { "X-Prometheus-Scrape-Timeout-Seconds": "soon" } };
+    const line = 'X-Prometheus-Scrape-Timeout-Seconds must be a number of seconds such as 10 or 9.5, got "soon"\n';
+    expect(await get(server, "/probe?target=orders", bad)).toMatchObject({ status: 400, body: line });
+    expect(await get(server, "/metrics", bad)).toMatchObject({ status: 400, body: line });
+    expect(state.calls.size).toBe(0);
+    expect((await get(server, "/probe?target=orders")).status).toBe(200);
+    expect((await get(server, "/metrics", { headers: { "X-Prometheus-Scrape-Timeout-Seconds": "10" } })).status).toBe(200);
   });
 
   it("/probe output passes promtool check metrics apart from the legacy names", async (ctx) => {

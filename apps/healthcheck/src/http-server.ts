@@ -1,30 +1,45 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
-import { CORE_VERSION, errorMessage, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
+import { CORE_VERSION, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
 import { BASIC_CHALLENGE, createBasicAuth, type BasicAuth } from "./http/basic-auth.js";
 import { answerClientErrors } from "./http/client-error.js";
 import { guardConnections } from "./http/connection-guard.js";
 import { HEALTH_JSON, healthDocument } from "./http/health-json.js";
 import { HTTP_LIMITS } from "./http/http-limits.js";
 import { acceptsGzip, createMetricsCache } from "./http/metrics-cache.js";
-import { createProbeCache } from "./http/probe-cache.js";
+import { endpointList, landingPage } from "./http/landing-page.js";
+import { createProbeEndpoint } from "./http/probe-endpoint.js";
 import { readiness } from "./http/readiness.js";
 import { send, sendRedacted } from "./http/respond.js";
+import { scrapeBudget, SCRAPE_TIMEOUT_HEADER, type ScrapeBudget } from "./http/scrape-budget.js";
+import { DEFAULT_TIMEOUT_OFFSET_MS } from "./config/settings.js";
 import { createTlsServer } from "./http/tls-server.js";
 import type { WebConfig } from "./http/web-config.js";
 
 export { HTTP_LIMITS } from "./http/http-limits.js";
 export { loadWebConfig, type WebConfig } from "./http/web-config.js";
+export type { ScrapeBudget } from "./http/scrape-budget.js";
 
 /** What the HTTP endpoints read, and the one thing they may do: probe a target on request. */
 export interface HttpState {
   metrics: DbHealthMetrics;
   /** Latest result per target name; a target that has not finished a cycle is absent. */
   results(): ReadonlyMap<string, ProbeResult>;
+  /**
+   * Changes whenever a target's status changed (the daemon counts them): `/metrics` then renders
+   * anew for the next scrape instead of serving a body from before, so a target gone down shows
+   * at once rather than up to 2 × `metricsMaxAgeMs` later.
+   */
+  statusChanges?(): number;
   /** Names of every configured target. */
   targets: readonly string[];
-  /** Runs (or joins) a probe cycle for one target now; the daemon also records it in metrics. */
-  probe(target: string): Promise<ProbeResult>;
+  /**
+   * Runs (or joins) a probe cycle for one target now and resolves with its result; the daemon
+   * also records it in metrics. A cycle started for a scrape fits in the scrape's `budget`
+   * (its wait for a free slot included); joining one already running may take longer, which
+   * the endpoint bounds.
+   */
+  probe(target: string, budget?: ScrapeBudget): Promise<ProbeResult>;
   /** Extra readiness condition (wrapper mode: the child is running and its port accepts TCP); undefined = none. */
   ready?(): { ok: boolean; reason?: string };
   /**
@@ -32,8 +47,10 @@ export interface HttpState {
    * child): from then on `/readyz` and `/health` answer 503 `stopping`, however the targets are.
    */
   stopping?: AbortSignal;
-  /** Version shown by `/health`. @default core's version */
+  /** Version shown by `/health` and `/`. @default core's version */
   version?: string;
+  /** The git commit the exporter was built from, shown by `/`. */
+  revision?: string;
 }
 
 /** Options of {@link startHttpServer}. */
@@ -44,24 +61,33 @@ export interface HttpOptions {
    * `/metrics` serves a body rendered less than this long ago (ms) instead of rendering it for
    * every scrape; concurrent scrapes share one render. Under frequent scrapes the previous body
    * (at most twice this old) is served while the next renders, so a completed cycle shows up
-   * at most 2 × this later. 0 renders for every scrape.
+   * at most 2 × this later (a status change at the next scrape, with `statusChanges`). 0
+   * renders for every scrape.
    * @default 1000
    */
   metricsMaxAgeMs?: number;
+  /** Path of the metrics endpoint (`--web.telemetry-path`). @default "/metrics" */
+  telemetryPath?: string;
+  /**
+   * Taken off a scrape's `X-Prometheus-Scrape-Timeout-Seconds` to give `/probe` and `/metrics`
+   * their time (`--web.timeout-offset`), in ms. @default 500
+   */
+  timeoutOffsetMs?: number;
   /** TLS and basic auth, from {@link loadWebConfig}. */
   webConfig?: WebConfig;
   /** Errors after start-up (a broken socket, a failing handler); logged, never fatal. */
   onError(err: Error): void;
+  /** Told when a `/probe` scrape was answered before the target's cycle ended. */
+  onUnfinished?(target: string, reason: string): void;
 }
 
-const ENDPOINTS = "/metrics, /probe?target=NAME, /healthz, /readyz, /health";
-// Target names are 1–63 of these (core's schema); anything else is echoed only as a description.
-const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/;
 
 /**
- * Serves `/metrics`, `/probe?target=NAME` (multi-target exporter pattern, cached and
- * single-flight per target), `/healthz`, `/readyz` and `/health` (`application/health+json`),
- * over HTTPS and behind basic auth when the web config says so. Only GET and HEAD.
+ * Serves `/metrics` (or `telemetryPath`), `/probe?target=NAME` (multi-target exporter pattern,
+ * cached and single-flight per target), `/healthz`, `/readyz`, `/health`
+ * (`application/health+json`) and a landing page on `/`, over HTTPS and behind basic auth when
+ * the web config says so. Only GET and HEAD. `/probe` and `/metrics` answer within a scrape's
+ * `X-Prometheus-Scrape-Timeout-Seconds` less `timeoutOffsetMs`.
  *
  * @throws when the port cannot be bound (EADDRINUSE, EACCES).
  * @example
@@ -116,9 +142,22 @@ export async function startHttpServer(
 }
 
 function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth | undefined): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
-  const cache = createProbeCache({ ttlMs: options.probeCacheMs, probe: (t) => state.probe(t), latest: (t) => state.results().get(t) });
   const version = state.version ?? CORE_VERSION;
-  const exposition = createMetricsCache({ render: () => state.metrics.render(), ...(options.metricsMaxAgeMs === undefined ? {} : { maxAgeMs: options.metricsMaxAgeMs }) });
+  const telemetryPath = options.telemetryPath ?? "/metrics";
+  const timeoutOffsetMs = options.timeoutOffsetMs ?? DEFAULT_TIMEOUT_OFFSET_MS;
+  const exposition = createMetricsCache({
+    render: () => state.metrics.render(),
+    ...(options.metricsMaxAgeMs === undefined ? {} : { maxAgeMs: options.metricsMaxAgeMs }),
+    ...(state.statusChanges ? { generation: () => state.statusChanges!() } : {}),
+  });
+  const probe = createProbeEndpoint({
+    ...state,
+    probe: (target, budget) => state.probe(target, budget),
+    probeCacheMs: options.probeCacheMs,
+    timeoutOffsetMs,
+    onError: options.onError,
+    ...(options.onUnfinished ? { onUnfinished: options.onUnfinished } : {}),
+  });
 
   return async (req, res) => {
     const raw = req.url ?? "/";
@@ -134,32 +173,10 @@ function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth |
     }
     if (req.method !== "GET" && req.method !== "HEAD") return send(res, 405, "method not allowed: use GET or HEAD\n", undefined, { allow: "GET, HEAD" });
 
+    if (path === telemetryPath) return metrics(req, res);
     switch (path) {
-      case "/metrics": {
-        const body = await exposition.get();
-        const contentType = state.metrics.registry.contentType;
-        if (acceptsGzip(req.headers["accept-encoding"])) {
-          return sendRedacted(res, 200, await body.gzip(), contentType, { "content-encoding": "gzip", vary: "Accept-Encoding" });
-        }
-        return sendRedacted(res, 200, body.identity, contentType, { vary: "Accept-Encoding" });
-      }
-      case "/probe": {
-        const params = new URLSearchParams(q < 0 ? "" : raw.slice(q + 1));
-        // Only a configured target's name: a DSN, host or port in the query string would let any
-        // client point the exporter (and its credentials) at a server of their choosing.
-        const other = [...new Set(params.keys())].filter((k) => k !== "target");
-        if (other.length > 0) {
-          const named = other.every((k) => TARGET_NAME.test(k)) ? other.join(", ") : "(not shown)";
-          return send(res, 400, `unknown parameter ${named}: /probe takes only ?target=NAME of a configured target; DSNs and hosts come from the configuration, never from the query string\n`);
-        }
-        const targets = params.getAll("target");
-        if (targets.length > 1) {
-          // Answering for one of them would be a guess: a relabelling mistake should show, not pass.
-          const shown = targets.slice(0, 3).map((t) => (TARGET_NAME.test(t) ? `"${t}"` : "(not a valid target name)")).join(", ") + (targets.length > 3 ? ", …" : "");
-          return send(res, 400, `target given ${targets.length} times (${shown}): /probe takes exactly one ?target=NAME\n`);
-        }
-        return probe(params.get("target"), res);
-      }
+      case "/probe":
+        return probe(req, res, q < 0 ? "" : raw.slice(q + 1));
       case "/healthz":
         return send(res, 200, "ok\n");
       case "/readyz": {
@@ -170,30 +187,25 @@ function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth |
         const doc = healthDocument({ ...state, version });
         return send(res, doc.status === "fail" ? 503 : 200, `${JSON.stringify(doc)}\n`, HEALTH_JSON);
       }
-      case "/":
-        return send(res, 200, `db-health healthcheck ${version}\nendpoints: ${ENDPOINTS}\n`);
+      case "/": {
+        const page = landingPage({ ...state, version, telemetryPath }, req.headers.accept);
+        return send(res, 200, page.body, page.contentType, page.headers);
+      }
       default:
-        return send(res, 404, `not found; endpoints: ${ENDPOINTS}\n`);
+        return send(res, 404, `not found; endpoints: ${endpointList(telemetryPath)}\n`);
     }
   };
 
-  async function probe(target: string | null, res: ServerResponse): Promise<void> {
-    if (target === null || !state.targets.includes(target)) {
-      const valid = `valid targets: ${state.targets.join(", ")}`;
-      if (target === null || target === "") return send(res, 400, `missing ?target=NAME; ${valid}\n`);
-      // Never echo what could be a pasted DSN: only something shaped like a target name.
-      const shown = TARGET_NAME.test(target) ? `"${target}"` : "(not a valid target name)";
-      return send(res, 400, `unknown target ${shown}; ${valid}\n`);
+  // Never waits on a probe: it serves what the cycles recorded. A scrape's budget only bounds
+  // the wait for a render in flight when an older body can be served instead.
+  async function metrics(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const budget = scrapeBudget(req.headers[SCRAPE_TIMEOUT_HEADER], timeoutOffsetMs);
+    if (budget && "problem" in budget) return send(res, 400, `${budget.problem}\n`);
+    const body = await exposition.get(budget ? budget.deadline - performance.now() : undefined);
+    const contentType = state.metrics.registry.contentType;
+    if (acceptsGzip(req.headers["accept-encoding"])) {
+      return sendRedacted(res, 200, await body.gzip(), contentType, { "content-encoding": "gzip", vary: "Accept-Encoding" });
     }
-    try {
-      await cache.get(target);
-    } catch (err) {
-      options.onError(err instanceof Error ? err : new Error(String(err)));
-      return send(res, 500, `probe of "${target}" failed: ${errorMessage(err)}\n`);
-    }
-    // The daemon has put the result into the shared registry; serving that target's slice of
-    // it keeps counters and histograms cumulative across scrapes. Only that target's lines are
-    // rendered, not the whole registry (a multi-target exporter gets one /probe per target).
-    return send(res, 200, state.metrics.renderTarget(target), state.metrics.registry.contentType);
+    return sendRedacted(res, 200, body.identity, contentType, { vary: "Accept-Encoding" });
   }
 }

@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import {
   createDriver,
   errorMessage,
@@ -11,6 +10,7 @@ import {
   type TargetOptions,
 } from "@alfred/db-health-core";
 import { HelpShown } from "./args.js";
+import { buildInfo } from "./build-info.js";
 import { rememberSecrets, setCrashReporter } from "./crash.js";
 import type { CliPlan } from "./cli-plan.js";
 import { resolveCli } from "./config/resolve.js";
@@ -32,7 +32,7 @@ export interface Io {
   shutdown: AbortSignal;
 }
 
-const VERSION = (createRequire(import.meta.url)("../package.json") as { version: string }).version;
+const { version: VERSION, revision: REVISION } = buildInfo();
 /**
  * How long a daemon may take to close after SIGTERM/SIGINT before it exits anyway: under the
  * 10 s Docker and Compose give a container before SIGKILL, so the exit is ours and logged.
@@ -134,9 +134,13 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
     drivers,
     listen: plan.listen,
     legacyMetrics: plan.legacyMetrics,
+    runtimeMetrics: plan.runtimeMetrics,
     version: VERSION,
+    revision: REVISION,
     log,
     probeCacheMs: plan.probeCacheMs,
+    telemetryPath: plan.telemetryPath,
+    timeoutOffsetMs: plan.timeoutOffsetMs,
     ...(webConfig ? { webConfig } : {}),
     // A stop signal before the child exists means it is never started.
     ...(wrapping ? { startChild: () => (io.shutdown.aborted ? undefined : startChild(plan.command, log)) } : {}),

@@ -21,6 +21,9 @@ export interface EnvInput {
   logLevel?: string;
   probeCacheInterval?: string;
   legacyMetrics?: boolean;
+  runtimeMetrics?: boolean;
+  telemetryPath?: string;
+  timeoutOffset?: string;
   /** `DB_HEALTH_PLUGINS`, split on commas. */
   plugins: string[];
 }
@@ -37,6 +40,9 @@ export const ENV_VARS = {
   logLevel: "DB_HEALTH_LOG_LEVEL",
   probeCacheInterval: "DB_HEALTH_PROBE_CACHE_INTERVAL",
   legacyMetrics: "DB_HEALTH_LEGACY_METRICS",
+  runtimeMetrics: "DB_HEALTH_RUNTIME_METRICS",
+  telemetryPath: "DB_HEALTH_TELEMETRY_PATH",
+  timeoutOffset: "DB_HEALTH_TIMEOUT_OFFSET",
   plugins: "DB_HEALTH_PLUGINS",
 } as const;
 
@@ -88,10 +94,13 @@ export function readEnv(env: NodeJS.ProcessEnv, problems: Problems): EnvInput {
   out.webConfig = get(ENV_VARS.webConfig);
   out.logLevel = get(ENV_VARS.logLevel);
   out.probeCacheInterval = get(ENV_VARS.probeCacheInterval);
-  const legacy = get(ENV_VARS.legacyMetrics);
-  if (legacy !== undefined) {
-    out.legacyMetrics = parseBool(legacy);
-    if (out.legacyMetrics === undefined) problems.add(ENV_VARS.legacyMetrics, `must be true or false, got ${JSON.stringify(legacy.slice(0, 40))}`);
+  out.telemetryPath = get(ENV_VARS.telemetryPath);
+  out.timeoutOffset = get(ENV_VARS.timeoutOffset);
+  for (const key of ["legacyMetrics", "runtimeMetrics"] as const) {
+    const text = get(ENV_VARS[key]);
+    if (text === undefined) continue;
+    out[key] = parseBool(text);
+    if (out[key] === undefined) problems.add(ENV_VARS[key], `must be true or false, got ${JSON.stringify(text.slice(0, 40))}`);
   }
   out.plugins = (get(ENV_VARS.plugins) ?? "")
     .split(",")

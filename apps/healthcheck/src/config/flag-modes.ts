@@ -9,9 +9,20 @@ import type { CliMode } from "../cli-plan.js";
 
 // commander's attribute names (`--degraded-ok` → degradedOk, `--no-legacy-metrics` → legacyMetrics).
 const ONCE_ONLY = new Set(["format", "degradedOk"]);
-const DAEMON_ONLY = new Set(["exportProm", "webConfig", "logLevel", "probeCacheInterval", "legacyMetrics"]);
+const DAEMON_ONLY = new Set([
+  "exportProm",
+  "web.listenAddress",
+  "webConfig",
+  "web.config.file",
+  "web.telemetryPath",
+  "web.timeoutOffset",
+  "logLevel",
+  "probeCacheInterval",
+  "legacyMetrics",
+  "runtimeMetrics",
+]);
 /** What `status` reads without a URL: the daemon's listen address, maybe from the file's `listen:`. */
-const STATUS_FINDS_DAEMON = new Set(["exportProm", "config"]);
+const STATUS_FINDS_DAEMON = new Set(["exportProm", "web.listenAddress", "config"]);
 
 /**
  * Why a flag given on the command line does not apply to this mode, or `undefined` when it does.

@@ -6,6 +6,7 @@ import { TARGET_SETTINGS } from "./settings.js";
 
 const FLAGS = [
   "--dsn", "--name", "--config", "--plugin", "--once", "--format", "--degraded-ok", "--export-prom", "--web-config",
+  "--web.listen-address", "--web.config.file", "--web.telemetry-path", "--web.timeout-offset", "--no-runtime-metrics",
   "--no-legacy-metrics", "--log-level", "--probe-cache-interval", "--interval", "--connect-timeout", "--read-timeout",
   "--write-timeout", "--max-retries", "--retry-interval", "--role", "--write-check", "--no-create-health-table",
   "--probe-id", "--prune-after", "--help", "--version",
@@ -13,7 +14,7 @@ const FLAGS = [
 
 const ENV = [
   "DB_HEALTH_DSN", "DB_HEALTH_DSN_FILE", "DB_HEALTH_CONFIG", "DB_HEALTH_PLUGINS", "DB_HEALTH_LISTEN", "DB_HEALTH_WEB_CONFIG",
-  "DB_HEALTH_LEGACY_METRICS", "DB_HEALTH_LOG_LEVEL", "DB_HEALTH_PROBE_CACHE_INTERVAL", "DB_HEALTH_INTERVAL",
+  "DB_HEALTH_LEGACY_METRICS", "DB_HEALTH_RUNTIME_METRICS", "DB_HEALTH_TELEMETRY_PATH", "DB_HEALTH_TIMEOUT_OFFSET", "DB_HEALTH_LOG_LEVEL", "DB_HEALTH_PROBE_CACHE_INTERVAL", "DB_HEALTH_INTERVAL",
   "DB_HEALTH_CONNECT_TIMEOUT", "DB_HEALTH_READ_TIMEOUT", "DB_HEALTH_WRITE_TIMEOUT", "DB_HEALTH_MAX_RETRIES",
   "DB_HEALTH_RETRY_INTERVAL", "DB_HEALTH_ROLE", "DB_HEALTH_WRITE_CHECK", "DB_HEALTH_CREATE_HEALTH_TABLE",
   "DB_HEALTH_PROBE_ID", "DB_HEALTH_PRUNE_AFTER", "POSTGRES_USER", "POSTGRES_PASSWORD_FILE", "POSTGRES_DB", "PGPORT",

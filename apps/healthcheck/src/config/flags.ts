@@ -3,14 +3,14 @@
  * a flag's default must never override the environment or the YAML file.
  */
 import { Command, CommanderError, Option } from "commander";
-import { DbHealthError } from "@alfred/db-health-core";
+import { DbHealthError, formatDuration } from "@alfred/db-health-core";
 import { HelpShown } from "../args.js";
 import type { CliMode } from "../cli-plan.js";
 import { ENV_VARS, settingLabel } from "./env.js";
 import { misplacedFlag } from "./flag-modes.js";
 import { DESCRIPTION, HELP_AFTER, USAGE } from "./help.js";
 import { fixed, quote, type Problems, type Where } from "./problems.js";
-import { convertSetting, DEFAULT_LISTEN, TARGET_SETTINGS, type TargetKey } from "./settings.js";
+import { convertSetting, DEFAULT_LISTEN, DEFAULT_TELEMETRY_PATH, DEFAULT_TIMEOUT_OFFSET_MS, TARGET_SETTINGS, type TargetKey } from "./settings.js";
 
 /** What the command line says; optional fields are absent when the flag was not given. */
 export interface FlagInput {
@@ -25,14 +25,31 @@ export interface FlagInput {
   config?: string;
   target: Partial<Record<TargetKey, { value: unknown; where: Where }>>;
   listen?: string;
+  /** The spelling `listen` was given with: `--export-prom` or `--web.listen-address`. */
+  listenFlag?: string;
   webConfig?: string;
+  /** The spelling `webConfig` was given with: `--web-config` or `--web.config.file`. */
+  webConfigFlag?: string;
   logLevel?: string;
   probeCacheInterval?: string;
+  telemetryPath?: string;
+  timeoutOffset?: string;
   /** Only ever `false` (`--no-legacy-metrics`). */
   legacyMetrics?: false;
+  /** Only ever `false` (`--no-runtime-metrics`). */
+  runtimeMetrics?: false;
   format?: string;
   degradedOk: boolean;
 }
+
+/**
+ * Settings with two flags: ours, and the Prometheus exporter toolkit's that operators type by
+ * habit. Each pair is [commander attribute, flag]; giving both spellings is a mistake to report.
+ */
+const SPELLINGS = [
+  { field: "listen", spelling: "listenFlag", spellings: [["exportProm", "--export-prom"], ["web.listenAddress", "--web.listen-address"]] },
+  { field: "webConfig", spelling: "webConfigFlag", spellings: [["webConfig", "--web-config"], ["web.config.file", "--web.config.file"]] },
+] as const;
 
 // No default list: commander would print "(default: [])" in the help.
 const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
@@ -65,8 +82,16 @@ export function buildProgram(version: string, writeOut: (text: string) => void):
     .option("--degraded-ok", "with --once, exit 0 when a target is degraded (not when down)")
     .optionsGroup("Daemon:")
     .option("--export-prom <[host]:port>", about("where to serve /metrics, /probe, /healthz, /readyz, /health", ENV_VARS.listen, DEFAULT_LISTEN))
+    .option("--web.listen-address <[host]:port>", "the same as --export-prom (the exporter toolkit's name)")
     .option("--web-config <file>", about("TLS and basic auth, Prometheus exporter-toolkit format", ENV_VARS.webConfig, "plain HTTP, no auth"))
+    .option("--web.config.file <file>", "the same as --web-config (the exporter toolkit's name)")
+    .option("--web.telemetry-path <path>", about("path of the metrics endpoint", ENV_VARS.telemetryPath, DEFAULT_TELEMETRY_PATH))
+    .option(
+      "--web.timeout-offset <duration>",
+      about("taken off Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds) to give /probe and /metrics their time (0 to 1m)", ENV_VARS.timeoutOffset, formatDuration(DEFAULT_TIMEOUT_OFFSET_MS)),
+    )
     .option("--no-legacy-metrics", about("drop db_read_latency_ms, db_write_latency_ms and db_connection_count", `${ENV_VARS.legacyMetrics}=false`, "kept"))
+    .option("--no-runtime-metrics", about("drop the exporter's own process_* and nodejs_* metrics", `${ENV_VARS.runtimeMetrics}=false`, "exported"))
     .option("--log-level <level>", about("debug, info, warn or error", ENV_VARS.logLevel, "info"))
     .option("--probe-cache-interval <duration>", about("/probe answers from a result younger than this (100ms to 1h)", ENV_VARS.probeCacheInterval, "5s"))
     .optionsGroup("Per-target settings (override every target):");
@@ -128,12 +153,28 @@ export function parseFlags(argv: readonly string[], version: string, problems: P
     target,
     degradedOk: given("degradedOk"),
   };
-  const optional = { config: "config", listen: "exportProm", webConfig: "webConfig", logLevel: "logLevel", probeCacheInterval: "probeCacheInterval", format: "format" } as const;
+  const optional = {
+    config: "config",
+    logLevel: "logLevel",
+    probeCacheInterval: "probeCacheInterval",
+    format: "format",
+    telemetryPath: "web.telemetryPath",
+    timeoutOffset: "web.timeoutOffset",
+  } as const;
   for (const [field, key] of Object.entries(optional)) {
     const value = text(key);
     if (value !== undefined) flags[field as keyof typeof optional] = value;
   }
+  for (const { field, spelling, spellings } of SPELLINGS) {
+    const named = spellings.filter(([key]) => given(key));
+    if (named.length > 1) problems.add(named[1]![1], `the same setting as ${named[0]![1]}: give only one of them`);
+    const [key, flag] = named[0] ?? [];
+    if (key === undefined) continue;
+    flags[field] = o[key] as string;
+    flags[spelling] = flag;
+  }
   if (given("legacyMetrics")) flags.legacyMetrics = false;
+  if (given("runtimeMetrics")) flags.runtimeMetrics = false;
   for (const option of program.options) {
     const wrong = given(option.attributeName()) ? misplacedFlag(option.attributeName(), flags.mode, flags.argument !== undefined) : undefined;
     if (wrong) problems.add(option.long, wrong);

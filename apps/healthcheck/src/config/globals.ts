@@ -1,10 +1,10 @@
 /**
  * Process-wide settings (listen address, web config, logging, /probe cache, metric names,
- * plugins): each taken from the first source that sets it, flag > variable > YAML > default.
+ * plugins; the metrics path, timeout offset and runtime metrics in web-settings.ts): each taken
+ * from the first source that sets it, flag > variable > YAML > default.
  */
 import { accessSync, constants } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
-import { parseDuration } from "@alfred/db-health-core";
 import { checkListen, LISTEN_HINT, readListen } from "../args.js";
 import type { CliPlan } from "../cli-plan.js";
 import { ENV_VARS } from "./env.js";
@@ -13,11 +13,13 @@ import type { FlagInput } from "./flags.js";
 import { quote, type Problems } from "./problems.js";
 import { checkFileSync, UnreadableFile } from "@alfred/db-health-core";
 import { FILE_LIMITS } from "./limits.js";
+import { boundedDuration, onUnlessOff, picker } from "./pick.js";
 import { DEFAULT_LISTEN, DEFAULT_PROBE_CACHE_MS, LOG_LEVELS } from "./settings.js";
+import { resolveWebSettings, type WebSettings } from "./web-settings.js";
 import type { YamlConfig } from "./yaml-file.js";
 
 /** The part of the plan that does not depend on the mode or the targets. */
-export type Globals = Pick<CliPlan, "plugins" | "listen" | "listenFrom" | "webConfigFile" | "format" | "degradedOk" | "legacyMetrics" | "logLevel" | "probeCacheMs">;
+export type Globals = Pick<CliPlan, "plugins" | "listen" | "listenFrom" | "webConfigFile" | "format" | "degradedOk" | "legacyMetrics" | "logLevel" | "probeCacheMs"> & WebSettings;
 
 const PROBE_CACHE_MIN = 100;
 const PROBE_CACHE_MAX = 3_600_000;
@@ -32,12 +34,9 @@ const PROBE_CACHE_MAX = 3_600_000;
  * ```
  */
 export function resolveGlobals(flags: FlagInput, vars: EnvInput, file: YamlConfig | undefined, problems: Problems): Globals {
-  const top = file?.top ?? {};
-  type Picked = [value: unknown, where: string, inFile?: true];
-  const pick = (flag: string | undefined, flagName: string, env: string | undefined, envName: string, key: keyof YamlConfig["top"]): Picked | undefined =>
-    flag !== undefined ? [flag, flagName] : env !== undefined ? [env, envName] : key in top ? [top[key], file!.where([key]), true] : undefined;
-
-  const listenValue = pick(flags.listen, "--export-prom", vars.listen, ENV_VARS.listen, "listen");
+  const pick = picker(file);
+  const listenFlag = flags.listenFlag ?? "--export-prom";
+  const listenValue = pick(flags.listen, listenFlag, vars.listen, ENV_VARS.listen, "listen");
   let listen = readListen(DEFAULT_LISTEN)!;
   const listenFrom = listenValue?.[1] ?? "--export-prom";
   if (listenValue) {
@@ -62,30 +61,30 @@ export function resolveGlobals(flags: FlagInput, vars: EnvInput, file: YamlConfi
 
   let probeCacheMs = DEFAULT_PROBE_CACHE_MS;
   const cacheValue = pick(flags.probeCacheInterval, "--probe-cache-interval", vars.probeCacheInterval, ENV_VARS.probeCacheInterval, "probeCacheInterval");
-  if (cacheValue) {
-    const [value, where] = cacheValue;
-    const ms = duration(value);
-    // The cache is what keeps a scrape storm off the database: it cannot be switched off.
-    if (ms !== undefined && ms >= PROBE_CACHE_MIN && ms <= PROBE_CACHE_MAX) probeCacheMs = ms;
-    else problems.add(where, ms === undefined ? `invalid duration ${quote(value)}: use a number with a unit, e.g. 500ms, 2s, 1m` : "must be at least 100ms and at most 1h");
-  }
+  // The cache is what keeps a scrape storm off the database: it cannot be switched off.
+  if (cacheValue) probeCacheMs = boundedDuration(cacheValue[0], cacheValue[1], PROBE_CACHE_MIN, PROBE_CACHE_MAX, "at least 100ms and at most 1h", problems) ?? probeCacheMs;
 
-  let legacyMetrics = true;
-  if (flags.legacyMetrics === false) legacyMetrics = false;
-  else if (vars.legacyMetrics !== undefined) legacyMetrics = vars.legacyMetrics;
-  else if ("legacyMetrics" in top) {
-    if (typeof top.legacyMetrics === "boolean") legacyMetrics = top.legacyMetrics;
-    else problems.add(file!.where(["legacyMetrics"]), `must be true or false, got ${quote(top.legacyMetrics)}`);
-  }
+  const legacyMetrics = onUnlessOff(flags.legacyMetrics, vars.legacyMetrics, file, "legacyMetrics", problems);
 
-  const webValue = pick(flags.webConfig, "--web-config", vars.webConfig, ENV_VARS.webConfig, "webConfig");
+  const webValue = pick(flags.webConfig, flags.webConfigFlag ?? "--web-config", vars.webConfig, ENV_VARS.webConfig, "webConfig");
   let webConfigFile: string | undefined;
   if (webValue) {
     const [value, where, inFile] = webValue;
     webConfigFile = readablePath(value, where, inFile ? file?.dir : undefined, problems);
   }
 
-  return { plugins: plugins(flags, vars, file, problems), listen, listenFrom, webConfigFile, format: format as CliPlan["format"], degradedOk: flags.degradedOk, legacyMetrics, logLevel, probeCacheMs };
+  return {
+    plugins: plugins(flags, vars, file, problems),
+    listen,
+    listenFrom,
+    webConfigFile,
+    format: format as CliPlan["format"],
+    degradedOk: flags.degradedOk,
+    legacyMetrics,
+    logLevel,
+    probeCacheMs,
+    ...resolveWebSettings(flags, vars, file, problems),
+  };
 }
 
 /** Plugins from every source, in order, without repeats: each one only adds DSN schemes. */
@@ -123,15 +122,6 @@ function pluginFileProblem(path: string): string | undefined {
 /** `./x.mjs`, `../x`, `/abs/x`: a file to import rather than a package name. */
 function isPathLike(name: string): boolean {
   return /^\.{1,2}([\\/]|$)/.test(name) || isAbsolute(name);
-}
-
-function duration(value: unknown): number | undefined {
-  if (typeof value !== "string" && typeof value !== "number") return undefined;
-  try {
-    return parseDuration(value);
-  } catch {
-    return undefined;
-  }
 }
 
 /**

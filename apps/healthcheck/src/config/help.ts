@@ -45,7 +45,8 @@ Where settings come from (the first that sets a value wins):
   targets: in the file, else the official image variables below. Plugins from all sources add up.
 
 YAML file (relative paths are relative to the file):
-  listen: ":9091"                  # also webConfig, logLevel, probeCacheInterval, legacyMetrics
+  listen: ":9091"                  # also webConfig, logLevel, probeCacheInterval, legacyMetrics,
+                                   # runtimeMetrics, telemetryPath, timeoutOffset
   plugins: ["@acme/db-health-driver-cockroach"]
   defaults:                        # any target setting except dsn and name
     interval: 30s
@@ -72,7 +73,9 @@ With no target anywhere, the DSN comes from the official images' variables (127.
                  DATABASE (required); MYSQL_TCP_PORT (3306)
 
 A flag the mode does not use (--format or --degraded-ok without --once, a daemon flag with --once,
-a target flag with status) is an invalid configuration; variables and YAML keys never are.
+a target flag with status) is an invalid configuration; variables and YAML keys never are. The
+exporter toolkit's --web.listen-address and --web.config.file are accepted for --export-prom and
+--web-config; giving both spellings of one setting is an invalid configuration.
 
 Limits: files must be regular files (not a FIFO or a device) of at most ${size("secret")} for secrets, ${size("config")}
 for the YAML file, ${size("webConfig")} for the web config and ${size("pem")} for each of its PEM files; at most

@@ -82,7 +82,19 @@ export const YAML_TARGET_KEYS: readonly string[] = [...TARGET_KEYS, "dsnFile", "
 export const YAML_DEFAULT_KEYS: readonly string[] = TARGET_KEYS.filter((k) => k !== "dsn" && k !== "name");
 
 /** Top-level keys of the YAML file. */
-export const YAML_TOP_KEYS = ["targets", "defaults", "plugins", "listen", "webConfig", "logLevel", "probeCacheInterval", "legacyMetrics"] as const;
+export const YAML_TOP_KEYS = [
+  "targets",
+  "defaults",
+  "plugins",
+  "listen",
+  "webConfig",
+  "logLevel",
+  "probeCacheInterval",
+  "legacyMetrics",
+  "runtimeMetrics",
+  "telemetryPath",
+  "timeoutOffset",
+] as const;
 
 /** Log levels of the daemon's JSON logs. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
@@ -92,6 +104,15 @@ export const DEFAULT_LISTEN = ":9091";
 
 /** `/probe` cache default in ms (the CliPlan contract's default). */
 export const DEFAULT_PROBE_CACHE_MS = 5000;
+
+/** `--web.telemetry-path` default: where Prometheus looks unless told otherwise. */
+export const DEFAULT_TELEMETRY_PATH = "/metrics";
+
+/**
+ * `--web.timeout-offset` default in ms: what blackbox_exporter subtracts from Prometheus' scrape
+ * timeout (its `--timeout-offset`, 0.5 s), so the answer is on its way before Prometheus gives up.
+ */
+export const DEFAULT_TIMEOUT_OFFSET_MS = 500;
 
 /**
  * Turns a flag's or variable's text into the value a target takes. Counts become numbers when

@@ -95,3 +95,66 @@ describe("metrics cache", () => {
     expect(acceptsGzip(undefined)).toBe(false);
   });
 });
+
+describe("metrics cache within a scrape's time", () => {
+  it("serves the older body when the render in flight takes longer than the scrape may wait", async () => {
+    let t = 0;
+    const r = counter();
+    const cache = createMetricsCache({ render: r.render, maxAgeMs: 1000, now: () => t });
+    const first = cache.get(50);
+    r.release();
+    expect((await first).identity.toString()).toBe("render 1\n");
+    t = 5000; // older than 2 × maxAge: a render is worth waiting for, but not past the budget
+    expect((await cache.get(50)).identity.toString()).toBe("render 1\n");
+    expect(r.calls()).toBe(2);
+    r.release();
+    expect((await cache.get(50)).identity.toString()).toBe("render 2\n");
+  });
+
+  it("waits for the first render whatever the budget: there is nothing else to serve", async () => {
+    const r = counter();
+    const cache = createMetricsCache({ render: r.render, now: () => 0 });
+    const first = cache.get(0);
+    setTimeout(() => r.release(), 30);
+    expect((await first).identity.toString()).toBe("render 1\n");
+  });
+});
+
+describe("metrics cache and status changes", () => {
+  it("does not serve a body from before a status change: the next scrape gets a new render", async () => {
+    let changes = 0;
+    const r = counter();
+    const cache = createMetricsCache({ render: r.render, maxAgeMs: 60_000, now: () => 0, generation: () => changes });
+    const first = cache.get();
+    r.release();
+    expect((await first).identity.toString()).toBe("render 1\n");
+    expect((await cache.get()).identity.toString()).toBe("render 1\n"); // fresh: no render
+    changes++;
+    const next = cache.get();
+    r.release();
+    expect((await next).identity.toString()).toBe("render 2\n");
+    expect((await cache.get()).identity.toString()).toBe("render 2\n");
+    expect(r.calls()).toBe(2);
+  });
+
+  it("a render that began before the change is not what a scrape after it gets", async () => {
+    let changes = 0;
+    const renders: Array<() => void> = [];
+    let n = 0;
+    const cache = createMetricsCache({
+      render: () => {
+        const text = `render ${++n} (changes ${changes})\n`;
+        return new Promise<string>((resolve) => renders.push(() => resolve(text)));
+      },
+      now: () => 0,
+      generation: () => changes,
+    });
+    const before = cache.get();
+    changes++;
+    const after = cache.get();
+    renders.forEach((release) => release());
+    expect((await before).identity.toString()).toBe("render 1 (changes 0)\n");
+    expect((await after).identity.toString()).toBe("render 2 (changes 1)\n");
+    expect((await cache.get()).identity.toString()).toBe("render 2 (changes 1)\n");
+  });
+});

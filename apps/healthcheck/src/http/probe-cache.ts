@@ -1,12 +1,16 @@
 /** The `/probe` endpoint's shield between scrapers and the databases. */
 import type { ProbeResult } from "@alfred/db-health-core";
+import type { ScrapeBudget } from "./scrape-budget.js";
 
 /** Options of {@link createProbeCache}. */
 export interface ProbeCacheOptions {
   /** A result younger than this (ms) is served instead of probing again. */
   ttlMs: number;
-  /** Runs one probe cycle for a target. */
-  probe(target: string): Promise<ProbeResult>;
+  /**
+   * Runs one probe cycle for a target, or joins the one in flight, and resolves with its result.
+   * `budget` is the scrape's that asked first: a cycle it starts should fit in it.
+   */
+  probe(target: string, budget?: ScrapeBudget): Promise<ProbeResult>;
   /** The latest result the daemon's own loop produced, which counts as fresh too. */
   latest?(target: string): ProbeResult | undefined;
   /** Clock in ms since the epoch (tests). @default Date.now */
@@ -17,14 +21,16 @@ export interface ProbeCacheOptions {
  * Per-target cache with single flight: however many requests arrive, a target is probed at
  * most once per `ttlMs`, and requests that arrive while a probe runs all wait for that one.
  * Failed probes are not cached (the next request tries again), but still shared while in flight.
+ * `get()` resolves with a cycle's result however long it takes: a scrape bounds its own wait
+ * (`answerWithin()`), since requests sharing one cycle may have different budgets.
  *
  * @example
  * ```ts
- * const cache = createProbeCache({ ttlMs: 5000, probe: (t) => state.probe(t), latest: (t) => state.results().get(t) });
- * const result = await cache.get("orders");
+ * const cache = createProbeCache({ ttlMs: 5000, probe: (t, b) => state.probe(t, b), latest: (t) => state.results().get(t) });
+ * const answer = await answerWithin(cache.get("orders", budget), budget);
  * ```
  */
-export function createProbeCache(options: ProbeCacheOptions): { get(target: string): Promise<ProbeResult> } {
+export function createProbeCache(options: ProbeCacheOptions): { get(target: string, budget?: ScrapeBudget): Promise<ProbeResult> } {
   const now = options.now ?? Date.now;
   const done = new Map<string, { result: ProbeResult; at: number }>();
   const inFlight = new Map<string, Promise<ProbeResult>>();
@@ -39,13 +45,13 @@ export function createProbeCache(options: ProbeCacheOptions): { get(target: stri
   };
 
   return {
-    get(target) {
+    get(target, budget) {
       const cached = freshest(target);
       if (cached && now() - cached.at < options.ttlMs) return Promise.resolve(cached.result);
       let running = inFlight.get(target);
       if (!running) {
         running = Promise.resolve()
-          .then(() => options.probe(target))
+          .then(() => options.probe(target, budget))
           .then((result) => {
             done.set(target, { result, at: now() });
             return result;
