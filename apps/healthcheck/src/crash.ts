@@ -13,11 +13,12 @@
  */
 import { dsnSecrets, errorMessage } from "@alfred/db-health-core";
 
-type Reporter = (event: "unhandled rejection" | "uncaught exception", message: string) => void;
+type Reporter = (event: "unhandled rejection" | "uncaught exception" | "warning", message: string) => void;
 
 const secrets = new Set<string>();
+const PREFIX = { "uncaught exception": "internal error, exiting (a driver bug?)", "unhandled rejection": "ignored an unhandled rejection (a driver bug?)", warning: "warning" } as const;
 let report: Reporter = (event, message) => {
-  process.stderr.write(`healthcheck: ${event === "uncaught exception" ? "internal error, exiting" : "ignored an unhandled rejection"} (a driver bug?): ${message}\n`);
+  process.stderr.write(`healthcheck: ${PREFIX[event]}: ${message}\n`);
 };
 
 /** adds the passwords of these DSNs, and of password-like variables in env, to what crash reports redact */
@@ -62,6 +63,14 @@ export function crashMessage(err: unknown): string {
  * ```
  */
 export function installCrashHandlers(): void {
+  // Node's warnings (and those libraries emit, e.g. yaml's, which quote the text they parse)
+  // would reach stderr unredacted and, in the daemon, outside its JSON log: each is reported
+  // here instead, redacted, as one line.
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]): void => {
+    const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    const name = typeof warning === "string" ? (type ?? "Warning") : warning.name;
+    report("warning", `${name}: ${crashMessage(typeof warning === "string" ? warning : warning.message)}`);
+  }) as typeof process.emitWarning;
   process.on("unhandledRejection", (reason) => {
     report("unhandled rejection", crashMessage(reason));
   });

@@ -69,6 +69,24 @@ describe("DSNs that are not what they look like", () => {
     expectRefused(c, run(["config", "check", yaml]), "config check");
   });
 
+  it("a password put where a DSN belongs (a secret file, a variable) is never shown", () => {
+    for (const password of ["Zk7Q-hunter2", "Zk7Q@home", "xK9#Zk7Q!", "Zk7Q/abc+def=="]) {
+      const file = join(root, "misplaced-password");
+      writeFileSync(file, `${password}\n`, { mode: 0o600 });
+      const yaml = join(root, "misplaced.yaml");
+      writeFileSync(yaml, `targets:\n  - dsnFile: ${file}\n`, { mode: 0o600 });
+      for (const [via, r] of [
+        ["DB_HEALTH_DSN_FILE", run(["--once"], { DB_HEALTH_DSN_FILE: file })],
+        ["DB_HEALTH_DSN", run(["--once"], { DB_HEALTH_DSN: password })],
+        ["dsnFile", run(["config", "check", yaml])],
+      ] as const) {
+        expect(r.code, `${via}: ${r.out}`).toBe(3);
+        expect(r.out, via).toMatch(/unsupported DSN "\*\*\*"/);
+        expect(r.out, via).not.toContain("Zk7Q");
+      }
+    }
+  });
+
   it("an explicit SQLite target still works, and only mode=rwc creates its file", () => {
     const created = run(["--once", "--dsn", "file:new.db?mode=rwc"]);
     expect(created.code, created.out).toBe(0);

@@ -1,8 +1,8 @@
+import { setMaxListeners } from "node:events";
 import {
   createDriver,
   errorMessage,
   isDbHealthError,
-  redact,
   resolveTargetConfigs,
   type Driver,
   type DriverDefinition,
@@ -17,6 +17,7 @@ import { resolveCli } from "./config/resolve.js";
 import { loadDrivers } from "./driver-loader.js";
 import { listenFailure, lookupListenHost } from "./listen-host.js";
 import { EXIT, exitCodeFor, formatJson, formatText } from "./report.js";
+import { askStatus } from "./status.js";
 import { signalNumber, startupStopCode, StoppedDuringStartup, untilStopped } from "./startup-stop.js";
 
 /** Where the CLI writes; tests pass their own. */
@@ -63,7 +64,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
         onMode: (mode, wrapping) => void (stopCode = (reason) => startupStopCode(mode, wrapping, reason)),
       }),
     );
-    if (plan.mode === "status") return await startup(status(plan, io));
+    if (plan.mode === "status") return await startup(askStatus(plan.argument, io));
     rememberSecrets(plan.targets.map((t) => t.dsn), io.env);
     // The daemon logs them as JSON once its logger exists; the one-shot modes print them.
     if (plan.mode !== "daemon") for (const w of plan.warnings) io.stderr.write(`healthcheck: warning: ${w}\n`);
@@ -75,6 +76,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     drivers = configs.map((config, i) => createDriver(config, { definition: definitions[i]! }));
 
     if (plan.mode === "once") {
+      // Every target's cycle listens to the stop signal; more than ten is no leak.
+      setMaxListeners(Math.max(10, 3 * drivers.length + 10), io.shutdown);
       const results = await Promise.all(drivers.map((d) => d.probe(io.shutdown)));
       if (io.shutdown.aborted) {
         io.stderr.write("healthcheck: interrupted before every target was probed\n");
@@ -91,6 +94,13 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       return stopCode(err.reason);
     }
     if (isDbHealthError(err) && err.kind === "config") {
+      // A stop signal that came while the configuration was read (a long synchronous parse)
+      // is handled first: the exit code of a stop must not depend on what start-up found.
+      if (!plan) await new Promise((resolve) => setImmediate(resolve));
+      if (!plan && io.shutdown.aborted) {
+        io.stderr.write(`healthcheck: ${new StoppedDuringStartup(io.shutdown.reason).message}\n`);
+        return stopCode(io.shutdown.reason);
+      }
       io.stderr.write(`healthcheck: invalid configuration:\n${indent(err.message)}\n`);
       return EXIT.config;
     }
@@ -112,7 +122,7 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
     Promise.all([import("./daemon.js"), import("./http-server.js"), import("./wrapper.js"), import("./logger.js")]),
   );
   const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
-  setCrashReporter((event, message) => log.log(event === "uncaught exception" ? "error" : "warn", event, { error: message }));
+  setCrashReporter((event, message) => log.log(event === "uncaught exception" ? "error" : "warn", event, event === "warning" ? { warning: message } : { error: message }));
   for (const w of plan.warnings) log.log("warn", "configuration warning", { warning: w });
   const webConfig = plan.webConfigFile ? await startup(loadWebConfig(plan.webConfigFile)) : undefined;
   // A name that does not resolve is reported before anything binds or starts (exit 3).
@@ -152,38 +162,6 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
   clearTimeout(grace);
   if (wrapping && childCode === undefined) return 128 + signalNumber(io.shutdown.reason);
   return childCode ?? EXIT.ok;
-}
-
-/**
- * `healthcheck status`: asks a running daemon's /readyz (a cheap Docker HEALTHCHECK).
- * Credentials in the URL (`http://user:pass@host:9091/readyz`) become a basic-auth header and
- * are never printed.
- */
-async function status(plan: CliPlan, io: Io): Promise<number> {
-  const raw = plan.argument ?? "http://127.0.0.1:9091/readyz";
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    io.stderr.write(`healthcheck status: "${redact(raw)}" is not a URL such as http://127.0.0.1:9091/readyz\n`);
-    return EXIT.config;
-  }
-  const headers: Record<string, string> = {};
-  if (url.username || url.password) {
-    headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString("base64")}`;
-    url.username = "";
-    url.password = "";
-  }
-  const shown = redact(url.href);
-  try {
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(2000) });
-    const body = (await res.text()).trim();
-    (res.ok ? io.stdout : io.stderr).write(`${res.status} ${redact(body)}\n`);
-    return res.ok ? EXIT.ok : EXIT.unhealthy;
-  } catch (err) {
-    io.stderr.write(`healthcheck status: no answer from ${shown}: ${errorMessage((err as Error).cause ?? err)}\n`);
-    return EXIT.unhealthy;
-  }
 }
 
 /**

@@ -337,10 +337,10 @@ describe("secret sweep", () => {
   }, 300_000);
 
   it("a plugin that puts the DSN and password in its errors, throws non-Errors, and crashes", async () => {
-    const modes = ["throw", "object", "string", "ping", "write", "detail", "unhandled"];
+    const modes = ["throw", "object", "string", "ping", "write", "detail", "unhandled", "warning"];
     const s = modes.map(() => track(secret(false)));
     const args = ["--plugin", LEAKY, ...modes.flatMap((m, i) => ["--dsn", `leaky://bob:${s[i]}@db.internal/app?mode=${m}`, "--name", m])];
-    await sweepModes("misbehaving plugin (7 failure styles)", args, {}, modes);
+    await sweepModes("misbehaving plugin (8 failure styles)", args, {}, modes);
     // A throw from a timer, outside any probe: the process cannot go on; it must still say why
     // in one redacted line and exit non-zero, without a stack trace.
     const crash = track(secret(false));

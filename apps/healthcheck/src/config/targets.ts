@@ -4,7 +4,7 @@
  * the flag, variable or YAML line the user has to change.
  */
 import { isAbsolute, resolve } from "node:path";
-import { dsnSecrets, type TargetOptions } from "@alfred/db-health-core";
+import { dsnSecrets, parseDsn, type TargetOptions } from "@alfred/db-health-core";
 import type { EnvInput } from "./env.js";
 import type { FlagInput } from "./flags.js";
 import { imageDefaultTarget } from "./image-defaults.js";
@@ -24,6 +24,11 @@ export interface Draft {
   short: string;
   /** The DSN could not be read (its problem is reported): core's "dsn is required" would be noise. */
   dsnUnreadable?: boolean;
+  /**
+   * The DSN came from a channel meant for secrets (DB_HEALTH_DSN, DB_HEALTH_DSN_FILE, dsnFile):
+   * when it does not parse it may be a password put there by mistake, so it is never shown.
+   */
+  dsnFromSecret?: boolean;
 }
 
 /** Message when nothing anywhere names a database. */
@@ -54,7 +59,7 @@ export function buildTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig 
       }
     }
     const dsn = draft.options.dsn;
-    if (typeof dsn === "string") problems.addSecrets(dsnSecrets(dsn));
+    if (typeof dsn === "string") problems.addSecrets([...dsnSecrets(dsn), ...(draft.dsnFromSecret && !parses(dsn) ? [dsn] : [])]);
   }
   return drafts;
 }
@@ -77,7 +82,7 @@ function baseTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig | "unrea
   }
   let one: Draft | undefined;
   if (vars.dsnGiven && !vars.dsn) return []; // DB_HEALTH_DSN_FILE unreadable: already a problem
-  if (vars.dsn) one = single(vars.dsn.value, vars.dsn.where);
+  if (vars.dsn) one = { ...single(vars.dsn.value, vars.dsn.where), dsnFromSecret: true };
   // A file that could not be read may hold the targets: "no database" would mislead.
   else if (file === "unreadable") return [];
   else if (file && file.targets.length > 0) {
@@ -96,6 +101,15 @@ function baseTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig | "unrea
   if (names.length > 1) problems.add("--name", `${names.length} names for one target`);
   if (names[0] !== undefined) named(one, names[0], fixed("--name"));
   return [one];
+}
+
+function parses(dsn: string): boolean {
+  try {
+    parseDsn(dsn);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function single(dsn: string, where: Where): Draft {
@@ -124,6 +138,7 @@ function fromYaml(raw: Record<string, unknown>, i: number, file: YamlConfig, pro
     if (dsn !== undefined) {
       options.dsn = dsn;
       draft.where.dsn = at("dsnFile");
+      draft.dsnFromSecret = true;
     } else draft.dsnUnreadable = true;
   }
   if (passwordFile !== undefined) {

@@ -59,10 +59,11 @@ export async function loadYamlFile(path: string, source: string, problems: Probl
     problems.add(shape.kind === "list" && shape.under === "targets" ? `${path}: targets (line ${shape.line})` : `${path} (line ${shape.line})`, shapeMessage(shape));
     return undefined;
   }
-  const { parseDocument, LineCounter } = await import("yaml");
+  const { parseDocument, LineCounter, isCollection, visit } = await import("yaml");
   const lines = new LineCounter();
   // prettyErrors off: its code frame would quote the source line, which may hold a password.
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  // logLevel "error": the library's warnings go through process.emitWarning, quoting the text.
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, logLevel: "error" });
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
       const { line, col } = lines.linePos(e.pos[0]);
@@ -70,6 +71,18 @@ export async function loadYamlFile(path: string, source: string, problems: Probl
     }
     return undefined;
   }
+  // A mapping or list used as a key ("- {dsn: …}:") would become its own text as a key name.
+  let collectionKey = false;
+  visit(doc, {
+    Pair(_, pair) {
+      if (!isCollection(pair.key)) return undefined;
+      const at = (pair.key as { range?: [number] }).range?.[0] ?? 0;
+      problems.add(`${path} (line ${lines.linePos(at).line})`, "a key must be plain text, not a mapping or a list (a stray \":\" after a value?)");
+      collectionKey = true;
+      return visit.SKIP;
+    },
+  });
+  if (collectionKey) return undefined;
   let root: unknown;
   try {
     root = doc.toJS({ maxAliasCount: 1000 });

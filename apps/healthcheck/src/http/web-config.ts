@@ -66,7 +66,8 @@ export async function loadWebConfig(file: string): Promise<WebConfig> {
   // Positions without the library's pretty context: that context would quote the file, and
   // the file may hold a password pasted where a hash belongs.
   const lines = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
+  // logLevel "error": the library's warnings go through process.emitWarning, quoting the text.
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines, logLevel: "error" });
   for (const e of doc.errors) {
     const { line, col } = lines.linePos(e.pos[0]);
     problems.push(`YAML at line ${line}, column ${col}: ${e.message.split("\n")[0] ?? e.code}`);

@@ -17,6 +17,7 @@ registerDriver({
         if (mode === "object") throw { message: `refused with ${dsn.password}`, dsn: raw };
         if (mode === "string") throw `plain string mentioning ${raw}`;
         if (mode === "unhandled") void Promise.reject(new Error(`nobody awaits this: ${raw}`));
+        if (mode === "warning") process.emitWarning(`the option in ${raw} is deprecated (password ${dsn.password})`, "DeprecationWarning");
         if (mode === "async-crash") setTimeout(() => { throw new Error(`timer crash with ${raw} and ${dsn.password}`); }, Number(dsn.params.delay ?? 50));
       },
       async ping() {

@@ -1,0 +1,58 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { askStatus } from "./status.js";
+
+const servers: Server[] = [];
+afterEach(() => {
+  for (const s of servers.splice(0)) s.closeAllConnections(), s.close();
+});
+
+async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
+  const server = createServer(handler);
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function capture(): { io: Parameters<typeof askStatus>[1]; out: () => string } {
+  let text = "";
+  const sink = { write: (chunk: string) => (text += chunk) };
+  return { io: { stdout: sink, stderr: sink }, out: () => text };
+}
+
+describe("healthcheck status", () => {
+  it("says a URL whose credentials do not decode is not one (exit 3), without showing the password", async () => {
+    const { io, out } = capture();
+    expect(await askStatus("http://prometheus:Zk7Q%zz@127.0.0.1:1/readyz", io)).toBe(3);
+    expect(out()).toBe('healthcheck status: "http://prometheus:***@127.0.0.1:1/readyz" has credentials with an invalid percent-escape: write "%" as %25\n');
+  });
+
+  it("reads at most 64 KiB of an answer, however much the server sends", async () => {
+    const base = await serve((_, res) => {
+      res.writeHead(200, { "content-type": "text/plain" });
+      const chunk = Buffer.alloc(1024 * 1024, "x");
+      const pump = (): void => {
+        while (res.write(chunk)) if (res.destroyed) return;
+        res.once("drain", pump);
+      };
+      pump();
+    });
+    const { io, out } = capture();
+    expect(await askStatus(`${base}/readyz`, io)).toBe(0);
+    expect(out()).toMatch(/^200 x+… \(answer cut at 64 KiB\)\n$/);
+    expect(out().length).toBeLessThan(66 * 1024);
+  });
+
+  it("passes URL credentials as basic auth and prints the answer", async () => {
+    let authorization: string | undefined;
+    const base = await serve((req, res) => {
+      authorization = req.headers.authorization;
+      res.writeHead(503).end("not ready:\nx: down\n");
+    });
+    const { io, out } = capture();
+    expect(await askStatus(`${base.replace("//", "//prom:p%40ss@")}/readyz`, io)).toBe(1);
+    expect(authorization).toBe(`Basic ${Buffer.from("prom:p@ss").toString("base64")}`);
+    expect(out()).toBe("503 not ready:\nx: down\n");
+  });
+});
