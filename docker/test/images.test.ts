@@ -52,6 +52,10 @@ const name = (role: string): string => `dbh-img-${RUN_ID}-${role}`;
 const start = (args: string[], env: Record<string, string> = {}): Promise<string> =>
   podmanOk(["run", "-d", ...runLabels(RUN_ID), ...args], { timeoutMs: 120_000, env: { ...process.env, ...env } });
 const secret = (): string => randomBytes(12).toString("hex");
+/** Runs every cleanup step, even after one failed (the failure is printed, not thrown). */
+const cleanUp = async (...steps: Array<() => Promise<unknown>>): Promise<void> => {
+  for (const step of steps) await step().catch((err: Error) => console.log(`images: cleanup: ${err.message}`));
+};
 
 describe.skipIf(unavailable !== undefined && !CI)("the images, built and run with podman", () => {
   beforeAll(async () => {
@@ -72,8 +76,10 @@ describe.skipIf(unavailable !== undefined && !CI)("the images, built and run wit
   }, 45 * 60_000);
 
   afterAll(async () => {
-    await removeRunContainers(RUN_ID);
-    if (images) await removeProjectImages(images);
+    await cleanUp(
+      () => removeRunContainers(RUN_ID),
+      async () => images && (await removeProjectImages(images)),
+    );
     rmSync(WORK, { recursive: true, force: true });
     report.add("health transitions (podman healthcheck run)", ...health.lines());
     report.add(
@@ -156,7 +162,7 @@ describe.skipIf(unavailable !== undefined && !CI)("the images, built and run wit
     }, 180_000);
 
     afterAll(async () => {
-      await cluster?.destroy();
+      await cleanUp(async () => cluster?.destroy());
     });
 
     it("is healthy with the image's defaults (no arguments: port 9091)", async () => {
@@ -165,18 +171,11 @@ describe.skipIf(unavailable !== undefined && !CI)("the images, built and run wit
       expect(await logs(daemons.defaults)).toContain("serving http://127.0.0.1:9091/metrics");
     }, 90_000);
 
-    it("listens where DB_HEALTH_LISTEN says, and the HEALTHCHECK asks there", async () => {
-      const h = await health.until(daemons.env, "healthy", 60_000);
+    it.each([["DB_HEALTH_LISTEN", "env"], ["--export-prom", "flag"]] as const)("listens where %s says, and the HEALTHCHECK asks there", async (_, how) => {
+      const h = await health.until(daemons[how], "healthy", 60_000);
       expect(h.lastOutput).toBe("200 ready");
-      expect(await logs(daemons.env)).toContain(`serving http://127.0.0.1:${ports.env}/metrics`);
-      expect((await fetch(`http://127.0.0.1:${ports.env}/readyz`)).status).toBe(200);
-    }, 90_000);
-
-    it("listens where --export-prom says, and the HEALTHCHECK asks there too", async () => {
-      const h = await health.until(daemons.flag, "healthy", 60_000);
-      expect(h.lastOutput).toBe("200 ready");
-      expect(await logs(daemons.flag)).toContain(`serving http://127.0.0.1:${ports.flag}/metrics`);
-      expect((await fetch(`http://127.0.0.1:${ports.flag}/readyz`)).status).toBe(200);
+      expect(await logs(daemons[how])).toContain(`serving http://127.0.0.1:${ports[how]}/metrics`);
+      expect((await fetch(`http://127.0.0.1:${ports[how]}/readyz`)).status).toBe(200);
     }, 90_000);
 
     it("turns unhealthy after exactly its configured retries when its PostgreSQL stops, and healthy when it is back", async () => {
@@ -319,13 +318,16 @@ describe.skipIf(unavailable !== undefined && !CI)("the images, built and run wit
     }, 120_000);
 
     afterAll(async () => {
-      if (service) {
-        const down = await compose(["down", "-v", "--remove-orphans", "-t", "10"], { ...opts(), timeoutMs: 180_000 });
-        if (down.code !== 0) console.log(describeRun("docker-compose", ["down"], down));
-        await service.stop();
-      }
-      await removeProject(project);
-      await deleteNetns(netns);
+      await cleanUp(
+        async () => {
+          if (!service) return;
+          const down = await compose(["down", "-v", "--remove-orphans", "-t", "10"], { ...opts(), timeoutMs: 180_000 });
+          if (down.code !== 0) console.log(describeRun("docker-compose", ["down"], down));
+        },
+        async () => service?.stop(),
+        () => removeProject(project),
+        () => deleteNetns(netns),
+      );
     }, 300_000);
 
     it("brings up every service that can be built here, each healthy by its own check", async () => {
