@@ -80,14 +80,35 @@ export async function startPodmanService(dir: string): Promise<PodmanService> {
   return { socket, stop };
 }
 
-/** The namespace name of this process's compose stack. */
+/**
+ * The namespace name of this process's compose stack.
+ *
+ * @example
+ * ```ts
+ * await createNetns(netnsName()); // /run/netns/dbh-img-<pid>
+ * ```
+ */
 export const netnsName = (): string => `${NETNS_PREFIX}${process.pid}`;
 
 const PROJECT_PREFIX = "dbhimg";
-/** The compose project of this process (names its containers, volumes and network). */
+/**
+ * The compose project of this process (names its containers, volumes and network).
+ *
+ * @example
+ * ```ts
+ * const web = `${projectName()}_prometheus_1`; // the prometheus service's container
+ * ```
+ */
 export const projectName = (): string => `${PROJECT_PREFIX}${process.pid}`;
 
-/** Removes the compose projects of test processes that no longer exist (a killed run's). */
+/**
+ * Removes the compose projects of test processes that no longer exist (a killed run's).
+ *
+ * @example
+ * ```ts
+ * beforeAll(() => removeStaleProjects());
+ * ```
+ */
 export async function removeStaleProjects(): Promise<void> {
   const listed = await podman(["ps", "-a", "--format", '{{index .Labels "com.docker.compose.project"}}'], { timeoutMs: 30_000 });
   const vols = await podman(["volume", "ls", "--format", '{{index .Labels "com.docker.compose.project"}}'], { timeoutMs: 30_000 });
@@ -98,7 +119,14 @@ export async function removeStaleProjects(): Promise<void> {
   }
 }
 
-/** Makes a network namespace with its loopback up; removes namespaces of dead test processes first. */
+/**
+ * Makes a network namespace with its loopback up; removes namespaces of dead test processes first.
+ *
+ * @example
+ * ```ts
+ * await createNetns("dbh-img-4242"); // containers join it with network_mode ns:/run/netns/dbh-img-4242
+ * ```
+ */
 export async function createNetns(name: string): Promise<void> {
   const dir = "/run/netns";
   for (const ns of existsSync(dir) ? readdirSync(dir) : []) {
@@ -109,7 +137,14 @@ export async function createNetns(name: string): Promise<void> {
   await runOk("ip", ["-n", name, "link", "set", "lo", "up"], { timeoutMs: 10_000 });
 }
 
-/** Deletes the namespace (nothing may still run in it). */
+/**
+ * Deletes the namespace (nothing may still run in it).
+ *
+ * @example
+ * ```ts
+ * afterAll(() => deleteNetns("dbh-img-4242"));
+ * ```
+ */
 export async function deleteNetns(name: string): Promise<void> {
   await run("ip", ["netns", "del", name], { timeoutMs: 10_000 });
 }
@@ -148,7 +183,14 @@ export function compose(args: string[], o: { socket: string; netns: string; proj
   });
 }
 
-/** Removes whatever of `project` compose did not (containers, volumes), by compose's labels. */
+/**
+ * Removes whatever of `project` compose did not (containers, volumes, network), by compose's labels.
+ *
+ * @example
+ * ```ts
+ * afterAll(() => removeProject("dbhimg4242"));
+ * ```
+ */
 export async function removeProject(project: string): Promise<void> {
   const ids = (await podman(["ps", "-aq", "--filter", `label=com.docker.compose.project=${project}`], { timeoutMs: 30_000 })).stdout.split("\n").filter(Boolean);
   if (ids.length) await podman(["rm", "-f", "-v", "-t", "5", ...ids], { timeoutMs: 120_000 });

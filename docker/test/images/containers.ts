@@ -38,26 +38,61 @@ async function removeWhere(keep: (labels: Record<string, string>) => boolean): P
   if (ids.length) await podman(["rm", "-f", "-v", "-t", "5", ...ids], { timeoutMs: 120_000 });
 }
 
-/** Removes this run's containers and their anonymous volumes. */
+/**
+ * Removes this run's containers and their anonymous volumes.
+ *
+ * @example
+ * ```ts
+ * afterAll(() => removeRunContainers(runId));
+ * ```
+ */
 export const removeRunContainers = (runId: string): Promise<void> => removeWhere((l) => l[LABEL] !== runId);
 
-/** Removes containers of earlier runs whose test process no longer exists. */
+/**
+ * Removes containers of earlier runs whose test process no longer exists.
+ *
+ * @example
+ * ```ts
+ * beforeAll(() => removeStaleContainers());
+ * ```
+ */
 export const removeStaleContainers = (): Promise<void> => removeWhere((l) => isAlive(Number(l[`${LABEL}.pid`])));
 
-/** Everything the container wrote to stdout and stderr, interleaved as podman stored it. */
+/**
+ * Everything the container wrote to stdout and stderr, interleaved as podman stored it.
+ *
+ * @example
+ * ```ts
+ * expect(await logs("dbh-daemon")).toContain('"msg":"stopped"');
+ * ```
+ */
 export async function logs(container: string): Promise<string> {
   const r = await podman(["logs", container], { timeoutMs: 30_000 });
   return `${r.stdout}${r.stderr}`;
 }
 
-/** Waits (bounded) until the container has exited, and returns its exit code. */
+/**
+ * Waits (bounded) until the container has exited, and returns its exit code.
+ *
+ * @example
+ * ```ts
+ * expect(await exitCode("dbh-pg", 60_000)).toBe(137);
+ * ```
+ */
 export async function exitCode(container: string, timeoutMs: number): Promise<number> {
   const r = await podman(["wait", container], { timeoutMs });
   if (r.code !== 0) throw new Error(`${container} did not exit within ${timeoutMs / 1000} s: ${r.stderr.trim()}`);
   return Number(r.stdout.trim());
 }
 
-/** Whether the container still runs. */
+/**
+ * Whether the container still runs.
+ *
+ * @example
+ * ```ts
+ * if (!(await running("dbh-pg"))) throw new Error(await logs("dbh-pg"));
+ * ```
+ */
 export async function running(container: string): Promise<boolean> {
   return (await podmanOk(["inspect", "--format", "{{.State.Running}}", container], { timeoutMs: 30_000 })) === "true";
 }

@@ -26,7 +26,14 @@ export interface Transition {
   output: string;
 }
 
-/** The container's health state. */
+/**
+ * The container's health state, as podman keeps it (no check is run).
+ *
+ * @example
+ * ```ts
+ * const { status, failingStreak } = await health("dbh-daemon"); // "healthy", 0
+ * ```
+ */
 export async function health(container: string): Promise<Health> {
   const raw = await podmanOk(["inspect", "--format", "{{json .State.Health}}", container], { timeoutMs: 30_000 });
   const h = JSON.parse(raw) as { Status?: string; FailingStreak?: number; Log?: Array<{ Output?: string }> } | null;

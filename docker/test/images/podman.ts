@@ -80,7 +80,14 @@ export async function podmanOk(args: readonly string[], options: RunOptions = {}
   return (await runOk("podman", args, { timeoutMs: 120_000, ...options })).trim();
 }
 
-/** Does the image exist in local storage? */
+/**
+ * Does the image exist in local storage?
+ *
+ * @example
+ * ```ts
+ * if (!(await imageExists(tag))) await podmanOk(["build", "-t", tag, dir]);
+ * ```
+ */
 export async function imageExists(tag: string): Promise<boolean> {
   return (await podman(["image", "exists", tag], { timeoutMs: 30_000 })).code === 0;
 }

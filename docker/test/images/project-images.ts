@@ -68,7 +68,14 @@ export async function buildProjectImages(s: StandIns, runId: string): Promise<Pr
   return { ...images, seconds };
 }
 
-/** Removes this run's tags (the build stage's cache stays). */
+/**
+ * Removes this run's tags (the build stage's cache stays).
+ *
+ * @example
+ * ```ts
+ * afterAll(() => removeProjectImages(images));
+ * ```
+ */
 export async function removeProjectImages(images: Partial<ProjectImages>): Promise<void> {
   for (const tag of [images.mariadb, images.postgres, images.healthcheck]) if (tag) await podman(["rmi", "-f", tag], { timeoutMs: 120_000 });
 }

@@ -12,7 +12,16 @@ export const REPORT_FILE = fileURLToPath(new URL("../../.test-results/images-rep
 
 const mb = (bytes: number): string => `${(bytes / 1e6).toFixed(1)} MB`;
 
-/** Sections of the note, in the order they are added. */
+/**
+ * Sections of the note, in the order they are added.
+ *
+ * @example
+ * ```ts
+ * const report = new Report();
+ * report.add("daemon stop", "exit 0 after 0.1 s");
+ * console.log(report.write());
+ * ```
+ */
 export class Report {
   readonly #sections: Array<[string, string[]]> = [];
 

@@ -62,12 +62,26 @@ export function run(cmd: string, args: readonly string[], options: RunOptions = 
   });
 }
 
-/** Command-line words with every DSN reduced to its scheme: messages never show a whole DSN. */
+/**
+ * Command-line words with every DSN reduced to its scheme: messages never show a whole DSN.
+ *
+ * @example
+ * ```ts
+ * redactArgs(["--once", "--dsn", "postgres://app@db:5432/app"]); // "--once --dsn postgres://…"
+ * ```
+ */
 export function redactArgs(args: readonly string[]): string {
   return args.map((a) => a.replace(/\b([a-z][a-z0-9+.-]*:\/\/|file:)\S+/gi, "$1…")).join(" ");
 }
 
-/** The command line (DSNs reduced) and the end of its output, for an error message. */
+/**
+ * The command line (DSNs reduced) and the end of its output, for an error message.
+ *
+ * @example
+ * ```ts
+ * expect(r.code, describeRun("podman", args, r)).toBe(0);
+ * ```
+ */
 export function describeRun(cmd: string, args: readonly string[], r: RunResult): string {
   const how = r.timedOut ? "timed out" : `exited ${r.code}`;
   const output = `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-40).join("\n");
