@@ -13,6 +13,8 @@
  * 3. The deploy step of docker/Dockerfile is run as written there (only /out is replaced by a
  *    temporary directory) and the deployed CLI is started against SQLite, PostgreSQL and MariaDB,
  *    with the image variables the wrapped images use.
+ *
+ * images.test.ts builds and runs the images themselves with podman.
  */
 import { spawn, spawnSync, type SpawnSyncReturns } from "node:child_process";
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
@@ -447,7 +449,8 @@ describe("docker/Dockerfile (the healthcheck image)", () => {
   it("exposes 9091, runs healthcheck in exec form and checks itself with `healthcheck status`", () => {
     expect(of(runtime, "EXPOSE").flatMap((i) => shellWords(i.args))).toEqual(["9091"]);
     expect(last(of(runtime, "ENTRYPOINT"))!.exec).toEqual(["healthcheck"]);
-    expect(last(of(runtime, "CMD"))!.exec).toEqual(["--export-prom", ":9091"]);
+    // Empty: a listen flag would win over DB_HEALTH_LISTEN; the node base's CMD must not leak in.
+    expect(last(of(runtime, "CMD"))!.exec).toEqual([]);
     expect(last(of(runtime, "HEALTHCHECK"))!.exec).toEqual(["healthcheck", "status"]);
   });
 
@@ -506,7 +509,8 @@ describe.each(WRAPS.map((w) => [w.dir, w] as const))("docker/%s/Dockerfile (the 
 
   it(`exposes ${ports.join(" and ")} and wraps docker-entrypoint.sh ${server}`, () => {
     expect(of(final, "EXPOSE").flatMap((i) => shellWords(i.args))).toEqual(ports);
-    expect(last(of(final, "CMD"))!.exec).toEqual(["healthcheck", "--export-prom", ":9091", "--", "docker-entrypoint.sh", server]);
+    // No --export-prom: it would win over DB_HEALTH_LISTEN (the daemon's default is :9091).
+    expect(last(of(final, "CMD"))!.exec).toEqual(["healthcheck", "--", "docker-entrypoint.sh", server]);
     expect(last(of(final, "HEALTHCHECK"))!.exec).toEqual(["healthcheck", "status"]);
     expect(of(final, "STOPSIGNAL").map((i) => i.args)).toEqual(stopsignal ? [stopsignal] : []);
     // The official entrypoint stays and must start as root (it drops privileges itself).

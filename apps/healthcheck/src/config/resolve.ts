@@ -37,6 +37,7 @@
  * `healthcheck.yaml: targets[1].readTimeout (line 7)`), with passwords redacted.
  */
 import type { CliMode, CliPlan } from "../cli-plan.js";
+import { daemonFlags } from "./daemon-flags.js";
 import { checkDrivers } from "./drivers.js";
 import { readEnv } from "./env.js";
 import { parseFlags } from "./flags.js";
@@ -83,6 +84,8 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
   const problems = new Problems();
   const writeOut = options.writeOut ?? ((text: string) => void process.stdout.write(text));
   const flags = parseFlags(argv, version, problems, writeOut);
+  // Plain `healthcheck status` (a HEALTHCHECK) asks where PID 1's daemon really listens.
+  if (flags.mode === "status" && flags.argument === undefined && flags.listen === undefined && flags.config === undefined) Object.assign(flags, daemonFlags());
   options.onMode?.(flags.mode, flags.command.length > 0);
   const vars = readEnv(env, problems);
 
