@@ -160,7 +160,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       // that), or until a lost connection calls for a cycle sooner.
       const wait = jitter(driver.config.interval);
       for (;;) {
-        const lastStart = cycles.lastStart(name);
+        const lastStart = cycles.lastStart(driver);
         const due = Math.min(lastStart + wait, reprobe.dueAt(lastStart)) - performance.now();
         if (due <= 0 || signal.aborted) break;
         await reprobe.sleep(due, signal);
