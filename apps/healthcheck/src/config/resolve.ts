@@ -42,6 +42,7 @@ import { readEnv } from "./env.js";
 import { parseFlags } from "./flags.js";
 import { resolveGlobals } from "./globals.js";
 import { Problems } from "./problems.js";
+import { readModules } from "./modules.js";
 import { buildTargets, toTargetOptions } from "./targets.js";
 import { validateTargets } from "./validate.js";
 import { loadYamlFile, type YamlConfig } from "./yaml-file.js";
@@ -96,17 +97,23 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
   const loaded = file === "unreadable" ? undefined : file;
 
   const globals = resolveGlobals(flags, vars, loaded, problems);
-  const plan: CliPlan = { mode: flags.mode, targets: [], ...globals, command: flags.command, warnings: [] };
+  const plan: CliPlan = { mode: flags.mode, targets: [], modules: [], ...globals, command: flags.command, warnings: [] };
   if (globals.webConfigFile === undefined) delete plan.webConfigFile;
 
   if (flags.mode === "status") {
     // status only asks a running daemon: its targets are that daemon's business.
     plan.argument = statusUrl(flags.argument, plan.listen, problems);
   } else {
-    const drafts = buildTargets(flags, vars, file, env, problems);
+    const modules = readModules(loaded, flags, vars, problems);
+    // A daemon may probe discovered targets only; --once and the wrapper need a target of their own.
+    const discoveryOnly = modules.declared > 0 && (flags.mode === "daemon" || flags.mode === "config-check") && flags.command.length === 0;
+    const hint = modules.declared > 0 ? "modules: are probed only through /probe?module=…&target=… of a daemon that wraps no command" : undefined;
+    const drafts = buildTargets(flags, vars, file, env, problems, { allowed: discoveryOnly, ...(hint ? { hint } : {}) });
     validateTargets(drafts, flags, vars, problems);
-    if (options.checkDrivers !== false) await checkDrivers(drafts, plan.plugins, problems);
+    if (modules.drafts.length > 0) validateTargets(modules.drafts, flags, vars, problems);
+    if (options.checkDrivers !== false) await checkDrivers([...drafts, ...modules.drafts], plan.plugins, problems);
     plan.targets = drafts.map(toTargetOptions);
+    plan.modules = modules.modules;
     if (flags.argument !== undefined) plan.argument = flags.argument;
   }
   problems.throwIfAny();
