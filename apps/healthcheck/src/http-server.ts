@@ -14,6 +14,7 @@ import { send, sendRedacted } from "./http/respond.js";
 import { scrapeBudget, SCRAPE_TIMEOUT_HEADER, type ScrapeBudget } from "./http/scrape-budget.js";
 import { DEFAULT_TIMEOUT_OFFSET_MS } from "./config/settings.js";
 import { createTlsServer } from "./http/tls-server.js";
+import type { DiscoveredTargets } from "./discovery/discovered-targets.js";
 import type { WebConfig } from "./http/web-config.js";
 
 export { HTTP_LIMITS } from "./http/http-limits.js";
@@ -33,6 +34,8 @@ export interface HttpState {
   statusChanges?(): number;
   /** Names of every configured target. */
   targets: readonly string[];
+  /** Discovered targets (`/probe?module=NAME&target=HOST:PORT[/DB]`), when `modules:` are configured. */
+  discovered?: DiscoveredTargets;
   /**
    * Runs (or joins) a probe cycle for one target now and resolves with its result; the daemon
    * also records it in metrics. A cycle started for a scrape fits in the scrape's `budget`

@@ -19,8 +19,11 @@ export interface ProbeCacheOptions {
 
 /** What {@link createProbeCache} returns. */
 export interface ProbeCache {
-  /** The target's result from the cache, or the cycle in flight (started now if there is none). */
-  get(target: string, budget?: ScrapeBudget): Promise<ProbeResult>;
+  /**
+   * The target's result from the cache, or the cycle in flight (started now if there is none,
+   * with `probe` when given: a discovered target's, else the options').
+   */
+  get(target: string, budget?: ScrapeBudget, probe?: (budget?: ScrapeBudget) => Promise<ProbeResult>): Promise<ProbeResult>;
   /** A result young enough to be served as is, if there is one: then `get()` does not wait. */
   fresh(target: string): ProbeResult | undefined;
   /** Drops what the cache holds for a target that is gone (a discovered target evicted). */
@@ -66,13 +69,13 @@ export function createProbeCache(options: ProbeCacheOptions): ProbeCache {
       // A cycle still running for it must not put its result back when it ends.
       inFlight.delete(target);
     },
-    get(target, budget) {
+    get(target, budget, probe) {
       const cached = fresh(target);
       if (cached) return Promise.resolve(cached);
       let running = inFlight.get(target);
       if (!running) {
         const own: Promise<ProbeResult> = Promise.resolve()
-          .then(() => options.probe(target, budget))
+          .then(() => (probe ? probe(budget) : options.probe(target, budget)))
           .then((result) => {
             if (inFlight.get(target) === own) done.set(target, { result, at: now() });
             return result;
