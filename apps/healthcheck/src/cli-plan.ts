@@ -1,4 +1,5 @@
 import type { TargetOptions } from "@alfred/db-health-core";
+import type { DiscoveryModule } from "./discovery/module.js";
 
 /** What the user asked the CLI to do, after flags, environment and the YAML file are merged. */
 export type CliMode = "daemon" | "once" | "config-check" | "status";
@@ -11,6 +12,11 @@ export interface CliPlan {
   mode: CliMode;
   /** Targets in `TargetOptions` form (validated with core's schema; names unique). */
   targets: TargetOptions[];
+  /**
+   * The YAML file's `modules:`, for discovered targets (`/probe?module=NAME&target=HOST:PORT[/DB]`),
+   * validated; each module's password read from its `passwordFile`. Empty without any.
+   */
+  modules: DiscoveryModule[];
   /** Third-party driver packages (or paths) to import before resolving DSNs. */
   plugins: string[];
   /** `--export-prom [host]:port` @default ":9091" */

@@ -21,9 +21,10 @@ let report: Reporter = (event, message) => {
   process.stderr.write(`healthcheck: ${PREFIX[event]}: ${message}\n`);
 };
 
-/** adds the passwords of these DSNs, and of password-like variables in env, to what crash reports redact */
-export function rememberSecrets(dsns: readonly string[], env: NodeJS.ProcessEnv = {}): void {
+/** adds the passwords of these DSNs, of password-like variables in env, and `passwords` (modules'), to what crash reports redact */
+export function rememberSecrets(dsns: readonly string[], env: NodeJS.ProcessEnv = {}, passwords: readonly string[] = []): void {
   for (const dsn of dsns) for (const s of dsnSecrets(dsn)) secrets.add(s);
+  for (const p of passwords) if (p) secrets.add(p);
   for (const [name, value] of Object.entries(env)) {
     // MYSQL_PWD, PGPASSWORD, DB_SECRET… but not the shell's PWD/OLDPWD (the working directory).
     if (value && /(^|_)(PASSWORD|PASSWD|PWD|SECRET|TOKEN)$|^PGPASSWORD$/i.test(name) && !/^(OLD)?PWD$/i.test(name)) secrets.add(value);

@@ -31,11 +31,12 @@ export interface Cycles {
    * result once it ends. With `budget`, a cycle started here gets what is left of the scrape's
    * time when its slot comes (core fits connect, ping, retries and the rest into it); a slot
    * that comes too late leaves the cycle its configured deadlines (the scrape has had its answer:
-   * see `answerWithin`).
+   * see `answerWithin`). `record` replaces the options' one for a cycle started here (a
+   * discovered target records into its module's metrics).
    */
-  run(driver: Driver, budget?: ScrapeBudget): Promise<ProbeResult>;
-  /** `performance.now()` when the target's latest cycle was asked for; 0 before the first. */
-  lastStart(target: string): number;
+  run(driver: Driver, budget?: ScrapeBudget, record?: (result: ProbeResult) => void): Promise<ProbeResult>;
+  /** `performance.now()` when the driver's latest cycle was asked for; 0 before the first. */
+  lastStart(driver: Driver): number;
 }
 
 /**
@@ -48,8 +49,9 @@ export interface Cycles {
  */
 export function createCycles(options: CyclesOptions): Cycles {
   const { signal, record } = options;
-  const inFlight = new Map<string, Promise<ProbeResult>>();
-  const started = new Map<string, number>();
+  // Keyed by the driver, not its name: a discovered target's driver may share a configured one's.
+  const inFlight = new Map<Driver, Promise<ProbeResult>>();
+  const started = new WeakMap<Driver, number>();
   const slot = limiter(options.slots ?? MAX_CONCURRENT_CYCLES);
 
   const probe = async (driver: Driver, budget: ScrapeBudget | undefined): Promise<ProbeResult> => {
@@ -62,22 +64,21 @@ export function createCycles(options: CyclesOptions): Cycles {
   };
 
   return {
-    run(driver, budget) {
-      const name = driver.config.name;
-      let running = inFlight.get(name);
+    run(driver, budget, recordThis = record) {
+      let running = inFlight.get(driver);
       if (!running) {
-        started.set(name, performance.now());
+        started.set(driver, performance.now());
         running = slot(() => probe(driver, budget))
           .then((result) => {
-            if (!signal.aborted) record(result);
+            if (!signal.aborted) recordThis(result);
             return result;
           })
-          .finally(() => inFlight.delete(name));
-        inFlight.set(name, running);
+          .finally(() => inFlight.delete(driver));
+        inFlight.set(driver, running);
       }
       return running;
     },
-    lastStart: (target) => started.get(target) ?? 0,
+    lastStart: (driver) => started.get(driver) ?? 0,
   };
 }
 

@@ -2,8 +2,11 @@ import { setMaxListeners } from "node:events";
 import type { Server } from "node:http";
 import { Gauge, type Registry } from "prom-client";
 import { performance } from "node:perf_hooks";
-import { createMetrics, errorMessage, formatDuration, type Driver, type ProbeResult } from "@alfred/db-health-core";
+import { createDriver, createMetrics, errorMessage, formatDuration, type Driver, type ProbeResult } from "@alfred/db-health-core";
 import { createCycles } from "./cycles.js";
+import { createDiscoveredTargets, type DiscoveredTargets } from "./discovery/discovered-targets.js";
+import { registerDiscoveryMetrics } from "./discovery/discovery-metrics.js";
+import type { DiscoveryModule } from "./discovery/module.js";
 import { startHttpServer, type WebConfig } from "./http-server.js";
 import { LostConnectionReprobe } from "./lost-connection-reprobe.js";
 import type { Logger } from "./logger.js";
@@ -15,6 +18,8 @@ export { MAX_CONCURRENT_CYCLES } from "./cycles.js";
 /** Options of {@link runDaemon}. */
 export interface DaemonOptions {
   drivers: readonly Driver[];
+  /** Modules for discovered targets (`/probe?module=`); their drivers are loaded already. @default none */
+  modules?: readonly DiscoveryModule[];
   listen: { host: string | undefined; port: number };
   legacyMetrics: boolean;
   /** Export prom-client's process_* and nodejs_* collectors. @default false */
@@ -62,7 +67,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const signal = AbortSignal.any([options.signal, childExited.signal, childStopping.signal]);
   // Every target's loop listens to it while sleeping or in a phase, and /probe adds some: with
   // more than a few targets Node would print a (false) "possible memory leak" warning.
-  setMaxListeners(Math.max(10, 3 * drivers.length + 10), signal);
+  // Discovered targets add one while their cycle runs (at most MAX_CONCURRENT_CYCLES at once).
+  setMaxListeners(Math.max(10, 3 * drivers.length + 10 + (options.modules?.length ? 100 : 0)), signal);
   const metrics = createMetrics({
     legacyNames: options.legacyMetrics,
     runtimeMetrics: options.runtimeMetrics === true,
@@ -90,6 +96,23 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   // a scheduled cycle joins it, and the schedule counts its interval from the latest cycle either
   // of them started. So a scrape storm never adds cycles beyond one per /probe cache window.
   const cycles = createCycles({ signal, record });
+  // Discovered targets share those cycles (and their slots); each module records into its own
+  // registry, served by /probe?module= only.
+  let discovered: DiscoveredTargets | undefined;
+  if (options.modules && options.modules.length > 0) {
+    const refused = registerDiscoveryMetrics(metrics.registry, () => discovered);
+    discovered = createDiscoveredTargets({
+      modules: options.modules,
+      createDriver: (target) => createDriver(target),
+      run: (driver, budget, recordResult) => cycles.run(driver, budget, recordResult),
+      legacyMetrics: options.legacyMetrics,
+      onError: (err) => log.log("warn", "closing a discovered target failed", { error: errorMessage(err) }),
+      onRefused: (module, refusal) => {
+        refused(module, refusal);
+        log.log("debug", "discovered target refused", { module, reason: refusal.message });
+      },
+    });
+  }
   const tcp = childReadiness(() => child, drivers, signal);
   const server: Server = await startHttpServer(
     {
@@ -97,6 +120,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       results: () => results,
       statusChanges: () => statusChanges,
       targets: drivers.map((d) => d.config.name),
+      ...(discovered ? { discovered } : {}),
       version: options.version,
       ...(options.revision ? { revision: options.revision } : {}),
       probe: (name, budget) => cycles.run(byName.get(name)!, budget),
@@ -120,7 +144,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const scheme = options.webConfig?.tls ? "https" : "http";
   const base = `${scheme}://${shown.includes(":") ? `[${shown}]` : shown}:${port}`;
   const metricsUrl = `${base}${options.telemetryPath ?? "/metrics"}`;
-  log.log("info", `serving ${metricsUrl}`, { metrics: metricsUrl, health: `${base}/health`, readyz: `${base}/readyz`, targets: [...byName.keys()] });
+  log.log("info", `serving ${metricsUrl}`, { metrics: metricsUrl, health: `${base}/health`, readyz: `${base}/readyz`, targets: [...byName.keys()], ...(discovered ? { modules: discovered.modules } : {}) });
   if (options.startChild) {
     child = options.startChild();
     // A stop signal came before the child existed: nothing to wrap, shut down at once.
@@ -160,7 +184,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       // that), or until a lost connection calls for a cycle sooner.
       const wait = jitter(driver.config.interval);
       for (;;) {
-        const lastStart = cycles.lastStart(name);
+        const lastStart = cycles.lastStart(driver);
         const due = Math.min(lastStart + wait, reprobe.dueAt(lastStart)) - performance.now();
         if (due <= 0 || signal.aborted) break;
         await reprobe.sleep(due, signal);
@@ -168,7 +192,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     }
   };
   try {
-    await Promise.all(drivers.map((d) => loop(d)));
+    // With only discovered targets there is no loop: serve until shutdown.
+    await Promise.all([...drivers.map((d) => loop(d)), new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })))]);
     for (const stop of unsubscribe) stop();
     await Promise.allSettled(drivers.map((d) => d.close()));
     if (child) {
@@ -182,7 +207,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       server.close(() => resolve());
       (server as Server & { closeAllConnections?: () => void }).closeAllConnections?.();
     });
-    await Promise.allSettled(drivers.map((d) => d.close()));
+    await Promise.allSettled([...drivers.map((d) => d.close()), discovered?.close()]);
     log.log("info", "stopped", {});
   }
   return child ? await child.exited : undefined;

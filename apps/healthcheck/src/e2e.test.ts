@@ -93,9 +93,13 @@ describe("daemon end to end", () => {
     expect(await writes()).toBe(1); // the daemon's first cycle
     await new Promise((r) => setTimeout(r, 3100)); // past the cache window
     const storm = async (): Promise<number[]> => Promise.all(Array.from({ length: 200 }, () => fetch(`${d.base}/probe?target=pg`).then((r) => r.status)));
-    expect(new Set(await storm())).toEqual(new Set([200]));
+    // 64 requests wait for the cycle; those beyond are 503 with Retry-After at once, or are
+    // served from the cache if they arrive after the cycle ended
+    const first = await storm();
+    expect(first.every((s) => s === 200 || s === 503)).toBe(true);
+    expect(first.filter((s) => s === 200).length).toBeGreaterThanOrEqual(64);
     expect(await writes()).toBe(2); // 200 requests, one cycle
-    expect(new Set(await storm())).toEqual(new Set([200]));
+    expect(new Set(await storm())).toEqual(new Set([200])); // from the cache: none waits
     expect(await writes()).toBe(2); // still inside the window: none
     const bad = await fetch(`${d.base}/probe?target=nope`);
     expect(bad.status).toBe(400);

@@ -255,19 +255,25 @@ describe("HTTP endpoints", () => {
     expect((await get(server, "/healthz")).status).toBe(200);
   });
 
-  it("/probe: 200 concurrent requests share one probe; a second runs only after the cache window", async () => {
-    await fresh();
+  it("/probe: concurrent requests share one probe, beyond 64 waiting ones 503 at once; a second probe runs only after the cache window", async () => {
+    await fresh(["orders", "billing"], 300);
     const storm = await Promise.all(Array.from({ length: 200 }, () => get(server, "/probe?target=orders")));
-    expect(storm.every((r) => r.status === 200)).toBe(true);
+    const answered = storm.filter((r) => r.status === 200);
+    const refused = storm.filter((r) => r.status === 503);
+    expect([answered.length, refused.length]).toEqual([HTTP_LIMITS.maxProbeWaitersPerTarget, 200 - HTTP_LIMITS.maxProbeWaitersPerTarget]);
+    // Retry-After: the cache window (1 s here), when the running cycle's result is served
+    expect(refused[0]!.headers).toMatchObject({ "retry-after": "1", connection: "close" });
+    expect(refused[0]!.body).toBe('64 requests are waiting for the probe cycle of "orders" already: retry once it ends\n');
     expect(state.calls.get("orders")).toBe(1);
     expect(state.calls.get("billing")).toBeUndefined();
-    const body = storm[0]!.body;
-    expect(storm.every((r) => r.body === body && PROM.test(String(r.headers["content-type"])))).toBe(true);
+    const body = answered[0]!.body;
+    expect(answered.every((r) => r.body === body && PROM.test(String(r.headers["content-type"])))).toBe(true);
     expect(body).toContain('db_up{db_name="postgres",db_role="primary",target="orders"} 1');
     expect(body).not.toContain('target="billing"');
 
-    // still inside the window: served from the cache
-    await Promise.all(Array.from({ length: 20 }, () => get(server, "/probe?target=orders")));
+    // still inside the window: served from the cache, however many (none of them waits)
+    const cached = await Promise.all(Array.from({ length: 100 }, () => get(server, "/probe?target=orders")));
+    expect(cached.every((r) => r.status === 200)).toBe(true);
     expect(state.calls.get("orders")).toBe(1);
 
     await new Promise((r) => setTimeout(r, 1100));

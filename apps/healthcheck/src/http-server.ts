@@ -14,6 +14,7 @@ import { send, sendRedacted } from "./http/respond.js";
 import { scrapeBudget, SCRAPE_TIMEOUT_HEADER, type ScrapeBudget } from "./http/scrape-budget.js";
 import { DEFAULT_TIMEOUT_OFFSET_MS } from "./config/settings.js";
 import { createTlsServer } from "./http/tls-server.js";
+import type { DiscoveredTargets } from "./discovery/discovered-targets.js";
 import type { WebConfig } from "./http/web-config.js";
 
 export { HTTP_LIMITS } from "./http/http-limits.js";
@@ -33,6 +34,8 @@ export interface HttpState {
   statusChanges?(): number;
   /** Names of every configured target. */
   targets: readonly string[];
+  /** Discovered targets (`/probe?module=NAME&target=HOST:PORT[/DB]`), when `modules:` are configured. */
+  discovered?: DiscoveredTargets;
   /**
    * Runs (or joins) a probe cycle for one target now and resolves with its result; the daemon
    * also records it in metrics. A cycle started for a scrape fits in the scrape's `budget`
@@ -107,7 +110,9 @@ export async function startHttpServer(
 ): Promise<Server | HttpsServer> {
   const users = options.webConfig?.basicAuthUsers;
   const auth = users ? createBasicAuth(users, { maxPending: HTTP_LIMITS.maxPendingVerifications, timeoutMs: HTTP_LIMITS.verifyTimeoutMs }) : undefined;
-  const handle = createHandler(state, options, auth);
+  // The handler marks waiting /probe requests with the guard, which exists once the server does.
+  let guard: ReturnType<typeof guardConnections> | undefined;
+  const handle = createHandler(state, options, auth, (socket, answer) => guard?.waiting(socket, answer) ?? (() => undefined));
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       options.onError(err instanceof Error ? err : new Error(String(err)));
@@ -126,7 +131,7 @@ export async function startHttpServer(
   server.maxRequestsPerSocket = HTTP_LIMITS.maxRequestsPerSocket;
   // No server.maxConnections: the guard bounds the sockets, evicting idle ones instead of
   // refusing newcomers, so a flood of idle sockets cannot keep /healthz out.
-  const guard = guardConnections(server, HTTP_LIMITS);
+  guard = guardConnections(server, HTTP_LIMITS);
   answerClientErrors(server, { lingerMs: HTTP_LIMITS.errorLingerMs, busy: guard.busy });
   server.once("close", () => void auth?.close());
   await new Promise<void>((resolve, reject) => {
@@ -141,7 +146,12 @@ export async function startHttpServer(
   return server;
 }
 
-function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth | undefined): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+function createHandler(
+  state: HttpState,
+  options: HttpOptions,
+  auth: BasicAuth | undefined,
+  waiting: (socket: object, answer: () => void) => () => void,
+): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const version = state.version ?? CORE_VERSION;
   const telemetryPath = options.telemetryPath ?? "/metrics";
   const timeoutOffsetMs = options.timeoutOffsetMs ?? DEFAULT_TIMEOUT_OFFSET_MS;
@@ -155,6 +165,8 @@ function createHandler(state: HttpState, options: HttpOptions, auth: BasicAuth |
     probe: (target, budget) => state.probe(target, budget),
     probeCacheMs: options.probeCacheMs,
     timeoutOffsetMs,
+    maxWaitersPerTarget: HTTP_LIMITS.maxProbeWaitersPerTarget,
+    waiting,
     onError: options.onError,
     ...(options.onUnfinished ? { onUnfinished: options.onUnfinished } : {}),
   });

@@ -65,12 +65,14 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       }),
     );
     if (plan.mode === "status") return await startup(askStatus(plan.argument, io));
-    rememberSecrets(plan.targets.map((t) => t.dsn), io.env);
+    rememberSecrets(plan.targets.map((t) => t.dsn), io.env, plan.modules.flatMap((m) => (m.password ? [m.password] : [])));
     // The daemon logs them as JSON once its logger exists; the one-shot modes print them.
     if (plan.mode !== "daemon") for (const w of plan.warnings) io.stderr.write(`healthcheck: warning: ${w}\n`);
     const { configs, definitions } = await startup(resolveTargets(plan.targets, plan.plugins));
     if (plan.mode === "config-check") {
-      io.stdout.write(`configuration is valid: ${configs.length} target(s): ${configs.map((c) => c.name).join(", ")}\n`);
+      const modules = plan.modules.length > 0 ? `; ${plan.modules.length} module(s) for discovered targets: ${plan.modules.map((m) => m.name).join(", ")}` : "";
+      const targets = configs.length > 0 ? `${configs.length} target(s): ${configs.map((c) => c.name).join(", ")}` : "no configured targets";
+      io.stdout.write(`configuration is valid: ${targets}${modules}\n`);
       return EXIT.ok;
     }
     drivers = configs.map((config, i) => createDriver(config, { definition: definitions[i]! }));
@@ -142,6 +144,7 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
   }
   const childCode = await runDaemon({
     drivers,
+    modules: plan.modules,
     listen: plan.listen,
     legacyMetrics: plan.legacyMetrics,
     runtimeMetrics: plan.runtimeMetrics,

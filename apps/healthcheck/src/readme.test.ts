@@ -3,7 +3,9 @@ import { describe, expect, it } from "vitest";
 import { ENV_VARS } from "./config/env.js";
 import { buildProgram } from "./config/flags.js";
 import { FILE_LIMITS, formatBytes, MAX_TARGETS, YAML_LIMITS } from "./config/limits.js";
+import { ALLOW_KEYS, MODULE_KEYS } from "./config/modules.js";
 import { TARGET_SETTINGS, YAML_DEFAULT_KEYS, YAML_TARGET_KEYS, YAML_TOP_KEYS } from "./config/settings.js";
+import { DISCOVERY_LIMITS } from "./discovery/discovery-limits.js";
 
 // The README is the CLI's reference: every flag, variable, YAML key and endpoint the code knows
 // must be documented there, so a new option cannot ship undocumented.
@@ -33,18 +35,19 @@ describe("README.md documents the CLI as built", () => {
 
   it("names every YAML key in the YAML file section or the Flags table", () => {
     const text = `${section("The YAML file")}\n${section("Flags")}`;
-    const keys = [...new Set([...YAML_TOP_KEYS, ...YAML_TARGET_KEYS, ...YAML_DEFAULT_KEYS])];
+    const keys = [...new Set([...YAML_TOP_KEYS, ...YAML_TARGET_KEYS, ...YAML_DEFAULT_KEYS, ...MODULE_KEYS, ...ALLOW_KEYS])];
     expect(keys.filter((k) => !new RegExp(`\\b${k}\\b`).test(text))).toEqual([]);
   });
 
   it("describes every HTTP endpoint the server answers", () => {
     const text = section("HTTP endpoints");
-    for (const path of ["/metrics", "/probe?target=", "/healthz", "/readyz", "/health"]) expect(text, path).toContain(path);
+    for (const path of ["/metrics", "/probe?target=", "/probe?module=NAME&target=HOST:PORT[/DB]", "/healthz", "/readyz", "/health"]) expect(text, path).toContain(path);
   });
 
   it("states every limit the code enforces in the Limits section", () => {
     const text = section("Limits");
-    const values = [...Object.values(FILE_LIMITS).map((l) => formatBytes(l.bytes)), ...[MAX_TARGETS, ...Object.values(YAML_LIMITS)].map((n) => n.toLocaleString("en-US"))];
+    const values = [...Object.values(FILE_LIMITS).map((l) => formatBytes(l.bytes)), ...[MAX_TARGETS, ...Object.values(YAML_LIMITS), DISCOVERY_LIMITS.maxTargets].map((n) => n.toLocaleString("en-US"))];
     expect(values.filter((v) => !text.includes(v))).toEqual([]);
+    expect(text).toContain(`closed after ${DISCOVERY_LIMITS.idleMs / 60_000} minutes without a \`/probe\``);
   });
 });

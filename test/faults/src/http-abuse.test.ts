@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { waitFor } from "@alfred/db-health-testkit";
+import { blackholeServer, waitFor, type BlackholeServer } from "@alfred/db-health-testkit";
 import { fdCount } from "./matrix/machine.js";
 
 // Hostile clients against the real built CLI (a SQLite target, loopback only): idle sockets
@@ -49,10 +49,10 @@ async function startCli(args: string[]): Promise<Cli> {
   return cli;
 }
 
-/** One GET on a fresh connection (never a pooled one): its status, or the error code. */
-function getOnce(port: number, path: string, headers: Record<string, string> = {}): Promise<{ status: number | string; body: string }> {
+/** One GET on a fresh connection (never a pooled one), from `from`: its status, or the error code. */
+function getOnce(port: number, path: string, headers: Record<string, string> = {}, from?: string): Promise<{ status: number | string; body: string }> {
   return new Promise((resolve) => {
-    const req = request({ host: "127.0.0.1", port, path, headers, agent: false, timeout: 5_000 }, (res) => {
+    const req = request({ host: "127.0.0.1", port, path, headers, agent: false, timeout: 5_000, ...(from ? { localAddress: from } : {}) }, (res) => {
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (body += c));
@@ -73,6 +73,50 @@ function threadCpu(pid: number): { main: number; all: number } {
   };
   const tasks = readdirSync(`/proc/${pid}/task`);
   return { main: ticks(String(pid)) / 100, all: tasks.reduce((s, t) => s + ticks(t), 0) / 100 };
+}
+
+/**
+ * `n` keep-alive sockets from `from`, each sending `GET path` and sending it again whenever an
+ * answer arrives; a socket the server closes is reopened. Counts the answers by status.
+ */
+function holdRequests(port: number, from: string, n: number, path: string | ((i: number) => string)): { stop(): void; answers: Record<string, number>; reopened(): number } {
+  const answers: Record<string, number> = {};
+  const sockets = new Set<Socket>();
+  let stopped = false;
+  let reopened = 0;
+  let sent = 0;
+  const open = (): void => {
+    if (stopped) return;
+    const s = connect({ port, host: "127.0.0.1", localAddress: from });
+    sockets.add(s);
+    const ask = (): void => void s.write(`GET ${typeof path === "string" ? path : path(sent++)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+    s.on("connect", ask);
+    s.on("error", () => undefined);
+    s.on("data", (b: Buffer) => {
+      const text = b.toString("latin1");
+      for (const m of text.matchAll(/HTTP\/1\.1 (\d{3})/g)) {
+        answers[m[1]!] = (answers[m[1]!] ?? 0) + 1;
+        if (!stopped && s.writable) ask();
+      }
+      // The answer of a request preempted while it waited (the connection then closes).
+      for (const _ of text.matchAll(/made way for a newer one/g)) answers.preempted = (answers.preempted ?? 0) + 1;
+    });
+    s.on("close", () => {
+      sockets.delete(s);
+      if (stopped) return;
+      reopened++;
+      setImmediate(open);
+    });
+  };
+  for (let i = 0; i < n; i++) open();
+  return {
+    answers,
+    reopened: () => reopened,
+    stop: () => {
+      stopped = true;
+      for (const s of sockets) s.destroy();
+    },
+  };
 }
 
 describe("HTTP abuse against the real CLI", () => {
@@ -114,6 +158,81 @@ describe("HTTP abuse against the real CLI", () => {
       for (const s of held) s.destroy();
     }
   }, 60_000);
+
+  it("/healthz and a scrape of a healthy target are answered while 256 sockets per address hold /probe requests waiting on a hung target", async () => {
+    const hung: BlackholeServer = await blackholeServer();
+    // A cycle of the hung target outlasts the test (a 5 min connect timeout), so every request
+    // for it waits on that cycle throughout (with the defaults it would take ~23 s).
+    const cli = await startCli(["--interval", "1m", "--connect-timeout", "5m", "--max-retries", "0", "--dsn", `postgres://postgres@127.0.0.1:${hung.port}/postgres`, "--name", "slow"]);
+    await waitFor("app up", async () => (await getOnce(cli.port, "/probe?target=app")).body, (b) => /^db_up\{[^}]*\} 1$/m.test(b), 20_000);
+    const scrape = { "x-prometheus-scrape-timeout-seconds": "3" };
+    const attackers: Array<ReturnType<typeof holdRequests>> = [];
+    const round = async (label: string, from: string): Promise<{ healthz: Array<number | string>; scrapes: Array<number | string> }> => {
+      await new Promise((r) => setTimeout(r, 1_500));
+      const healthz: Array<number | string> = [];
+      const scrapes: Array<number | string> = [];
+      for (let i = 0; i < 10; i++) {
+        healthz.push((await getOnce(cli.port, "/healthz", {}, from)).status);
+        const s = await getOnce(cli.port, "/probe?target=app", scrape, from);
+        scrapes.push(s.status === 200 && /^db_up\{[^}]*\} 1$/m.test(s.body) ? 200 : `${s.status} ${s.body.slice(0, 120)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const answers = attackers.map((a) => JSON.stringify(a.answers)).join(" ");
+      console.log(`${label}: /healthz from ${from} ${JSON.stringify(healthz)}; /probe?target=app ${JSON.stringify(scrapes)}; attackers' answers ${answers}, reopened ${attackers.map((a) => a.reopened()).join("+")}`);
+      return { healthz, scrapes };
+    };
+    try {
+      attackers.push(holdRequests(cli.port, "127.0.0.1", 256, "/probe?target=slow"));
+      const same = await round("one attacking address", "127.0.0.1");
+      attackers.push(holdRequests(cli.port, "127.0.0.2", 256, "/probe?target=slow"), holdRequests(cli.port, "127.0.0.3", 256, "/probe?target=slow"));
+      const other = await round("three attacking addresses", "127.0.0.4");
+      // Before the fix every /healthz here was ECONNRESET: the requests waiting on "slow" held
+      // every socket the client (and, from two addresses, the server) may have, and a socket
+      // serving a request was never evicted.
+      const ok = Array.from({ length: 10 }, () => 200);
+      expect({ same, other }).toEqual({ same: { healthz: ok, scrapes: ok }, other: { healthz: ok, scrapes: ok } });
+      expect(cli.process.exitCode).toBeNull();
+    } finally {
+      for (const a of attackers) a.stop();
+      await hung.close();
+    }
+  }, 90_000);
+
+  it("/healthz and a scrape of a healthy target are answered while 256 sockets per address hold /probe requests spread over 16 hung targets", async () => {
+    const hung: BlackholeServer = await blackholeServer();
+    // 16 targets (their cycles take 16 of the daemon's 32 cycle slots, leaving room for app's):
+    // 64 waiters per target would be 1,024, more than one address (256) or the server (512) may
+    // hold, so the cap per target alone would not keep /healthz in: waiting requests make way.
+    const names = Array.from({ length: 16 }, (_, i) => `slow${i}`);
+    const cli = await startCli(["--interval", "1m", "--connect-timeout", "5m", "--max-retries", "0", ...names.flatMap((n) => ["--dsn", `postgres://postgres@127.0.0.1:${hung.port}/postgres`, "--name", n])]);
+    const spread = (i: number): string => `/probe?target=${names[i % names.length]}`;
+    const scrape = { "x-prometheus-scrape-timeout-seconds": "3" };
+    const attackers = [holdRequests(cli.port, "127.0.0.1", 256, spread)];
+    try {
+      const run = async (from: string): Promise<Array<number | string>> => {
+        await new Promise((r) => setTimeout(r, 1_500));
+        const answers: Array<number | string> = [];
+        for (let i = 0; i < 10; i++) {
+          answers.push((await getOnce(cli.port, "/healthz", {}, from)).status);
+          const s = await getOnce(cli.port, "/probe?target=app", scrape, from);
+          answers.push(s.status === 200 && /^db_up\{[^}]*\} 1$/m.test(s.body) ? "app up" : `${s.status} ${s.body.slice(0, 120)}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return answers;
+      };
+      const same = await run("127.0.0.1");
+      attackers.push(holdRequests(cli.port, "127.0.0.2", 256, spread), holdRequests(cli.port, "127.0.0.3", 256, spread));
+      const other = await run("127.0.0.4");
+      console.log(`16 hung targets: /healthz and /probe?target=app from the attacking address ${JSON.stringify(same)}, from a fourth address ${JSON.stringify(other)}; attackers' answers ${attackers.map((a) => JSON.stringify(a.answers)).join(" ")}`);
+      const ok = Array.from({ length: 10 }, () => [200, "app up"]).flat();
+      expect({ same, other }).toEqual({ same: ok, other: ok });
+      // the room was made by preempting waiting requests, not by luck
+      expect(attackers.reduce((n, a) => n + (a.answers.preempted ?? 0), 0)).toBeGreaterThan(0);
+    } finally {
+      for (const a of attackers) a.stop();
+      await hung.close();
+    }
+  }, 90_000);
 
   it("wrong passwords are checked off the main thread: authenticated scrapes go on during 60 of them at concurrency 10", async () => {
     const webConfig = join(dir, "web.yml");

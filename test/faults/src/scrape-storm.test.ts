@@ -171,7 +171,8 @@ describe("scrape storm", () => {
       ["/probe?target=pg&dsn=postgres://evil:pw@attacker:5432/x", 400, /^unknown parameter dsn: \/probe takes only \?target=NAME/],
       ["/probe?target=pg&host=attacker&port=5432", 400, /^unknown parameter host, port:/],
       ["/probe?target=postgres://u:pw@attacker/db", 400, /^unknown target \(not a valid target name\); valid targets: pg, sqlite/],
-      ["/probe?module=postgres&target=attacker:5432", 400, /^unknown parameter module:/],
+      // no modules: are configured, so no address is ever probed
+      ["/probe?module=postgres&target=attacker:5432", 400, /^no modules are configured: \/probe\?module= needs modules: in the configuration file/],
     ];
     for (const [path, status, body] of cases) {
       const res = await fetch(`${base}${path}`);

@@ -336,6 +336,86 @@ describe("secret sweep", () => {
     }
   }, 300_000);
 
+  it("modules: a hostile password in passwordFile, through config check, the daemon's logs and every /probe?module= answer", async () => {
+    const pw = hostile();
+    // the MariaDB user really has this password: the module logs in with it
+    const myUser = `${MYSQL_USER}_m`;
+    await mysqlAdmin.query("DROP USER IF EXISTS ?@'127.0.0.1'", [myUser]);
+    await mysqlAdmin.query("CREATE USER ?@'127.0.0.1' IDENTIFIED BY ?", [myUser, pw]);
+    await mysqlAdmin.query("GRANT ALL ON test.* TO ?@'127.0.0.1'", [myUser]);
+    const wrong = hostile();
+    try {
+      const pwFile = file("module-pw", `${pw}\n`);
+      const wrongFile = file("module-wrong", `${wrong}\n`);
+      const yaml = file(
+        "modules.yaml",
+        [
+          "modules:",
+          "  my:",
+          "    engine: mariadb",
+          `    user: ${myUser}`,
+          `    passwordFile: ${pwFile}`,
+          "    database: test",
+          `    allow: { cidrs: [127.0.0.1], ports: [3306, ${refused}, ${hole.port}] }`,
+          "    settings: { connectTimeout: 1s, maxRetries: 1, retryInterval: 50ms }",
+          "  pg:",
+          "    engine: postgres",
+          "    user: postgres",
+          `    passwordFile: ${pwFile}`,
+          "    database: test",
+          "    params: { sslmode: disable }",
+          `    allow: { cidrs: [127.0.0.1], ports: [5432, ${refused}] }`,
+          "  wrong:",
+          "    engine: mysql",
+          `    user: ${myUser}`,
+          `    passwordFile: ${wrongFile}`,
+          "    allow: { cidrs: [127.0.0.1], databases: [\"*\"] }",
+          "",
+        ].join("\n"),
+      );
+      const form = "hostile password in a module's passwordFile (3 modules)";
+      const checked = await cli(["config", "check", yaml]);
+      expect(checked.code, checked.out).toBe(0);
+      expectClean(form, "config check", checked.out);
+      const queries = [
+        "module=my&target=127.0.0.1:3306/test",
+        `module=my&target=127.0.0.1:${refused}/test`,
+        `module=my&target=127.0.0.1:${hole.port}/test`,
+        "module=pg&target=127.0.0.1:5432/test",
+        `module=pg&target=127.0.0.1:${refused}`,
+        "module=wrong&target=127.0.0.1:3306/test",
+        "module=pg&target=127.0.0.2:5432/test",
+        `module=pg&target=${encodeURIComponent(`postgres://postgres:${pw}@127.0.0.1:5432/test`)}`,
+        `module=nope${encodeURIComponent(pw)}&target=127.0.0.1:5432`,
+      ];
+      const daemon = await cli(["--config", yaml, "--export-prom", "127.0.0.1:0", "--log-level", "debug"], {}, {
+        onReady: async (logs) => {
+          const base = /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(logs)![1]!;
+          let text = "";
+          // each answer under its query's index: the last two queries hold the password themselves
+          for (const [i, q] of queries.entries()) {
+            const res = await fetch(`${base}/probe?${q}`, { headers: { "x-prometheus-scrape-timeout-seconds": "2" } });
+            text += `\n== query ${i} ${res.status}\n${[...res.headers].map(([k, v]) => `${k}: ${v}`).join("\n")}\n${await res.text()}`;
+          }
+          for (const p of ["/metrics", "/", "/health", "/readyz"]) text += `\n== ${p}\n${await (await fetch(`${base}${p}`)).text()}`;
+          return text;
+        },
+      });
+      expect(daemon.out).toMatch(/== query 0 200[^]*db_up\{db_name="mysql",db_role="primary",target="127\.0\.0\.1:3306\/test",module="my"\} 1/);
+      expect(daemon.out).toMatch(/== query 5 200[^]*db_up\{[^}]*module="wrong"\} 0/);
+      expect(daemon.out).toMatch(/== query 6 403/);
+      expect(daemon.out).toMatch(/== query 7 400[^]*== query 8 400/);
+      expectClean(form, "daemon logs, /probe?module= (up, down: refused, blackhole, wrong password; 403; 400), /metrics, /, /health, /readyz", daemon.out);
+      // a module with problems: every error line, never the password
+      const bad = file("modules-bad.yaml", ["modules:", "  pg:", "    engine: postgres", `    password: ${JSON.stringify(pw)}`, `    passwordFile: ${pwFile}`, `    params: { password: ${JSON.stringify(pw)}, sslmode: bogus }`, "    allow: { cidrs: [10.1.2.3/8] }", ""].join("\n"));
+      const refusedCheck = await cli(["config", "check", bad]);
+      expect(refusedCheck.code, refusedCheck.out).toBe(3);
+      expectClean(form, "config check errors", refusedCheck.out);
+    } finally {
+      await mysqlAdmin.query("DROP USER IF EXISTS ?@'127.0.0.1'", [myUser]).catch(() => undefined);
+    }
+  }, 120_000);
+
   it("a plugin that puts the DSN and password in its errors, throws non-Errors, and crashes", async () => {
     const modes = ["throw", "object", "string", "ping", "write", "detail", "unhandled", "warning"];
     const s = modes.map(() => track(secret(false)));

@@ -3,6 +3,7 @@
  * from, the YAML file, image variables, exit codes and examples. Kept beside the option table so
  * that the README can quote `--help` verbatim.
  */
+import { DISCOVERY_LIMITS } from "../discovery/discovery-limits.js";
 import { FILE_LIMITS, formatBytes, MAX_TARGETS, YAML_LIMITS } from "./limits.js";
 
 const size = (kind: keyof typeof FILE_LIMITS): string => formatBytes(FILE_LIMITS[kind].bytes);
@@ -25,7 +26,8 @@ export const USAGE = "[options] [command] [-- program [args...]]";
 export const HELP_AFTER = `
 Commands:
   (none)              daemon: probe every target on its interval and serve /metrics, /probe?target=NAME,
-                      /healthz, /readyz and /health on --export-prom
+                      /probe?module=NAME&target=HOST:PORT[/DB] (modules: below), /healthz, /readyz
+                      and /health on --export-prom
   config check FILE   validate FILE together with the environment and flags, without connecting;
                       exit 0 when valid, 3 when not
   status [URL]        ask a running healthcheck whether it is ready (a cheap Docker HEALTHCHECK); URL
@@ -58,6 +60,19 @@ YAML file (relative paths are relative to the file):
       readTimeout: 1s
     - name: shop
       dsnFile: /run/secrets/shop-dsn               # the whole DSN from a file
+  modules:                         # discovered targets: /probe?module=pg&target=10.1.2.3:5432/app
+    pg:
+      engine: postgres             # the DSN scheme
+      user: db_health
+      passwordFile: /run/secrets/pg-password       # the only way to give a module a password
+      database: app                # when the target names none
+      params: { sslmode: verify-full, sslrootcert: /etc/ssl/db-ca.pem }
+      allow:                       # anything else is 403, never connected to, never resolved
+        cidrs: [10.0.0.0/8]        # addresses a target may be
+        hosts: [orders-db.prod]    # names a target may be, exactly as written
+        ports: [5432]              # default: the engine's port
+        databases: [app, "*"]      # default: only database
+      settings: { connectTimeout: 2s }             # target settings except interval
   Target settings: dsn, name, role, connectTimeout, readTimeout, writeTimeout, maxRetries,
   retryInterval, interval, createHealthTable, writeCheck, connection, thresholds (pingLatency,
   readLatency, writeLatency), maxReplicationLag, probeId, healthTable, schema, pruneAfter;
@@ -80,7 +95,8 @@ exporter toolkit's --web.listen-address and --web.config.file are accepted for -
 Limits: files must be regular files (not a FIFO or a device) of at most ${size("secret")} for secrets, ${size("config")}
 for the YAML file, ${size("webConfig")} for the web config and ${size("pem")} for each of its PEM files; at most
 ${count(MAX_TARGETS)} targets; YAML nested at most ${YAML_LIMITS.depth} levels, ${YAML_LIMITS.mappingKeys} keys per mapping, ${count(YAML_LIMITS.entries)} keys and list
-entries in all.
+entries in all. At most ${count(DISCOVERY_LIMITS.maxTargets)} discovered targets held (the least recently used makes way), each
+closed after ${DISCOVERY_LIMITS.idleMs / 60_000} minutes without a /probe.
 
 Exit codes: 0 up (or valid, or ready), 1 down or degraded (--degraded-ok: degraded is 0),
 3 invalid configuration (nothing was probed); in wrapper mode, the program's code. Never 2.

@@ -43,6 +43,7 @@ import { readEnv } from "./env.js";
 import { parseFlags } from "./flags.js";
 import { resolveGlobals } from "./globals.js";
 import { Problems } from "./problems.js";
+import { readModules } from "./modules.js";
 import { buildTargets, toTargetOptions } from "./targets.js";
 import { validateTargets } from "./validate.js";
 import { loadYamlFile, type YamlConfig } from "./yaml-file.js";
@@ -99,22 +100,28 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
   const loaded = file === "unreadable" ? undefined : file;
 
   const globals = resolveGlobals(flags, vars, loaded, problems);
-  const plan: CliPlan = { mode: flags.mode, targets: [], ...globals, command: flags.command, warnings: [] };
+  const plan: CliPlan = { mode: flags.mode, targets: [], modules: [], ...globals, command: flags.command, warnings: [] };
   if (globals.webConfigFile === undefined) delete plan.webConfigFile;
 
   if (flags.mode === "status") {
     // status only asks a running daemon: its targets are that daemon's business.
     plan.argument = statusUrl(flags.argument, plan.listen, problems);
   } else {
+    const modules = readModules(loaded, flags, vars, problems);
+    // A daemon may probe discovered targets only; --once and the wrapper need a target of their own.
+    const discoveryOnly = modules.declared > 0 && (flags.mode === "daemon" || flags.mode === "config-check") && flags.command.length === 0;
+    const hint = modules.declared > 0 ? "modules: are probed only through /probe?module=…&target=… of a daemon that wraps no command" : undefined;
     // Each stage is synchronous work that grows with the targets (about half a second each for
     // 10,000): between them, a stop signal that arrived meanwhile gets its turn (startup-stop.ts).
     await turn();
-    const drafts = buildTargets(flags, vars, file, env, problems);
+    const drafts = buildTargets(flags, vars, file, env, problems, { allowed: discoveryOnly, ...(hint ? { hint } : {}) });
     await turn();
     validateTargets(drafts, flags, vars, problems);
+    if (modules.drafts.length > 0) validateTargets(modules.drafts, flags, vars, problems);
     await turn();
-    if (options.checkDrivers !== false) await checkDrivers(drafts, plan.plugins, problems);
+    if (options.checkDrivers !== false) await checkDrivers([...drafts, ...modules.drafts], plan.plugins, problems);
     plan.targets = drafts.map(toTargetOptions);
+    plan.modules = modules.modules;
     if (flags.argument !== undefined) plan.argument = flags.argument;
   }
   problems.throwIfAny();

@@ -85,6 +85,7 @@ export const YAML_DEFAULT_KEYS: readonly string[] = TARGET_KEYS.filter((k) => k 
 export const YAML_TOP_KEYS = [
   "targets",
   "defaults",
+  "modules",
   "plugins",
   "listen",
   "webConfig",

@@ -45,8 +45,16 @@ export const NO_TARGET = "no database to probe: pass --dsn, set DB_HEALTH_DSN or
  * drafts[0]?.options.dsn;
  * ```
  */
-export function buildTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig | "unreadable" | undefined, env: NodeJS.ProcessEnv, problems: Problems): Draft[] {
-  const drafts = baseTargets(flags, vars, file, env, problems);
+export function buildTargets(
+  flags: FlagInput,
+  vars: EnvInput,
+  file: YamlConfig | "unreadable" | undefined,
+  env: NodeJS.ProcessEnv,
+  problems: Problems,
+  /** Set when no target is fine (a daemon that only probes discovered targets): the reason, else the problem says why one is needed. */
+  none?: { allowed: boolean; hint?: string },
+): Draft[] {
+  const drafts = baseTargets(flags, vars, file, env, problems, none);
   for (const draft of drafts) {
     for (const key of TARGET_KEYS) {
       const layer = flags.target[key] ?? vars.target[key];
@@ -64,7 +72,7 @@ export function buildTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig 
   return drafts;
 }
 
-function baseTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig | "unreadable" | undefined, env: NodeJS.ProcessEnv, problems: Problems): Draft[] {
+function baseTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig | "unreadable" | undefined, env: NodeJS.ProcessEnv, problems: Problems, none?: { allowed: boolean; hint?: string }): Draft[] {
   const { dsns, names } = flags;
   const numbered = (flag: string, i: number, n: number): string => (n > 1 ? `${flag} #${i + 1}` : flag);
   // Before any per-target work (the YAML file's targets are counted before it is even parsed).
@@ -95,7 +103,7 @@ function baseTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig | "unrea
     if (image) one = single(image.dsn, fixed(image.where));
   }
   if (!one) {
-    problems.add(undefined, NO_TARGET);
+    if (!none?.allowed) problems.add(undefined, none?.hint ? `${NO_TARGET} (${none.hint})` : NO_TARGET);
     return [];
   }
   if (names.length > 1) problems.add("--name", `${names.length} names for one target`);

@@ -1,5 +1,5 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { connect, type AddressInfo, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -17,12 +17,18 @@ const cleanup: Array<() => void> = [];
 afterEach(() => cleanup.splice(0).forEach((f) => f()));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A server whose `/slow` answers only when `release()` is called: a request held in flight. */
+/**
+ * A server whose `/slow` answers only when `release()` is called: a request held in flight. `/wait`
+ * is held too, but marked as only waiting: preempted, it answers "made way" and closes.
+ */
 async function serve(limits: ConnectionLimits, tls?: { cert: Buffer; key: Buffer }): Promise<{ port: number; guard: ConnectionGuard; release(): void; slow(): number }> {
   let waiting: Array<() => void> = [];
-  const handler = (req: { url?: string }, res: { end(b: string): void }): void => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     if (req.url === "/slow") waiting.push(() => res.end("slow done"));
-    else res.end("ok");
+    else if (req.url === "/wait") {
+      const unmark = guard.waiting(req.socket, () => res.writeHead(503, { connection: "close" }).end("made way"));
+      waiting.push(() => (unmark(), res.writableEnded || res.end("wait done")));
+    } else res.end("ok");
   };
   const server: Server = tls ? createHttpsServer(tls, handler) : createServer(handler);
   const guard = guardConnections(server, limits);
@@ -52,6 +58,8 @@ function client(port: number, from = "127.0.0.1", send?: string): Socket & { got
 
 const accepted = (guard: ConnectionGuard, n: number): Promise<unknown> => waitFor(`${n} sockets accepted`, async () => guard.stats().open, (o) => o === n, 5_000, 10);
 const SLOW = "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+const WAIT = "GET /wait HTTP/1.1\r\nHost: x\r\n\r\n";
+const held = (s: { slow(): number }, n: number): Promise<unknown> => waitFor(`${n} requests held`, async () => s.slow(), (k) => k === n, 5_000, 10);
 
 describe("guardConnections", () => {
   it("makes room for a newcomer by evicting the oldest idle socket, never one serving a request", async () => {
@@ -140,5 +148,71 @@ describe("guardConnections", () => {
     s.release();
     await waitFor("the TLS answer", async () => answer, (a) => a.includes("slow done"), 5_000, 10);
     expect(s.guard.stats()).toMatchObject({ evicted: 2, refused: 0 });
+  });
+
+  it("with nothing idle, a newcomer preempts the oldest waiting request (answered, then closed), never a request doing work", async () => {
+    const s = await serve({ maxConnections: 3, maxConnectionsPerClient: 3 });
+    const working = client(s.port, undefined, SLOW);
+    await held(s, 1);
+    const first = client(s.port, undefined, WAIT);
+    await held(s, 2);
+    const second = client(s.port, undefined, WAIT);
+    await held(s, 3);
+    const newcomer = client(s.port, undefined, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await waitFor("the oldest waiting request to make way", async () => first.closed, Boolean, 5_000, 10);
+    expect(first.got).toMatch(/^HTTP\/1\.1 503 [^]*connection: close[^]*made way/);
+    await waitFor("the newcomer's answer", async () => newcomer.got, (g) => g.includes("ok"), 5_000, 10);
+    expect([working.closed, second.closed]).toEqual([false, false]);
+    expect(s.guard.stats()).toMatchObject({ preempted: 1, refused: 0, waiting: 1 });
+    s.release();
+    await waitFor("the other answers", async () => [working.got, second.got], ([w, x]) => w!.includes("slow done") && x!.includes("wait done"), 5_000, 10);
+    expect(s.guard.stats()).toMatchObject({ waiting: 0 });
+  });
+
+  it("a client at its cap preempts its own waiting request, not another client's older one", async () => {
+    const s = await serve({ maxConnections: 10, maxConnectionsPerClient: 2 });
+    const neighbour = client(s.port, "127.0.0.3", WAIT);
+    await held(s, 1);
+    const own = [client(s.port, "127.0.0.2", WAIT)];
+    await held(s, 2);
+    own.push(client(s.port, "127.0.0.2", WAIT));
+    await held(s, 3);
+    client(s.port, "127.0.0.2", "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await waitFor("the client's own oldest waiting request to make way", async () => own[0]!.closed, Boolean, 5_000, 10);
+    expect([neighbour.closed, own[1]!.closed]).toEqual([false, false]);
+    expect(s.guard.stats()).toMatchObject({ preempted: 1 });
+  });
+
+  it("when the server is full, the client holding the most sockets makes way, not a lighter client with an older request", async () => {
+    const s = await serve({ maxConnections: 3, maxConnectionsPerClient: 3 });
+    const light = client(s.port, "127.0.0.2", WAIT);
+    await held(s, 1);
+    const heavy = [client(s.port, "127.0.0.3", WAIT)];
+    await held(s, 2);
+    heavy.push(client(s.port, "127.0.0.3", WAIT));
+    await held(s, 3);
+    client(s.port, "127.0.0.4", "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    await waitFor("the heavy client's oldest waiting request to make way", async () => heavy[0]!.closed, Boolean, 5_000, 10);
+    expect([light.closed, heavy[1]!.closed]).toEqual([false, false]);
+  });
+
+  it("an idle socket within its grace is kept while a waiting request can make way; past it, it goes first", async () => {
+    const s = await serve({ maxConnections: 3, maxConnectionsPerClient: 3, idleGraceMs: 300 });
+    const waiters = [client(s.port, undefined, WAIT)];
+    await held(s, 1);
+    waiters.push(client(s.port, undefined, WAIT));
+    await held(s, 2);
+    const fresh = client(s.port);
+    await accepted(s.guard, 3);
+    // a reconnecting flooder: must not evict the socket just admitted before it sends its request
+    client(s.port);
+    await waitFor("the oldest waiting request to make way", async () => waiters[0]!.closed, Boolean, 5_000, 10);
+    expect(fresh.closed).toBe(false);
+    await new Promise((r) => setTimeout(r, 400));
+    // past the grace, the socket idle the longest goes before a waiting request
+    client(s.port);
+    await waitFor("the stale idle socket to be evicted", async () => fresh.closed, Boolean, 5_000, 10);
+    expect(waiters[1]!.closed).toBe(false);
+    expect(s.guard.stats()).toMatchObject({ preempted: 1, evicted: 1 });
   });
 });

@@ -6,8 +6,10 @@
  * head within `headersTimeoutMs` of connecting (Node applies it from the accept, zero bytes
  * included) and between keep-alive requests may idle `keepAliveTimeoutMs`; when
  * `maxConnections` sockets are open, or one client has `maxConnectionsPerClient`, a new socket
- * evicts the oldest idle one (never one serving a request). Prometheus sends a scrape request in
- * one go, so none of these touches a real scrape.
+ * evicts the oldest idle one, else preempts the oldest `/probe` that only waits for a probe cycle
+ * (never another request). At most `maxProbeWaitersPerTarget` requests wait on one target's
+ * cycle. Prometheus sends a scrape request in one go and one per target per scrape interval, so
+ * none of these touches a real scrape unless someone floods the server.
  *
  * @example
  * ```ts
@@ -32,8 +34,12 @@ export const HTTP_LIMITS = {
   maxConnections: 512,
   /** sockets open at once from one client (IPv4 address or IPv6 /64) */
   maxConnectionsPerClient: 256,
-  /** after a 400/408/431, how long the socket keeps reading what the client still sends before it is destroyed */
+  /** after a 400/408/431, how long the socket keeps reading what the client still sends before it is destroyed (and a preempted `/probe`'s socket at most stays open) */
   errorLingerMs: 1_000,
+  /** an idle socket younger than this (since its accept or last answer) is evicted only when no waiting `/probe` can make way instead */
+  idleGraceMs: 250,
+  /** `/probe` requests waiting on one target's probe cycle at once; beyond it `503` with `Retry-After`, at once */
+  maxProbeWaitersPerTarget: 64,
   /** basic auth: password checks queued or running on the bcrypt worker; beyond it `429` at once */
   maxPendingVerifications: 16,
   /** basic auth: a bcrypt check running longer than this fails (`500`) and its worker is replaced */

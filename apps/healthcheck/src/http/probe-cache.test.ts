@@ -103,4 +103,23 @@ describe("createProbeCache", () => {
     h.finish(result({ target: "a" }));
     await q;
   });
+
+  it("fresh() tells whether get() would answer at once; forget() drops the result, and a cycle in flight does not put it back", async () => {
+    const h = harness(1000);
+    expect(h.cache.fresh("a")).toBeUndefined();
+    const first = h.cache.get("a");
+    await settle();
+    h.finish(result({ target: "a" }));
+    const r = await first;
+    expect(h.cache.fresh("a")).toBe(r);
+    h.cache.forget("a");
+    expect(h.cache.fresh("a")).toBeUndefined();
+    const again = h.cache.get("a");
+    await settle();
+    h.cache.forget("a"); // evicted while its cycle runs
+    h.finish(result({ target: "a" }));
+    await again;
+    expect(h.cache.fresh("a")).toBeUndefined();
+    expect(h.calls).toEqual(["a", "a"]);
+  });
 });

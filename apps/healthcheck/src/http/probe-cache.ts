@@ -17,6 +17,19 @@ export interface ProbeCacheOptions {
   now?(): number;
 }
 
+/** What {@link createProbeCache} returns. */
+export interface ProbeCache {
+  /**
+   * The target's result from the cache, or the cycle in flight (started now if there is none,
+   * with `probe` when given: a discovered target's, else the options').
+   */
+  get(target: string, budget?: ScrapeBudget, probe?: (budget?: ScrapeBudget) => Promise<ProbeResult>): Promise<ProbeResult>;
+  /** A result young enough to be served as is, if there is one: then `get()` does not wait. */
+  fresh(target: string): ProbeResult | undefined;
+  /** Drops what the cache holds for a target that is gone (a discovered target evicted). */
+  forget(target: string): void;
+}
+
 /**
  * Per-target cache with single flight: however many requests arrive, a target is probed at
  * most once per `ttlMs`, and requests that arrive while a probe runs all wait for that one.
@@ -30,7 +43,7 @@ export interface ProbeCacheOptions {
  * const answer = await answerWithin(cache.get("orders", budget), budget);
  * ```
  */
-export function createProbeCache(options: ProbeCacheOptions): { get(target: string, budget?: ScrapeBudget): Promise<ProbeResult> } {
+export function createProbeCache(options: ProbeCacheOptions): ProbeCache {
   const now = options.now ?? Date.now;
   const done = new Map<string, { result: ProbeResult; at: number }>();
   const inFlight = new Map<string, Promise<ProbeResult>>();
@@ -44,20 +57,34 @@ export function createProbeCache(options: ProbeCacheOptions): { get(target: stri
     return theirs && theirs.at > own.at ? theirs : own;
   };
 
+  const fresh = (target: string): ProbeResult | undefined => {
+    const cached = freshest(target);
+    return cached && now() - cached.at < options.ttlMs ? cached.result : undefined;
+  };
+
   return {
-    get(target, budget) {
-      const cached = freshest(target);
-      if (cached && now() - cached.at < options.ttlMs) return Promise.resolve(cached.result);
+    fresh,
+    forget(target) {
+      done.delete(target);
+      // A cycle still running for it must not put its result back when it ends.
+      inFlight.delete(target);
+    },
+    get(target, budget, probe) {
+      const cached = fresh(target);
+      if (cached) return Promise.resolve(cached);
       let running = inFlight.get(target);
       if (!running) {
-        running = Promise.resolve()
-          .then(() => options.probe(target, budget))
+        const own: Promise<ProbeResult> = Promise.resolve()
+          .then(() => (probe ? probe(budget) : options.probe(target, budget)))
           .then((result) => {
-            done.set(target, { result, at: now() });
+            if (inFlight.get(target) === own) done.set(target, { result, at: now() });
             return result;
           })
-          .finally(() => inFlight.delete(target));
-        inFlight.set(target, running);
+          .finally(() => {
+            if (inFlight.get(target) === own) inFlight.delete(target);
+          });
+        running = own;
+        inFlight.set(target, own);
       }
       return running;
     },

@@ -1,18 +1,28 @@
 /**
  * The one place that turns a `/probe` request into what to probe and how long the scrape may
- * take: the configured target it names and the scrape's budget. Everything else is refused here,
- * before any database is touched.
+ * take: a configured target by name, or a discovered one (`?module=NAME&target=HOST:PORT[/DB]`)
+ * by its module and parsed address, and the scrape's budget. Everything else is refused here,
+ * before any database is touched (a discovered target's allow list is checked next, by its module).
  */
 import type { IncomingHttpHeaders } from "node:http";
+import { parseTargetAddress, type TargetAddress } from "../discovery/target-address.js";
 import { scrapeBudget, SCRAPE_TIMEOUT_HEADER, type ScrapeBudget } from "./scrape-budget.js";
 
 /** A `/probe` request the exporter will answer. */
-export interface ProbeRequest {
-  /** A configured target's name. */
-  target: string;
-  /** The scrape's time, when Prometheus sent its timeout. */
-  budget?: ScrapeBudget;
-}
+export type ProbeRequest =
+  | {
+      /** A configured target's name. */
+      target: string;
+      /** The scrape's time, when Prometheus sent its timeout. */
+      budget?: ScrapeBudget;
+    }
+  | {
+      /** A configured module's name. */
+      module: string;
+      /** The discovered target, strictly parsed (not yet checked against the module's allow list). */
+      address: TargetAddress;
+      budget?: ScrapeBudget;
+    };
 
 /** A `/probe` request refused, with its status and one line that says why. */
 export interface ProbeRefusal {
@@ -24,33 +34,42 @@ export interface ProbeRefusal {
 export interface ProbeRequestContext {
   /** Names of every configured target. */
   targets: readonly string[];
+  /** Names of every configured module (discovered targets). @default none */
+  modules?: readonly string[];
   /** `--web.timeout-offset` in ms. */
   timeoutOffsetMs: number;
 }
 
 // Target names are 1–63 of these (core's schema); anything else is echoed only as a description.
 const TARGET_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/;
+const MODULE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 
 /**
- * Reads `?target=NAME` and the scrape's budget. Only a configured target's name: a DSN, host or
- * port in the query string would let any client point the exporter (and its credentials) at a
- * server of their choosing. A value that is not shaped like a target name is never echoed.
+ * Reads `?target=NAME` (a configured target) or `?module=NAME&target=HOST:PORT[/DB]` (a
+ * discovered one) and the scrape's budget. A DSN, user or password in the query string is never
+ * taken: a module gives the credentials, and its allow list says where they may go. A value that
+ * is not shaped like a target name, module name or address is never echoed.
  *
  * @example
  * ```ts
  * const r = readProbeRequest("target=orders", req.headers, { targets: ["orders"], timeoutOffsetMs: 500 });
  * if ("status" in r) return send(res, r.status, r.message);
- * await cache.get(r.target, r.budget);
+ * if ("module" in r) discovered.open(r.module, r.address);
+ * else await cache.get(r.target, r.budget);
  * ```
  */
 export function readProbeRequest(query: string, headers: IncomingHttpHeaders, context: ProbeRequestContext): ProbeRequest | ProbeRefusal {
   const params = new URLSearchParams(query);
-  const other = [...new Set(params.keys())].filter((k) => k !== "target");
+  const modules = context.modules ?? [];
+  const other = [...new Set(params.keys())].filter((k) => k !== "target" && k !== "module");
   if (other.length > 0) {
     const named = other.every((k) => TARGET_NAME.test(k)) ? other.join(", ") : "(not shown)";
-    return refuse(`unknown parameter ${named}: /probe takes only ?target=NAME of a configured target; DSNs and hosts come from the configuration, never from the query string`);
+    const takes = modules.length > 0 ? "?target=NAME of a configured target, or ?module=NAME&target=HOST:PORT[/DB]" : "?target=NAME of a configured target";
+    return refuse(`unknown parameter ${named}: /probe takes only ${takes}; DSNs and credentials come from the configuration, never from the query string`);
   }
   const targets = params.getAll("target");
+  const given = params.getAll("module");
+  if (given.length > 0) return discovered(given, targets, modules, headers, context.timeoutOffsetMs);
   if (targets.length > 1) {
     // Answering for one of them would be a guess: a relabelling mistake should show, not pass.
     const shown = targets.slice(0, 3).map((t) => (TARGET_NAME.test(t) ? `"${t}"` : "(not a valid target name)")).join(", ") + (targets.length > 3 ? ", …" : "");
@@ -58,13 +77,34 @@ export function readProbeRequest(query: string, headers: IncomingHttpHeaders, co
   }
   const target = targets[0];
   if (target === undefined || !context.targets.includes(target)) {
-    const valid = `valid targets: ${context.targets.join(", ")}`;
-    if (target === undefined || target === "") return refuse(`missing ?target=NAME; ${valid}`);
-    return refuse(`unknown target ${TARGET_NAME.test(target) ? `"${target}"` : "(not a valid target name)"}; ${valid}`);
+    const valid = context.targets.length > 0 ? `valid targets: ${context.targets.join(", ")}` : "no targets are configured";
+    const viaModule = modules.length > 0 ? `; a database address needs &module=NAME (modules: ${modules.join(", ")})` : "";
+    if (target === undefined || target === "") return refuse(`missing ?target=NAME; ${valid}${viaModule}`);
+    return refuse(`unknown target ${TARGET_NAME.test(target) ? `"${target}"` : "(not a valid target name)"}; ${valid}${viaModule}`);
   }
-  const budget = scrapeBudget(headers[SCRAPE_TIMEOUT_HEADER], context.timeoutOffsetMs);
-  if (budget && "problem" in budget) return refuse(budget.problem);
+  const budget = readBudget(headers, context.timeoutOffsetMs);
+  if (budget && "status" in budget) return budget;
   return budget ? { target, budget } : { target };
+}
+
+function discovered(given: string[], targets: string[], modules: readonly string[], headers: IncomingHttpHeaders, offsetMs: number): ProbeRequest | ProbeRefusal {
+  if (modules.length === 0) return refuse("no modules are configured: /probe?module= needs modules: in the configuration file (see README, Discovered targets)");
+  const module = given[0]!;
+  if (given.length > 1) return refuse(`module given ${given.length} times: /probe takes exactly one ?module=NAME`);
+  if (!modules.includes(module)) return refuse(`unknown module ${MODULE_NAME.test(module) ? `"${module}"` : "(not a valid module name)"}; modules: ${modules.join(", ")}`);
+  if (targets.length !== 1 || targets[0] === "") {
+    return refuse(`${targets.length > 1 ? `target given ${targets.length} times` : "missing target"}: /probe?module=${module} takes exactly one &target=HOST:PORT or HOST:PORT/DB`);
+  }
+  const address = parseTargetAddress(targets[0]!);
+  if ("problem" in address) return refuse(address.problem);
+  const budget = readBudget(headers, offsetMs);
+  if (budget && "status" in budget) return budget;
+  return budget ? { module, address, budget } : { module, address };
+}
+
+function readBudget(headers: IncomingHttpHeaders, offsetMs: number): ScrapeBudget | ProbeRefusal | undefined {
+  const budget = scrapeBudget(headers[SCRAPE_TIMEOUT_HEADER], offsetMs);
+  return budget && "problem" in budget ? refuse(budget.problem) : budget;
 }
 
 function refuse(message: string): ProbeRefusal {
