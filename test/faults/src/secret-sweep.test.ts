@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blackholeServer, refusedPort, waitFor, type BlackholeServer } from "@alfred/db-health-testkit";
-import { writeReport } from "./matrix/record.js";
+import { writeReport, writeSweepSection } from "./matrix/record.js";
 
 // The secret sweep: the real CLI in every mode, fed passwords in every credential form it
 // parses, against reachable servers (the machine's PostgreSQL and MariaDB, a misbehaving plugin)
@@ -141,6 +141,21 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   const paths = [...swept.values()].reduce((a, s) => a + s.size, 0);
   writeReport("secret-sweep.txt", `${swept.size} forms, ${paths} form × output-path checks, ${allSecrets.length} passwords\n`);
+  // The section docs/fault-matrix.md shows (render.ts appends it when the whole suite ran).
+  const rows = [...swept].map(([form, outputs]) => `| ${form.replace(/\|/g, "\\|")} | ${[...outputs].join("; ").replace(/\|/g, "\\|")} |`);
+  writeSweepSection(
+    [
+      "## Secret sweep",
+      "",
+      `${swept.size} credential forms, ${paths} form × output-path checks, ${allSecrets.length} distinct passwords (and their URL-encoded and JSON-escaped`,
+      "spellings, and the separately tracked first and last pieces of the hostile ones): none appears in any output.",
+      "",
+      "| Credential form | Outputs checked |",
+      "|---|---|",
+      ...rows,
+      "",
+    ].join("\n"),
+  );
   console.log(`secret sweep: ${swept.size} credential forms, ${paths} form × output-path checks, ${allSecrets.length} distinct passwords, none printed`);
 });
 

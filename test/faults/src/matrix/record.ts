@@ -17,6 +17,22 @@ export function writeReport(name: string, content: string): void {
   writeFileSync(join(REPORTS_DIR, name), content);
 }
 
+/** Where the secret sweep leaves its section of docs/fault-matrix.md for render.ts. */
+export const SWEEP_SECTION = join(RESULTS_DIR, "secret-sweep.md");
+
+/**
+ * Leaves the secret sweep's section of the fault-matrix document for the renderer.
+ *
+ * @example
+ * ```ts
+ * writeSweepSection("## Secret sweep\n\n…");
+ * ```
+ */
+export function writeSweepSection(markdown: string): void {
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  writeFileSync(SWEEP_SECTION, markdown);
+}
+
 export interface MatrixRow {
   engine: string;
   fault: string;

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { RESULTS_DIR, type MatrixRow } from "./record.js";
+import { RESULTS_DIR, SWEEP_SECTION, type MatrixRow } from "./record.js";
 
 export const DOC = fileURLToPath(new URL("../../../../docs/fault-matrix.md", import.meta.url));
 /** engines (result files) a complete matrix has; a partial run does not rewrite the document */
@@ -72,6 +72,7 @@ export function renderMarkdown(results: ResultFile[], when = new Date()): string
     }
     lines.push("");
   }
+  if (existsSync(SWEEP_SECTION)) lines.push(readFileSync(SWEEP_SECTION, "utf8"));
   return `${lines.join("\n")}`;
 }
 
