@@ -7,20 +7,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@alfred/db-health-testkit";
 import { HAVE_PROMETHEUS, PROMETHEUS, startPrometheus, type RunningPrometheus } from "./__fixtures__/prometheus-run.js";
 
-// The Kubernetes service-discovery example of docs/operations.md §3.3 (discovered targets), run
+// The Kubernetes service-discovery example of docs/prometheus.md (discovered targets), run
 // by a real Prometheus against the real CLI and the machine's PostgreSQL and MariaDB. Debian's
 // Prometheus is built without Kubernetes discovery, so file_sd stands in for it, handing over the
 // same __meta_kubernetes_* labels the endpoints role would; every relabelling rule is the page's.
 const CLI = fileURLToPath(new URL("../../apps/healthcheck/dist/cli.js", import.meta.url));
-const OPERATIONS = fileURLToPath(new URL("../../docs/operations.md", import.meta.url));
+const PROMETHEUS_DOC = fileURLToPath(new URL("../../docs/prometheus.md", import.meta.url));
 if (!HAVE_PROMETHEUS && !process.env.CI) console.log(`prometheus-discovery: skipped, ${PROMETHEUS} is not installed (apt-get install prometheus); CI installs it`);
 
 /** The documented job, with file_sd in place of kubernetes_sd and this test's interval and exporter. */
 function documentedJob(sdFile: string, exporter: string): string {
-  const text = readFileSync(OPERATIONS, "utf8");
+  const text = readFileSync(PROMETHEUS_DOC, "utf8");
   const start = text.indexOf("  - job_name: db-health-discovered\n");
   const end = text.indexOf("\n```", start);
-  if (start < 0 || end < 0) throw new Error("docs/operations.md has no db-health-discovered job");
+  if (start < 0 || end < 0) throw new Error("docs/prometheus.md has no db-health-discovered job");
   const job = text.slice(start, end);
   const sd = /    kubernetes_sd_configs:\n(?: {6}.*\n)+/;
   if (!sd.test(job)) throw new Error("the documented job has no kubernetes_sd_configs block");

@@ -9,12 +9,12 @@ import { waitFor } from "@alfred/db-health-testkit";
 import { HAVE_PROMETHEUS, PROMETHEUS, startPrometheus, type RunningPrometheus } from "./__fixtures__/prometheus-run.js";
 
 // Scale-out, proven: two exporter processes behind one real Prometheus, each scrape job keeping
-// its share of the target names with `hashmod` exactly as docs/operations.md §3.5 writes the job
-// (read from that page; only the modulus, the scrape interval and the addresses are this
-// test's). Each exporter is configured with its shard only, so a target sent to the wrong one
+// its share of the target names with `hashmod` exactly as docs/prometheus.md ("Sharding with
+// `hashmod`") writes the job (read from that page; only the modulus, the scrape interval and the
+// addresses are this test's). Each exporter is configured with its shard only, so a target sent to the wrong one
 // would be a 400 and `up == 0`.
 const CLI = fileURLToPath(new URL("../../apps/healthcheck/dist/cli.js", import.meta.url));
-const OPERATIONS = fileURLToPath(new URL("../../docs/operations.md", import.meta.url));
+const PROMETHEUS_DOC = fileURLToPath(new URL("../../docs/prometheus.md", import.meta.url));
 const NAMES = ["orders", "shop", "billing", "users", "analytics", "audit", "payments", "search", "inventory", "auth"];
 const REPLICAS = 2;
 if (!HAVE_PROMETHEUS && !process.env.CI) console.log(`prometheus-hashmod: skipped, ${PROMETHEUS} is not installed (apt-get install prometheus); CI installs it`);
@@ -22,12 +22,12 @@ if (!HAVE_PROMETHEUS && !process.env.CI) console.log(`prometheus-hashmod: skippe
 /** The shard of `name` as Prometheus' hashmod computes it: MD5, its last 8 bytes big-endian, modulo. */
 const shardOf = (name: string, modulus: number): number => Number(createHash("md5").update(name).digest().readBigUInt64BE(8) % BigInt(modulus));
 
-/** The §3.5 job of replica 0, as the page writes it. */
+/** The sharding job of replica 0, as the page writes it. */
 function documentedJob(): string {
-  const text = readFileSync(OPERATIONS, "utf8");
+  const text = readFileSync(PROMETHEUS_DOC, "utf8");
   const start = text.indexOf("  - job_name: db-health-probe-0\n");
   const end = text.indexOf("\n\n", start);
-  if (start < 0 || end < 0) throw new Error("docs/operations.md §3.5 has no db-health-probe-0 job");
+  if (start < 0 || end < 0) throw new Error("docs/prometheus.md (Sharding with hashmod) has no db-health-probe-0 job");
   return text.slice(start, end);
 }
 
