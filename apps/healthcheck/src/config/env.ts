@@ -29,7 +29,7 @@ export interface EnvInput {
 }
 
 /**
- * Names of every variable the CLI reads, for the README and `--help`. The `*_FILE` form of each
+ * Names of every variable the CLI reads, for docs/cli.md and `--help`. The `*_FILE` form of each
  * secret holds a path whose content (one trailing newline dropped) is the value.
  */
 export const ENV_VARS = {

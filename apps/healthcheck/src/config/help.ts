@@ -1,7 +1,7 @@
 /**
  * The parts of `healthcheck --help` that are not one option each: commands, where settings come
  * from, the YAML file, image variables, exit codes and examples. Kept beside the option table so
- * that the README can quote `--help` verbatim.
+ * that docs/cli.md can quote `--help` verbatim.
  */
 import { DISCOVERY_LIMITS } from "../discovery/discovery-limits.js";
 import { FILE_LIMITS, formatBytes, MAX_TARGETS, YAML_LIMITS } from "./limits.js";

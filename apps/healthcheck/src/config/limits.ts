@@ -1,6 +1,6 @@
 /**
  * Every size and count the configuration may reach, in one place so that the checks, `--help`
- * and the README quote the same numbers. Each limit is far above what a real configuration
+ * and docs/configuration.md quote the same numbers. Each limit is far above what a real configuration
  * needs and low enough that the input it allows is read, parsed and rejected in about a second
  * and a few hundred MB at worst: hostile or broken input must never stall or exhaust the process.
  */

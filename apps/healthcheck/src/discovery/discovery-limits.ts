@@ -1,4 +1,4 @@
-/** The bounds of discovered targets, in one object that the README's Limits section quotes. */
+/** The bounds of discovered targets, in one object that the Limits section of docs/configuration.md quotes. */
 
 /**
  * How many discovered targets are kept and for how long. Each one held is a driver and, with the

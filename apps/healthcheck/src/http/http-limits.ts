@@ -1,7 +1,7 @@
-/** The bounds of the HTTP server, in one object that the README's "HTTP limits" table mirrors. */
+/** The bounds of the HTTP server, in one object that the "HTTP limits" table of docs/http.md mirrors. */
 
 /**
- * Every bound of the HTTP server, in one place (the README's "HTTP limits" lists them). Sockets
+ * Every bound of the HTTP server, in one place (docs/http.md's "HTTP limits" lists them). Sockets
  * that send nothing useful must not starve `/healthz`: a socket must send a complete request
  * head within `headersTimeoutMs` of connecting (Node applies it from the accept, zero bytes
  * included) and between keep-alive requests may idle `keepAliveTimeoutMs`; when

@@ -34,7 +34,7 @@ describe("readProbeRequest", () => {
   it("without modules, ?module= says how to configure them", () => {
     expect(readProbeRequest("module=pg&target=10.0.0.5:5432", {}, { targets: ["orders"], timeoutOffsetMs: 500 })).toEqual({
       status: 400,
-      message: "no modules are configured: /probe?module= needs modules: in the configuration file (see README, Discovered targets)\n",
+      message: "no modules are configured: /probe?module= needs modules: in the configuration file (see docs/configuration.md, Discovered targets)\n",
     });
   });
 });

@@ -88,7 +88,7 @@ export function readProbeRequest(query: string, headers: IncomingHttpHeaders, co
 }
 
 function discovered(given: string[], targets: string[], modules: readonly string[], headers: IncomingHttpHeaders, offsetMs: number): ProbeRequest | ProbeRefusal {
-  if (modules.length === 0) return refuse("no modules are configured: /probe?module= needs modules: in the configuration file (see README, Discovered targets)");
+  if (modules.length === 0) return refuse("no modules are configured: /probe?module= needs modules: in the configuration file (see docs/configuration.md, Discovered targets)");
   const module = given[0]!;
   if (given.length > 1) return refuse(`module given ${given.length} times: /probe takes exactly one ?module=NAME`);
   if (!modules.includes(module)) return refuse(`unknown module ${MODULE_NAME.test(module) ? `"${module}"` : "(not a valid module name)"}; modules: ${modules.join(", ")}`);
