@@ -7,7 +7,7 @@ import { createCycles } from "./cycles.js";
 import { createDiscoveredTargets, type DiscoveredTargets } from "./discovery/discovered-targets.js";
 import { registerDiscoveryMetrics } from "./discovery/discovery-metrics.js";
 import type { DiscoveryModule } from "./discovery/module.js";
-import { startHttpServer, type WebConfig } from "./http-server.js";
+import { startHttpServer, type WebConfig } from "./http/http-server.js";
 import { LostConnectionReprobe } from "./lost-connection-reprobe.js";
 import type { Logger } from "./logger.js";
 import { childReadiness, type TcpEndpoint } from "./child-readiness.js";

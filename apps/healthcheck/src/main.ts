@@ -113,7 +113,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(work: Promise<T>) => Promise<T>): Promise<number> {
   // Loaded here, not at start-up: `--once` needs neither pino nor prom-client nor the HTTP code.
   const [{ runDaemon }, { loadWebConfig }, { startChild }, { createLogger }] = await startup(
-    Promise.all([import("./daemon.js"), import("./http-server.js"), import("./wrapper.js"), import("./logger.js")]),
+    Promise.all([import("./daemon.js"), import("./http/http-server.js"), import("./wrapper.js"), import("./logger.js")]),
   );
   const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
   setCrashReporter((event, message) => log.log(event === "uncaught exception" ? "error" : "warn", event, event === "warning" ? { warning: message } : { error: message }));
