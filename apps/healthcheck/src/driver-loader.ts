@@ -50,22 +50,26 @@ export async function findDrivers(wanted: readonly DriverWanted[], plugins: read
       failed.push(`${plugin} failed to load: ${failure.reason}`);
     }
   }
-  // Once per scheme: what is registered already (by a plugin, or an earlier import), else the
-  // built-in package, imported once for all its schemes.
+  // Once per scheme: the driver registered already (by a plugin, or an earlier import), else the
+  // one its built-in package registers, the package imported once for all its schemes.
   const found = new Map<string, DriverDefinition | undefined>();
   const missing = new Map<string, { target: number; failure: Failure }>();
   for (const [i, { parsed }] of wanted.entries()) {
     const { scheme } = parsed;
-    if (found.has(scheme) && found.get(scheme) !== undefined) continue;
-    let definition = driverRegistry.get(scheme);
     const pkg = BUILTIN_DRIVERS[scheme];
-    if (!definition && pkg) {
-      const failure = missing.get(pkg)?.failure ?? (await importPackage(pkg));
-      // The message names the last DSN that needs the package, at the place of the first.
-      if (failure) missing.set(pkg, { target: i, failure });
-      definition = driverRegistry.get(scheme);
+    if (!found.has(scheme)) {
+      let definition = driverRegistry.get(scheme);
+      if (!definition && pkg && !missing.has(pkg)) {
+        const failure = await importPackage(pkg);
+        if (failure) missing.set(pkg, { target: i, failure });
+        else definition = driverRegistry.get(scheme);
+      }
+      found.set(scheme, definition);
     }
-    found.set(scheme, definition);
+    // A package that did not load is one line, at the place of the first DSN that needs it,
+    // naming the last one.
+    const unloaded = pkg === undefined || found.get(scheme) ? undefined : missing.get(pkg);
+    if (unloaded) missing.set(pkg!, { ...unloaded, target: i });
   }
   for (const { target, failure } of missing.values()) problems.push({ target, message: failure.line(`no driver for "${describeDsn(wanted[target]!.dsn)}"`) });
   const definitions = wanted.map(({ dsn, parsed }, i) => {

@@ -55,7 +55,8 @@ export interface ResolveOptions {
   writeOut?: (text: string) => void;
   /**
    * Import the targets' drivers and plugins and let each driver check its DSN. Off only for
-   * tests of the configuration itself, which must not depend on which drivers are installed.
+   * tests of the configuration itself, which must not depend on which drivers are installed;
+   * the plan then has `targetOptions` but no resolved `targets` (and modules no `target`).
    * @default true
    */
   checkDrivers?: boolean;
