@@ -1,6 +1,24 @@
 /** Wrapper mode: whether the wrapped database is ready, beside the targets' own probes. */
-import { parseDsn, type Driver } from "@alfred/db-health-core";
+import type { ParsedDsn } from "@alfred/db-health-core";
 import { acceptsTcp, type WrappedChild } from "./wrapper.js";
+
+/** A host and port that must accept TCP before a wrapped database counts as ready. */
+export interface TcpEndpoint {
+  host: string;
+  port: number;
+}
+
+/**
+ * The TCP addresses among the targets' parsed DSNs (not sockets, not files).
+ *
+ * @example
+ * ```ts
+ * tcpEndpoints(plan.targets.map((t) => t.dsn)); // [{ host: "127.0.0.1", port: 5432 }]
+ * ```
+ */
+export function tcpEndpoints(dsns: readonly ParsedDsn[]): TcpEndpoint[] {
+  return dsns.filter((p) => p.host !== undefined && p.port !== undefined && !p.socket).map((p) => ({ host: p.host!, port: p.port! }));
+}
 
 /**
  * Wrapper mode readiness: the child runs and every loopback TCP target accepts connections,
@@ -8,20 +26,16 @@ import { acceptsTcp, type WrappedChild } from "./wrapper.js";
  *
  * @example
  * ```ts
- * const tcp = childReadiness(() => child, drivers, signal);
+ * const tcp = childReadiness(() => child, tcpEndpoints(plan.targets.map((t) => t.dsn)), signal);
  * tcp.start(); // once the child runs
  * tcp.ready(); // { ok: false, reason: "the database port does not accept TCP connections yet" }
  * ```
  */
 export function childReadiness(
   current: () => WrappedChild | undefined,
-  drivers: readonly Driver[],
+  endpoints: readonly TcpEndpoint[],
   signal: AbortSignal,
 ): { ready: () => { ok: boolean; reason?: string }; start: () => void; stop: () => void } {
-  const endpoints = drivers
-    .map((d) => parseDsn(d.config.dsn))
-    .filter((p) => p.host !== undefined && p.port !== undefined && !p.socket)
-    .map((p) => ({ host: p.host!, port: p.port! }));
   let tcpOk = endpoints.length === 0;
   let timer: NodeJS.Timeout | undefined;
   const check = async (): Promise<void> => {

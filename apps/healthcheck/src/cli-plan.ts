@@ -1,4 +1,4 @@
-import type { TargetOptions } from "@alfred/db-health-core";
+import type { ResolvedTarget, TargetOptions } from "@alfred/db-health-core";
 import type { DiscoveryModule } from "./discovery/module.js";
 
 /** What the user asked the CLI to do, after flags, environment and the YAML file are merged. */
@@ -6,15 +6,22 @@ export type CliMode = "daemon" | "once" | "config-check" | "status";
 
 /**
  * The fully merged, validated command line: flags > environment variables > YAML file >
- * defaults. Produced by `resolveCli()` (config/resolve.ts); consumed by main.ts.
+ * defaults, each target resolved once. Produced by `resolveCli()` (config/resolve.ts); `--once`,
+ * `config check`, the daemon and its `/probe` all run from it without resolving anything again.
  */
 export interface CliPlan {
   mode: CliMode;
-  /** Targets in `TargetOptions` form (validated with core's schema; names unique). */
-  targets: TargetOptions[];
+  /**
+   * Each target resolved by core: every setting (defaults applied, name and probe id derived),
+   * its DSN parsed, the driver serving it. Empty when resolveCli ran without `checkDrivers`.
+   */
+  targets: ResolvedTarget[];
+  /** The targets' options as the sources set them, before core's defaults (the input of `targets`). */
+  targetOptions: TargetOptions[];
   /**
    * The YAML file's `modules:`, for discovered targets (`/probe?module=NAME&target=HOST:PORT[/DB]`),
-   * validated; each module's password read from its `passwordFile`. Empty without any.
+   * validated, each with its plan (`target`, unless drivers were not checked); each module's
+   * password read from its `passwordFile`. Empty without any.
    */
   modules: DiscoveryModule[];
   /** Third-party driver packages (or paths) to import before resolving DSNs. */

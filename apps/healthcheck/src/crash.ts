@@ -21,10 +21,19 @@ let report: Reporter = (event, message) => {
   process.stderr.write(`healthcheck: ${PREFIX[event]}: ${message}\n`);
 };
 
-/** adds the passwords of these DSNs, of password-like variables in env, and `passwords` (modules'), to what crash reports redact */
-export function rememberSecrets(dsns: readonly string[], env: NodeJS.ProcessEnv = {}, passwords: readonly string[] = []): void {
+/**
+ * Adds the passwords of these DSNs, of password-like variables in env, and literal `known`
+ * secrets (the plan's, already taken out of each DSN, and modules' passwords) to what crash
+ * reports redact.
+ *
+ * @example
+ * ```ts
+ * rememberSecrets([], process.env, plan.targets.flatMap((t) => t.secrets));
+ * ```
+ */
+export function rememberSecrets(dsns: readonly string[], env: NodeJS.ProcessEnv = {}, known: readonly string[] = []): void {
   for (const dsn of dsns) for (const s of dsnSecrets(dsn)) secrets.add(s);
-  for (const p of passwords) if (p) secrets.add(p);
+  for (const p of known) if (p) secrets.add(p);
   for (const [name, value] of Object.entries(env)) {
     // MYSQL_PWD, PGPASSWORD, DB_SECRET… but not the shell's PWD/OLDPWD (the working directory).
     if (value && /(^|_)(PASSWORD|PASSWD|PWD|SECRET|TOKEN)$|^PGPASSWORD$/i.test(name) && !/^(OLD)?PWD$/i.test(name)) secrets.add(value);

@@ -7,10 +7,10 @@ import { createCycles } from "./cycles.js";
 import { createDiscoveredTargets, type DiscoveredTargets } from "./discovery/discovered-targets.js";
 import { registerDiscoveryMetrics } from "./discovery/discovery-metrics.js";
 import type { DiscoveryModule } from "./discovery/module.js";
-import { startHttpServer, type WebConfig } from "./http-server.js";
+import { startHttpServer, type WebConfig } from "./http/http-server.js";
 import { LostConnectionReprobe } from "./lost-connection-reprobe.js";
 import type { Logger } from "./logger.js";
-import { childReadiness } from "./child-readiness.js";
+import { childReadiness, type TcpEndpoint } from "./child-readiness.js";
 import type { WrappedChild } from "./wrapper.js";
 
 export { MAX_CONCURRENT_CYCLES } from "./cycles.js";
@@ -18,7 +18,7 @@ export { MAX_CONCURRENT_CYCLES } from "./cycles.js";
 /** Options of {@link runDaemon}. */
 export interface DaemonOptions {
   drivers: readonly Driver[];
-  /** Modules for discovered targets (`/probe?module=`); their drivers are loaded already. @default none */
+  /** Modules for discovered targets (`/probe?module=`), each with its plan (settings and driver resolved). @default none */
   modules?: readonly DiscoveryModule[];
   listen: { host: string | undefined; port: number };
   legacyMetrics: boolean;
@@ -40,6 +40,8 @@ export interface DaemonOptions {
    * bound stops everything before the child exists). The daemon ends when the child exits.
    */
   startChild?: () => WrappedChild | undefined;
+  /** Wrapper mode: the targets' TCP addresses, which must accept connections before the child counts as ready. @default none */
+  childTcp?: readonly TcpEndpoint[];
   /** Aborting it shuts the daemon down: the cycles in flight end, connections close. */
   signal: AbortSignal;
 }
@@ -113,7 +115,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       },
     });
   }
-  const tcp = childReadiness(() => child, drivers, signal);
+  const tcp = childReadiness(() => child, options.childTcp ?? [], signal);
   const server: Server = await startHttpServer(
     {
       metrics,

@@ -1,20 +1,11 @@
 import { setMaxListeners } from "node:events";
-import {
-  createDriver,
-  errorMessage,
-  isDbHealthError,
-  resolveTargetConfigs,
-  type Driver,
-  type DriverDefinition,
-  type TargetConfig,
-  type TargetOptions,
-} from "@alfred/db-health-core";
+import { createDriver, errorMessage, isDbHealthError, type Driver } from "@alfred/db-health-core";
 import { HelpShown } from "./args.js";
 import { buildInfo } from "./build-info.js";
+import { tcpEndpoints } from "./child-readiness.js";
 import { rememberSecrets, setCrashReporter } from "./crash.js";
 import type { CliPlan } from "./cli-plan.js";
 import { resolveCli } from "./config/resolve.js";
-import { loadDrivers } from "./driver-loader.js";
 import { listenFailure, lookupListenHost } from "./listen-host.js";
 import { EXIT, exitCodeFor, formatJson, formatText } from "./report.js";
 import { askStatus } from "./status.js";
@@ -65,17 +56,18 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       }),
     );
     if (plan.mode === "status") return await startup(askStatus(plan.argument, io));
-    rememberSecrets(plan.targets.map((t) => t.dsn), io.env, plan.modules.flatMap((m) => (m.password ? [m.password] : [])));
+    rememberSecrets([], io.env, [...plan.targets.flatMap((t) => t.secrets), ...plan.modules.flatMap((m) => (m.password ? [m.password] : []))]);
     // The daemon logs them as JSON once its logger exists; the one-shot modes print them.
     if (plan.mode !== "daemon") for (const w of plan.warnings) io.stderr.write(`healthcheck: warning: ${w}\n`);
-    const { configs, definitions } = await startup(resolveTargets(plan.targets, plan.plugins));
+    // Every mode runs from the plan as resolved: nothing is validated, parsed or looked up again.
     if (plan.mode === "config-check") {
+      const names = plan.targets.map((t) => t.config.name);
       const modules = plan.modules.length > 0 ? `; ${plan.modules.length} module(s) for discovered targets: ${plan.modules.map((m) => m.name).join(", ")}` : "";
-      const targets = configs.length > 0 ? `${configs.length} target(s): ${configs.map((c) => c.name).join(", ")}` : "no configured targets";
+      const targets = names.length > 0 ? `${names.length} target(s): ${names.join(", ")}` : "no configured targets";
       io.stdout.write(`configuration is valid: ${targets}${modules}\n`);
       return EXIT.ok;
     }
-    drivers = configs.map((config, i) => createDriver(config, { definition: definitions[i]! }));
+    drivers = plan.targets.map((target) => createDriver(target));
 
     if (plan.mode === "once") {
       // Every target's cycle listens to the stop signal; more than ten is no leak.
@@ -121,7 +113,7 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(work: Promise<T>) => Promise<T>): Promise<number> {
   // Loaded here, not at start-up: `--once` needs neither pino nor prom-client nor the HTTP code.
   const [{ runDaemon }, { loadWebConfig }, { startChild }, { createLogger }] = await startup(
-    Promise.all([import("./daemon.js"), import("./http-server.js"), import("./wrapper.js"), import("./logger.js")]),
+    Promise.all([import("./daemon.js"), import("./http/http-server.js"), import("./wrapper.js"), import("./logger.js")]),
   );
   const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
   setCrashReporter((event, message) => log.log(event === "uncaught exception" ? "error" : "warn", event, event === "warning" ? { warning: message } : { error: message }));
@@ -156,7 +148,7 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
     timeoutOffsetMs: plan.timeoutOffsetMs,
     ...(webConfig ? { webConfig } : {}),
     // A stop signal before the child exists means it is never started.
-    ...(wrapping ? { startChild: () => (io.shutdown.aborted ? undefined : startChild(plan.command, log)) } : {}),
+    ...(wrapping ? { startChild: () => (io.shutdown.aborted ? undefined : startChild(plan.command, log)), childTcp: tcpEndpoints(plan.targets.map((t) => t.dsn)) } : {}),
     // In wrapper mode the signals belong to the child; the daemon ends when the child does.
     signal: wrapping ? new AbortController().signal : io.shutdown,
   });
@@ -165,17 +157,6 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
   clearTimeout(grace);
   if (wrapping && childCode === undefined) return 128 + signalNumber(io.shutdown.reason);
   return childCode ?? EXIT.ok;
-}
-
-/**
- * Resolves the (already validated) targets and the drivers serving them. resolveCli has
- * checked settings, DSNs, drivers and plugins and reported every problem at once; the drivers
- * it loaded are in the registry, so this only looks them up.
- */
-async function resolveTargets(targets: readonly TargetOptions[], plugins: readonly string[]): Promise<{ configs: TargetConfig[]; definitions: DriverDefinition[] }> {
-  const configs = resolveTargetConfigs(targets);
-  const definitions = await loadDrivers(configs.map((c) => c.dsn), plugins);
-  return { configs, definitions: definitions as DriverDefinition[] };
 }
 
 function indent(text: string): string {

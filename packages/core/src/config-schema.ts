@@ -7,7 +7,7 @@ import type * as zc from "zod/v4/core";
 import { describeValue } from "./_internal/describe-value.js";
 import { unknownKey } from "./_internal/suggest.js";
 import { DEFAULTS } from "./config-types.js";
-import { parseDsn } from "./dsn.js";
+import { parseDsn, type ParsedDsn } from "./dsn.js";
 import { durationSchema, formatDuration } from "./duration.js";
 import { errorMessage } from "./errors.js";
 
@@ -29,6 +29,33 @@ const MAX_LONG = 24 * 24 * HOUR;
 export interface Problem {
   path: PropertyKey[];
   message: string;
+  /** Other fields a rule between fields compared this one with (`interval` for `pruneAfter`). */
+  related?: string[];
+}
+
+// Where the DSN rule leaves each DSN it parsed, while a check that wants them runs (see
+// keepingParsedDsns). Module state for the same reason as describe-value's secrets: zod's
+// refinements take no argument through which a caller could pass anything.
+let parsedDsns: Map<string, ParsedDsn> | undefined;
+
+/**
+ * Runs `fn` (synchronous schema checks) and hands it the DSNs the schema parsed meanwhile, by
+ * their text, so that a caller needing the parse does not parse each DSN a second time.
+ *
+ * @example
+ * ```ts
+ * const parsed = keepingParsedDsns((seen) => (baseSchema.safeParse(input), seen.get(input.dsn)));
+ * ```
+ */
+export function keepingParsedDsns<T>(fn: (seen: ReadonlyMap<string, ParsedDsn>) => T): T {
+  const outer = parsedDsns;
+  const seen = new Map<string, ParsedDsn>();
+  parsedDsns = seen;
+  try {
+    return fn(seen);
+  } finally {
+    parsedDsns = outer;
+  }
 }
 
 /** Message for a value of the wrong type. */
@@ -67,7 +94,8 @@ const dsnField = z
       return;
     }
     try {
-      parseDsn(dsn);
+      const parsed = parseDsn(dsn);
+      parsedDsns?.set(dsn, parsed);
     } catch (err) {
       // parseDsn's message already shows the DSN redacted; errorMessage() redacts once more in
       // case anything else was thrown.
@@ -155,12 +183,14 @@ export function crossFieldProblems(v: CrossFields): Problem[] {
     if (value === undefined || limit === undefined || value < limit) continue;
     problems.push({
       path: ["thresholds", key],
+      related: [timeoutKey],
       message: `${formatDuration(value)} must be less than ${timeoutKey} (${formatDuration(limit)}): the phase times out before the threshold is reached; lower the threshold or raise ${timeoutKey}`,
     });
   }
   if (v.pruneAfter !== undefined && v.interval !== undefined && v.pruneAfter < 2 * v.interval) {
     problems.push({
       path: ["pruneAfter"],
+      related: ["interval"],
       message: `${formatDuration(v.pruneAfter)} must be at least twice interval (${formatDuration(v.interval)}): rows of live probers checking that often would be deleted; raise pruneAfter or lower interval`,
     });
   }

@@ -1,6 +1,7 @@
 import { guardAdapter } from "./adapter-guard.js";
-import { resolveTargetConfig, type TargetConfig, type TargetOptions } from "./config.js";
-import { describeDsn, dsnSecrets, parseDsn } from "./dsn.js";
+import { checkTargetConfigs, formatProblems } from "./config-check.js";
+import type { TargetConfig, TargetOptions } from "./config.js";
+import { describeDsn } from "./dsn.js";
 import { DbHealthError, errorMessage, isDbHealthError, redactError } from "./errors.js";
 import { createRedactor } from "./redact.js";
 import { driverRegistry, type DriverRegistry } from "./registry.js";
@@ -10,6 +11,7 @@ import { Session } from "./_internal/session.js";
 import type { DriverAdapter } from "./driver-adapter.js";
 import type { DriverDefinition } from "./driver-definition.js";
 import type { ProbeResult } from "./probe-result.js";
+import { isResolvedTarget, planTargets, type ResolvedTarget } from "./target-plan.js";
 import type { Status } from "./types.js";
 
 /**
@@ -107,7 +109,7 @@ export interface ConnectionLostEvent {
   at: number;
 }
 
-/** Options for {@link createDriver}. */
+/** Options for {@link createDriver}, used when it is given options rather than a {@link ResolvedTarget}. */
 export interface CreateDriverOptions {
   /** Registry to look the scheme up in. @default the process-wide `driverRegistry` */
   registry?: DriverRegistry;
@@ -116,8 +118,10 @@ export interface CreateDriverOptions {
 }
 
 /**
- * Creates the driver for one target. Validates the whole config first (every problem in one
- * error) and picks the driver registered for the DSN's scheme. Does not connect.
+ * Creates the driver for one target. Does not connect. Given options (or a `TargetConfig`), it
+ * validates them first (every problem in one error) and picks the driver registered for the
+ * DSN's scheme; given a {@link ResolvedTarget} from `planTargets` or `retarget`, it takes the
+ * plan as it is: nothing is validated, parsed or looked up again (`createOptions` is unused).
  *
  * @example
  * ```ts
@@ -130,11 +134,9 @@ export interface CreateDriverOptions {
  * await driver.close();
  * ```
  */
-export function createDriver(options: TargetOptions | TargetConfig, createOptions: CreateDriverOptions = {}): Driver {
-  const resolved = resolveTargetConfig(options);
-  const definition = createOptions.definition ?? (createOptions.registry ?? driverRegistry).resolve(resolved.dsn);
-  const redactText = createRedactor(dsnSecrets(resolved.dsn));
-  const dsn = parseDsn(resolved.dsn);
+export function createDriver(options: TargetOptions | TargetConfig | ResolvedTarget, createOptions: CreateDriverOptions = {}): Driver {
+  const { config: resolved, dsn, definition, secrets } = isResolvedTarget(options) ? options : resolveOne(options, createOptions);
+  const redactText = createRedactor(secrets);
   let adapter: DriverAdapter;
   let config = resolved;
   // The adapter may keep this callback from creation on; it reaches the watch made below.
@@ -155,6 +157,18 @@ export function createDriver(options: TargetOptions | TargetConfig, createOption
   const watch = new ConnectionWatch(session, config.name, definition.name);
   connectionLost = watch.report;
   return new ProbeDriver(config, definition, session, watch, describeDsn(config.dsn));
+}
+
+/** Options as a library user gives them: validated (problems named as in resolveTargetConfig), then the driver looked up once. */
+function resolveOne(options: unknown, createOptions: CreateDriverOptions): ResolvedTarget {
+  const check = checkTargetConfigs([options]);
+  const { problems, secrets } = check;
+  if (problems.length > 0) throw new DbHealthError("config", formatProblems(problems, { single: true, secrets }), { secrets });
+  const { dsn } = check.targets[0]!;
+  const registry = createOptions.registry ?? driverRegistry;
+  // resolve() only for its error, which names the DSN and the schemes registered.
+  const definition = createOptions.definition ?? registry.get(dsn!.scheme) ?? registry.resolve((options as TargetOptions).dsn);
+  return planTargets(check, [definition])[0]!;
 }
 
 function tightenTimeouts(config: TargetConfig, limits: Partial<Record<"connectTimeout" | "readTimeout" | "writeTimeout", number>> | undefined): TargetConfig {

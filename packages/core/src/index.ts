@@ -27,6 +27,16 @@ export {
   type TargetConfig,
   type TargetOptions,
 } from "./config.js";
+export {
+  checkTargetConfigs,
+  formatProblems,
+  type CheckOptions,
+  type CheckedSettings,
+  type CheckedTarget,
+  type ConfigProblem,
+  type TargetCheck,
+} from "./config-check.js";
+export { isResolvedTarget, planTargets, retarget, type ResolvedTarget } from "./target-plan.js";
 export type { DriverAdapter } from "./driver-adapter.js";
 export { guardAdapter } from "./adapter-guard.js";
 export type { AdapterTarget, DriverCapabilities, DriverDefinition } from "./driver-definition.js";

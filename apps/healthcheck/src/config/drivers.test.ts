@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { isDbHealthError } from "@alfred/db-health-core";
 import { main } from "../main.js";
 import { resolveCli } from "./resolve.js";
+import { tempDir } from "./__fixtures__/helpers.js";
 
 const resolve = (argv: string[]) => resolveCli(argv, {}, "1", { writeOut: () => undefined });
 const errorOf = async (argv: string[]): Promise<string> => {
@@ -79,6 +80,42 @@ describe("third-party plugins that misbehave", () => {
     const missing = fixture("no-such-plugin.mjs");
     expect((await errorOf(["--plugin", missing, "--dsn", ":memory:"])).split("\n")).toContain(`plugin ${missing}: no such file`);
     expect((await errorOf(["--plugin", "db-health-driver-nosuch", "--dsn", ":memory:"])).split("\n")).toContain("plugin db-health-driver-nosuch: install db-health-driver-nosuch");
+  });
+
+  it("never lists a plugin that failed to load as loaded: it says it failed and why, redacted", async () => {
+    const [engine, throws] = [fixture("plugin-engine.mjs"), fixture("plugin-throws.mjs")];
+    expect((await errorOf(["--plugin", "db-health-driver-nope", "--dsn", "nope://u:Nope-S3cret@h/x"])).split("\n")).toEqual([
+      "plugin db-health-driver-nope: install db-health-driver-nope",
+      '--dsn: no driver for "nope://u@h/x": scheme "nope" is not built in; no plugin registers it (db-health-driver-nope failed to load: install db-health-driver-nope)',
+    ]);
+    const both = await errorOf(["--plugin", "db-health-driver-nope", "--plugin", engine, "--plugin", throws, "--dsn", "nope://h/x"]);
+    expect(both.split("\n").at(-1)).toBe(
+      `--dsn: no driver for "nope://h/x": scheme "nope" is not built in; no plugin registers it (loaded: ${engine}; db-health-driver-nope failed to load: install db-health-driver-nope; ${throws} failed to load: cannot load libacme.so.3 (tried postgres://acme:***@db/acme))`,
+    );
+    expect(both).not.toContain("Plugin-S3cret");
+  });
+
+  it("names a plugin's targets after its engine (the definition's name), not the DSN scheme", async () => {
+    const engine = fixture("plugin-engine.mjs");
+    const plan = await resolve(["--plugin", engine, "--dsn", "acmedb://h/x", "--dsn", "acme2://h/y", "--dsn", ":memory:"]);
+    expect(plan.targets.map((t) => [t.config.name, t.definition.name, t.dsn.scheme])).toEqual([
+      ["acme", "acme", "acmedb"],
+      ["acme-2", "acme", "acme2"],
+      ["sqlite", "sqlite", "file"],
+    ]);
+    const { code, out } = await once(["--plugin", engine, "--dsn", "acmedb://h/x", "--dsn", "acme2://h/y", "--once", "--format", "json"]);
+    expect(code).toBe(0);
+    expect((JSON.parse(out) as { targets: Array<{ target: string; driver: string }> }).targets.map((t) => [t.target, t.driver])).toEqual([
+      ["acme", "acme"],
+      ["acme-2", "acme"],
+    ]);
+    const tmp = tempDir();
+    try {
+      const file = tmp.write("hc.yaml", `plugins: [${JSON.stringify(engine)}]\ntargets:\n  - dsn: acmedb://h/x\n  - dsn: acme2://h/y\n`);
+      expect((await once(["config", "check", file])).out).toBe("configuration is valid: 2 target(s): acme, acme-2\n");
+    } finally {
+      tmp.cleanup();
+    }
   });
 
   it("reports an adapter that breaks the contract as degraded, with the rule it broke", async () => {

@@ -5,7 +5,7 @@ import { NO_TARGET } from "./targets.js";
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
 
-const dsnFor = async (env: NodeJS.ProcessEnv): Promise<string | undefined> => (await resolveOk([], env)).targets[0]?.dsn;
+const dsnFor = async (env: NodeJS.ProcessEnv): Promise<string | undefined> => (await resolveOk([], env)).targetOptions[0]?.dsn;
 
 describe("a DSN from the postgres image's variables", () => {
   it("uses POSTGRES_USER, POSTGRES_PASSWORD and POSTGRES_DB over loopback TCP", async () => {
@@ -25,7 +25,7 @@ describe("a DSN from the postgres image's variables", () => {
   it("is only a fallback: flags, DB_HEALTH_DSN and YAML targets win, but flags still apply to it", async () => {
     expect(await dsnFor({ POSTGRES_PASSWORD: "pw", DB_HEALTH_DSN: "file:x.db" })).toBe("file:x.db");
     const plan = await resolveOk(["--interval", "5s", "--name", "db"], { POSTGRES_PASSWORD: "pw" });
-    expect(plan.targets).toEqual([{ dsn: "postgres://postgres:pw@127.0.0.1:5432/postgres", interval: "5s", name: "db" }]);
+    expect(plan.targetOptions).toEqual([{ dsn: "postgres://postgres:pw@127.0.0.1:5432/postgres", interval: "5s", name: "db" }]);
   });
 
   it("reports a bad PGPORT without leaking the password", async () => {

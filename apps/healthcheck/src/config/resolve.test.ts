@@ -27,7 +27,7 @@ targets:
 describe("precedence: flag > env > YAML > default", () => {
   it("takes each per-target setting from the highest source that sets it", async () => {
     const plan = await resolveOk(["--config", yaml, "--interval", "20s"], { DB_HEALTH_INTERVAL: "30s", DB_HEALTH_MAX_RETRIES: "2" });
-    expect(plan.targets).toEqual([
+    expect(plan.targetOptions).toEqual([
       // interval: flag beats env and YAML defaults; maxRetries: env (converted to a number) beats YAML;
       // readTimeout: the target's own key beats the file's defaults; writeCheck: only in defaults.
       { name: "orders", dsn: "postgres://app@db:5432/orders", readTimeout: "900ms", interval: "20s", maxRetries: 2, writeCheck: "never" },
@@ -37,7 +37,7 @@ describe("precedence: flag > env > YAML > default", () => {
 
   it("leaves settings nobody set to core's defaults (absent, not filled in)", async () => {
     const plan = await resolveOk(["--dsn", "file:a.db"]);
-    expect(plan.targets).toEqual([{ dsn: "file:a.db" }]);
+    expect(plan.targetOptions).toEqual([{ dsn: "file:a.db" }]);
     expect(plan).toMatchObject({ mode: "daemon", listen: { host: undefined, port: 9091 }, logLevel: "info", probeCacheMs: 5000, legacyMetrics: true, format: "text", degradedOk: false, command: [], plugins: [] });
     expect(plan.webConfigFile).toBeUndefined();
   });
@@ -55,21 +55,21 @@ describe("precedence: flag > env > YAML > default", () => {
 
   it("finds the file through DB_HEALTH_CONFIG, and --config wins over it", async () => {
     const other = tmp.write("other.yaml", "targets:\n  - dsn: file:other.db\n");
-    expect((await resolveOk([], { DB_HEALTH_CONFIG: yaml })).targets.map((t) => t.name)).toEqual(["orders", "shop"]);
-    expect((await resolveOk(["--config", other], { DB_HEALTH_CONFIG: yaml })).targets).toEqual([{ dsn: "file:other.db" }]);
+    expect((await resolveOk([], { DB_HEALTH_CONFIG: yaml })).targetOptions.map((t) => t.name)).toEqual(["orders", "shop"]);
+    expect((await resolveOk(["--config", other], { DB_HEALTH_CONFIG: yaml })).targetOptions).toEqual([{ dsn: "file:other.db" }]);
   });
 
   it("does not let a flag's default hide the environment (--no-create-health-table, --export-prom)", async () => {
     const plan = await resolveOk(["--dsn", ":memory:"], { DB_HEALTH_CREATE_HEALTH_TABLE: "false", DB_HEALTH_LISTEN: ":9999", DB_HEALTH_LEGACY_METRICS: "false" });
-    expect(plan.targets[0]).toMatchObject({ createHealthTable: false });
+    expect(plan.targetOptions[0]).toMatchObject({ createHealthTable: false });
     expect(plan.listen.port).toBe(9999);
     expect(plan.legacyMetrics).toBe(false);
-    expect((await resolveOk(["--dsn", ":memory:", "--no-create-health-table"])).targets[0]).toMatchObject({ createHealthTable: false });
+    expect((await resolveOk(["--dsn", ":memory:", "--no-create-health-table"])).targetOptions[0]).toMatchObject({ createHealthTable: false });
   });
 
   it("treats empty variables as unset", async () => {
     const plan = await resolveOk(["--dsn", ":memory:"], { DB_HEALTH_DSN: "", DB_HEALTH_INTERVAL: "", DB_HEALTH_LISTEN: "" });
-    expect(plan.targets).toEqual([{ dsn: ":memory:" }]);
+    expect(plan.targetOptions).toEqual([{ dsn: ":memory:" }]);
     expect(plan.listen.port).toBe(9091);
   });
 });
@@ -77,23 +77,23 @@ describe("precedence: flag > env > YAML > default", () => {
 describe("where the targets come from", () => {
   it("takes --dsn over DB_HEALTH_DSN over the file's targets", async () => {
     const env = { DB_HEALTH_DSN: "file:env.db", DB_HEALTH_CONFIG: yaml };
-    expect((await resolveOk(["--dsn", "file:flag.db"], env)).targets).toEqual([{ dsn: "file:flag.db", interval: "40s", readTimeout: "1500ms", maxRetries: 5, writeCheck: "never" }]);
-    expect((await resolveOk([], env)).targets.map((t) => t.dsn)).toEqual(["file:env.db"]);
-    expect((await resolveOk([], { DB_HEALTH_CONFIG: yaml })).targets).toHaveLength(2);
+    expect((await resolveOk(["--dsn", "file:flag.db"], env)).targetOptions).toEqual([{ dsn: "file:flag.db", interval: "40s", readTimeout: "1500ms", maxRetries: 5, writeCheck: "never" }]);
+    expect((await resolveOk([], env)).targetOptions.map((t) => t.dsn)).toEqual(["file:env.db"]);
+    expect((await resolveOk([], { DB_HEALTH_CONFIG: yaml })).targetOptions).toHaveLength(2);
   });
 
   it("keeps DB_HEALTH_DSN whole: a comma is part of the DSN", async () => {
     const dsn = "Server=db,1433;Database=app;User Id=sa";
-    expect((await resolveOk([], { DB_HEALTH_DSN: dsn })).targets).toEqual([{ dsn }]);
+    expect((await resolveOk([], { DB_HEALTH_DSN: dsn })).targetOptions).toEqual([{ dsn }]);
   });
 
   it("pairs --name with --dsn by position; fewer names than DSNs is fine", async () => {
     const plan = await resolveOk(["--dsn", "file:a.db", "--name", "alpha", "--dsn", "file:b.db", "--dsn", "file:c.db", "--name", "beta"]);
-    expect(plan.targets).toEqual([{ dsn: "file:a.db", name: "alpha" }, { dsn: "file:b.db", name: "beta" }, { dsn: "file:c.db" }]);
+    expect(plan.targetOptions).toEqual([{ dsn: "file:a.db", name: "alpha" }, { dsn: "file:b.db", name: "beta" }, { dsn: "file:c.db" }]);
   });
 
   it("names the DB_HEALTH_DSN target with one --name, and rejects names without targets to pair", async () => {
-    expect((await resolveOk(["--name", "main"], { DB_HEALTH_DSN: ":memory:" })).targets).toEqual([{ dsn: ":memory:", name: "main" }]);
+    expect((await resolveOk(["--name", "main"], { DB_HEALTH_DSN: ":memory:" })).targetOptions).toEqual([{ dsn: ":memory:", name: "main" }]);
     expect(await resolveError(["--dsn", ":memory:", "--name", "a", "--name", "b"])).toBe("--name: 2 names for 1 --dsn; each --name names the --dsn at the same position");
     expect(await resolveError(["--config", yaml, "--name", "x"])).toContain("--name: names --dsn targets only");
   });
@@ -124,7 +124,7 @@ describe("modes", () => {
   it("config check FILE validates that file with env and flags", async () => {
     const plan = await resolveOk(["config", "check", yaml, "--interval", "1m"]);
     expect(plan).toMatchObject({ mode: "config-check", argument: yaml });
-    expect(plan.targets.map((t) => [t.name, t.interval])).toEqual([["orders", "1m"], ["shop", "1m"]]);
+    expect(plan.targetOptions.map((t) => [t.name, t.interval])).toEqual([["orders", "1m"], ["shop", "1m"]]);
     const bad = tmp.write("check-bad.yaml", "targets:\n  - dsn: file:x.db\n    interval: soon\n");
     expect(await resolveError(["config", "check", bad])).toBe(`${bad}: targets[0].interval (line 3): invalid duration "soon": use a number with a unit, e.g. 500ms, 2s, 1m`);
     expect(await resolveError(["config", "check"])).toContain("config check: name exactly one file to check");

@@ -36,6 +36,7 @@
  * line, prefixed with where the value came from (`--interval`, `DB_HEALTH_INTERVAL (interval)`,
  * `healthcheck.yaml: targets[1].readTimeout (line 7)`), with passwords redacted.
  */
+import { planTargets, type DriverDefinition, type ResolvedTarget, type TargetCheck } from "@alfred/db-health-core";
 import type { CliMode, CliPlan } from "../cli-plan.js";
 import { daemonFlags } from "./daemon-flags.js";
 import { checkDrivers } from "./drivers.js";
@@ -44,7 +45,7 @@ import { parseFlags } from "./flags.js";
 import { resolveGlobals } from "./globals.js";
 import { Problems } from "./problems.js";
 import { readModules } from "./modules.js";
-import { buildTargets, toTargetOptions } from "./targets.js";
+import { buildTargets, toTargetOptions, type Draft } from "./targets.js";
 import { validateTargets } from "./validate.js";
 import { loadYamlFile, type YamlConfig } from "./yaml-file.js";
 
@@ -54,7 +55,8 @@ export interface ResolveOptions {
   writeOut?: (text: string) => void;
   /**
    * Import the targets' drivers and plugins and let each driver check its DSN. Off only for
-   * tests of the configuration itself, which must not depend on which drivers are installed.
+   * tests of the configuration itself, which must not depend on which drivers are installed;
+   * the plan then has `targetOptions` but no resolved `targets` (and modules no `target`).
    * @default true
    */
   checkDrivers?: boolean;
@@ -67,9 +69,11 @@ export interface ResolveOptions {
 
 /**
  * Merges flags, environment variables, the YAML file and defaults into the plan main.ts runs,
- * without connecting to anything. Targets are checked with core's `resolveTargetConfigs`, and
- * against their drivers (installed? plugins load? DSN accepted?), then returned unresolved, as
- * `TargetOptions`. Only the driver packages the targets need are imported.
+ * without connecting to anything. This is the one resolution of the targets: core checks each
+ * (parsing its DSN once), its driver is found (installed? plugins load? DSN accepted?) and
+ * looked up once, and the plan holds each target resolved (settings, parsed DSN, driver), and
+ * each discovery module as a target on a stand-in address. Only the driver packages the targets
+ * need are imported.
  *
  * @throws {HelpShown} after printing `--help` or `--version` (exit 0).
  * @throws {DbHealthError} kind `"config"` listing every problem, one per line, each prefixed with
@@ -77,8 +81,9 @@ export interface ResolveOptions {
  * @example
  * ```ts
  * const plan = await resolveCli(["--once", "--dsn", "file:app.db"], process.env, "1.0.0");
- * plan.mode;    // "once"
- * plan.targets; // [{ dsn: "file:app.db" }]
+ * plan.mode;                   // "once"
+ * plan.targetOptions;          // [{ dsn: "file:app.db" }]
+ * plan.targets[0]?.config.name; // "sqlite"
  * ```
  */
 export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv, version: string, options: ResolveOptions = {}): Promise<CliPlan> {
@@ -100,7 +105,7 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
   const loaded = file === "unreadable" ? undefined : file;
 
   const globals = resolveGlobals(flags, vars, loaded, problems);
-  const plan: CliPlan = { mode: flags.mode, targets: [], modules: [], ...globals, command: flags.command, warnings: [] };
+  const plan: CliPlan = { mode: flags.mode, targets: [], targetOptions: [], modules: [], ...globals, command: flags.command, warnings: [] };
   if (globals.webConfigFile === undefined) delete plan.webConfigFile;
 
   if (flags.mode === "status") {
@@ -116,17 +121,33 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
     await turn();
     const drafts = buildTargets(flags, vars, file, env, problems, { allowed: discoveryOnly, ...(hint ? { hint } : {}) });
     await turn();
-    validateTargets(drafts, flags, vars, problems);
-    if (modules.drafts.length > 0) validateTargets(modules.drafts, flags, vars, problems);
+    const checks = [validateTargets(drafts, flags, vars, problems), modules.drafts.length > 0 ? validateTargets(modules.drafts, flags, vars, problems) : undefined] as const;
     await turn();
-    if (options.checkDrivers !== false) await checkDrivers([...drafts, ...modules.drafts], plan.plugins, problems);
-    plan.targets = drafts.map(toTargetOptions);
+    const all = [...drafts, ...modules.drafts];
+    const found = options.checkDrivers === false ? undefined : await checkDrivers(all.map((draft, i) => ({ draft, dsn: dsnOf(checks, drafts, i) })), plan.plugins, problems);
+    problems.throwIfAny();
+    if (found) {
+      plan.targets = planOf(checks[0], drafts, found.slice(0, drafts.length));
+      planOf(checks[1], modules.drafts, found.slice(drafts.length)).forEach((target, i) => (modules.modules[i]!.target = target));
+    }
+    plan.targetOptions = drafts.map(toTargetOptions);
     plan.modules = modules.modules;
     if (flags.argument !== undefined) plan.argument = flags.argument;
   }
   problems.throwIfAny();
   plan.warnings = problems.warnings;
   return plan;
+}
+
+/** The parsed DSN of the `i`th of the targets followed by the modules' stand-ins. */
+function dsnOf(checks: readonly [TargetCheck | undefined, TargetCheck | undefined], drafts: readonly Draft[], i: number) {
+  return i < drafts.length ? checks[0]?.targets[i]?.dsn : checks[1]?.targets[i - drafts.length]?.dsn;
+}
+
+/** The checked targets with their drivers, resolved (no problem is left by now). */
+function planOf(check: TargetCheck | undefined, drafts: readonly Draft[], definitions: ReadonlyArray<DriverDefinition | undefined>): ResolvedTarget[] {
+  if (!check || drafts.length === 0) return [];
+  return planTargets(check, definitions as DriverDefinition[]);
 }
 
 /**

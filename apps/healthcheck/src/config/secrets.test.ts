@@ -10,7 +10,7 @@ afterAll(() => tmp.cleanup());
 describe("*_FILE secrets", () => {
   it("reads DB_HEALTH_DSN_FILE, dropping one trailing newline", async () => {
     const file = tmp.write("dsn", "postgres://app:s3cret@db:5432/app\n");
-    expect((await resolveOk([], { DB_HEALTH_DSN_FILE: file })).targets).toEqual([{ dsn: "postgres://app:s3cret@db:5432/app" }]);
+    expect((await resolveOk([], { DB_HEALTH_DSN_FILE: file })).targetOptions).toEqual([{ dsn: "postgres://app:s3cret@db:5432/app" }]);
   });
 
   it("keeps other whitespace, which may belong to a password", () => {
@@ -43,7 +43,7 @@ describe("*_FILE secrets", () => {
     passwordFile: shop.pw
 `,
     );
-    const { targets } = await resolveOk(["--config", file]);
+    const { targetOptions: targets } = await resolveOk(["--config", file]);
     expect(targets.map((t) => t.dsn)).toEqual([
       "postgres://app:p%40ss%3Aw%2Frd%3F%23@orders:5432/orders",
       "mysql://app:p%40ss%3Aw%2Frd%3F%23@tcp(shop:3306)/shop",

@@ -4,7 +4,7 @@
  * the flag, variable or YAML line the user has to change.
  */
 import { isAbsolute, resolve } from "node:path";
-import { dsnSecrets, parseDsn, type TargetOptions } from "@alfred/db-health-core";
+import type { TargetOptions } from "@alfred/db-health-core";
 import type { EnvInput } from "./env.js";
 import type { FlagInput } from "./flags.js";
 import { imageDefaultTarget } from "./image-defaults.js";
@@ -66,9 +66,8 @@ export function buildTargets(
         draft.where[key] = (below = []) => file.where(["defaults", key, ...below]);
       }
     }
-    const dsn = draft.options.dsn;
-    if (typeof dsn === "string") problems.addSecrets([...dsnSecrets(dsn), ...(draft.dsnFromSecret && !parses(dsn) ? [dsn] : [])]);
   }
+  // Each DSN's secrets are added to `problems` when core checks it (validate.ts), which parses it once.
   return drafts;
 }
 
@@ -109,15 +108,6 @@ function baseTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig | "unrea
   if (names.length > 1) problems.add("--name", `${names.length} names for one target`);
   if (names[0] !== undefined) named(one, names[0], fixed("--name"));
   return [one];
-}
-
-function parses(dsn: string): boolean {
-  try {
-    parseDsn(dsn);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function single(dsn: string, where: Where): Draft {

@@ -1,29 +1,29 @@
 /**
- * Target validation by core's `resolveTargetConfigs` (the one schema every entry point shares),
- * with each of its problems re-labelled with the source of the offending value: core says
- * `targets[0].readTimeout`, the user needs to hear `--read-timeout` or the YAML line.
+ * Target validation by core's `checkTargetConfigs` (the one schema every entry point shares),
+ * with each of its problems labelled with the source of the offending value: core gives the
+ * path `[0, "readTimeout"]`, the user needs to hear `--read-timeout` or the YAML line.
  */
-import { isDbHealthError, resolveTargetConfigs } from "@alfred/db-health-core";
+import { checkTargetConfigs, type ConfigProblem, type TargetCheck } from "@alfred/db-health-core";
 import type { FlagInput } from "./flags.js";
 import type { EnvInput } from "./env.js";
 import type { Problems } from "./problems.js";
 import { TARGET_KEYS, type TargetKey } from "./settings.js";
 import { toTargetOptions, type Draft } from "./targets.js";
 
-const LINE = /^targets\[(\d+)\]((?:\.[A-Za-z_$][\w$]*|\[[^\]]*\])*): (.*)$/;
-
 /**
- * Validates the drafts with core and adds every problem, labelled by source, to `problems`.
- * Without any target, the flag and variable overrides are still checked on a stand-in target,
- * so that a bad `--interval` is reported together with "no database to probe".
+ * Checks the drafts with core, adds every problem, labelled by source, to `problems` (and the
+ * DSNs' secrets, to hide them in every message), and returns core's check: each target's parsed
+ * DSN and settings, for the drivers and the plan. Without any target, the flag and variable
+ * overrides are still checked on a stand-in target, so that a bad `--interval` is reported
+ * together with "no database to probe"; nothing is returned then.
  *
  * @example
  * ```ts
- * validateTargets(drafts, flags, vars, problems);
+ * const check = validateTargets(drafts, flags, vars, problems);
  * problems.throwIfAny();
  * ```
  */
-export function validateTargets(drafts: readonly Draft[], flags: FlagInput, vars: EnvInput, problems: Problems): void {
+export function validateTargets(drafts: readonly Draft[], flags: FlagInput, vars: EnvInput, problems: Problems): TargetCheck | undefined {
   let checked: readonly Draft[] = drafts;
   if (drafts.length === 0) {
     const standIn: Draft = { options: { dsn: ":memory:" }, where: {}, self: () => "", short: "" };
@@ -33,37 +33,37 @@ export function validateTargets(drafts: readonly Draft[], flags: FlagInput, vars
       standIn.options[key] = layer.value;
       standIn.where[key] = layer.where;
     }
-    if (Object.keys(standIn.where).length === 0) return;
+    if (Object.keys(standIn.where).length === 0) return undefined;
     checked = [standIn];
   }
-  try {
-    resolveTargetConfigs(checked.map(toTargetOptions));
-  } catch (err) {
-    if (!isDbHealthError(err) || err.kind !== "config") throw err;
-    for (const line of err.message.split("\n")) addLine(line, checked, drafts.length === 0, problems);
-  }
+  // Core names another target (the first holder of a duplicate name) as this source does: `--dsn #1`.
+  const check = checkTargetConfigs(checked.map(toTargetOptions), { nameOf: (i) => checked[i]?.short || `targets[${i}]` });
+  for (const problem of check.problems) addProblem(problem, checked, drafts.length === 0, problems);
+  if (drafts.length === 0) return undefined;
+  problems.addSecrets(check.secrets);
+  // A DSN from a channel meant for secrets that does not parse may be a password put there by mistake.
+  drafts.forEach((d, i) => {
+    if (d.dsnFromSecret && typeof d.options.dsn === "string" && !check.targets[i]?.dsn) problems.addSecrets([d.options.dsn]);
+  });
+  return check;
 }
 
-function addLine(line: string, drafts: readonly Draft[], standIn: boolean, problems: Problems): void {
-  const m = LINE.exec(line);
-  const draft = m ? drafts[Number(m[1])] : undefined;
-  if (!m || !draft) {
-    problems.add(undefined, line);
+function addProblem({ path, message, related }: ConfigProblem, drafts: readonly Draft[], standIn: boolean, problems: Problems): void {
+  const [index, ...segments] = path.map(String);
+  const draft = typeof path[0] === "number" ? drafts[path[0]] : undefined;
+  if (index === undefined || !draft) {
+    problems.add(undefined, message);
     return;
   }
-  const segments = [...m[2]!.matchAll(/\.([A-Za-z_$][\w$]*)|\[([^\]]*)\]/g)].map((s) => s[1] ?? s[2]!);
   const [key, ...below] = segments;
   if (key === "dsn" && draft.dsnUnreadable) return;
   // A rule between two fields (pruneAfter vs. interval) trips on a default as often as on the
-  // value given: then the field the user did set, named in the message, is the one to blame.
-  const mentioned = (Object.keys(draft.where) as TargetKey[]).find((k) => new RegExp(`\\b${k}\\b`).test(m[3]!));
-  const where = (key === undefined ? undefined : draft.where[key as TargetKey]) ?? (mentioned && draft.where[mentioned]);
+  // value given: then the other field, the one the user did set, is the one to blame.
+  const set = related?.find((k) => draft.where[k as TargetKey] !== undefined) as TargetKey | undefined;
+  const where = (key === undefined ? undefined : draft.where[key as TargetKey]) ?? (set && draft.where[set]);
   // The stand-in's own fields are made up: only problems involving an override are the user's.
   if (standIn && !where) return;
   const own = key !== undefined && draft.where[key as TargetKey] !== undefined;
   const label = where ? where(own ? below : []) : draft.self(segments);
-  // Core names other targets by index; name them as this source does (`--dsn #1`).
-  let message = m[3]!.replace(/\btargets\[(\d+)\]/g, (whole, i: string) => drafts[Number(i)]?.short || whole);
-  if (where && !own && key !== undefined) message = `${segments.join(".")} ${message}`;
-  problems.add(label, message);
+  problems.add(label, where && !own && key !== undefined ? `${segments.join(".")} ${message}` : message);
 }

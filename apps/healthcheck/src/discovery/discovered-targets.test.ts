@@ -1,13 +1,13 @@
 import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import "@alfred/db-health-driver-mysql";
 import "@alfred/db-health-driver-postgres";
-import { createDriver } from "@alfred/db-health-core";
+import { checkTargetConfigs, createDriver, driverRegistry, planTargets } from "@alfred/db-health-core";
 import { waitFor } from "@alfred/db-health-testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createCycles } from "../cycles.js";
 import { parseCidr, type Cidr } from "./cidr.js";
 import { createDiscoveredTargets, type DiscoveredTarget, type DiscoveredTargets } from "./discovered-targets.js";
-import type { DiscoveryModule } from "./module.js";
+import { moduleDsn, type DiscoveryModule } from "./module.js";
 import { parseTargetAddress, type TargetAddress } from "./target-address.js";
 
 // The machine's PostgreSQL (127.0.0.1:5432, trust, db test) and MariaDB (127.0.0.1:3306, root),
@@ -59,15 +59,21 @@ function setup(modules: DiscoveryModule[], limits: { maxTargets: number; idleMs:
   return { discovered, dropped };
 }
 
-const module = (name: string, engine: string, user: string, ports: number[]): DiscoveryModule => ({
-  name,
-  engine,
-  user,
-  database: "test",
-  params: engine === "postgres" ? { sslmode: "disable" } : {},
-  allow: { cidrs: [parseCidr("127.0.0.1") as Cidr], hosts: [], ports: ports.map((p) => [p, p] as [number, number]), databases: ["test"] },
-  settings: { connectTimeout: "2s", maxRetries: 0 },
-});
+/** A module as resolveCli plans it: resolved once as a target on an address it allows. */
+const module = (name: string, engine: string, user: string, ports: number[]): DiscoveryModule => {
+  const spec: DiscoveryModule = {
+    name,
+    engine,
+    user,
+    database: "test",
+    params: engine === "postgres" ? { sslmode: "disable" } : {},
+    allow: { cidrs: [parseCidr("127.0.0.1") as Cidr], hosts: [], ports: ports.map((p) => [p, p] as [number, number]), databases: ["test"] },
+    settings: { connectTimeout: "2s", maxRetries: 0 },
+  };
+  const dsn = moduleDsn(spec, parseTargetAddress(`127.0.0.1:${ports[0]}`) as TargetAddress);
+  const [target] = planTargets(checkTargetConfigs([{ ...spec.settings, dsn, name }]), [driverRegistry.get(engine)!]);
+  return { ...spec, target: target! };
+};
 const at = (text: string): TargetAddress => parseTargetAddress(text) as TargetAddress;
 const hold = (d: DiscoveredTargets, m: string, t: string): DiscoveredTarget => {
   const held = d.open(m, at(t));

@@ -4,19 +4,20 @@
  * drivers that share the daemon's cycles (single flight, the cycle slots, the scrape budget)
  * and record into one metrics registry per module (never `/metrics`).
  */
-import { createMetrics, errorMessage, redact, type DbHealthMetrics, type Driver, type ProbeResult, type TargetOptions } from "@alfred/db-health-core";
+import { createMetrics, errorMessage, redact, type DbHealthMetrics, type Driver, type ProbeResult, type ResolvedTarget } from "@alfred/db-health-core";
 import { Registry } from "prom-client";
 import type { ScrapeBudget } from "../http/scrape-budget.js";
 import { compileAllow, type AllowRefusal } from "./allow-list.js";
 import { DISCOVERY_LIMITS } from "./discovery-limits.js";
-import { moduleDsn, type DiscoveryModule } from "./module.js";
+import { moduleTarget, type DiscoveryModule } from "./module.js";
 import type { TargetAddress } from "./target-address.js";
 
 /** Options of {@link createDiscoveredTargets}. */
 export interface DiscoveredTargetsOptions {
+  /** The modules, each with its plan ({@link DiscoveryModule.target}). */
   modules: readonly DiscoveryModule[];
-  /** Creates a target's driver (core's createDriver with the engine's definition); never connects. */
-  createDriver(options: TargetOptions): Driver;
+  /** Creates a target's driver from its plan (core's createDriver); never connects. */
+  createDriver(target: ResolvedTarget): Driver;
   /** Runs or joins the driver's cycle: the daemon's shared cycles. */
   run(driver: Driver, budget: ScrapeBudget | undefined, record: (result: ProbeResult) => void): Promise<ProbeResult>;
   /** Keep the seed's `_ms` metric names in the modules' output, as `/metrics` does. */
@@ -97,7 +98,7 @@ interface Module {
  * ```ts
  * const discovered = createDiscoveredTargets({
  *   modules: plan.modules,
- *   createDriver: (options) => createDriver(options),
+ *   createDriver: (target) => createDriver(target),
  *   run: (driver, budget, record) => cycles.run(driver, budget, record),
  *   legacyMetrics: true,
  * });
@@ -113,6 +114,7 @@ export function createDiscoveredTargets(options: DiscoveredTargetsOptions): Disc
   const idleMs = options.idleMs ?? DISCOVERY_LIMITS.idleMs;
   const modules = new Map<string, Module>();
   for (const spec of options.modules) {
+    if (!spec.target) throw new Error(`module "${spec.name}" was not resolved with its driver`);
     const registry = new Registry();
     // Every series of the module carries module="NAME": two modules may reach one address.
     registry.setDefaultLabels({ module: spec.name });
@@ -144,7 +146,8 @@ export function createDiscoveredTargets(options: DiscoveredTargetsOptions): Disc
     }
     let driver: Driver;
     try {
-      driver = options.createDriver({ ...module.spec.settings, dsn: moduleDsn(module.spec, address), name: module.spec.name } as TargetOptions);
+      // The module's plan on this target's DSN: its settings and driver were resolved at start-up.
+      driver = options.createDriver(moduleTarget(module.spec, address));
     } catch (err) {
       // config check tried the module on an allowed address; a target it still refuses says why.
       return { status: 400, message: `module "${module.spec.name}" cannot probe ${address.label}: ${redact(errorMessage(err))}\n` };

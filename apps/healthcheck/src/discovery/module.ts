@@ -3,7 +3,7 @@
  * only by address — the engine, the credentials, DSN parameters (TLS…), per-target settings —
  * and what it may reach. Each discovered target's DSN is built here from validated parts only.
  */
-import { parseDsn, type TargetOptions } from "@alfred/db-health-core";
+import { parseDsn, retarget, type ParsedDsn, type ResolvedTarget, type TargetOptions } from "@alfred/db-health-core";
 import { encodeUserinfo } from "../config/secrets.js";
 import type { AllowSpec } from "./allow-list.js";
 import type { TargetAddress } from "./target-address.js";
@@ -24,6 +24,12 @@ export interface DiscoveryModule {
   allow: AllowSpec;
   /** Per-target settings: flags and variables over the module's `settings:` over `defaults:`. */
   settings: Readonly<Omit<TargetOptions, "dsn" | "name">>;
+  /**
+   * The module resolved once, as a target on a stand-in address it allows: its settings with
+   * every default, its name and probe id, its engine's driver. Each discovered target is this
+   * plan on its own DSN ({@link moduleTarget}). Set by resolveCli unless it ran without drivers.
+   */
+  target?: ResolvedTarget;
 }
 
 /** Default ports of the built-in engines, for `allow.ports` left out. */
@@ -52,21 +58,45 @@ export const IDENTITY_PARAMS: ReadonlySet<string> = new Set([
  * ```
  */
 export function moduleDsn(module: DiscoveryModule, target: TargetAddress): string {
+  const dsn = buildDsn(module, target);
+  checkParts(parseDsn(dsn), module, target);
+  return dsn;
+}
+
+/**
+ * One discovered target's plan: the module's ({@link DiscoveryModule.target}) on the target's
+ * DSN, built and checked as {@link moduleDsn} says, parsed once. Nothing else is validated again.
+ *
+ * @throws when the module has no plan, or as {@link moduleDsn}.
+ * @example
+ * ```ts
+ * const driver = createDriver(moduleTarget(plan.modules[0]!, parseTargetAddress("10.0.0.5:5432") as TargetAddress));
+ * ```
+ */
+export function moduleTarget(module: DiscoveryModule, target: TargetAddress): ResolvedTarget {
+  if (!module.target) throw new Error(`module "${module.name}" was not resolved with its driver`);
+  const planned = retarget(module.target, buildDsn(module, target));
+  checkParts(planned.dsn, module, target);
+  return planned;
+}
+
+function buildDsn(module: DiscoveryModule, target: TargetAddress): string {
   const user = module.user === undefined ? "" : encodeUserinfo(module.user);
   const password = module.password === undefined ? "" : `:${encodeUserinfo(module.password)}`;
   const userinfo = user || password ? `${user}${password}@` : "";
   const host = target.kind === "ipv6" ? `[${target.host}]` : target.host;
   const database = target.database ?? module.database;
   const query = new URLSearchParams(module.params).toString();
-  const dsn = `${module.engine}://${userinfo}${host}:${target.port}${database === undefined ? "" : `/${database}`}${query ? `?${query}` : ""}`;
-  const parsed = parseDsn(dsn);
+  return `${module.engine}://${userinfo}${host}:${target.port}${database === undefined ? "" : `/${database}`}${query ? `?${query}` : ""}`;
+}
+
+function checkParts(parsed: ParsedDsn, module: DiscoveryModule, target: TargetAddress): void {
   const same =
     parsed.host === target.host &&
     parsed.port === target.port &&
-    parsed.database === database &&
+    parsed.database === (target.database ?? module.database) &&
     parsed.user === module.user &&
     (parsed.password || undefined) === (module.password || undefined) &&
     Object.keys(parsed.params).length === Object.keys(module.params).length;
   if (!same) throw new Error(`module "${module.name}": the DSN built for ${target.label} does not name that target`);
-  return dsn;
 }

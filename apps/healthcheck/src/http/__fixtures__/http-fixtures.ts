@@ -5,7 +5,7 @@ import { request as httpsRequest } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { createMetrics, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
-import type { HttpState } from "../../http-server.js";
+import type { HttpState } from "../http-server.js";
 
 /** A ProbeResult with everything filled in; override what the test is about. */
 export const result = (over: Partial<ProbeResult> = {}): ProbeResult => ({

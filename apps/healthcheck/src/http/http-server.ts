@@ -1,25 +1,25 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import { CORE_VERSION, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
-import { BASIC_CHALLENGE, createBasicAuth, type BasicAuth } from "./http/basic-auth.js";
-import { answerClientErrors } from "./http/client-error.js";
-import { guardConnections } from "./http/connection-guard.js";
-import { HEALTH_JSON, healthDocument } from "./http/health-json.js";
-import { HTTP_LIMITS } from "./http/http-limits.js";
-import { acceptsGzip, createMetricsCache } from "./http/metrics-cache.js";
-import { endpointList, landingPage } from "./http/landing-page.js";
-import { createProbeEndpoint } from "./http/probe-endpoint.js";
-import { readiness } from "./http/readiness.js";
-import { send, sendRedacted } from "./http/respond.js";
-import { scrapeBudget, SCRAPE_TIMEOUT_HEADER, type ScrapeBudget } from "./http/scrape-budget.js";
-import { DEFAULT_TIMEOUT_OFFSET_MS } from "./config/settings.js";
-import { createTlsServer } from "./http/tls-server.js";
-import type { DiscoveredTargets } from "./discovery/discovered-targets.js";
-import type { WebConfig } from "./http/web-config.js";
+import { BASIC_CHALLENGE, createBasicAuth, type BasicAuth } from "./basic-auth.js";
+import { answerClientErrors } from "./client-error.js";
+import { guardConnections } from "./connection-guard.js";
+import { HEALTH_JSON, healthDocument } from "./health-json.js";
+import { HTTP_LIMITS } from "./http-limits.js";
+import { acceptsGzip, createMetricsCache } from "./metrics-cache.js";
+import { endpointList, landingPage } from "./landing-page.js";
+import { createProbeEndpoint } from "./probe-endpoint.js";
+import { readiness } from "./readiness.js";
+import { send, sendRedacted } from "./respond.js";
+import { scrapeBudget, SCRAPE_TIMEOUT_HEADER, type ScrapeBudget } from "./scrape-budget.js";
+import { DEFAULT_TIMEOUT_OFFSET_MS } from "../config/settings.js";
+import { createTlsServer } from "./tls-server.js";
+import type { DiscoveredTargets } from "../discovery/discovered-targets.js";
+import type { WebConfig } from "./web-config.js";
 
-export { HTTP_LIMITS } from "./http/http-limits.js";
-export { loadWebConfig, type WebConfig } from "./http/web-config.js";
-export type { ScrapeBudget } from "./http/scrape-budget.js";
+export { HTTP_LIMITS } from "./http-limits.js";
+export { loadWebConfig, type WebConfig } from "./web-config.js";
+export type { ScrapeBudget } from "./scrape-budget.js";
 
 /** What the HTTP endpoints read, and the one thing they may do: probe a target on request. */
 export interface HttpState {

@@ -10,7 +10,7 @@ import "@alfred/db-health-driver-sqlite";
 import { createDriver, createMetrics, type Driver, type ProbeResult } from "@alfred/db-health-core";
 import bcrypt from "bcryptjs";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { basic, fakeState, get, promtoolFindings, result, selfSigned, type FakeState } from "./http/__fixtures__/http-fixtures.js";
+import { basic, fakeState, get, promtoolFindings, result, selfSigned, type FakeState } from "./__fixtures__/http-fixtures.js";
 import { HTTP_LIMITS, loadWebConfig, startHttpServer, type HttpOptions, type HttpState } from "./http-server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dbh-http-"));
