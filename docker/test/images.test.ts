@@ -23,7 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, waitFor } from "@alfred/db-health-testkit";
-import { startCluster, type PgCluster } from "../../packages/driver-postgres/src/__fixtures__/pg-cluster.js";
+import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 import { compose, createNetns, deleteNetns, netnsName, projectName, removeProject, removeStaleProjects, startPodmanService, type ComposeImages, type PodmanService } from "./images/compose.js";
 import { exitCode, fetchInside, logs, removeRunContainers, removeStaleContainers, runLabels, running } from "./images/containers.js";
 import { HealthLog } from "./images/health.js";

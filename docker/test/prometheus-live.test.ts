@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blackholeServer, freePort, waitFor, type BlackholeServer } from "@alfred/db-health-testkit";
-import { startCluster, type PgCluster } from "../../packages/driver-postgres/src/__fixtures__/pg-cluster.js";
+import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 
 // A real Prometheus (Debian's package) scraping real healthcheck daemons that probe throwaway
 // PostgreSQL clusters and a listener that accepts and never answers, with the project's alert

@@ -3,7 +3,7 @@ import mysql from "mysql2/promise";
 import { createDriver, sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
 import { waitFor } from "@alfred/db-health-testkit";
 import { mysqlDriver } from "./definition.js";
-import { startMariaServer, type MariaServer } from "./__fixtures__/mariadb-server.js";
+import { startMariaServer, type MariaServer } from "@alfred/db-health-test-servers";
 
 // A throwaway MariaDB with performance_schema on, so the probe's threads are found by the
 // probe_id connection attribute the driver sends. The probe logs in as an account without

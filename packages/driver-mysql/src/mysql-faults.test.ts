@@ -4,7 +4,7 @@ import mysql from "mysql2/promise";
 import { createDriver, createMetrics, type Driver, type TargetOptions } from "@alfred/db-health-core";
 import { mysqlDriver } from "./definition.js";
 import { blackholeServer, openFds, refusedPort } from "@alfred/db-health-testkit";
-import { startMariaServer, type MariaServer } from "./__fixtures__/mariadb-server.js";
+import { startMariaServer, type MariaServer } from "@alfred/db-health-test-servers";
 
 // Faults against the machine's MariaDB (127.0.0.1:3306, root without password) and throwaway
 // MariaDB servers started here.

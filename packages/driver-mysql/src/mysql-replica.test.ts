@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDriver, sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
 import { waitFor } from "@alfred/db-health-testkit";
 import { mysqlDriver } from "./definition.js";
-import { startMariaServer, type MariaServer } from "./__fixtures__/mariadb-server.js";
+import { startMariaServer, type MariaServer } from "@alfred/db-health-test-servers";
 
 // A throwaway MariaDB primary with a replica (own datadirs and loopback ports).
 let primary: MariaServer;

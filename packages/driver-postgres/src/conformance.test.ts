@@ -3,7 +3,7 @@ import pg from "pg";
 import { runConformanceSuite } from "@alfred/db-health-testkit";
 import { postgresDriver } from "./definition.js";
 import { refusedPort } from "@alfred/db-health-testkit";
-import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
+import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 import { appName } from "./__fixtures__/app-name.js";
 
 // The machine's PostgreSQL (trust auth) for everything but bad credentials, which need a

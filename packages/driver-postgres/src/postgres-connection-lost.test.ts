@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDriver, type ConnectionLostEvent, type Driver } from "@alfred/db-health-core";
 import { within } from "@alfred/db-health-testkit";
 import { postgresDriver } from "./definition.js";
-import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
+import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 
 // A server that dies under a connected driver: pg hears of it on the idle connection at once,
 // and the driver must say so then, not at the next probe (up to one interval later).

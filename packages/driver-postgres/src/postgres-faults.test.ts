@@ -4,7 +4,7 @@ import pg from "pg";
 import { createDriver, createMetrics, type Driver, type TargetOptions } from "@alfred/db-health-core";
 import { postgresDriver } from "./definition.js";
 import { blackholeServer, openFds, refusedPort } from "@alfred/db-health-testkit";
-import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
+import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 import { appName } from "./__fixtures__/app-name.js";
 
 // Faults against the machine's PostgreSQL (127.0.0.1:5432, trust) and throwaway clusters.

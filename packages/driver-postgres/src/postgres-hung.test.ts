@@ -6,7 +6,7 @@ import pg from "pg";
 import { createDriver, type Driver } from "@alfred/db-health-core";
 import { postgresDriver } from "./definition.js";
 import { appName } from "./__fixtures__/app-name.js";
-import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
+import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 
 // A probe must never pile up backends on a server that stops answering its statements. Two
 // minutes of misery probed every second as the daemon would: the health table locked by another

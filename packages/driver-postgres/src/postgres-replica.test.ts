@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createDriver, sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
 import { waitFor } from "@alfred/db-health-testkit";
 import { postgresDriver } from "./definition.js";
-import { startCluster, type PgCluster } from "./__fixtures__/pg-cluster.js";
+import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 
 // A throwaway primary with a streaming replica (initdb + pg_basebackup on loopback ports).
 let primary: PgCluster;

@@ -2,7 +2,7 @@ import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@alfred/db-health-testkit";
 import { mysqlDriver } from "@alfred/db-health-driver-mysql/definition";
-import { startMariaServer, type MariaServer } from "../../../packages/driver-mysql/src/__fixtures__/mariadb-server.js";
+import { startMariaServer, type MariaServer } from "@alfred/db-health-test-servers";
 import { describeRow, observeProbe, runCase, type CaseSpec } from "./matrix/case.js";
 import { blackholeCase, killedMidCycleCase, lockedTableCase, refusedCase, slowLinkCase, stalledLinkCase, wrongPasswordCase } from "./matrix/server-cases.js";
 import { createMatrix } from "./matrix/record.js";

@@ -2,7 +2,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitFor } from "@alfred/db-health-testkit";
 import { postgresDriver } from "@alfred/db-health-driver-postgres/definition";
-import { startCluster, type PgCluster } from "../../../packages/driver-postgres/src/__fixtures__/pg-cluster.js";
+import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 import { describeRow, observeProbe, runCase, type CaseSpec } from "./matrix/case.js";
 import { blackholeCase, killedMidCycleCase, lockedTableCase, refusedCase, slowLinkCase, stalledLinkCase, wrongPasswordCase } from "./matrix/server-cases.js";
 import { createMatrix } from "./matrix/record.js";

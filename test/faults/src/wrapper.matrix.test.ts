@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, waitFor } from "@alfred/db-health-testkit";
-import { mariadbdPath, startMariaServer, type MariaServer } from "../../../packages/driver-mysql/src/__fixtures__/mariadb-server.js";
+import { mariadbdPath, startMariaServer, type MariaServer } from "@alfred/db-health-test-servers";
 import { describeRow } from "./matrix/case.js";
 import { createMatrix } from "./matrix/record.js";
 

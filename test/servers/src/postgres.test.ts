@@ -8,7 +8,7 @@ import { connect } from "node:net";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { blackholeServer, openFds, refusedPort } from "@alfred/db-health-testkit";
-import { pgBinDir, startCluster, type PgCluster } from "./pg-cluster.js";
+import { pgBinDir, startCluster, type PgCluster } from "./postgres.js";
 
 const APP_PASSWORD = "p@ss w:rd/?'";
 

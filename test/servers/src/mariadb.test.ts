@@ -8,7 +8,7 @@
 import { execFile } from "node:child_process";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mariadbdPath, startMariaServer, type MariaServer } from "./mariadb-server.js";
+import { mariadbdPath, startMariaServer, type MariaServer } from "./mariadb.js";
 import { blackholeServer, freePort, openFds, refusedPort } from "@alfred/db-health-testkit";
 
 const APP_PASSWORD = "p@ss w:rd/?'\\";
