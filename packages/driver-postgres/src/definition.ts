@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
-import type { DriverDefinition } from "@alfred/db-health-core";
-import { createPostgresAdapter } from "./postgres-adapter.js";
+import { defineDriver, healthTableAdapter, type AdapterTarget, type DriverAdapter } from "@alfred/db-health-core";
+import { createPostgresDialect } from "./postgres-adapter.js";
 import { postgresTimeoutsFromDsn, validatePostgresDsn } from "./postgres-options.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -16,12 +16,25 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
  * driverRegistry.register(postgresDriver);
  * ```
  */
-export const postgresDriver: DriverDefinition = {
+export const postgresDriver = defineDriver({
   name: "postgres",
   packageName: "@alfred/db-health-driver-postgres",
   schemes: ["postgres", "postgresql"],
   capabilities: { replication: true, connectionCount: true, server: true, authentication: true },
   validate: validatePostgresDsn,
   timeoutsFromDsn: postgresTimeoutsFromDsn,
-  createAdapter: (target) => createPostgresAdapter(target, version),
-};
+  createDialect: (target) => createPostgresDialect(target, version),
+});
+
+/**
+ * The PostgreSQL adapter: {@link createPostgresDialect} inside core's health-table protocol.
+ *
+ * @example
+ * ```ts
+ * const adapter = createPostgresAdapter(target);
+ * await adapter.connect(AbortSignal.timeout(5000));
+ * ```
+ */
+export function createPostgresAdapter(target: AdapterTarget, v = version): DriverAdapter {
+  return healthTableAdapter(target, (t) => createPostgresDialect(t, v));
+}

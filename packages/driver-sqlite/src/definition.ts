@@ -1,5 +1,5 @@
-import type { DriverDefinition } from "@alfred/db-health-core";
-import { createSqliteAdapter } from "./sqlite-adapter.js";
+import { defineDriver, healthTableAdapter, type AdapterTarget, type DriverAdapter } from "@alfred/db-health-core";
+import { createSqliteDialect } from "./sqlite-adapter.js";
 import { sqliteOpenOptions } from "./sqlite-options.js";
 
 /**
@@ -18,11 +18,24 @@ import { sqliteOpenOptions } from "./sqlite-options.js";
  * driverRegistry.register(sqliteDriver);
  * ```
  */
-export const sqliteDriver: DriverDefinition = {
+export const sqliteDriver = defineDriver({
   name: "sqlite",
   packageName: "@alfred/db-health-driver-sqlite",
   schemes: ["file", "sqlite", "sqlite3"],
   capabilities: { replication: false, connectionCount: false, server: false, authentication: false },
   validate: (dsn) => void sqliteOpenOptions(dsn),
-  createAdapter: createSqliteAdapter,
-};
+  createDialect: createSqliteDialect,
+});
+
+/**
+ * The SQLite adapter: {@link createSqliteDialect} inside core's health-table protocol.
+ *
+ * @example
+ * ```ts
+ * const adapter = createSqliteAdapter(target);
+ * await adapter.connect(AbortSignal.timeout(5000));
+ * ```
+ */
+export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
+  return healthTableAdapter(target, createSqliteDialect);
+}
