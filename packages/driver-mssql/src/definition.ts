@@ -27,15 +27,5 @@ export const mssqlDriver = defineDriver({
   createDialect: (target) => createMssqlDialect(target, version),
 });
 
-/**
- * The SQL Server adapter: {@link createMssqlDialect} inside core's health-table protocol.
- *
- * @example
- * ```ts
- * const adapter = createMssqlAdapter(target);
- * await adapter.connect(AbortSignal.timeout(5000));
- * ```
- */
-export function createMssqlAdapter(target: AdapterTarget, v = version): DriverAdapter {
-  return healthTableAdapter(target, (t) => createMssqlDialect(t, v));
-}
+/** The SQL Server adapter (the 1.0 entry point, kept): {@link createMssqlDialect} inside core's health-table protocol. */
+export const createMssqlAdapter = (target: AdapterTarget, v = version): DriverAdapter => healthTableAdapter(target, (t) => createMssqlDialect(t, v));

@@ -26,15 +26,5 @@ export const mysqlDriver = defineDriver({
   createDialect: (target) => createMysqlDialect(target, version),
 });
 
-/**
- * The MySQL/MariaDB adapter: {@link createMysqlDialect} inside core's health-table protocol.
- *
- * @example
- * ```ts
- * const adapter = createMysqlAdapter(target);
- * await adapter.connect(AbortSignal.timeout(5000));
- * ```
- */
-export function createMysqlAdapter(target: AdapterTarget, v = version): DriverAdapter {
-  return healthTableAdapter(target, (t) => createMysqlDialect(t, v));
-}
+/** The MySQL/MariaDB adapter (the 1.0 entry point, kept): {@link createMysqlDialect} inside core's health-table protocol. */
+export const createMysqlAdapter = (target: AdapterTarget, v = version): DriverAdapter => healthTableAdapter(target, (t) => createMysqlDialect(t, v));

@@ -26,15 +26,5 @@ export const postgresDriver = defineDriver({
   createDialect: (target) => createPostgresDialect(target, version),
 });
 
-/**
- * The PostgreSQL adapter: {@link createPostgresDialect} inside core's health-table protocol.
- *
- * @example
- * ```ts
- * const adapter = createPostgresAdapter(target);
- * await adapter.connect(AbortSignal.timeout(5000));
- * ```
- */
-export function createPostgresAdapter(target: AdapterTarget, v = version): DriverAdapter {
-  return healthTableAdapter(target, (t) => createPostgresDialect(t, v));
-}
+/** The PostgreSQL adapter (the 1.0 entry point, kept): {@link createPostgresDialect} inside core's health-table protocol. */
+export const createPostgresAdapter = (target: AdapterTarget, v = version): DriverAdapter => healthTableAdapter(target, (t) => createPostgresDialect(t, v));

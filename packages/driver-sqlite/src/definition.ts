@@ -27,15 +27,5 @@ export const sqliteDriver = defineDriver({
   createDialect: createSqliteDialect,
 });
 
-/**
- * The SQLite adapter: {@link createSqliteDialect} inside core's health-table protocol.
- *
- * @example
- * ```ts
- * const adapter = createSqliteAdapter(target);
- * await adapter.connect(AbortSignal.timeout(5000));
- * ```
- */
-export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
-  return healthTableAdapter(target, createSqliteDialect);
-}
+/** The SQLite adapter (the 1.0 entry point, kept): {@link createSqliteDialect} inside core's health-table protocol. */
+export const createSqliteAdapter = (target: AdapterTarget): DriverAdapter => healthTableAdapter(target, createSqliteDialect);
