@@ -1,11 +1,11 @@
-import type { DriverDefinition } from "@alfred/db-health-core";
-import { createPgliteAdapter } from "./pglite-adapter.js";
+import { defineDriver } from "@alfred/db-health-core";
+import { createPgliteDialect } from "./pglite-dialect.js";
 import { pgliteDataDir } from "./pglite-dsn.js";
 
 /**
  * The PGlite driver definition, for `pglite:///data/dir` and `pglite://memory`. Importing this
  * module registers nothing; import the package entry for that. PGlite runs in this process, so a
- * target never reports a lost connection (see the adapter).
+ * target never reports a lost connection (see the dialect).
  *
  * @example
  * ```ts
@@ -14,11 +14,11 @@ import { pgliteDataDir } from "./pglite-dsn.js";
  * driverRegistry.register(pgliteDriver);
  * ```
  */
-export const pgliteDriver: DriverDefinition = {
+export const pgliteDriver = defineDriver({
   name: "pglite",
   packageName: "db-health-driver-pglite",
   schemes: ["pglite"],
   capabilities: { replication: false, connectionCount: false, server: false, authentication: false },
   validate: (dsn) => void pgliteDataDir(dsn),
-  createAdapter: createPgliteAdapter,
-};
+  createDialect: createPgliteDialect,
+});

@@ -18,7 +18,7 @@ import { openShared, type SharedDatabase } from "./shared-database.js";
 registerDriver(pgliteDriver);
 
 export { pgliteDriver } from "./definition.js";
-export { createPgliteAdapter } from "./pglite-adapter.js";
+export { createPgliteDialect } from "./pglite-dialect.js";
 export { pgliteDataDir } from "./pglite-dsn.js";
 export type { SharedDatabase } from "./shared-database.js";
 

@@ -1,9 +1,19 @@
 import type { RoleInfo } from "./types.js";
 
 /**
- * What a driver package implements: a thin layer that only talks to its database.
- * One instance serves one target and holds at most one connection. Core adds timing,
- * deadlines, retries, status and metrics around it, the same for every engine.
+ * What core runs for one target: the connection and the health-table phases. One instance
+ * serves one target and holds at most one connection. Core adds timing, deadlines, retries,
+ * status and metrics around it, the same for every engine.
+ *
+ * Drivers no longer write it: a driver supplies a `HealthTableDialect` and
+ * `defineDriver` (or `healthTableAdapter`) makes the adapter, with the health-table
+ * protocol (create, remember a failed CREATE, retry a write on a dropped table, prune, replica
+ * fallback, late connects) done once by core. An adapter written by hand against this interface
+ * keeps working through 1.x (core guards and runs it as before) but must do all of that itself.
+ *
+ * @deprecated as a contract for drivers to implement: write a `HealthTableDialect` and use
+ * `defineDriver` (see docs/writing-a-driver.md, "Migrating an adapter"). The type stays, as what
+ * `DriverDefinition.createAdapter` returns.
  *
  * Every method receives an `AbortSignal` that fires when the phase deadline passes. Honour it
  * where the client allows; core ends the phase on time regardless and then calls `destroy()`.

@@ -46,16 +46,17 @@ export interface DriverCapabilities {
 }
 
 /**
- * A driver package's entry: its names, the DSN schemes it claims and the adapter factory.
+ * A driver package's entry: its names, the DSN schemes it claims and the adapter factory
+ * (made from the driver's dialect by `defineDriver`).
  *
  * @example
  * ```ts
- * export const sqliteDriver: DriverDefinition = {
+ * export const sqliteDriver: DriverDefinition = defineDriver({
  *   name: "sqlite",
  *   packageName: "@alfred/db-health-driver-sqlite",
  *   schemes: ["file", "sqlite"],
- *   createAdapter: (target) => createSqliteAdapter(target),
- * };
+ *   createDialect: (target) => createSqliteDialect(target),
+ * });
  * registerDriver(sqliteDriver);
  * ```
  */
@@ -80,6 +81,10 @@ export interface DriverDefinition {
    * smaller of the two.
    */
   timeoutsFromDsn?(dsn: ParsedDsn): Partial<Record<"connectTimeout" | "readTimeout" | "writeTimeout", number>>;
-  /** Creates the adapter for one target. Must not connect yet. */
+  /**
+   * Creates the adapter for one target. Must not connect yet. A driver built with
+   * `defineDriver` gets it from `createDialect` (core's health-table protocol around the
+   * dialect); writing an adapter by hand is the deprecated 1.x contract.
+   */
   createAdapter(target: AdapterTarget): DriverAdapter;
 }

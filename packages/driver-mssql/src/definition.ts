@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
-import type { DriverDefinition } from "@alfred/db-health-core";
-import { createMssqlAdapter } from "./mssql-adapter.js";
+import { defineDriver, healthTableAdapter, type AdapterTarget, type DriverAdapter } from "@alfred/db-health-core";
+import { createMssqlDialect } from "./mssql-adapter.js";
 import { mssqlTimeoutsFromDsn, validateMssqlDsn } from "./mssql-options.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -17,12 +17,15 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
  * driverRegistry.register(mssqlDriver);
  * ```
  */
-export const mssqlDriver: DriverDefinition = {
+export const mssqlDriver = defineDriver({
   name: "mssql",
   packageName: "@alfred/db-health-driver-mssql",
   schemes: ["sqlserver", "mssql"],
   capabilities: { replication: true, connectionCount: true, server: true, authentication: true },
   validate: validateMssqlDsn,
   timeoutsFromDsn: mssqlTimeoutsFromDsn,
-  createAdapter: (target) => createMssqlAdapter(target, version),
-};
+  createDialect: (target) => createMssqlDialect(target, version),
+});
+
+/** The SQL Server adapter (the 1.0 entry point, kept): {@link createMssqlDialect} inside core's health-table protocol. */
+export const createMssqlAdapter = (target: AdapterTarget, v = version): DriverAdapter => healthTableAdapter(target, (t) => createMssqlDialect(t, v));

@@ -16,6 +16,8 @@ import { mssqlDriver } from "./definition.js";
 registerDriver(mssqlDriver);
 
 export { mssqlDriver } from "./definition.js";
-export { createMssqlAdapter } from "./mssql-adapter.js";
+export { createMssqlAdapter } from "./definition.js";
+export { createMssqlDialect } from "./mssql-adapter.js";
+export { classifyMssqlError } from "./mssql-errors.js";
 export { mssqlTimeoutsFromDsn, validateMssqlDsn } from "./mssql-options.js";
 export { SQL } from "./sql.js";

@@ -1,4 +1,4 @@
-import { DbHealthError, redactError, type ErrorKind } from "@alfred/db-health-core";
+import type { ClassifiedError, ErrorKind } from "@alfred/db-health-core";
 
 // SQL Server error numbers, and tedious/mssql codes, in the terms a health report acts on.
 const NUMBER_KINDS: Record<number, ErrorKind> = {
@@ -22,23 +22,29 @@ const CODE_KINDS: Record<string, ErrorKind> = {
 };
 
 /**
- * Turns an mssql/tedious error into a redacted {@link DbHealthError}, with the server's error
- * number or the tedious code in the message (`Login failed for user 'sa'. (ELOGIN 18456)`).
- * Redaction covers the ADO `Password=` form too, inside tedious's own messages.
+ * The SQL Server driver's error hook: the kind of an mssql/tedious error, its message with the
+ * server's error number or the tedious code (`Login failed for user 'sa'. (ELOGIN 18456)`), and
+ * whether the health table is missing (208, invalid object name). Core redacts it (the ADO
+ * `Password=` form too, inside tedious's own messages) and wraps it.
  *
  * @example
  * ```ts
- * throw toMssqlError(err, "write", redact);
+ * classifyMssqlError(Object.assign(new Error("Invalid object name"), { number: 208 })); // { tableMissing: true, … }
  * ```
  */
-export function toMssqlError(err: unknown, phase: string, redact: (text: string) => string): DbHealthError {
-  if (err instanceof DbHealthError) return err;
-  const e = (err ?? {}) as { code?: unknown; number?: unknown; originalError?: { info?: { number?: unknown } } };
-  const number = typeof e.number === "number" ? e.number : typeof e.originalError?.info?.number === "number" ? e.originalError.info.number : undefined;
-  const code = typeof e.code === "string" ? e.code : undefined;
-  const kind = (number !== undefined && NUMBER_KINDS[number]) || (code && CODE_KINDS[code]) || (phase === "connect" ? "connect" : "query");
+export function classifyMssqlError(err: unknown): ClassifiedError {
+  const number = errorNumber(err);
+  const code = typeof (err as { code?: unknown } | undefined)?.code === "string" ? (err as { code: string }).code : undefined;
+  const kind = (number !== undefined && NUMBER_KINDS[number]) || (code && CODE_KINDS[code]) || undefined;
   const message = err instanceof Error ? err.message || err.name : String(err);
   const tag = [code, number].filter((x) => x !== undefined).join(" ");
   const suffix = tag && !message.includes(tag) ? ` (${tag})` : "";
-  return new DbHealthError(kind, redact(`${message}${suffix}`), { driver: "mssql", cause: redactError(err, redact) });
+  return { ...(kind ? { kind } : {}), message: `${message}${suffix}`, tableMissing: number === 208 };
+}
+
+/** The server's error number of an mssql error, on the error or its tedious `originalError`. */
+export function errorNumber(err: unknown): number | undefined {
+  const e = err as { number?: unknown; originalError?: { info?: { number?: unknown } } } | undefined;
+  const n = e?.number ?? e?.originalError?.info?.number;
+  return typeof n === "number" ? n : undefined;
 }

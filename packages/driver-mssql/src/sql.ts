@@ -27,6 +27,8 @@ export const SQL = {
   updateability: `SELECT CAST(DATABASEPROPERTYEX(DB_NAME(), 'Updateability') AS NVARCHAR(20)) AS updateability`,
   /** Availability Group role of this database on this replica (empty when not in an AG). */
   agRole: `SELECT TOP 1 is_primary_replica, secondary_lag_seconds FROM sys.dm_hadr_database_replica_states WHERE database_id = DB_ID() AND is_local = 1`,
+  /** A read a secondary without the health table can still serve. */
+  catalogRead: `SELECT COUNT(*) AS n FROM sys.objects`,
   heartbeatLag: (t: string) => `SELECT DATEDIFF_BIG(MICROSECOND, MAX(checked_at), SYSUTCDATETIME()) / 1000000.0 AS lag FROM ${t}`,
   connections: `SELECT COUNT(*) AS n FROM sys.dm_exec_sessions WHERE database_id = DB_ID() AND is_user_process = 1`,
 } as const;

@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
-import type { DriverDefinition } from "@alfred/db-health-core";
-import { createMysqlAdapter } from "./mysql-adapter.js";
+import { defineDriver, healthTableAdapter, type AdapterTarget, type DriverAdapter } from "@alfred/db-health-core";
+import { createMysqlDialect } from "./mysql-adapter.js";
 import { mysqlTimeoutsFromDsn, validateMysqlDsn } from "./mysql-options.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -16,12 +16,15 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
  * driverRegistry.register(mysqlDriver);
  * ```
  */
-export const mysqlDriver: DriverDefinition = {
+export const mysqlDriver = defineDriver({
   name: "mysql",
   packageName: "@alfred/db-health-driver-mysql",
   schemes: ["mysql", "mariadb"],
   capabilities: { replication: true, connectionCount: true, server: true, authentication: true },
   validate: validateMysqlDsn,
   timeoutsFromDsn: mysqlTimeoutsFromDsn,
-  createAdapter: (target) => createMysqlAdapter(target, version),
-};
+  createDialect: (target) => createMysqlDialect(target, version),
+});
+
+/** The MySQL/MariaDB adapter (the 1.0 entry point, kept): {@link createMysqlDialect} inside core's health-table protocol. */
+export const createMysqlAdapter = (target: AdapterTarget, v = version): DriverAdapter => healthTableAdapter(target, (t) => createMysqlDialect(t, v));

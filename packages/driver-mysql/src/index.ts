@@ -15,6 +15,8 @@ import { mysqlDriver } from "./definition.js";
 registerDriver(mysqlDriver);
 
 export { mysqlDriver } from "./definition.js";
-export { createMysqlAdapter } from "./mysql-adapter.js";
+export { createMysqlAdapter } from "./definition.js";
+export { createMysqlDialect } from "./mysql-adapter.js";
+export { classifyMysqlError } from "./mysql-errors.js";
 export { mysqlSettings, mysqlTimeoutsFromDsn, validateMysqlDsn, type MysqlSettings } from "./mysql-options.js";
 export { SQL } from "./sql.js";

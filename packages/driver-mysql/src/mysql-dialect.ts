@@ -1,4 +1,4 @@
-import type { TargetConfig } from "@alfred/db-health-core";
+import { serverLimits, type RoleInfo, type TargetConfig } from "@alfred/db-health-core";
 import { SQL } from "./sql.js";
 
 /** The server family: MySQL and MariaDB name a few variables, columns and statements differently. */
@@ -20,8 +20,8 @@ export function dialectOf(version: unknown): Dialect {
 }
 
 /**
- * The statement (and its values) that sets a session's server-side limits just under the phase
- * deadlines, so a locked server answers with its reason instead of costing us the connection:
+ * The statement (and its values) that sets a session's server-side limits from core's
+ * `serverLimits`, so a locked server answers with its reason instead of costing us the connection:
  * statements at 90 % of the longer deadline (`max_statement_time` in seconds on MariaDB,
  * `max_execution_time` in whole milliseconds on MySQL, where it bounds SELECT only), and lock waits
  * (`innodb_lock_wait_timeout`, `lock_wait_timeout`) at 80 % of the write deadline in whole seconds,
@@ -34,8 +34,8 @@ export function dialectOf(version: unknown): Dialect {
  * ```
  */
 export function sessionLimits(dialect: Dialect, timeouts: Pick<TargetConfig, "readTimeout" | "writeTimeout">): { sql: string; values: [number, number, number] } {
-  const lockWait = Math.max(1, Math.floor((0.8 * timeouts.writeTimeout) / 1000));
-  const statementMs = 0.9 * Math.max(timeouts.readTimeout, timeouts.writeTimeout);
+  const { statementMs, lockMs } = serverLimits(timeouts);
+  const lockWait = Math.max(1, Math.floor(lockMs / 1000));
   return dialect === "mariadb"
     ? { sql: SQL.limitsMariaDb, values: [statementMs / 1000, lockWait, lockWait] }
     : { sql: SQL.limitsMySql, values: [Math.round(statementMs), lockWait, lockWait] };
@@ -72,4 +72,39 @@ export function replicaLag(heartbeat: number | undefined, status: Record<string,
   const behind = status?.Seconds_Behind_Source ?? status?.Seconds_Behind_Master;
   const lag = heartbeat ?? (behind === null || behind === undefined || behind === "" ? undefined : Number(behind));
   return lag !== undefined && Number.isFinite(lag) ? Math.max(0, lag) : undefined;
+}
+
+/**
+ * The role a node's read-only flags give when it reports no replica status: a writable primary,
+ * or a read-only one with the flag that makes it so.
+ *
+ * @example
+ * ```ts
+ * primaryRole({ read_only: 1, super_read_only: 0, tx_read_only: 0 }); // { role: "primary", readOnly: true, detail: "read_only=ON" }
+ * ```
+ */
+export function primaryRole(flags: Record<string, unknown> | undefined): RoleInfo {
+  const on = (name: string): boolean => Number(flags?.[name]) === 1;
+  if (!on("read_only") && !on("super_read_only") && !on("tx_read_only")) return { role: "primary", readOnly: false };
+  return { role: "primary", readOnly: true, detail: on("super_read_only") ? "super_read_only=ON" : on("read_only") ? "read_only=ON" : "transaction_read_only=ON" };
+}
+
+/**
+ * A replica's role from its status row: lag from the heartbeat (else the status row, see
+ * {@link replicaLag}), and a warning when a replication thread is not running.
+ *
+ * @example
+ * ```ts
+ * replicaRole({ Replica_IO_Running: "Yes", Replica_SQL_Running: "No" }, 0.2, []); // { role: "replica", readOnly: true, lagSeconds: 0.2, warnings: ["replication is not running …"] }
+ * ```
+ */
+export function replicaRole(status: Record<string, unknown> | undefined, heartbeat: number | undefined, warnings: string[]): RoleInfo {
+  const info: RoleInfo = { role: "replica", readOnly: true };
+  const lag = replicaLag(heartbeat, status);
+  if (lag !== undefined) info.lagSeconds = lag;
+  const io = status?.Replica_IO_Running ?? status?.Slave_IO_Running;
+  const sqlThread = status?.Replica_SQL_Running ?? status?.Slave_SQL_Running;
+  if (io !== "Yes" || sqlThread !== "Yes") warnings.push(`replication is not running (IO thread: ${String(io)}, SQL thread: ${String(sqlThread)})`);
+  if (warnings.length > 0) info.warnings = warnings;
+  return info;
 }

@@ -1,4 +1,4 @@
-import { DbHealthError, redactError, type ErrorKind } from "@alfred/db-health-core";
+import type { ClassifiedError, ErrorKind } from "@alfred/db-health-core";
 
 // Server error numbers (MySQL and MariaDB share these) in the terms a health report acts on.
 const ERRNO_KINDS: Record<number, ErrorKind> = {
@@ -22,22 +22,22 @@ const ERRNO_KINDS: Record<number, ErrorKind> = {
 const CONNECT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EPIPE", "ENOENT", "PROTOCOL_CONNECTION_LOST", "HANDSHAKE_NO_SSL_SUPPORT", "HANDSHAKE_SSL_ERROR"]);
 
 /**
- * Turns a mysql2 or socket error into a redacted {@link DbHealthError} whose message carries
- * the server's error number, e.g. `Access denied for user 'app'@'localhost' (ER_ACCESS_DENIED_ERROR 1045)`.
+ * The MySQL/MariaDB driver's error hook: the kind of a mysql2 or socket error, its message with
+ * the server's error number (`Access denied for user 'app'@'localhost' (ER_ACCESS_DENIED_ERROR 1045)`),
+ * and whether the health table is missing (1146). Core redacts and wraps it.
  *
  * @example
  * ```ts
- * throw toMysqlError(err, "write", redact);
+ * classifyMysqlError(Object.assign(new Error("Table 'test._health_check' doesn't exist"), { errno: 1146 })); // { tableMissing: true, … }
  * ```
  */
-export function toMysqlError(err: unknown, phase: string, redact: (text: string) => string): DbHealthError {
-  if (err instanceof DbHealthError) return err;
+export function classifyMysqlError(err: unknown): ClassifiedError {
   const e = (err ?? {}) as { code?: unknown; errno?: unknown; message?: unknown };
   const errno = typeof e.errno === "number" ? e.errno : undefined;
   const code = typeof e.code === "string" ? e.code : undefined;
-  const kind = (errno !== undefined && ERRNO_KINDS[errno]) || (code && CONNECT_CODES.has(code) ? "connect" : undefined) || (phase === "connect" ? "connect" : "query");
+  const kind = (errno !== undefined && ERRNO_KINDS[errno]) || (code && CONNECT_CODES.has(code) ? "connect" : undefined);
   const message = err instanceof Error ? err.message || err.name : String(err);
   const tag = [code, errno !== undefined && errno > 0 ? String(errno) : undefined].filter(Boolean).join(" ");
   const suffix = tag && !message.includes(tag) ? ` (${tag})` : "";
-  return new DbHealthError(kind, redact(`${message}${suffix}`), { driver: "mysql", cause: redactError(err, redact) });
+  return { ...(kind ? { kind } : {}), message: `${message}${suffix}`, tableMissing: errno === 1146 };
 }

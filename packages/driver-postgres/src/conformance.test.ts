@@ -24,6 +24,8 @@ runConformanceSuite({
   unreachableDsn: async () => `postgres://postgres@127.0.0.1:${await refusedPort()}/test`,
   badCredentialsDsn: () => cluster!.dsn({ user: "app", password: "wrong-but-secret-pw" }),
   badCredentialsSecret: "wrong-but-secret-pw",
+  // The same database with every transaction read-only: a read-only primary, degraded.
+  readOnlyDsn: `${LOCAL}${LOCAL.includes("?") ? "&" : "?"}options=${encodeURIComponent("-c default_transaction_read_only=on")}`,
   // The machine's server is shared: only the backends of the suite's prober, found by the
   // application_name the driver gives its connection.
   dropConnections: async ({ dsn, probeId }) => {

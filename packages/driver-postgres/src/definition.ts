@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
-import type { DriverDefinition } from "@alfred/db-health-core";
-import { createPostgresAdapter } from "./postgres-adapter.js";
+import { defineDriver, healthTableAdapter, type AdapterTarget, type DriverAdapter } from "@alfred/db-health-core";
+import { createPostgresDialect } from "./postgres-adapter.js";
 import { postgresTimeoutsFromDsn, validatePostgresDsn } from "./postgres-options.js";
 
 const { version } = createRequire(import.meta.url)("../package.json") as { version: string };
@@ -16,12 +16,15 @@ const { version } = createRequire(import.meta.url)("../package.json") as { versi
  * driverRegistry.register(postgresDriver);
  * ```
  */
-export const postgresDriver: DriverDefinition = {
+export const postgresDriver = defineDriver({
   name: "postgres",
   packageName: "@alfred/db-health-driver-postgres",
   schemes: ["postgres", "postgresql"],
   capabilities: { replication: true, connectionCount: true, server: true, authentication: true },
   validate: validatePostgresDsn,
   timeoutsFromDsn: postgresTimeoutsFromDsn,
-  createAdapter: (target) => createPostgresAdapter(target, version),
-};
+  createDialect: (target) => createPostgresDialect(target, version),
+});
+
+/** The PostgreSQL adapter (the 1.0 entry point, kept): {@link createPostgresDialect} inside core's health-table protocol. */
+export const createPostgresAdapter = (target: AdapterTarget, v = version): DriverAdapter => healthTableAdapter(target, (t) => createPostgresDialect(t, v));

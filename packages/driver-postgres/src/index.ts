@@ -15,7 +15,9 @@ import { postgresDriver } from "./definition.js";
 registerDriver(postgresDriver);
 
 export { postgresDriver } from "./definition.js";
-export { createPostgresAdapter } from "./postgres-adapter.js";
+export { createPostgresAdapter } from "./definition.js";
+export { createPostgresDialect } from "./postgres-adapter.js";
+export { classifyPostgresError } from "./postgres-errors.js";
 // postgresSettings() is not exported: its result holds the password and TLS key in the clear.
 export { postgresTimeoutsFromDsn, validatePostgresDsn } from "./postgres-options.js";
 export { sendCancel } from "./cancel.js";

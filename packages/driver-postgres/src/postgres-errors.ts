@@ -1,4 +1,4 @@
-import { DbHealthError, redactError, type ErrorKind } from "@alfred/db-health-core";
+import type { ClassifiedError, ErrorKind } from "@alfred/db-health-core";
 
 // SQLSTATE classes and codes that say what went wrong in terms a health report acts on.
 const SQLSTATE_KINDS: Record<string, ErrorKind> = {
@@ -21,26 +21,23 @@ const ERRNO_CONNECT = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_A
 const NO_PASSWORD = /client password must be a string|password must be a string/i;
 
 /**
- * Turns a pg or socket error into a redacted {@link DbHealthError} with the SQLSTATE or errno
- * in the message, so a report says `permission denied for schema public (SQLSTATE 42501)`.
+ * The PostgreSQL driver's error hook: the kind of a pg or socket error, its message with the
+ * SQLSTATE or errno (`permission denied for schema public (SQLSTATE 42501)`), and whether the
+ * health table is missing (`42P01`). Core redacts and wraps it.
  *
  * @example
  * ```ts
- * throw toPostgresError(err, "write", redact);
+ * classifyPostgresError(Object.assign(new Error("relation does not exist"), { code: "42P01" })); // { tableMissing: true, … }
  * ```
  */
-export function toPostgresError(err: unknown, phase: string, redact: (text: string) => string): DbHealthError {
-  if (err instanceof DbHealthError) return err;
+export function classifyPostgresError(err: unknown): ClassifiedError {
   const code = typeof (err as { code?: unknown })?.code === "string" ? (err as { code: string }).code : undefined;
-  const isSqlState = code !== undefined && /^[0-9A-Z]{5}$/.test(code);
-  const kind = (code && (SQLSTATE_KINDS[code] ?? (ERRNO_CONNECT.has(code) ? "connect" : undefined))) || (phase === "connect" ? "connect" : "query");
   if (err instanceof Error && NO_PASSWORD.test(err.message)) {
-    return new DbHealthError("auth", "the server asks for a password and none was given (DSN, PGPASSWORD or PGPASSWORD_FILE)", {
-      driver: "postgres",
-      cause: redactError(err, redact),
-    });
+    return { kind: "auth", message: "the server asks for a password and none was given (DSN, PGPASSWORD or PGPASSWORD_FILE)" };
   }
+  const isSqlState = code !== undefined && /^[0-9A-Z]{5}$/.test(code);
+  const kind = code === undefined ? undefined : (SQLSTATE_KINDS[code] ?? (ERRNO_CONNECT.has(code) ? "connect" : undefined));
   const message = err instanceof Error ? err.message || err.name : String(err);
   const suffix = code === undefined || message.includes(code) ? "" : isSqlState ? ` (SQLSTATE ${code})` : ` (${code})`;
-  return new DbHealthError(kind, redact(`${message}${suffix}`), { driver: "postgres", cause: redactError(err, redact) });
+  return { ...(kind ? { kind } : {}), message: `${message}${suffix}`, tableMissing: code === "42P01" };
 }

@@ -1,5 +1,5 @@
 import type { ConnectionOptions } from "node:tls";
-import { DbHealthError, FILE_LIMITS, errorMessage, readFileSyncLimited, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
+import { DbHealthError, FILE_LIMITS, errorMessage, readFileSyncLimited, serverLimits, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
 import type pg from "pg";
 import { quoteIdent } from "./sql.js";
 
@@ -73,12 +73,10 @@ export function postgresSettings(dsn: ParsedDsn, config: TargetConfig, env: Node
   const envPassword = dsn.password ? undefined : passwordFromEnv(env);
   const host = dsn.socket ?? dsn.host ?? env.PGHOST ?? "localhost";
   const port = dsn.port ?? Number(dsn.params.port ?? env.PGPORT ?? 5432);
-  // The server ends a lock wait a little before the write deadline, and any statement a little
-  // before the longest deadline, so a locked or slow server answers with its reason instead of
-  // costing us the connection. (A read blocked longer than readTimeout is ended by our own
-  // deadline: cancel request plus a new connection.)
-  const statementTimeout = Math.max(1, Math.floor(0.9 * Math.max(config.readTimeout, config.writeTimeout)));
-  const lockTimeout = Math.max(1, Math.floor(0.8 * config.writeTimeout));
+  // Core's one policy for server-side limits, in whole milliseconds.
+  const limits = serverLimits(config);
+  const statementTimeout = Math.max(1, Math.floor(limits.statementMs));
+  const lockTimeout = Math.max(1, Math.floor(limits.lockMs));
   const client: pg.ClientConfig = {
     host,
     port,

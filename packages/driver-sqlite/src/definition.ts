@@ -1,5 +1,5 @@
-import type { DriverDefinition } from "@alfred/db-health-core";
-import { createSqliteAdapter } from "./sqlite-adapter.js";
+import { defineDriver, healthTableAdapter, type AdapterTarget, type DriverAdapter } from "@alfred/db-health-core";
+import { createSqliteDialect } from "./sqlite-adapter.js";
 import { sqliteOpenOptions } from "./sqlite-options.js";
 
 /**
@@ -18,11 +18,14 @@ import { sqliteOpenOptions } from "./sqlite-options.js";
  * driverRegistry.register(sqliteDriver);
  * ```
  */
-export const sqliteDriver: DriverDefinition = {
+export const sqliteDriver = defineDriver({
   name: "sqlite",
   packageName: "@alfred/db-health-driver-sqlite",
   schemes: ["file", "sqlite", "sqlite3"],
   capabilities: { replication: false, connectionCount: false, server: false, authentication: false },
   validate: (dsn) => void sqliteOpenOptions(dsn),
-  createAdapter: createSqliteAdapter,
-};
+  createDialect: createSqliteDialect,
+});
+
+/** The SQLite adapter (the 1.0 entry point, kept): {@link createSqliteDialect} inside core's health-table protocol. */
+export const createSqliteAdapter = (target: AdapterTarget): DriverAdapter => healthTableAdapter(target, createSqliteDialect);

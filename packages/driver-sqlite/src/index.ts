@@ -15,5 +15,7 @@ import { sqliteDriver } from "./definition.js";
 registerDriver(sqliteDriver);
 
 export { sqliteDriver } from "./definition.js";
-export { createSqliteAdapter } from "./sqlite-adapter.js";
+export { createSqliteAdapter } from "./definition.js";
+export { createSqliteDialect } from "./sqlite-adapter.js";
+export { classifySqliteError } from "./sqlite-file.js";
 export { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";

@@ -1,55 +1,49 @@
-import { statSync } from "node:fs";
 import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import { DbHealthError, TOKEN_HISTORY_LENGTH, fileKind, type AdapterTarget, type DriverAdapter, type RoleInfo } from "@alfred/db-health-core";
+import { DbHealthError, type DialectCall, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
+import { checkFile, classifySqliteError, isBusy, quickCheck, setWal, unwritableReason } from "./sqlite-file.js";
 import { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";
+import { SQL } from "./sql.js";
 
 type Db = InstanceType<typeof Database>;
 type Statement = Database.Statement<unknown[], unknown>;
 
-/** Every statement the probe sends, in one place for review. Timestamps are ISO-8601 UTC. */
-/** How often the prune statement runs: rows older than `pruneAfter` (≥ 1 min) go within a minute. */
-const PRUNE_EVERY_MS = 60_000;
 /** Longest pause between two tries of a statement that found the database locked. */
 const MAX_LOCK_PAUSE_MS = 25;
 
-const SQL = {
-  upsert: (t: string) =>
-    `INSERT INTO ${t} (probe_id, token, checked_at) VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
-     ON CONFLICT (probe_id) DO UPDATE SET token = substr(excluded.token || ' ' || token, 1, ${TOKEN_HISTORY_LENGTH}), checked_at = excluded.checked_at`,
-  prune: (t: string) => `DELETE FROM ${t} WHERE probe_id <> ? AND checked_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)`,
-  read: (t: string) => `SELECT token FROM ${t} WHERE probe_id = ?`,
-  ping: () => "SELECT 1",
-  create: (t: string) => `CREATE TABLE IF NOT EXISTS ${t} (probe_id TEXT PRIMARY KEY NOT NULL, token TEXT NOT NULL, checked_at TEXT NOT NULL)`,
-} as const;
 
 /**
- * The SQLite adapter on better-sqlite3. SQLite is synchronous: a statement blocks the event
+ * The SQLite dialect on better-sqlite3. SQLite is synchronous: a statement blocks the event
  * loop until it returns, so no timer can interrupt it. A locked database must therefore never be
  * waited for inside SQLite: `busy_timeout` is 0 and a statement that finds the file locked is
  * tried again from the event loop with a short backoff, until 90 % of its phase deadline, so one
- * locked file cannot stall the other targets or the HTTP endpoints. There is no connection to lose (the database is a file opened in this process),
- * so `target.connectionLost` is never called.
+ * locked file cannot stall the other targets or the HTTP endpoints. There is no connection to
+ * lose (the database is a file opened in this process), so `target.lost` is never called. An
+ * engine without replication: a writable file is a `primary`, one that refuses writes a read-only
+ * primary (degraded); `mode=ro` asks for a read-only check, and the role is then `unknown`.
  *
  * @example
  * ```ts
- * const adapter = createSqliteAdapter(target);
- * await adapter.connect(AbortSignal.timeout(5000));
+ * const adapter = healthTableAdapter(target, createSqliteDialect);
  * ```
  */
-export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
-  const { config } = target;
+export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
   const open: SqliteOpenOptions = sqliteOpenOptions(target.dsn);
-  const table = quoteIdent(config.healthTable);
+  const table = `"${target.config.healthTable.replace(/"/g, '""')}"`;
   let db: Db | undefined;
   // Prepared once per connection; lazily, because the table may be created by someone else.
   let prepared: { db: Db; byName: Map<string, Statement> } | undefined;
-  const statement = (d: Db, name: keyof typeof SQL): Statement => {
+  const conn = (): Db => {
+    if (!db?.open) throw new DbHealthError("connect", "not connected", { driver: "sqlite" });
+    return db;
+  };
+  const statement = (name: keyof typeof SQL): Statement => {
+    const d = conn();
     if (prepared?.db !== d) prepared = { db: d, byName: new Map() };
     let stmt = prepared.byName.get(name);
     if (!stmt) {
       stmt = d.prepare(SQL[name](table));
-      if (name === "read" || name === "ping") stmt.pluck();
+      if (name !== "upsert" && name !== "prune" && name !== "create") stmt.pluck();
       prepared.byName.set(name, stmt);
     }
     return stmt;
@@ -57,25 +51,15 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
   let integrity: string | undefined;
   // Why a file that opened cannot be written (read-only directory or file system), if so.
   let unwritable: string | undefined;
-  // WAL/CREATE TABLE could not run at connect because another connection held the lock:
-  // the write phase retries them within its own deadline.
-  let setupPending = false;
-  let lastPrune = 0;
-
-  const fail = (err: unknown, what: string): never => {
-    throw toError(err, what, target.redact);
-  };
-  const conn = (): Db => {
-    if (!db?.open) throw new DbHealthError("connect", "not connected", { driver: "sqlite" });
-    return db;
-  };
+  // WAL could not be turned on at connect because another connection held the lock: the write retries it.
+  let walPending = false;
   // SQLite waits for a lock by sleeping in C, on the event loop's thread: with a busy_timeout a
   // locked file would stall every other target, /healthz and the scrapes for up to the phase
   // deadline. So the busy timeout stays 0 (SQLITE_BUSY at once) and the wait happens here, on
-  // the event loop: retry with a short backoff until 90% of the phase deadline, so SQLite's own
-  // "database is locked" arrives before core's deadline.
-  const patiently = async <T>(deadlineMs: number, step: () => T): Promise<T> => {
-    const until = performance.now() + deadlineMs * 0.9;
+  // the event loop: retry with a short backoff until 90% of what is left of the phase deadline,
+  // so SQLite's own "database is locked" arrives before core's deadline.
+  const patiently = async <T>({ deadline }: DialectCall, step: () => T): Promise<T> => {
+    const until = performance.now() + (deadline - performance.now()) * 0.9;
     for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCK_PAUSE_MS)) {
       try {
         return step();
@@ -87,81 +71,67 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
   };
 
   return {
+    driver: "sqlite",
+    table,
     async connect() {
       let opened: Db | undefined;
       try {
         if (!open.memory) checkFile(open);
-        // timeout 0: busy_timeout 0, see patiently(). A lock held elsewhere makes both steps below
-        // report "locked" at once; the write phase retries the setup within its own deadline.
+        // timeout 0: busy_timeout 0, see patiently(). A lock held elsewhere makes the steps below
+        // report "locked" at once; the write phase retries them within its own deadline.
         opened = new Database(open.path, { readonly: open.readonly, fileMustExist: open.fileMustExist, timeout: 0 });
         integrity = quickCheck(opened, open.quickCheckMaxBytes);
-        const setup = open.readonly ? "done" : prepareWrites(opened, table, config.createHealthTable, open.memory, open.journalMode === "wal");
-        unwritable = setup === "done" || setup === "locked" ? undefined : setup;
-        setupPending = setup === "locked";
+        const wal = open.readonly || open.memory || open.journalMode !== "wal" ? "done" : setWal(opened);
+        unwritable = wal === "done" || wal === "locked" ? undefined : wal;
+        walPending = wal === "locked";
+        // A new in-memory database is empty: it always gets the table.
+        if (open.memory) opened.exec(SQL.create(table));
         db = opened;
       } catch (err) {
         opened?.close();
-        fail(err, "connect");
+        throw err;
       }
     },
-    async ping() {
-      try {
-        const d = conn();
-        await patiently(config.readTimeout, () => statement(d, "ping").get());
-      } catch (err) {
-        fail(err, "ping");
-      }
-    },
+    ping: (call) => patiently(call, () => void statement("ping").get()),
     async role(): Promise<RoleInfo> {
-      const d = conn();
-      // mode=ro asks for a read-only check; a file that should be writable but is not is a
-      // read-only primary (degraded, with the reason).
-      const info: RoleInfo = open.readonly || d.readonly
+      const info: RoleInfo = open.readonly || conn().readonly
         ? { role: "unknown", readOnly: true, detail: "opened with mode=ro" }
         : unwritable
           ? { role: "primary", readOnly: true, detail: unwritable }
           : { role: "primary", readOnly: false };
-      if (integrity !== undefined && integrity !== "ok" && !integrity.startsWith("skipped")) {
-        info.warnings = [`PRAGMA quick_check: ${integrity}`];
-      }
+      if (integrity !== undefined && integrity !== "ok" && !integrity.startsWith("skipped")) info.warnings = [`PRAGMA quick_check: ${integrity}`];
       return info;
     },
-    async write(token) {
+    async inspect() {
       try {
-        const d = conn();
-        // One deadline for the whole phase: every step waits for locks only within what is left.
-        const started = performance.now();
-        const left = (): number => config.writeTimeout - (performance.now() - started);
-        if (setupPending) {
-          const setup = await patiently(left(), () => prepareWrites(d, table, config.createHealthTable, open.memory, open.journalMode === "wal", true));
-          setupPending = false;
-          if (setup !== "done") unwritable = setup;
-        }
-        await patiently(left(), () => statement(d, "upsert").run(config.probeId, token));
-        // Rows of probers gone for longer than pruneAfter (old pod names…) are removed, so
-        // the table holds the live probers only: once a minute (pruneAfter is at least a
-        // minute), as the server drivers do, not on every cycle.
-        if (Date.now() - lastPrune >= PRUNE_EVERY_MS) {
-          lastPrune = Date.now();
-          await patiently(left(), () => statement(d, "prune").run(config.probeId, `-${Math.floor(config.pruneAfter / 1000)} seconds`));
-        }
+        return { exists: statement("exists").get(target.config.healthTable) === 1 };
       } catch (err) {
-        fail(err, "write");
+        // A lock held elsewhere: CREATE is tried now, and by the write that finds no table.
+        if (isBusy(err)) return { exists: false };
+        throw err;
       }
     },
-    async read() {
-      try {
-        const d = conn();
-        return await patiently(config.readTimeout, () => statement(d, "read").get(config.probeId) as string | undefined);
-      } catch (err) {
-        // A read-only check of a file that never had the table still proves the file reads.
-        if (open.readonly && isNoSuchTable(err)) {
-          conn().prepare("SELECT count(*) FROM sqlite_schema").pluck().get();
-          return undefined;
+    createTable: (call) =>
+      patiently(call, () => {
+        try {
+          statement("create").run();
+        } catch (err) {
+          unwritable ??= unwritableReason(err);
+          throw err;
         }
-        return fail(err, "read");
+      }),
+    async upsert(probeId, token, call) {
+      if (walPending) {
+        const wal = await patiently(call, () => setWal(conn(), true));
+        walPending = false;
+        if (wal !== "done") unwritable = wal;
       }
+      await patiently(call, () => statement("upsert").run(probeId, token));
     },
+    select: (probeId, call) => patiently(call, () => statement("read").get(probeId) as string | undefined),
+    prune: (probeId, seconds, call) => patiently(call, () => void statement("prune").run(probeId, `-${seconds} seconds`)),
+    catalogRead: async () => void statement("catalog").get(),
+    classifyError: classifySqliteError,
     async close() {
       const d = db;
       db = undefined;
@@ -177,97 +147,4 @@ export function createSqliteAdapter(target: AdapterTarget): DriverAdapter {
       }
     },
   };
-}
-
-/**
- * Turns on WAL and creates the health table. A file in a directory or file system that
- * refuses writes still opens and reads, so that is returned as the reason rather than thrown;
- * so is a lock held by another connection (`"locked"`), unless `throwIfLocked`.
- */
-function prepareWrites(d: Db, table: string, createTable: boolean, memory: boolean, wal: boolean, throwIfLocked = false): string {
-  try {
-    if (!memory && wal) d.pragma("journal_mode = WAL");
-    if (createTable || memory) d.exec(SQL.create(table));
-    return "done";
-  } catch (err) {
-    const code = String((err as { code?: unknown }).code ?? "");
-    if (/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code)) return `${(err as Error).message} (${code})`;
-    if (/^SQLITE_(BUSY|LOCKED)/.test(code) && !throwIfLocked) return "locked";
-    throw err;
-  }
-}
-
-/** Runs `PRAGMA quick_check` when the database is small enough that it cannot stall the probe. */
-function quickCheck(d: Db, maxBytes: number): string {
-  try {
-    const bytes = (d.pragma("page_size", { simple: true }) as number) * (d.pragma("page_count", { simple: true }) as number);
-    if (bytes > maxBytes) return `skipped (${bytes} bytes is over quick_check_max_bytes=${maxBytes})`;
-    const rows = d.pragma("quick_check(5)") as Array<{ quick_check: string }>;
-    return rows.map((r) => r.quick_check).join("; ");
-  } catch (err) {
-    // Another connection's exclusive lock: the write and read phases report it.
-    if (/^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown }).code))) return "skipped (database is locked)";
-    throw err;
-  }
-}
-
-/**
- * What the path names, before SQLite opens it: a missing file is reported as such (not as
- * SQLite's "unable to open database file"), and anything but a regular file is refused. SQLite
- * would read a FIFO or a device (and write to a disk device) as if it were a database.
- */
-function checkFile(open: SqliteOpenOptions): void {
-  let stats;
-  try {
-    // bigint: a plain stat of a FIFO would poison the process-wide array Node's realpathSync reads (see core's read-file.ts).
-    stats = statSync(open.path, { bigint: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code !== "ENOENT") throw new DbHealthError("connect", `cannot open the database file ${open.path}: ${code ?? "error"}`, { driver: "sqlite" });
-    if (!open.fileMustExist) return;
-    throw new DbHealthError(
-      "connect",
-      `no database file at ${open.path}: a SQLite target is opened, never created, unless its DSN says mode=rwc (file:PATH?mode=rwc)`,
-      { driver: "sqlite" },
-    );
-  }
-  if (!stats.isFile()) {
-    throw new DbHealthError("connect", `${open.path} is ${fileKind(stats)}, not a regular file: point the DSN at the SQLite database file`, { driver: "sqlite" });
-  }
-}
-
-function isBusy(err: unknown): boolean {
-  return /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown } | undefined)?.code ?? ""));
-}
-
-function quoteIdent(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function isNoSuchTable(err: unknown): boolean {
-  return err instanceof Error && /no such table/i.test(err.message);
-}
-
-const CODE_KINDS: Record<string, DbHealthError["kind"]> = {
-  SQLITE_BUSY: "timeout",
-  SQLITE_LOCKED: "timeout",
-  SQLITE_READONLY: "readonly",
-  SQLITE_PERM: "permission",
-  SQLITE_AUTH: "permission",
-  SQLITE_CANTOPEN: "connect",
-  SQLITE_NOTADB: "connect",
-  SQLITE_CORRUPT: "query",
-  SQLITE_FULL: "query",
-  SQLITE_IOERR: "query",
-};
-
-function toError(err: unknown, what: string, redact: (t: string) => string): DbHealthError {
-  if (err instanceof DbHealthError) return err;
-  const code = (err as { code?: unknown } | undefined)?.code;
-  // Extended codes (SQLITE_READONLY_DIRECTORY, SQLITE_IOERR_WRITE) share their primary code's kind.
-  const primary = typeof code === "string" ? code.split("_").slice(0, 2).join("_") : "";
-  const kind = CODE_KINDS[primary] ?? (what === "connect" ? "connect" : "query");
-  const message = err instanceof Error ? err.message : String(err);
-  const suffix = typeof code === "string" ? ` (${code})` : "";
-  return new DbHealthError(kind, redact(`${message}${suffix}`), { driver: "sqlite", cause: err });
 }

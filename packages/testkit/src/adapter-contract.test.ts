@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
+import type { DriverDefinition } from "@alfred/db-health-core";
 import { checkAdapterContract } from "./adapter-contract.js";
-import { brokenMemoryDriver, databases, memoryDriver } from "./__fixtures__/memory-driver.js";
+import { checkPruning } from "./pruning.js";
+import { brokenMemoryDriver, countMemoryRows, databases, legacyMemoryDriver, memoryDriver } from "./__fixtures__/memory-driver.js";
 
 const DSN = "memory://contract";
 const who = "memory (db-health-driver-memory)";
@@ -26,8 +28,8 @@ describe("checkAdapterContract", () => {
     const overwrite = check((real) => ({
       write: async (token: string, s: AbortSignal) => {
         await real.write(token, s);
-        const rows = databases.get("contract")!;
-        for (const [id, stored] of rows) rows.set(id, stored.split(" ")[0]!);
+        const rows = databases.get("contract")!.get("_health_check")!;
+        for (const [id, stored] of rows) rows.set(id, { ...stored, token: stored.token.split(" ")[0]! });
       },
     }));
     await expect(overwrite).rejects.toThrow(
@@ -66,5 +68,23 @@ describe("checkAdapterContract", () => {
     const err = await check(() => ({ connect: async () => { throw new Error("cannot reach postgres://app:Sup3r-Secret@db/x"); } })).catch((e: Error) => e);
     expect(String(err)).toContain("connect() failed: cannot reach postgres://app:***@db/x");
     expect(String(err)).not.toContain("Sup3r-Secret");
+  });
+
+  it("checkPruning passes a driver that prunes, and names the rule for one that ignores pruneAfter", async () => {
+    const count = async (dsn: string, table: string, probeId: string): Promise<number> => countMemoryRows(dsn, table, probeId);
+    await expect(checkPruning(memoryDriver, "memory://prune", count)).resolves.toBeUndefined();
+    // A hand-written adapter from before pruneAfter was part of the contract: it never deletes.
+    const ignoring: DriverDefinition = { ...legacyMemoryDriver, createAdapter: (t) => legacyMemoryDriver.createAdapter({ ...t, config: { ...t.config, pruneAfter: 86_400_000 } }) };
+    await expect(checkPruning(ignoring, "memory://prune-ignored", count)).rejects.toThrow(
+      /^memory-legacy \(db-health-driver-memory-legacy\): a write by a prober with pruneAfter=1s left the row of a prober last seen 2\.2 s before: delete the rows of other probers/,
+    );
+    // Deleting every other row is as wrong: a live prober's row goes with it.
+    const eager = brokenMemoryDriver((real) => ({
+      write: async (token: string, s: AbortSignal) => {
+        await real.write(token, s);
+        for (const rows of databases.get("prune-eager")?.values() ?? []) for (const id of rows.keys()) if (!id.startsWith("prune-pruner")) rows.delete(id);
+      },
+    }));
+    await expect(checkPruning(eager, "memory://prune-eager", count)).rejects.toThrow(/pruning deleted the row of a prober that wrote just before/);
   });
 });

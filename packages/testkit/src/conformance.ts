@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDriver, createMetrics, type ConnectionLostEvent, type Driver, type DriverDefinition } from "@alfred/db-health-core";
 import { checkAdapterContract } from "./adapter-contract.js";
 import { wrapDefinition } from "./adapter-wrappers.js";
+import { checkPruning } from "./pruning.js";
 import { resolveDsn, type ConformanceOptions } from "./options.js";
 import { within } from "./wait.js";
 
@@ -69,6 +70,27 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       for (const phase of ["connect", "ping", "role", "write", "read"] as const) expect(r.phases[phase]?.ok, phase).toBe(true);
       expect(r.writeSkipped).toBeUndefined();
       if (caps.connectionCount) expect(r.connections).toBeGreaterThan(0);
+    });
+
+    it("reports a writable database as a writable primary, even an engine without replication", async () => {
+      // role "unknown" would make a read-only database up (its write skipped) where the built-in
+      // drivers make it degraded ("primary is read-only"): without replication, a node is a primary.
+      const r = await make().probe();
+      expect(r.role, `${options.driver.name}: role() must answer "primary" for a writable database, not "${r.role}"`).toBe("primary");
+      expect(r.readOnly).toBe(false);
+    });
+
+    const readOnlyTitle = "reports a database that refuses writes as a degraded read-only primary";
+    it.skipIf(!options.readOnlyDsn)(options.readOnlyDsn ? readOnlyTitle : `${readOnlyTitle} (not checked: no readOnlyDsn)`, async () => {
+      const r = await make({ dsn: await resolveDsn(options.readOnlyDsn!) }).probe();
+      expect(r.role).toBe("primary");
+      expect(r.readOnly).toBe(true);
+      expect(r.status, r.reason).toBe("degraded");
+      expect(r.reason).toMatch(/^primary is read-only/);
+    });
+
+    it("prunes other probers' rows older than pruneAfter at a write, and keeps fresh ones", async () => {
+      await checkPruning(options.driver, dsn, options.countHealthRows, options.config);
     });
 
     it("reports a read-back that does not return the written token as degraded", async () => {

@@ -24,8 +24,9 @@ export interface ConformanceOptions {
   /** Extra per-target settings for every driver the suite creates (timeouts, schema…). */
   config?: Partial<TargetOptions>;
   /**
-   * Counts the rows of one prober (`probe_id = probeId`) in the health table of `dsn`, through
-   * the engine's own client; used to prove the table holds exactly one row per prober.
+   * Counts the rows of one prober (`probe_id = probeId`) in the health table `table` of `dsn`,
+   * through the engine's own client; used to prove the table holds exactly one row per prober,
+   * and that pruning removes stale rows (on a table of its own, `_health_prune_<pid>`).
    */
   countHealthRows(dsn: string, table: string, probeId: string): Promise<number>;
   /**
@@ -58,6 +59,13 @@ export interface ConformanceOptions {
    * apart by something in it (a user only this check logs in as). @default dsn
    */
   lostConnectionDsn?: DsnSource;
+  /**
+   * Optional: the same database reached so that it refuses writes while it reads, as a read-only
+   * primary (PostgreSQL: `?options=-c default_transaction_read_only=on`). The suite then checks
+   * that a probe is `degraded` with role `primary`, `readOnly: true` and the reason
+   * `primary is read-only…`. Without it that check is skipped, saying so in its name.
+   */
+  readOnlyDsn?: DsnSource;
   /** Overrides the definition's capabilities. */
   capabilities?: DriverCapabilities;
   /** Probe cycles of the table-growth check. @default 100 */

@@ -1,0 +1,63 @@
+import mysql from "mysql2";
+import type { MysqlSettings, SslAttempt } from "./mysql-options.js";
+import { SQL } from "./sql.js";
+
+/**
+ * Opens one mysql2 connection, trying each TLS attempt of `settings.ssl` in turn (a server
+ * without TLS support under `ssl-mode=preferred` is tried again in the clear). `onOpening` gets
+ * each connection while it is being opened, so a destroy can reach it; `watch` is attached before
+ * connecting: mysql2 emits 'end' when the server closes the socket and then 'error'
+ * (PROTOCOL_CONNECTION_LOST), which unhandled would crash the process.
+ */
+export async function openConnection(settings: MysqlSettings, onOpening: (c: mysql.Connection | undefined) => void, watch: (c: mysql.Connection) => void): Promise<mysql.Connection> {
+  let last: unknown;
+  for (const ssl of settings.ssl) {
+    try {
+      return await openOnce(settings, ssl, onOpening, watch);
+    } catch (err) {
+      last = err;
+      if (!(ssl && settings.ssl.length > 1 && (err as { code?: string }).code === "HANDSHAKE_NO_SSL_SUPPORT")) break;
+    }
+  }
+  throw last;
+}
+
+function openOnce(settings: MysqlSettings, ssl: SslAttempt, onOpening: (c: mysql.Connection | undefined) => void, watch: (c: mysql.Connection) => void): Promise<mysql.Connection> {
+  return new Promise((resolve, reject) => {
+    const c = mysql.createConnection({ ...settings.connection, ...(ssl ? { ssl: ssl as mysql.SslOptions } : {}) });
+    onOpening(c);
+    watch(c);
+    c.connect((err) => {
+      onOpening(undefined);
+      if (err) {
+        c.destroy();
+        reject(err);
+      } else resolve(c);
+    });
+  });
+}
+
+/** A graceful end waits for the server; a hung server must not hang close(), so it is bounded. */
+export function endOrDestroy(c: mysql.Connection, timeoutMs = 1000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      c.destroy();
+      resolve();
+    }, timeoutMs);
+    c.end(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
+/** Best effort, bounded: a second connection asks the server to stop our statement. */
+export function killQuery(settings: MysqlSettings, threadId: number): void {
+  const killer = mysql.createConnection({ ...settings.connection, connectTimeout: 1000 });
+  const timer = setTimeout(() => killer.destroy(), 1500);
+  killer.on("error", () => undefined);
+  killer.query(SQL.killQuery, [threadId], () => {
+    clearTimeout(timer);
+    killer.destroy();
+  });
+}

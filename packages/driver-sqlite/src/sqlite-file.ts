@@ -1,0 +1,104 @@
+import { statSync } from "node:fs";
+import type Database from "better-sqlite3";
+import { DbHealthError, fileKind, type ClassifiedError } from "@alfred/db-health-core";
+import type { SqliteOpenOptions } from "./sqlite-options.js";
+
+type Db = InstanceType<typeof Database>;
+
+/**
+ * Turns on WAL. A file in a directory or file system that refuses writes still opens and reads,
+ * so that is returned as the reason rather than thrown; so is a lock held by another connection
+ * (`"locked"`), unless `throwIfLocked`.
+ */
+export function setWal(d: Db, throwIfLocked = false): string {
+  try {
+    d.pragma("journal_mode = WAL");
+    return "done";
+  } catch (err) {
+    const unwritable = unwritableReason(err);
+    if (unwritable) return unwritable;
+    if (isBusy(err) && !throwIfLocked) return "locked";
+    throw err;
+  }
+}
+
+/** Why the file refuses writes (a read-only directory or file system), when that is what `err` says. */
+export function unwritableReason(err: unknown): string | undefined {
+  const code = String((err as { code?: unknown } | undefined)?.code ?? "");
+  return /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code) ? `${(err as Error).message} (${code})` : undefined;
+}
+
+/** Runs `PRAGMA quick_check` when the database is small enough that it cannot stall the probe. */
+export function quickCheck(d: Db, maxBytes: number): string {
+  try {
+    const bytes = (d.pragma("page_size", { simple: true }) as number) * (d.pragma("page_count", { simple: true }) as number);
+    if (bytes > maxBytes) return `skipped (${bytes} bytes is over quick_check_max_bytes=${maxBytes})`;
+    const rows = d.pragma("quick_check(5)") as Array<{ quick_check: string }>;
+    return rows.map((r) => r.quick_check).join("; ");
+  } catch (err) {
+    // Another connection's exclusive lock: the write and read phases report it.
+    if (isBusy(err)) return "skipped (database is locked)";
+    throw err;
+  }
+}
+
+/**
+ * What the path names, before SQLite opens it: a missing file is reported as such (not as
+ * SQLite's "unable to open database file"), and anything but a regular file is refused. SQLite
+ * would read a FIFO or a device (and write to a disk device) as if it were a database.
+ */
+export function checkFile(open: SqliteOpenOptions): void {
+  let stats;
+  try {
+    // bigint: a plain stat of a FIFO would poison the process-wide array Node's realpathSync reads (see core's read-file.ts).
+    stats = statSync(open.path, { bigint: true });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== "ENOENT") throw new DbHealthError("connect", `cannot open the database file ${open.path}: ${code ?? "error"}`, { driver: "sqlite" });
+    if (!open.fileMustExist) return;
+    throw new DbHealthError(
+      "connect",
+      `no database file at ${open.path}: a SQLite target is opened, never created, unless its DSN says mode=rwc (file:PATH?mode=rwc)`,
+      { driver: "sqlite" },
+    );
+  }
+  if (!stats.isFile()) {
+    throw new DbHealthError("connect", `${open.path} is ${fileKind(stats)}, not a regular file: point the DSN at the SQLite database file`, { driver: "sqlite" });
+  }
+}
+
+/** Another connection holds the lock. */
+export function isBusy(err: unknown): boolean {
+  return /^SQLITE_(BUSY|LOCKED)/.test(String((err as { code?: unknown } | undefined)?.code ?? ""));
+}
+
+const CODE_KINDS: Record<string, ClassifiedError["kind"]> = {
+  SQLITE_BUSY: "timeout",
+  SQLITE_LOCKED: "timeout",
+  SQLITE_READONLY: "readonly",
+  SQLITE_PERM: "permission",
+  SQLITE_AUTH: "permission",
+  SQLITE_CANTOPEN: "connect",
+  SQLITE_NOTADB: "connect",
+  SQLITE_CORRUPT: "query",
+  SQLITE_FULL: "query",
+  SQLITE_IOERR: "query",
+};
+
+/**
+ * The SQLite driver's error hook: the kind of a better-sqlite3 error by its (extended) code,
+ * its message with the code (`database is locked (SQLITE_BUSY)`), and whether the health table
+ * is missing (`no such table`).
+ *
+ * @example
+ * ```ts
+ * classifySqliteError(Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" })); // { kind: "timeout", … }
+ * ```
+ */
+export function classifySqliteError(err: unknown): ClassifiedError {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  // Extended codes (SQLITE_READONLY_DIRECTORY, SQLITE_IOERR_WRITE) share their primary code's kind.
+  const kind = typeof code === "string" ? CODE_KINDS[code.split("_").slice(0, 2).join("_")] : undefined;
+  const message = err instanceof Error ? err.message : String(err);
+  return { ...(kind ? { kind } : {}), message: `${message}${typeof code === "string" ? ` (${code})` : ""}`, tableMissing: err instanceof Error && /no such table/i.test(err.message) };
+}
