@@ -12,13 +12,13 @@
  * metrics.observe(await driver.probe());
  * ```
  */
-export type { Phase, PhaseResult, Role, RoleInfo, Status } from "./types.js";
-export { TIMED_PHASES } from "./types.js";
-export { DbHealthError, errorMessage, isDbHealthError, redactError, type DbHealthErrorOptions, type ErrorKind } from "./errors.js";
-export { REDACTED, createRedactor, redact } from "./redact.js";
-export { describeDsn, dsnScheme, dsnSecrets, parseDsn, redactDsn, type DsnForm, type ParsedDsn } from "./dsn.js";
-export { formatDuration, parseDuration } from "./duration.js";
-export { FILE_LIMITS, checkFileSync, fileKind, formatBytes, notRegular, readFileLimited, readFileSyncLimited, UnreadableFile, type FileLimit } from "./read-file.js";
+export type { Phase, PhaseResult, Role, RoleInfo, Status } from "./contract/types.js";
+export { TIMED_PHASES } from "./contract/types.js";
+export { DbHealthError, errorMessage, isDbHealthError, redactError, type DbHealthErrorOptions, type ErrorKind } from "./contract/errors.js";
+export { REDACTED, createRedactor, redact } from "./redact/redact.js";
+export { describeDsn, dsnScheme, dsnSecrets, parseDsn, redactDsn, type DsnForm, type ParsedDsn } from "./dsn/dsn.js";
+export { formatDuration, parseDuration } from "./config/duration.js";
+export { FILE_LIMITS, checkFileSync, fileKind, formatBytes, notRegular, readFileLimited, readFileSyncLimited, UnreadableFile, type FileLimit } from "./config/read-file.js";
 export {
   DEFAULTS,
   engineForScheme,
@@ -26,7 +26,7 @@ export {
   resolveTargetConfigs,
   type TargetConfig,
   type TargetOptions,
-} from "./config.js";
+} from "./config/config.js";
 export {
   checkTargetConfigs,
   formatProblems,
@@ -35,19 +35,19 @@ export {
   type CheckedTarget,
   type ConfigProblem,
   type TargetCheck,
-} from "./config-check.js";
-export { isResolvedTarget, planTargets, retarget, type ResolvedTarget } from "./target-plan.js";
-export type { DriverAdapter } from "./driver-adapter.js";
-export { guardAdapter } from "./adapter-guard.js";
-export type { AdapterTarget, DriverCapabilities, DriverDefinition } from "./driver-definition.js";
-export { DriverRegistry, driverRegistry, registerDriver } from "./registry.js";
-export { sleep, withDeadline, type DeadlineOptions } from "./deadline.js";
-export type { ProbeResult } from "./probe-result.js";
-export { createDriver, type ConnectionLostEvent, type CreateDriverOptions, type Driver, type ProbeOptions } from "./driver.js";
-export { TOKEN_HISTORY_LENGTH, healthToken, holdsToken, isCrowded } from "./health-token.js";
+} from "./config/check.js";
+export { isResolvedTarget, planTargets, retarget, type ResolvedTarget } from "./config/target-plan.js";
+export type { DriverAdapter } from "./contract/driver-adapter.js";
+export { guardAdapter } from "./contract/adapter-guard.js";
+export type { AdapterTarget, DriverCapabilities, DriverDefinition } from "./contract/driver-definition.js";
+export { DriverRegistry, driverRegistry, registerDriver } from "./contract/registry.js";
+export { sleep, withDeadline, type DeadlineOptions } from "./probe/deadline.js";
+export type { ProbeResult } from "./contract/probe-result.js";
+export { createDriver, type ConnectionLostEvent, type CreateDriverOptions, type Driver, type ProbeOptions } from "./probe/driver.js";
+export { TOKEN_HISTORY_LENGTH, healthToken, holdsToken, isCrowded } from "./health-table/health-token.js";
 export type { ClassifiedError, DialectCall, DialectTarget, HealthTableDialect, RoleContext, TableCheck } from "./health-table/dialect.js";
 export { PRUNE_EVERY_MS, healthTableAdapter } from "./health-table/protocol.js";
 export { defineDriver, type DialectDriverDefinition } from "./health-table/define-driver.js";
 export { serverLimits, type ServerLimits } from "./health-table/limits.js";
-export { createMetrics, type DbHealthMetrics, type DeclaredTarget, type MetricsOptions } from "./metrics.js";
+export { createMetrics, type DbHealthMetrics, type DeclaredTarget, type MetricsOptions } from "./metrics/metrics.js";
 export { CORE_VERSION } from "./version.js";

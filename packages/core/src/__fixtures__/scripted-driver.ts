@@ -1,6 +1,6 @@
-import type { DriverAdapter } from "../driver-adapter.js";
-import type { DriverDefinition } from "../driver-definition.js";
-import type { RoleInfo } from "../types.js";
+import type { DriverAdapter } from "../contract/driver-adapter.js";
+import type { DriverDefinition } from "../contract/driver-definition.js";
+import type { RoleInfo } from "../contract/types.js";
 
 /**
  * An in-memory adapter whose behaviour each test scripts. It stands in for a driver, not for a

@@ -1,5 +1,5 @@
 import { healthTableAdapter } from "./protocol.js";
-import type { DriverDefinition } from "../driver-definition.js";
+import type { DriverDefinition } from "../contract/driver-definition.js";
 import type { DialectTarget, HealthTableDialect } from "./dialect.js";
 
 /** A {@link DriverDefinition} given by its dialect instead of an adapter factory. */

@@ -1,6 +1,6 @@
-import type { AdapterTarget } from "../driver-definition.js";
-import type { ErrorKind } from "../errors.js";
-import type { RoleInfo } from "../types.js";
+import type { AdapterTarget } from "../contract/driver-definition.js";
+import type { ErrorKind } from "../contract/errors.js";
+import type { RoleInfo } from "../contract/types.js";
 
 /**
  * What every call of a dialect receives: the phase's `signal`, which aborts at the phase

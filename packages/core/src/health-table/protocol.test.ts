@@ -1,16 +1,16 @@
 import { describe, expect, it, vi } from "vitest";
-import { createDriver } from "../driver.js";
-import { TOKEN_HISTORY_LENGTH } from "../health-token.js";
-import { resolveTargetConfig, type TargetOptions } from "../config.js";
-import { parseDsn } from "../dsn.js";
-import { createRedactor } from "../redact.js";
+import { createDriver } from "../probe/driver.js";
+import { TOKEN_HISTORY_LENGTH } from "./health-token.js";
+import { resolveTargetConfig, type TargetOptions } from "../config/config.js";
+import { parseDsn } from "../dsn/dsn.js";
+import { createRedactor } from "../redact/redact.js";
 import { defineDriver } from "./define-driver.js";
 import { PRUNE_EVERY_MS, healthTableAdapter } from "./protocol.js";
 import { serverLimits } from "./limits.js";
-import type { DriverAdapter } from "../driver-adapter.js";
-import type { DriverDefinition } from "../driver-definition.js";
+import type { DriverAdapter } from "../contract/driver-adapter.js";
+import type { DriverDefinition } from "../contract/driver-definition.js";
 import type { DialectTarget, HealthTableDialect } from "./dialect.js";
-import type { RoleInfo } from "../types.js";
+import type { RoleInfo } from "../contract/types.js";
 
 /** A database in a Map, and a dialect over it that records every statement. */
 function fakeEngine(options: { table?: boolean; replica?: boolean; createFails?: Error; role?: RoleInfo; slowConnect?: number } = {}) {

@@ -1,8 +1,8 @@
 import { performance } from "node:perf_hooks";
-import { DbHealthError, isDbHealthError, redactError } from "../errors.js";
-import { createRedactor } from "../redact.js";
-import type { AdapterTarget } from "../driver-definition.js";
-import type { DriverAdapter } from "../driver-adapter.js";
+import { DbHealthError, isDbHealthError, redactError } from "../contract/errors.js";
+import { createRedactor } from "../redact/redact.js";
+import type { AdapterTarget } from "../contract/driver-definition.js";
+import type { DriverAdapter } from "../contract/driver-adapter.js";
 import type { DialectCall, DialectTarget, HealthTableDialect } from "./dialect.js";
 
 /** How often the prune statement runs: rows older than `pruneAfter` (≥ 1 min) go within a minute. */

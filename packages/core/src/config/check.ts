@@ -1,0 +1,227 @@
+/**
+ * Checking targets without throwing: every problem of every target as data (`{ path, message }`),
+ * each DSN parsed once and kept. resolveTargetConfigs (config.ts) and planTargets
+ * (target-plan.ts) are built on it; a CLI maps each problem's path back to the flag, variable or
+ * file line that set the value, without reading messages.
+ */
+import { hostname } from "node:os";
+import type * as z from "zod";
+import { describeValue, withSecrets } from "../contract/describe-value.js";
+import { unknownKey } from "./suggest.js";
+import { baseSchema, crossFieldProblems, keepingParsedDsns, shape, thresholdsShape, type CrossFields, type Problem } from "./schema.js";
+import type { TargetConfig } from "./types.js";
+import { dsnSecrets, type ParsedDsn } from "../dsn/dsn.js";
+
+/**
+ * One problem of a configuration, as data.
+ *
+ * @example
+ * ```ts
+ * const problem: ConfigProblem = { path: [1, "thresholds", "readLatency"], message: "2s must be less than readTimeout (1s): …", related: ["readTimeout"] };
+ * ```
+ */
+export interface ConfigProblem {
+  /**
+   * Where, from the list of targets: the target's index, then the option (`[1, "thresholds",
+   * "readLatency"]` is `targets[1].thresholds.readLatency`). Empty when the list itself is wrong.
+   */
+  path: Array<string | number>;
+  /** What is wrong and how to fix it; values and DSNs only redacted. */
+  message: string;
+  /**
+   * Other options of the same target that a rule between options compared this one with
+   * (`["interval"]` for a `pruneAfter` under two intervals): when the value at `path` is a
+   * default, one of these is the value that was set. @default none
+   */
+  related?: string[];
+}
+
+/** A target's options once valid: core's defaults applied except `name` and `probeId`. */
+export type CheckedSettings = Omit<TargetConfig, "name" | "probeId" | "thresholds"> & Partial<Pick<TargetConfig, "name" | "probeId" | "thresholds">>;
+
+/** What {@link checkTargetConfigs} found about one target. */
+export interface CheckedTarget {
+  /** The DSN parsed, whenever it is valid (even if another option is not). Holds the password: keep it in. */
+  dsn?: ParsedDsn;
+  /** The DSN's literal secrets (see `dsnSecrets`). */
+  secrets: string[];
+  /** The options with defaults applied, when the whole target is valid. */
+  settings?: CheckedSettings;
+}
+
+/** The result of {@link checkTargetConfigs}: one entry per input, and every problem. */
+export interface TargetCheck {
+  /** Every problem of every target, in order, then the duplicate names. Empty when all are valid. */
+  problems: ConfigProblem[];
+  /** One per input, in order. */
+  targets: CheckedTarget[];
+  /** Every target's secrets: a password pasted into any target's field is hidden in every message. */
+  secrets: string[];
+}
+
+/** Options of {@link checkTargetConfigs}. */
+export interface CheckOptions {
+  /**
+   * How a message names another target (a duplicate name names the target that has it first).
+   * @default (index) => `targets[${index}]`
+   */
+  nameOf?(index: number): string;
+}
+
+/**
+ * Checks several targets and returns every problem as data instead of throwing: each DSN is
+ * parsed once (the parse is kept for the driver), every field is checked, and two targets with
+ * one explicit name are a problem of the second. Missing names are not derived here: they depend
+ * on each target's driver (see planTargets).
+ *
+ * @example
+ * ```ts
+ * const check = checkTargetConfigs([{ dsn: "file:app.db", interval: "5x" }]);
+ * check.problems;         // [{ path: [0, "interval"], message: 'invalid duration "5x": …' }]
+ * check.targets[0]?.dsn;  // { scheme: "file", form: "sqlite-file", database: "app.db", … }
+ * ```
+ */
+export function checkTargetConfigs(inputs: readonly unknown[], options: CheckOptions = {}): TargetCheck {
+  if (!Array.isArray(inputs)) {
+    return { problems: [{ path: [], message: `must be a list of targets, got ${describeValue(inputs)}` }], targets: [], secrets: [] };
+  }
+  const nameOf = options.nameOf ?? ((i: number) => `targets[${i}]`);
+  // Every target's password, so that one pasted into any field of any target is hidden before
+  // values are cut short for messages, not only in the final message.
+  const own = inputs.map((input) => {
+    const dsn = isRecord(input) ? input["dsn"] : undefined;
+    return typeof dsn === "string" ? dsnSecrets(dsn) : [];
+  });
+  const secrets = own.flat();
+  const problems: ConfigProblem[] = [];
+  const targets = withSecrets(secrets, () =>
+    keepingParsedDsns((parsed) =>
+      inputs.map((input, i): CheckedTarget => {
+        const checked = checkTarget(input);
+        problems.push(...checked.problems.map((p) => ({ ...p, path: [i, ...p.path.map((k) => (typeof k === "symbol" ? String(k) : k))] })));
+        const dsn = isRecord(input) && typeof input["dsn"] === "string" ? parsed.get(input["dsn"]) : undefined;
+        return { secrets: own[i]!, ...(dsn ? { dsn } : {}), ...(checked.settings ? { settings: checked.settings } : {}) };
+      }),
+    ),
+  );
+
+  const owner = new Map<string, number>();
+  inputs.forEach((input, i) => {
+    const name = explicitName(input);
+    if (name === undefined) return;
+    const first = owner.get(name);
+    if (first === undefined) owner.set(name, i);
+    else problems.push({ path: [i, "name"], message: `"${name}" is already the name of ${nameOf(first)}; give each target its own name` });
+  });
+  return { problems, targets, secrets };
+}
+
+/**
+ * The problems as one text, a line each, starting with the option's path: `targets[1].readTimeout: …`,
+ * or with `single` the path inside the one target (`readTimeout: …`). `secrets` are hidden in
+ * the paths before they are cut short.
+ *
+ * @example
+ * ```ts
+ * formatProblems([{ path: [0, "interval"], message: "…" }], { single: true }); // "interval: …"
+ * ```
+ */
+export function formatProblems(problems: readonly ConfigProblem[], options: { single?: boolean; secrets?: readonly string[] } = {}): string {
+  const line = ({ path, message }: ConfigProblem): string => {
+    const [index, ...inside] = path;
+    const prefix = path.length === 0 ? "targets" : options.single ? "" : `targets[${String(index)}]`;
+    return `${formatPath(prefix, inside)}: ${message}`;
+  };
+  return withSecrets(options.secrets ?? [], () => problems.map(line).join("\n"));
+}
+
+/**
+ * The targets' configurations once the check found no problem: every default, each name
+ * explicit or the first free of its engine's (`postgres`, `postgres-2`…), and probe ids.
+ *
+ * @example
+ * ```ts
+ * configsOf(check, (i) => definitions[i]!.name); // [{ name: "postgres", … }]
+ * ```
+ */
+export function configsOf(check: TargetCheck, engineOf: (index: number) => string): TargetConfig[] {
+  const host = hostname() || "localhost";
+  const settings = check.targets.map((t) => t.settings);
+  const taken = new Set(settings.flatMap((s) => (s?.name === undefined ? [] : [s.name])));
+  return settings.map((s, i) => {
+    if (!s) throw new Error(`target ${i} has problems: configsOf() takes a check without any`);
+    const { thresholds, name: explicit, probeId, ...rest } = s;
+    const name = explicit ?? defaultName(engineOf(i), taken);
+    return { name, ...rest, thresholds: thresholds ?? {}, probeId: probeId ?? `${host.slice(0, 127 - name.length)}/${name}` };
+  });
+}
+
+/** First free of `engine`, `engine-2`, `engine-3`…, kept within the name rule. */
+function defaultName(engine: string, taken: Set<string>): string {
+  const base = engine.replace(/[^A-Za-z0-9_.:-]/g, "-").replace(/^[^A-Za-z0-9]+/, "") || "db";
+  for (let n = 1; ; n++) {
+    const suffix = n === 1 ? "" : `-${n}`;
+    const candidate = base.slice(0, 63 - suffix.length) + suffix;
+    if (!taken.has(candidate)) {
+      taken.add(candidate);
+      return candidate;
+    }
+  }
+}
+
+function checkTarget(input: unknown): { problems: Problem[]; settings?: CheckedSettings } {
+  const record = isRecord(input) ? input : undefined;
+  const result = baseSchema.safeParse(input);
+  if (result.success) return { problems: crossFieldProblems(result.data), settings: result.data as CheckedSettings };
+  const problems: Problem[] = [];
+  for (const issue of result.error.issues) {
+    if (issue.code === "unrecognized_keys") {
+      const known = issue.path.length === 0 ? Object.keys(shape) : Object.keys(thresholdsShape);
+      for (const key of issue.keys) problems.push({ path: [...issue.path, key], message: unknownKey(key, known) });
+    } else {
+      problems.push({ path: issue.path, message: issue.message });
+    }
+  }
+  // The object failed, so zod skipped the cross-field rules: apply them to the fields that are valid.
+  if (record) problems.push(...crossFieldProblems(validFields(record)));
+  return { problems };
+}
+
+/** A valid explicit name, checked even when other fields are wrong, for duplicate detection. */
+function explicitName(input: unknown): string | undefined {
+  if (!isRecord(input)) return undefined;
+  const name = shape.name.safeParse(input["name"]);
+  return name.success ? name.data : undefined;
+}
+
+/** The fields of a failed target that the cross-field rules compare and that are valid on their own. */
+function validFields(record: Record<string, unknown>): CrossFields {
+  const value = <T>(r: z.ZodSafeParseResult<T>) => (r.success ? r.data : undefined);
+  const t = isRecord(record["thresholds"]) ? record["thresholds"] : {};
+  return {
+    readTimeout: value(shape.readTimeout.safeParse(record["readTimeout"])),
+    writeTimeout: value(shape.writeTimeout.safeParse(record["writeTimeout"])),
+    interval: value(shape.interval.safeParse(record["interval"])),
+    pruneAfter: value(shape.pruneAfter.safeParse(record["pruneAfter"])),
+    thresholds: {
+      pingLatency: value(thresholdsShape.pingLatency.safeParse(t["pingLatency"])),
+      readLatency: value(thresholdsShape.readLatency.safeParse(t["readLatency"])),
+      writeLatency: value(thresholdsShape.writeLatency.safeParse(t["writeLatency"])),
+    },
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+
+/** `targets[1]` + ["thresholds", "readLatency"] → `targets[1].thresholds.readLatency`. */
+function formatPath(prefix: string, path: readonly PropertyKey[]): string {
+  let out = prefix;
+  for (const key of path) {
+    if (typeof key === "number") out += `[${key}]`;
+    else if (typeof key === "string" && /^[A-Za-z_$][\w$]*$/.test(key)) out += out ? `.${key}` : key;
+    else out += `[${describeValue(String(key))}]`;
+  }
+  return out || "target";
+}

@@ -1,0 +1,221 @@
+/**
+ * The zod schema of one target: field rules, bounds and the cross-field rules. Messages name
+ * the rule and the value (redacted, then cut short) so that one line says what to fix.
+ */
+import * as z from "zod";
+import type * as zc from "zod/v4/core";
+import { describeValue } from "../contract/describe-value.js";
+import { unknownKey } from "./suggest.js";
+import { DEFAULTS } from "./types.js";
+import { parseDsn, type ParsedDsn } from "../dsn/dsn.js";
+import { durationSchema, formatDuration } from "./duration.js";
+import { errorMessage } from "../contract/errors.js";
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/;
+const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+// "Printable": no control, format, surrogate, private-use or line/paragraph separator characters.
+const PROBE_ID_RE = /^[^\p{C}\p{Zl}\p{Zp}]{1,128}$/u;
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+// Every duration has an upper bound below 2^31-1 ms: beyond it setTimeout fires after 1 ms, and
+// a probe loop sleeping `interval` would spin. 24 days is the last whole day below that limit.
+const MAX_TIMEOUT = 10 * MINUTE;
+const MAX_RETRY_INTERVAL = 10 * MINUTE;
+const MAX_INTERVAL = 24 * HOUR;
+const MAX_LONG = 24 * 24 * HOUR;
+
+/** One rule broken, at a path inside the target. */
+export interface Problem {
+  path: PropertyKey[];
+  message: string;
+  /** Other fields a rule between fields compared this one with (`interval` for `pruneAfter`). */
+  related?: string[];
+}
+
+// Where the DSN rule leaves each DSN it parsed, while a check that wants them runs (see
+// keepingParsedDsns). Module state for the same reason as describe-value's secrets: zod's
+// refinements take no argument through which a caller could pass anything.
+let parsedDsns: Map<string, ParsedDsn> | undefined;
+
+/**
+ * Runs `fn` (synchronous schema checks) and hands it the DSNs the schema parsed meanwhile, by
+ * their text, so that a caller needing the parse does not parse each DSN a second time.
+ *
+ * @example
+ * ```ts
+ * const parsed = keepingParsedDsns((seen) => (baseSchema.safeParse(input), seen.get(input.dsn)));
+ * ```
+ */
+export function keepingParsedDsns<T>(fn: (seen: ReadonlyMap<string, ParsedDsn>) => T): T {
+  const outer = parsedDsns;
+  const seen = new Map<string, ParsedDsn>();
+  parsedDsns = seen;
+  try {
+    return fn(seen);
+  } finally {
+    parsedDsns = outer;
+  }
+}
+
+/** Message for a value of the wrong type. */
+const mustBe = (what: string) => (issue: zc.$ZodRawIssue) =>
+  issue.input === undefined ? `is required (${what})` : `must be ${what}, got ${describeValue(issue.input)}`;
+
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: mustBe(`one of ${values.map((v) => `"${v}"`).join(", ")}`) });
+
+const identifier = z.string({ error: mustBe("a string") }).regex(IDENT_RE, {
+  error: (i) => `${describeValue(i.input)} is not a valid identifier: use 1–63 letters, digits or "_", not starting with a digit`,
+});
+
+/** A duration within bounds, with a message that names the bounds in duration syntax. */
+function durationIn(bounds: { min: number; minInclusive?: boolean; max: number }) {
+  const { min, minInclusive = false, max } = bounds;
+  const low = minInclusive ? (min === 0 ? "" : `at least ${formatDuration(min)}`) : `more than ${formatDuration(min)}`;
+  const rule = [low, `at most ${formatDuration(max)}`].filter(Boolean).join(" and ");
+  return durationSchema.refine((ms) => (minInclusive ? ms >= min : ms > min) && ms <= max, {
+    error: (i) => `must be ${rule}, got ${formatDuration(Number(i.input))}`,
+  });
+}
+
+const timeout = durationIn({ min: 0, max: MAX_TIMEOUT });
+const threshold = durationIn({ min: 0, max: MAX_TIMEOUT });
+
+const DSN_HINT = "the database to probe, e.g. postgres://user@host:5432/db";
+
+// The whole parse, not only the scheme: a bad port or ADO string is reported with every other
+// problem instead of surfacing later when the driver is created.
+const dsnField = z
+  .string({ error: (i) => (i.input === undefined ? `is required: ${DSN_HINT}` : `must be a string, got ${describeValue(i.input)}`) })
+  .superRefine((dsn, ctx) => {
+    if (dsn.trim() === "") {
+      ctx.addIssue({ code: "custom", message: `must not be empty: give ${DSN_HINT}` });
+      return;
+    }
+    try {
+      const parsed = parseDsn(dsn);
+      parsedDsns?.set(dsn, parsed);
+    } catch (err) {
+      // parseDsn's message already shows the DSN redacted; errorMessage() redacts once more in
+      // case anything else was thrown.
+      ctx.addIssue({ code: "custom", message: errorMessage(err) });
+    }
+  });
+
+/** The fields of `thresholds`. */
+export const thresholdsShape = {
+  pingLatency: threshold.optional(),
+  readLatency: threshold.optional(),
+  writeLatency: threshold.optional(),
+};
+
+/** The fields of a target, each with its own rule and default. */
+export const shape = {
+  dsn: dsnField,
+  name: z
+    .string({ error: mustBe("a string") })
+    .regex(NAME_RE, {
+      error: (i) =>
+        `${describeValue(i.input)} is not a valid name: use 1–63 letters, digits, "_", ".", ":" or "-", starting with a letter or digit`,
+    })
+    .optional(),
+  role: oneOf(["primary", "replica", "auto"]).default(DEFAULTS.role),
+  connectTimeout: timeout.default(DEFAULTS.connectTimeout),
+  readTimeout: timeout.default(DEFAULTS.readTimeout),
+  writeTimeout: timeout.default(DEFAULTS.writeTimeout),
+  maxRetries: z
+    .number({ error: mustBe("a whole number from 0 to 100") })
+    .refine((n) => Number.isInteger(n) && n >= 0 && n <= 100, {
+      error: (i) => `must be a whole number from 0 to 100, got ${describeValue(i.input)}`,
+    })
+    .default(DEFAULTS.maxRetries),
+  retryInterval: durationIn({ min: 0, minInclusive: true, max: MAX_RETRY_INTERVAL }).default(DEFAULTS.retryInterval),
+  interval: durationIn({ min: 100, minInclusive: true, max: MAX_INTERVAL }).default(DEFAULTS.interval),
+  createHealthTable: z.boolean({ error: mustBe("true or false") }).default(DEFAULTS.createHealthTable),
+  writeCheck: oneOf(["auto", "always", "never"]).default(DEFAULTS.writeCheck),
+  connection: oneOf(["persistent", "per-cycle"]).default(DEFAULTS.connection),
+  thresholds: z
+    .strictObject(thresholdsShape, { error: (i) => unknownKeysOr(i, Object.keys(thresholdsShape), "an object like { readLatency: \"500ms\" }") })
+    .optional(),
+  maxReplicationLag: durationIn({ min: 0, max: MAX_LONG }).optional(),
+  probeId: z
+    .string({ error: mustBe("a string") })
+    .regex(PROBE_ID_RE, { error: (i) => `${describeValue(i.input)} is not a valid probe id: use 1–128 printable characters` })
+    .optional(),
+  healthTable: identifier.default(DEFAULTS.healthTable),
+  schema: identifier.optional(),
+  pruneAfter: durationIn({ min: MINUTE, minInclusive: true, max: MAX_LONG }).default(DEFAULTS.pruneAfter),
+};
+
+/** The target object without the cross-field rules (zod skips those once a field fails). */
+export const baseSchema = z.strictObject(shape, {
+  error: (i) => unknownKeysOr(i, Object.keys(shape), 'an object like { dsn: "postgres://user@host/db" }'),
+});
+
+/** The fields the cross-field rules compare; a field that failed on its own is left out. */
+export interface CrossFields {
+  readTimeout?: number | undefined;
+  writeTimeout?: number | undefined;
+  interval?: number | undefined;
+  pruneAfter?: number | undefined;
+  thresholds?: { pingLatency?: number | undefined; readLatency?: number | undefined; writeLatency?: number | undefined } | undefined;
+}
+
+/**
+ * Rules between fields: a latency threshold at or above its timeout could never trigger, and a
+ * pruneAfter under two intervals would delete the rows of live peers that probe as often.
+ *
+ * @example
+ * ```ts
+ * crossFieldProblems({ readTimeout: 1000, thresholds: { readLatency: 2000 } }); // [{ path: ["thresholds", "readLatency"], … }]
+ * ```
+ */
+export function crossFieldProblems(v: CrossFields): Problem[] {
+  const rules = [
+    ["pingLatency", "readTimeout", v.readTimeout],
+    ["readLatency", "readTimeout", v.readTimeout],
+    ["writeLatency", "writeTimeout", v.writeTimeout],
+  ] as const;
+  const problems: Problem[] = [];
+  for (const [key, timeoutKey, limit] of rules) {
+    const value = v.thresholds?.[key];
+    if (value === undefined || limit === undefined || value < limit) continue;
+    problems.push({
+      path: ["thresholds", key],
+      related: [timeoutKey],
+      message: `${formatDuration(value)} must be less than ${timeoutKey} (${formatDuration(limit)}): the phase times out before the threshold is reached; lower the threshold or raise ${timeoutKey}`,
+    });
+  }
+  if (v.pruneAfter !== undefined && v.interval !== undefined && v.pruneAfter < 2 * v.interval) {
+    problems.push({
+      path: ["pruneAfter"],
+      related: ["interval"],
+      message: `${formatDuration(v.pruneAfter)} must be at least twice interval (${formatDuration(v.interval)}): rows of live probers checking that often would be deleted; raise pruneAfter or lower interval`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * Zod schema of {@link TargetOptions}: strict (unknown keys are errors, with a suggestion),
+ * durations turned into milliseconds, defaults applied except `name` and `probeId`, which
+ * depend on the other targets and the host ({@link resolveTargetConfigs} fills them in).
+ *
+ * @example
+ * ```ts
+ * const result = targetOptionsSchema.safeParse({ dsn: "file:app.db", interval: "30s" });
+ * if (result.success) result.data.interval; // 30000
+ * ```
+ */
+export const targetOptionsSchema = baseSchema.superRefine((value, ctx) => {
+  for (const p of crossFieldProblems(value)) ctx.addIssue({ code: "custom", path: p.path, message: p.message });
+});
+
+/** Message for an object issue: unknown keys with suggestions, otherwise a type mismatch. */
+function unknownKeysOr(issue: zc.$ZodRawIssue, known: readonly string[], what: string): string {
+  if (issue.code === "unrecognized_keys") {
+    return (issue.keys as string[]).map((k) => `${describeValue(k)}: ${unknownKey(k, known)}`).join("; ");
+  }
+  return mustBe(what)(issue);
+}

@@ -1,0 +1,210 @@
+import type { Gauge } from "prom-client";
+import { failedAttempts } from "../contract/probe-result.js";
+import { redact } from "../redact/redact.js";
+import { TIMED_PHASES, type Status } from "../contract/types.js";
+import { BASE, STATES, loadPromClient, registerFamilies, type BaseLabels } from "./families.js";
+import type { DbHealthMetrics, MetricsOptions } from "./types.js";
+import {
+  familyHeader,
+  formatLabels,
+  gaugeLines,
+  histogramLines,
+  observeHistogram,
+  statusLines,
+  type GaugeKey,
+  type TargetSeries,
+} from "./target-exposition.js";
+
+export type { DbHealthMetrics, DeclaredTarget, MetricsOptions } from "./types.js";
+
+const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+/**
+ * Creates the metric set of ARCHITECTURE.md on an own prom-client `Registry`.
+ *
+ * @example
+ * ```ts
+ * const metrics = createMetrics({ legacyNames: false });
+ * metrics.observe(await driver.probe());
+ * res.end(await metrics.render());
+ * ```
+ */
+export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
+  const { Registry } = loadPromClient();
+  const registry = options.registry ?? new Registry();
+  const legacy = options.legacyNames ?? true;
+  const buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b);
+
+  const { up, readMs, writeMs, connections, connectionCount, errors, duration, status, lag, lastSuccess, perTarget } = registerFamilies(registry, {
+    legacy,
+    buckets,
+    runtimeMetrics: options.runtimeMetrics === true,
+    ...(options.buildInfo ? { buildInfo: options.buildInfo } : {}),
+  });
+
+  // The same series again, kept per target as text for render() (prom-client stays the store
+  // that registry.metrics() and getSingleMetric() read).
+  type Series = TargetSeries & { labels: BaseLabels; observed: boolean };
+  const series = new Map<string, Series>();
+  const gauge = (key: GaugeKey) => (name: string, s: TargetSeries) => gaugeLines(name, s, key);
+  const families = new Map<object, { name: string; lines: (name: string, s: TargetSeries) => string }>([
+    [up, { name: "db_up", lines: gauge("up") }],
+    [connections, { name: "db_connections", lines: gauge("connections") }],
+    [errors, { name: "db_connection_errors_total", lines: (name, s) => `${name}{${s.labelText}} ${s.errors}` }],
+    [duration, { name: "db_probe_duration_seconds", lines: (name, s) => histogramLines(name, s, buckets) }],
+    [status, { name: "db_status", lines: statusLines }],
+    [lag, { name: "db_replication_lag_seconds", lines: gauge("lag") }],
+    [lastSuccess, { name: "db_probe_last_success_timestamp_seconds", lines: gauge("lastSuccess") }],
+  ]);
+  if (readMs) families.set(readMs, { name: "db_read_latency_ms", lines: gauge("readMs") });
+  if (writeMs) families.set(writeMs, { name: "db_write_latency_ms", lines: gauge("writeMs") });
+  if (connectionCount) families.set(connectionCount, { name: "db_connection_count", lines: gauge("connectionCount") });
+
+  // Labels set with registry.setDefaultLabels() go on every series, as prom-client puts them
+  // (after the series' own, never overriding one). Checked on every observe and render: a
+  // change re-labels the cached text of every target.
+  let defaultsKey = "";
+  let defaultsText = "";
+  const labelTextFor = (labels: BaseLabels): string => formatLabels(labels) + (defaultsText ? `,${defaultsText}` : "");
+  const syncDefaultLabels = (): void => {
+    const defaults = (registry as unknown as { _defaultLabels?: Record<string, unknown> })._defaultLabels ?? {};
+    const extra = Object.fromEntries(
+      Object.entries(defaults)
+        .filter(([name]) => !(BASE as readonly string[]).includes(name))
+        .map(([name, value]) => [name, redact(String(value))]),
+    );
+    const key = JSON.stringify(extra);
+    if (key === defaultsKey) return;
+    defaultsKey = key;
+    defaultsText = Object.keys(extra).length > 0 ? formatLabels(extra) : "";
+    for (const s of series.values()) {
+      s.labelText = labelTextFor(s.labels);
+      s.text.clear();
+    }
+  };
+
+  const targetLines = (metric: object, s: TargetSeries): string => {
+    const family = families.get(metric)!;
+    let text = s.text.get(family.name);
+    if (text === undefined) {
+      text = family.lines(family.name, s);
+      s.text.set(family.name, text);
+    }
+    return text;
+  };
+  const familyText = (metric: { name: string; help: string }, type: string, only?: TargetSeries): string | undefined => {
+    const parts = [familyHeader(metric.name, metric.help, type)];
+    for (const s of only ? [only] : series.values()) {
+      const text = targetLines(metric, s);
+      if (text) parts.push(text);
+    }
+    return only && parts.length === 1 ? undefined : parts.join("\n");
+  };
+
+  /**
+   * The target's series under these labels, its cached text cleared; a change of labels (the
+   * role, the engine) first removes every series under the old ones. Label values are redacted
+   * by the caller once, when a target's labels are set, not on every scrape.
+   */
+  const seriesFor = (target: string, labels: BaseLabels): Series => {
+    const previous = series.get(target);
+    if (previous && (previous.labels.db_name !== labels.db_name || previous.labels.db_role !== labels.db_role)) forget(target);
+    syncDefaultLabels();
+    let s = series.get(target);
+    if (!s) {
+      s = { labels, labelText: labelTextFor(labels), observed: false, gauges: {}, status: [], errors: 0, histogram: new Map(), text: new Map() };
+      series.set(target, s);
+    }
+    s.text.clear();
+    return s;
+  };
+  const setStatus = (s: Series, current: Status | "unknown"): void => {
+    s.status = STATES.map((st) => [st, st === current ? 1 : 0]);
+    for (const [st, v] of s.status) status.set({ ...s.labels, status: st }, v);
+  };
+
+  const forget = (target: string): void => {
+    const s = series.get(target);
+    if (!s) return;
+    series.delete(target);
+    // prom-client removes by exact label set, so each extra label value is named.
+    for (const [metric, extras] of perTarget) for (const extra of extras) metric.remove({ ...s.labels, ...extra });
+  };
+
+  return {
+    registry,
+    forget,
+    async render() {
+      // An OpenMetrics registry (a caller's own) has another format: prom-client renders it.
+      if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) return redact(await registry.metrics());
+      syncDefaultLabels();
+      const parts: string[] = [];
+      for (const metric of registry.getMetricsAsArray()) {
+        if (families.has(metric)) parts.push(familyText(metric, metricType(metric))!);
+        else parts.push(redact(await registry.getSingleMetricAsString(metric.name)));
+      }
+      return `${parts.join("\n\n")}\n`;
+    },
+    renderTarget(target) {
+      syncDefaultLabels();
+      const s = series.get(target);
+      if (!s) return "";
+      const parts: string[] = [];
+      for (const metric of registry.getMetricsAsArray()) {
+        const text = families.has(metric) ? familyText(metric, metricType(metric), s) : undefined;
+        if (text) parts.push(text);
+      }
+      return parts.length === 0 ? "" : `${parts.join("\n")}\n`;
+    },
+    declare({ target, driver, role = "unknown" }) {
+      if (series.get(target)?.observed) return;
+      const s = seriesFor(target, { db_name: redact(driver), db_role: role, target: redact(target) });
+      up.set(s.labels, 0);
+      s.gauges.up = 0;
+      setStatus(s, "unknown");
+      // A counter present from the start: rate() and increase() see the first failures.
+      errors.inc(s.labels, 0);
+    },
+    observe(result) {
+      const s = seriesFor(result.target, { db_name: redact(result.driver), db_role: result.role, target: redact(result.target) });
+      const { labels } = s;
+      s.observed = true;
+      const upValue = result.status === "down" ? 0 : 1;
+      up.set(labels, upValue);
+      s.gauges.up = upValue;
+      setStatus(s, result.status);
+      const failed = failedAttempts(result);
+      errors.inc(labels, failed);
+      s.errors += failed;
+      for (const phase of TIMED_PHASES) {
+        const p = result.phases[phase];
+        if (!p) continue;
+        duration.observe({ ...labels, phase }, p.ms / 1000);
+        observeHistogram(s, phase, p.ms / 1000, buckets);
+      }
+      const set = (metric: Gauge<string> | undefined, key: GaugeKey, value: number | undefined): void => {
+        if (!metric) return;
+        setOrRemove(metric, labels, value);
+        if (value === undefined) delete s.gauges[key];
+        else s.gauges[key] = value;
+      };
+      set(readMs, "readMs", result.phases.read?.ms);
+      set(writeMs, "writeMs", result.phases.write?.ms);
+      set(connections, "connections", result.connections);
+      set(connectionCount, "connectionCount", result.connections);
+      set(lag, "lag", result.lagSeconds);
+      if (result.status === "up") set(lastSuccess, "lastSuccess", (result.startedAt + result.durationMs) / 1000);
+    },
+  };
+}
+
+// prom-client keeps the type on each metric instance (`gauge`, `counter`, `histogram`).
+function metricType(metric: object): string {
+  return (metric as { type?: string }).type ?? "untyped";
+}
+
+function setOrRemove(gauge: Gauge<string> | undefined, labels: BaseLabels, value: number | undefined): void {
+  if (!gauge) return;
+  if (value === undefined) gauge.remove(labels);
+  else gauge.set(labels, value);
+}
