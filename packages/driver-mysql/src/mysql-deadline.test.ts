@@ -1,7 +1,7 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
-import { createDriver, sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
-import { waitFor } from "@alfred/db-health-testkit";
+import { sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { testDrivers, waitFor } from "@alfred/db-health-testkit";
 import { mysqlDriver } from "./definition.js";
 import { startMariaServer, type MariaServer } from "@alfred/db-health-test-servers";
 
@@ -22,15 +22,8 @@ afterAll(async () => {
   await admin?.end();
   await db?.destroy();
 });
-const open: Driver[] = [];
-const make = (over: Partial<TargetOptions> = {}): Driver => {
-  const d = createDriver({ dsn: db.dsn({ user: "prober", password: "prober-pw" }), maxRetries: 0, probeId: PROBE_ID, ...over }, { definition: mysqlDriver });
-  open.push(d);
-  return d;
-};
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((d) => d.close()));
-});
+const drivers = testDrivers(mysqlDriver, { maxRetries: 0, probeId: PROBE_ID });
+const make = (over: Partial<TargetOptions> = {}): Driver => drivers({ dsn: db.dsn({ user: "prober", password: "prober-pw" }), ...over });
 
 interface Thread {
   ID: number;

@@ -1,23 +1,16 @@
 import { inspect } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
-import { createDriver, createMetrics, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { createMetrics, type Driver, type TargetOptions } from "@alfred/db-health-core";
 import { mysqlDriver } from "./definition.js";
-import { blackholeServer, openFds, refusedPort } from "@alfred/db-health-testkit";
+import { blackholeServer, openFds, refusedPort, testDrivers } from "@alfred/db-health-testkit";
 import { startMariaServer, type MariaServer } from "@alfred/db-health-test-servers";
 
 // Faults against the machine's MariaDB (127.0.0.1:3306, root without password) and throwaway
 // MariaDB servers started here.
 const LOCAL = "mysql://root@tcp(127.0.0.1:3306)/test";
-const open: Driver[] = [];
-const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => {
-  const d = createDriver({ dsn, maxRetries: 0, retryInterval: 10, probeId: `faults-${process.pid}-${open.length}`, ...over }, { definition: mysqlDriver });
-  open.push(d);
-  return d;
-};
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((d) => d.close()));
-});
+const drivers = testDrivers(mysqlDriver, { maxRetries: 0, retryInterval: 10, probeId: (i) => `faults-${process.pid}-${i}` });
+const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => drivers({ dsn, ...over });
 const admin = async (sql: string, params: unknown[] = []): Promise<Array<Record<string, unknown>>> => {
   const c = await mysql.createConnection({ host: "127.0.0.1", port: 3306, user: "root", database: "test" });
   try {

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createDriver, sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
-import { waitFor } from "@alfred/db-health-testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { testDrivers, waitFor } from "@alfred/db-health-testkit";
 import { mysqlDriver } from "./definition.js";
 import { startMariaServer, type MariaServer } from "@alfred/db-health-test-servers";
 
@@ -14,15 +14,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([replica?.destroy(), primary?.destroy()]);
 });
-const open: Driver[] = [];
-const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => {
-  const d = createDriver({ dsn, maxRetries: 0, probeId: `replica-test-${open.length}`, ...over }, { definition: mysqlDriver });
-  open.push(d);
-  return d;
-};
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((d) => d.close()));
-});
+const drivers = testDrivers(mysqlDriver, { maxRetries: 0, probeId: (i) => `replica-test-${i}` });
+const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => drivers({ dsn, ...over });
 const hasHeartbeat = async (): Promise<boolean> =>
   (await replica.query("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'test' AND table_name = '_health_check'"))[0]?.[0] === "1";
 

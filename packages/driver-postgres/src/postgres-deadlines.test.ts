@@ -1,6 +1,7 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import pg from "pg";
-import { createDriver, parseDsn, resolveTargetConfig, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { testDrivers } from "@alfred/db-health-testkit";
+import { parseDsn, resolveTargetConfig } from "@alfred/db-health-core";
 import { postgresDriver } from "./definition.js";
 import { postgresSettings } from "./postgres-options.js";
 import { appName } from "./__fixtures__/app-name.js";
@@ -9,15 +10,7 @@ import { appName } from "./__fixtures__/app-name.js";
 // trust): the client's (CancelRequest) or the server's (statement_timeout). Each case uses its
 // own health table so a concurrent test of the shared `_health_check` cannot interfere.
 const LOCAL = "postgres://postgres@127.0.0.1:5432/test";
-const open: Driver[] = [];
-const make = (over: Partial<TargetOptions>): Driver => {
-  const d = createDriver({ dsn: LOCAL, maxRetries: 0, retryInterval: 10, ...over }, { definition: postgresDriver });
-  open.push(d);
-  return d;
-};
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((d) => d.close()));
-});
+const make = testDrivers(postgresDriver, { dsn: LOCAL, maxRetries: 0, retryInterval: 10 });
 const admin = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> => {
   const c = new pg.Client({ connectionString: LOCAL });
   await c.connect();
@@ -122,7 +115,7 @@ describe("postgres deadlines on a real server", () => {
       await admin("DROP TRIGGER stall ON dbh_slow.probe_rows");
       expect((await d.probe()).status).toBe("up");
     } finally {
-      await Promise.allSettled(open.splice(0).map((d) => d.close()));
+      await make.closeAll();
       await admin("DROP SCHEMA IF EXISTS dbh_slow CASCADE");
     }
   });

@@ -1,23 +1,16 @@
 import { inspect } from "node:util";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import { createDriver, createMetrics, type Driver, type TargetOptions } from "@alfred/db-health-core";
 import { postgresDriver } from "./definition.js";
-import { blackholeServer, openFds, refusedPort } from "@alfred/db-health-testkit";
+import { blackholeServer, openFds, refusedPort, testDrivers } from "@alfred/db-health-testkit";
 import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 import { appName } from "./__fixtures__/app-name.js";
 
 // Faults against the machine's PostgreSQL (127.0.0.1:5432, trust) and throwaway clusters.
 const LOCAL = "postgres://postgres@127.0.0.1:5432/test";
-const open: Driver[] = [];
-const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => {
-  const d = createDriver({ dsn, maxRetries: 0, retryInterval: 10, probeId: `faults-${process.pid}-${open.length}`, ...over }, { definition: postgresDriver });
-  open.push(d);
-  return d;
-};
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((d) => d.close()));
-});
+const drivers = testDrivers(postgresDriver, { maxRetries: 0, retryInterval: 10, probeId: (i) => `faults-${process.pid}-${i}` });
+const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => drivers({ dsn, ...over });
 const admin = async <T extends pg.QueryResultRow>(sql: string, params: unknown[] = [], dsn = LOCAL): Promise<T[]> => {
   const c = new pg.Client({ connectionString: dsn });
   await c.connect();
@@ -343,7 +336,7 @@ describe("postgres driver against throwaway servers", () => {
       expect(d.metrics().db_connection_count).toBe(r.connections);
     } finally {
       await Promise.allSettled([elsewhere, ...others].map((c) => c.end()));
-      await Promise.allSettled(open.splice(0).map((d) => d.close()));
+      await drivers.closeAll();
       await scram.query("DROP DATABASE IF EXISTS dbh_count WITH (FORCE)");
     }
   });

@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { createDriver, sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
-import { waitFor } from "@alfred/db-health-testkit";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { testDrivers, waitFor } from "@alfred/db-health-testkit";
 import { postgresDriver } from "./definition.js";
 import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 
@@ -14,15 +14,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.allSettled([replica?.destroy(), primary?.destroy()]);
 });
-const open: Driver[] = [];
-const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => {
-  const d = createDriver({ dsn, maxRetries: 0, probeId: `replica-test-${open.length}`, ...over }, { definition: postgresDriver });
-  open.push(d);
-  return d;
-};
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((d) => d.close()));
-});
+const drivers = testDrivers(postgresDriver, { maxRetries: 0, probeId: (i) => `replica-test-${i}` });
+const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => drivers({ dsn, ...over });
 
 describe("postgres primary and streaming replica", () => {
   it("falls back to pg_last_xact_replay_timestamp() before any heartbeat row exists", async () => {

@@ -3,22 +3,16 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import Database from "better-sqlite3";
-import { createDriver, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import { testDrivers } from "@alfred/db-health-testkit";
+import type { Driver, TargetOptions } from "@alfred/db-health-core";
 import { sqliteDriver } from "./definition.js";
 
 const dir = mkdtempSync(join(tmpdir(), "dbh-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const open: Driver[] = [];
-afterEach(async () => {
-  await Promise.allSettled(open.splice(0).map((d) => d.close()));
-});
-const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => {
-  const d = createDriver({ dsn, maxRetries: 0, probeId: "test", ...over }, { definition: sqliteDriver });
-  open.push(d);
-  return d;
-};
+const drivers = testDrivers(sqliteDriver, { maxRetries: 0, probeId: "test" });
+const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => drivers({ dsn, ...over });
 const rows = (path: string): number => {
   const db = new Database(path, { readonly: true });
   try {

@@ -21,3 +21,4 @@ export { wrapDefinition, type AdapterSpy } from "./adapter-wrappers.js";
 export { resolveDsn, type ConformanceOptions, type DsnSource } from "./options.js";
 export { blackholeServer, freePort, openFds, refusedPort, type BlackholeServer } from "./net-faults.js";
 export { waitFor, within } from "./wait.js";
+export { testDrivers, type TestDriverOptions, type TestDrivers } from "./test-drivers.js";
