@@ -170,6 +170,34 @@ describe("the health-table protocol (core, for every dialect)", () => {
   });
 });
 
+describe("a dialect whose error hook misbehaves", () => {
+  // A third-party dialect's classifyError that throws or answers garbage must not replace the
+  // client's error, nor turn a lost connection into an uncaught exception (the daemon would exit).
+  const broken: Array<[string, HealthTableDialect["classifyError"]]> = [
+    ["throws", () => {
+      throw new TypeError("classify blew up");
+    }],
+    ["returns undefined", () => undefined as never],
+    ["returns garbage", () => ({ kind: "bogus", message: 42, tableMissing: "yes" }) as never],
+  ];
+  for (const [what, classifyError] of broken) {
+    it(`keeps the client's error, redacted, when classifyError ${what}`, async () => {
+      const engine = fakeEngine({ table: true });
+      const lost: string[] = [];
+      const a = healthTableAdapter(
+        { config: config(), dsn: parseDsn("fake://db/x"), redact: createRedactor([]), connectionLost: (reason) => lost.push(reason) },
+        (t) => ({ ...engine.dialect(t), ping: async () => Promise.reject(new Error("server gone, password env-Secret-1")), classifyError }),
+      );
+      await a.connect(signal());
+      const err = (await a.ping(signal()).catch((e: unknown) => e)) as Error & { kind?: string };
+      expect(err.message).toBe("server gone, password ***");
+      expect(err.kind).toBe("query");
+      expect(() => engine.state.lost!(new Error("socket closed, password env-Secret-1"))).not.toThrow();
+      expect(lost).toEqual(["socket closed, password ***"]);
+    });
+  }
+});
+
 describe("serverLimits", () => {
   it("is 0.9 × the longer deadline for statements and 0.8 × the write deadline for locks", () => {
     expect(serverLimits({ readTimeout: 2000, writeTimeout: 2000 })).toEqual({ statementMs: 1800, lockMs: 1600 });

@@ -3,10 +3,14 @@ import { DbHealthError, isDbHealthError, redactError } from "../contract/errors.
 import { createRedactor } from "../redact/redact.js";
 import type { AdapterTarget } from "../contract/driver-definition.js";
 import type { DriverAdapter } from "../contract/driver-adapter.js";
-import type { DialectCall, DialectTarget, HealthTableDialect } from "./dialect.js";
+import type { ErrorKind } from "../contract/errors.js";
+import type { ClassifiedError, DialectCall, DialectTarget, HealthTableDialect } from "./dialect.js";
 
 /** How often the prune statement runs: rows older than `pruneAfter` (≥ 1 min) go within a minute. */
 export const PRUNE_EVERY_MS = 60_000;
+
+/** The kinds a dialect's `classifyError` may give; anything else falls back to the phase's. */
+const KINDS: ReadonlySet<string> = new Set<ErrorKind>(["connect", "auth", "timeout", "query", "permission", "readonly", "verify", "contract", "config"]);
 
 /** Why the table is not created on a replica; the write's error says it when the table is missing. */
 const ON_REPLICA = "the node reports replica status, where the table is never created: create it on the primary";
@@ -40,13 +44,33 @@ export function healthTableAdapter(target: AdapterTarget, createDialect: (target
   let createError: unknown;
   let lastPrune = 0;
 
+  /**
+   * The dialect's hook, kept from doing harm: one that throws or answers something else than a
+   * ClassifiedError counts as saying nothing, so the client's own error is reported (and a lost
+   * connection never becomes an uncaught exception in a client's event handler).
+   */
+  function classify(err: unknown, phase: string): ClassifiedError {
+    let c: unknown;
+    try {
+      c = dialect.classifyError(err, phase);
+    } catch {
+      return {};
+    }
+    if (c === null || typeof c !== "object") return {};
+    const { kind, message, tableMissing } = c as Record<string, unknown>;
+    return {
+      ...(typeof kind === "string" && KINDS.has(kind) ? { kind: kind as ErrorKind } : {}),
+      ...(typeof message === "string" && message !== "" ? { message } : {}),
+      tableMissing: tableMissing === true,
+    };
+  }
   function toError(err: unknown, phase: string): DbHealthError {
     if (isDbHealthError(err)) return err;
-    const c = dialect.classifyError(err, phase);
+    const c = classify(err, phase);
     const message = c.message ?? (err instanceof Error ? err.message || err.name : String(err));
     return new DbHealthError(c.kind ?? (phase === "connect" ? "connect" : "query"), redact(message), { driver: dialect.driver, cause: redactError(err, redact) });
   }
-  const missing = (err: unknown, phase: string): boolean => !isDbHealthError(err) && dialect.classifyError(err, phase).tableMissing === true;
+  const missing = (err: unknown, phase: string): boolean => !isDbHealthError(err) && classify(err, phase).tableMissing === true;
   const call = (signal: AbortSignal, timeoutMs: number): DialectCall => ({ signal, deadline: performance.now() + timeoutMs });
   /** Runs `fn`, mapping what it throws. */
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
