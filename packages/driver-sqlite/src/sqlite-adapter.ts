@@ -11,7 +11,6 @@ type Statement = Database.Statement<unknown[], unknown>;
 /** Longest pause between two tries of a statement that found the database locked. */
 const MAX_LOCK_PAUSE_MS = 25;
 
-
 /**
  * The SQLite dialect on better-sqlite3. SQLite is synchronous: a statement blocks the event
  * loop until it returns, so no timer can interrupt it. A locked database must therefore never be
@@ -53,6 +52,7 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
   let unwritable: string | undefined;
   // WAL could not be turned on at connect because another connection held the lock: the write retries it.
   let walPending = false;
+  let atConnect = false; // from the connect-time catalog check to the first write
   // SQLite waits for a lock by sleeping in C, on the event loop's thread: with a busy_timeout a
   // locked file would stall every other target, /healthz and the scrapes for up to the phase
   // deadline. So the busy timeout stays 0 (SQLITE_BUSY at once) and the wait happens here, on
@@ -103,6 +103,7 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
       return info;
     },
     async inspect() {
+      atConnect = true;
       try {
         return { exists: statement("exists").get(target.config.healthTable) === 1 };
       } catch (err) {
@@ -111,8 +112,9 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
         throw err;
       }
     },
+    // At connect a lock held elsewhere is not waited for: the write that finds no table creates it, within its own deadline.
     createTable: (call) =>
-      patiently(call, () => {
+      patiently(atConnect ? { ...call, deadline: 0 } : call, () => {
         try {
           statement("create").run();
         } catch (err) {
@@ -121,6 +123,7 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
         }
       }),
     async upsert(probeId, token, call) {
+      atConnect = false;
       if (walPending) {
         const wal = await patiently(call, () => setWal(conn(), true));
         walPending = false;

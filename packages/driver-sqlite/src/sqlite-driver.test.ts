@@ -211,6 +211,33 @@ describe("sqlite driver", () => {
     expect(rows(path)).toBe(1);
   });
 
+  it("does not spend the connect deadline waiting for a lock held elsewhere: the write waits, within its own", async () => {
+    // Before the health-table protocol moved into core, CREATE TABLE at connect gave up at once on
+    // a locked file and the write retried it; the connect phase must not wait 90 % of
+    // connectTimeout (a 4.5 s "connect latency" by default) for the application's transaction.
+    for (const [name, lock] of [
+      ["WAL, write lock", (db: InstanceType<typeof Database>) => db.exec("PRAGMA journal_mode = WAL; CREATE TABLE app (id INTEGER); BEGIN IMMEDIATE")],
+      ["rollback journal, exclusive", (db: InstanceType<typeof Database>) => db.exec("CREATE TABLE app (id INTEGER); BEGIN EXCLUSIVE")],
+    ] as const) {
+      const path = join(dir, `connect-lock-${name.split(",")[0]!.replace(/\W/g, "")}.db`);
+      const locker = new Database(path);
+      lock(locker);
+      const d = make(`file:${path}?journal_mode=keep`, { connectTimeout: "3s", readTimeout: "300ms", writeTimeout: "300ms" });
+      try {
+        const r = await d.probe();
+        expect(r.status, `${name}: ${r.reason}`).not.toBe("up");
+        expect(r.reason, name).toMatch(/database is locked/);
+        expect(r.phases.connect?.ms, name).toBeLessThan(250);
+      } finally {
+        locker.exec("ROLLBACK");
+        locker.close();
+      }
+      const r = await d.probe();
+      expect(r.status, `${name}: ${r.reason}`).toBe("up");
+      expect(rows(path)).toBe(1);
+    }
+  });
+
   it("reports a failed PRAGMA quick_check as degraded, and skips the check over quick_check_max_bytes", async () => {
     const corrupt = join(dir, "corrupt.db");
     const db = new Database(corrupt);
