@@ -1,15 +1,11 @@
-import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
-import { DbHealthError, type DialectCall, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
-import { checkFile, classifySqliteError, isBusy, quickCheck, setWal, unwritableReason } from "./sqlite-file.js";
+import { DbHealthError, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
+import { checkFile, classifySqliteError, isBusy, patiently, quickCheck, setWal, unwritableReason } from "./sqlite-file.js";
 import { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";
 import { SQL } from "./sql.js";
 
 type Db = InstanceType<typeof Database>;
 type Statement = Database.Statement<unknown[], unknown>;
-
-/** Longest pause between two tries of a statement that found the database locked. */
-const MAX_LOCK_PAUSE_MS = 25;
 
 /**
  * The SQLite dialect on better-sqlite3. SQLite is synchronous: a statement blocks the event
@@ -53,22 +49,6 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
   // WAL could not be turned on at connect because another connection held the lock: the write retries it.
   let walPending = false;
   let atConnect = false; // from the connect-time catalog check to the first write
-  // SQLite waits for a lock by sleeping in C, on the event loop's thread: with a busy_timeout a
-  // locked file would stall every other target, /healthz and the scrapes for up to the phase
-  // deadline. So the busy timeout stays 0 (SQLITE_BUSY at once) and the wait happens here, on
-  // the event loop: retry with a short backoff until 90% of what is left of the phase deadline,
-  // so SQLite's own "database is locked" arrives before core's deadline.
-  const patiently = async <T>({ deadline }: DialectCall, step: () => T): Promise<T> => {
-    const until = performance.now() + (deadline - performance.now()) * 0.9;
-    for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCK_PAUSE_MS)) {
-      try {
-        return step();
-      } catch (err) {
-        if (!isBusy(err) || performance.now() + pause >= until) throw err;
-      }
-      await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-  };
 
   return {
     driver: "sqlite",

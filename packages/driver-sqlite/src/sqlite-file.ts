@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
+import { performance } from "node:perf_hooks";
 import type Database from "better-sqlite3";
-import { DbHealthError, fileKind, type ClassifiedError } from "@alfred/db-health-core";
+import { DbHealthError, fileKind, type ClassifiedError, type DialectCall } from "@alfred/db-health-core";
 import type { SqliteOpenOptions } from "./sqlite-options.js";
 
 type Db = InstanceType<typeof Database>;
@@ -101,4 +102,26 @@ export function classifySqliteError(err: unknown): ClassifiedError {
   const kind = typeof code === "string" ? CODE_KINDS[code.split("_").slice(0, 2).join("_")] : undefined;
   const message = err instanceof Error ? err.message : String(err);
   return { ...(kind ? { kind } : {}), message: `${message}${typeof code === "string" ? ` (${code})` : ""}`, tableMissing: err instanceof Error && /no such table/i.test(err.message) };
+}
+
+/** Longest pause between two tries of a statement that found the database locked. */
+const MAX_LOCK_PAUSE_MS = 25;
+
+/**
+ * Runs `step`, trying again while the database is locked. SQLite waits for a lock by sleeping in
+ * C, on the event loop's thread: with a busy_timeout a locked file would stall every other target,
+ * /healthz and the scrapes for up to the phase deadline. So the busy timeout stays 0 (SQLITE_BUSY
+ * at once) and the wait happens here, on the event loop: a short backoff until 90 % of what is
+ * left of the phase deadline, so SQLite's own "database is locked" arrives before core's deadline.
+ */
+export async function patiently<T>({ deadline }: DialectCall, step: () => T): Promise<T> {
+  const until = performance.now() + (deadline - performance.now()) * 0.9;
+  for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCK_PAUSE_MS)) {
+    try {
+      return step();
+    } catch (err) {
+      if (!isBusy(err) || performance.now() + pause >= until) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
 }
