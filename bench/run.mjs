@@ -1,8 +1,8 @@
-// `pnpm bench` / `pnpm bench:quick`: runs the five benchmarks one after the other (each in its
+// `pnpm bench` / `pnpm bench:quick`: runs the six benchmarks one after the other (each in its
 // own process, so one's warm JIT or heap does not favour another), prints every table, and
 // rewrites docs/performance.md from the figures of this run. --quick keeps every comparison
 // but with fewer runs and shorter windows, to finish in under 3 minutes.
-// Usage (after pnpm build): node bench/run.mjs [--quick] [once cycle scale footprint http-abuse]
+// Usage (after pnpm build): node bench/run.mjs [--quick] [once cycle scale footprint http-abuse memory]
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { SUMMARY_HEADER } from "./lib/section.mjs";
 import { mdTable, textTable } from "./lib/stats.mjs";
 
-const SECTIONS = ["once", "cycle", "scale", "footprint", "http-abuse"];
+const SECTIONS = ["once", "cycle", "scale", "footprint", "http-abuse", "memory"];
 const argv = process.argv.slice(2);
 const quick = argv.includes("--quick");
 const chosen = SECTIONS.filter((s) => argv.includes(s));

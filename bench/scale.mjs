@@ -6,12 +6,12 @@
 // Baseline in the same run: a plain Node HTTP server answering the same /metrics body under the
 // same load. Databases, files and processes are removed at the end, also on ^C.
 // Usage (after pnpm build): node bench/scale.mjs [--quick] [--json FILE]
-import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { onCleanup } from "./lib/cleanup.mjs";
+import { procStats, sleep, startProcess } from "./lib/proc.mjs";
 import { hasWrk, steadyLoad } from "./lib/load.mjs";
 import { runAsScript, verdict } from "./lib/section.mjs";
 import { connectionBudget, dsnFor, freePort, myAdmin, pgAdmin, SHARED } from "./lib/servers.mjs";
@@ -19,40 +19,6 @@ import { mb, median, ms, pct, progress, ratio } from "./lib/stats.mjs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const cli = here("../apps/healthcheck/dist/cli.js");
-const CLK_TCK = 100; // Linux USER_HZ
-const sleep = (t) => new Promise((r) => setTimeout(r, t));
-
-/** utime + stime of a process in seconds, and its RSS in KB. */
-function procStats(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const cpu = (Number(f[11]) + Number(f[12])) / CLK_TCK;
-  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
-  return { cpu, rss };
-}
-
-/** Spawns a node process, killed at cleanup; resolves once `ready()` says so. */
-async function startProcess(label, args, env, ready, timeoutMs) {
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env } });
-  let stderr = "";
-  child.stderr.on("data", (b) => (stderr = (stderr + b).slice(-2000)));
-  const stop = onCleanup(label, async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((r) => child.once("exit", r));
-    child.kill("SIGTERM");
-    const t = setTimeout(() => child.kill("SIGKILL"), 12_000);
-    await exited;
-    clearTimeout(t);
-  });
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`${label} exited ${child.exitCode}: ${stderr}`);
-    if (await ready().catch(() => false)) return { child, stop };
-    if (Date.now() > deadline) throw new Error(`${label} not ready after ${timeoutMs} ms: ${stderr}`);
-    await sleep(250);
-  }
-}
-
 // What Prometheus sends with every scrape.
 const GZIP = { "Accept-Encoding": "gzip" };
 

@@ -1,17 +1,23 @@
 // Preloaded into a measured daemon (`node --import`) to read its event-loop delay from inside:
-// every second it writes the last second's delay percentiles (ms) to $BENCH_ELD_FILE as one
-// JSON line. A 10 ms-resolution histogram and one small append a second: negligible next to the
+// every second it writes the last second's delay percentiles (ms) and process.memoryUsage()
+// (KB) to $BENCH_ELD_FILE as one JSON line; with $BENCH_HEAP_SNAPSHOT set, SIGUSR2 writes a heap
+// snapshot there (v8.writeHeapSnapshot), for finding where a target's bytes go. A 10 ms-resolution histogram and one small append a second: negligible next to the
 // figures measured.
 import { appendFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
+import { writeHeapSnapshot } from "node:v8";
 
 const file = process.env.BENCH_ELD_FILE;
 if (file) {
   const h = monitorEventLoopDelay({ resolution: 10 });
   h.enable();
   setInterval(() => {
-    const line = { t: Date.now(), p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, mean: h.mean / 1e6 };
+    const m = process.memoryUsage();
+    const kb = (b) => Math.round(b / 1024);
+    const mem = { rss: kb(m.rss), heapUsed: kb(m.heapUsed), heapTotal: kb(m.heapTotal), external: kb(m.external), arrayBuffers: kb(m.arrayBuffers) };
+    const line = { t: Date.now(), p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, mean: h.mean / 1e6, ...mem };
     h.reset();
     appendFileSync(file, `${JSON.stringify(line)}\n`);
   }, 1000).unref();
 }
+if (process.env.BENCH_HEAP_SNAPSHOT) process.on("SIGUSR2", () => writeHeapSnapshot(process.env.BENCH_HEAP_SNAPSHOT));

@@ -1,0 +1,145 @@
+// 6. Memory and /metrics bytes per target: one daemon probing one server target, then one
+// probing 100 (PostgreSQL and MariaDB databases on the shared servers, half each, as many as
+// max_connections leaves), interleaved, each for the same window at a 5 s interval with a
+// gzip scrape of /metrics every 5 s. Per target = (figure with 100 − figure with 1) / 99, for
+// RSS (from /proc), the JS heap and the memory outside it (process.memoryUsage() from the
+// preloaded bench/lib/eld-probe.mjs) and the /metrics body. Databases and processes are removed
+// at the end, also on ^C.
+// Usage (after pnpm build): node bench/memory.mjs [--quick] [--json FILE]
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { onCleanup } from "./lib/cleanup.mjs";
+import { procStats, sleep, startProcess } from "./lib/proc.mjs";
+import { runAsScript, verdict } from "./lib/section.mjs";
+import { connectionBudget, dsnFor, freePort, myAdmin, pgAdmin, SHARED } from "./lib/servers.mjs";
+import { mb, median, progress } from "./lib/stats.mjs";
+
+const here = (p) => fileURLToPath(new URL(p, import.meta.url));
+const cli = here("../apps/healthcheck/dist/cli.js");
+const core = await import("../packages/core/dist/index.js");
+const kb = (v) => `${v.toFixed(0)} KB`;
+
+/** One daemon over `targets` for `seconds`; RSS and memoryUsage() of the window's second half. */
+async function measureDaemon(dir, key, targets, seconds) {
+  const config = join(dir, `memory-${key}.yaml`);
+  writeFileSync(config, JSON.stringify({ defaults: { interval: "5s" }, targets })); // JSON is YAML
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/metrics`;
+  const probe = join(dir, `eld-${key}.jsonl`);
+  const upCount = async () => ((await (await fetch(url)).text()).match(/^db_up\{[^}]*\} 1$/gm) ?? []).length;
+  const daemon = await startProcess(
+    `daemon ${key}`,
+    ["--import", here("./lib/eld-probe.mjs"), cli, "--config", config, "--export-prom", `127.0.0.1:${port}`, "--log-level", "warn"],
+    { BENCH_ELD_FILE: probe, ...(process.env.BENCH_HEAP_SNAPSHOT ? { BENCH_HEAP_SNAPSHOT: `${process.env.BENCH_HEAP_SNAPSHOT}-${key}.heapsnapshot` } : {}) },
+    async () => (await upCount()) === targets.length,
+    120_000,
+  );
+  const start = Date.now();
+  const rss = [];
+  while (Date.now() - start < seconds * 1000) {
+    // A scrape every 5 s as Prometheus sends it; RSS every 0.5 s.
+    if (rss.length % 10 === 0) await (await fetch(url, { headers: { "accept-encoding": "gzip" } })).arrayBuffer();
+    rss.push({ t: Date.now(), kb: procStats(daemon.child.pid).rss });
+    await sleep(500);
+  }
+  const body = await (await fetch(url, { headers: { "accept-encoding": "identity" } })).text();
+  if (process.env.BENCH_HEAP_SNAPSHOT) {
+    daemon.child.kill("SIGUSR2");
+    await sleep(8000);
+  }
+  await daemon.stop();
+  const half = start + (seconds * 1000) / 2;
+  const lines = existsSync(probe) ? readFileSync(probe, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.t >= half) : [];
+  const mid = (k) => median(lines.map((l) => l[k]));
+  return {
+    rss: median(rss.filter((s) => s.t >= half).map((s) => s.kb)),
+    rssMax: Math.max(...rss.map((s) => s.kb)),
+    heapUsed: mid("heapUsed"),
+    heapTotal: mid("heapTotal"),
+    external: mid("external"),
+    arrayBuffers: mid("arrayBuffers"),
+    bodyBytes: body.length,
+    histogramBytes: body.split("\n").filter((l) => l.startsWith("db_probe_duration_seconds_")).join("\n").length,
+  };
+}
+
+/** /metrics bytes per target of the library's render with these buckets (same synthetic results). */
+async function bytesPerTarget(buckets) {
+  const m = core.createMetrics(buckets ? { buckets } : {});
+  const render = async (n) => {
+    for (let i = 0; i < n; i++) {
+      const phases = { connect: { ms: 4 }, ping: { ms: 0.3 }, read: { ms: 0.4 }, write: { ms: 1.2 } };
+      m.observe({ target: `pg-${i}`, driver: "postgres", role: "primary", status: "up", startedAt: Date.now(), durationMs: 6, attempts: [], phases, connections: 12 });
+    }
+    return (await m.render()).length;
+  };
+  const one = await render(1);
+  return ((await render(100)) - one) / 99;
+}
+
+export async function run({ quick }) {
+  const seconds = quick ? 15 : 40;
+  const rounds = quick ? 1 : 2;
+  const dir = mkdtempSync(join(tmpdir(), "dbh-bench-memory-"));
+  onCleanup("memory temp dir", () => rmSync(dir, { recursive: true, force: true }));
+  const tag = `dbh_bench_mem_${process.pid}`;
+  const pgA = await pgAdmin();
+  const myA = await myAdmin();
+  const pgB = await connectionBudget("postgres", pgA, 20);
+  const myB = await connectionBudget("mysql", myA, 20);
+  const pgCount = Math.min(50, pgB.budget);
+  const myCount = Math.min(100 - pgCount, myB.budget);
+  const n = pgCount + myCount;
+  const pgDbs = Array.from({ length: pgCount }, (_, i) => `${tag}_${i}`);
+  const myDbs = Array.from({ length: myCount }, (_, i) => `${tag}_${i}`);
+  onCleanup("memory databases", async () => {
+    for (const db of pgDbs) await pgA.query(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`).catch(() => undefined);
+    for (const db of myDbs) await myA.query(`DROP DATABASE IF EXISTS \`${db}\``).catch(() => undefined);
+  });
+  progress(`memory: creating ${pgCount} PostgreSQL and ${myCount} MariaDB databases`);
+  for (const db of pgDbs) await pgA.query(`CREATE DATABASE "${db}" TEMPLATE template0`);
+  for (const db of myDbs) await myA.query(`CREATE DATABASE \`${db}\``);
+  const all = [
+    ...pgDbs.map((db, i) => ({ name: `pg-${i}`, dsn: dsnFor.postgres(SHARED.postgres, db) })),
+    ...myDbs.map((db, i) => ({ name: `my-${i}`, dsn: dsnFor.mysql(SHARED.mysql, db) })),
+  ];
+  // Interleaved: 1, n, 1, n… so that drift on the shared machine falls on both.
+  const runs = { 1: [], [n]: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const size of [1, n]) {
+      progress(`memory: round ${r + 1}/${rounds}, ${size} server target${size > 1 ? "s" : ""}, ${seconds} s`);
+      runs[size].push(await measureDaemon(dir, `${size}-${r}`, all.slice(0, size), seconds));
+    }
+  }
+  const fig = (size, k) => median(runs[size].map((x) => x[k]));
+  const per = (k) => (fig(n, k) - fig(1, k)) / (n - 1);
+  const rows = [1, n].map((size) => [
+    String(size), size === 1 ? "1/0" : `${pgCount}/${myCount}`, mb(fig(size, "rss")), mb(fig(size, "rssMax")), mb(fig(size, "heapUsed")), mb(fig(size, "heapTotal")), mb(fig(size, "external")),
+    `${(fig(size, "bodyBytes") / 1024).toFixed(1)} KB`, `${(fig(size, "histogramBytes") / 1024).toFixed(1)} KB`,
+  ]);
+  rows.push([
+    `per target`, "—", kb(per("rss")), kb(per("rssMax")), kb(per("heapUsed")), kb(per("heapTotal")), kb(per("external")), `${(per("bodyBytes") / 1024).toFixed(2)} KB`, `${(per("histogramBytes") / 1024).toFixed(2)} KB`,
+  ]);
+  const previous = await bytesPerTarget([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+  const now = await bytesPerTarget();
+  const summary = [
+    [`memory per server target (RSS, (${n} − 1) / ${n - 1})`, kb(per("rss")), `RSS 1 target ${mb(fig(1, "rss"))}, ${n} targets ${mb(fig(n, "rss"))}`, "—", "≤ 300 KB", verdict(per("rss"), 300)],
+    ["JS heap per server target", kb(per("heapUsed")), `heap 1 target ${mb(fig(1, "heapUsed"))}`, "—", "—", "—"],
+    ["/metrics bytes per target (daemon, default buckets)", `${(per("bodyBytes") / 1024).toFixed(2)} KB`, `library render, 14 buckets before 1.x: ${(previous / 1024).toFixed(2)} KB; now ${(now / 1024).toFixed(2)} KB`, `${(now / previous).toFixed(2)}×`, "≤ 3 KB", verdict(per("bodyBytes") / 1024, 3)],
+  ];
+  return {
+    title: `6. Memory and /metrics bytes per target (1 vs ${n} server targets, 5 s interval, ${seconds} s per daemon, ${rounds} round${rounds > 1 ? "s" : ""} interleaved; medians of the window's second half)`,
+    header: ["targets", "pg/my", "RSS", "RSS max", "JS heap used", "JS heap total", "external", "/metrics", "of it histogram"],
+    rows,
+    summary,
+    notes: [
+      `PostgreSQL max_connections ${pgB.max} (${pgB.used} in use at start), MariaDB ${myB.max} (${myB.used} in use): ${pgCount} + ${myCount} server targets`,
+      "external: memory outside the JS heap that V8 knows of (Buffers and the like); RSS also holds code, the allocator's free lists and what was freed but not returned to the system",
+    ],
+    figures: { runs, n, perTarget: { rss: per("rss"), rssMax: per("rssMax"), heapUsed: per("heapUsed"), heapTotal: per("heapTotal"), external: per("external"), body: per("bodyBytes") }, libraryBytesPerTarget: { previous, now } },
+  };
+}
+
+runAsScript(import.meta.url, run);
