@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { onCleanup } from "./lib/cleanup.mjs";
 import { procStats, sleep, startProcess } from "./lib/proc.mjs";
-import { hasWrk, steadyLoad } from "./lib/load.mjs";
+import { hasWrk, spreadScrapes, steadyLoad } from "./lib/load.mjs";
 import { runAsScript, verdict } from "./lib/section.mjs";
 import { connectionBudget, dsnFor, freePort, myAdmin, pgAdmin, SHARED } from "./lib/servers.mjs";
 import { mb, median, ms, pct, progress, ratio } from "./lib/stats.mjs";
@@ -23,7 +23,7 @@ const cli = here("../apps/healthcheck/dist/cli.js");
 const GZIP = { "Accept-Encoding": "gzip" };
 
 /** Load at 100 rps on `url` for `seconds`, sampling the process meanwhile. */
-async function underLoad(pid, url, seconds, sample, headers = {}) {
+async function underLoad(pid, url, seconds, sample, headers = {}, load = () => steadyLoad(url, { rps: 100, seconds, headers })) {
   const before = procStats(pid);
   const t0 = performance.now();
   const rss = [before.rss];
@@ -37,12 +37,12 @@ async function underLoad(pid, url, seconds, sample, headers = {}) {
       if (sample) samples.push(await sample());
     }
   })();
-  const load = await steadyLoad(url, { rps: 100, seconds, headers });
+  const result = await load();
   loading = false;
   await sampler;
   const after = procStats(pid);
   const wall = (performance.now() - t0) / 1000;
-  return { load, cpuPct: (100 * (after.cpu - before.cpu)) / wall, rssMax: Math.max(...rss, after.rss), rssEnd: after.rss, samples, start: Date.now() - wall * 1000 };
+  return { load: result, cpuPct: (100 * (after.cpu - before.cpu)) / wall, rssMax: Math.max(...rss, after.rss), rssEnd: after.rss, samples, start: Date.now() - wall * 1000 };
 }
 
 export async function run({ quick }) {
@@ -63,6 +63,7 @@ export async function run({ quick }) {
     `PostgreSQL max_connections ${pgB.max} (${pgB.used} in use at start): ${pgCount} databases; MariaDB max_connections ${myB.max} (${myB.used} in use): ${myCount} databases; the rest SQLite files`,
     `load generator: ${hasWrk() ? "wrk (2 connections, Lua delay for 100 rps)" : "Node open-loop generator (bench/lib/load.mjs)"}; window ${window} s per N (interval 15 s ±10 % jitter)`,
     `N=${sizes.at(-1)} is run again with connection: per-cycle (each cycle opens and closes its connection; nothing held between cycles); the "conns" column samples the servers at the end of the window`,
+    `at N=${sizes.at(-1)} a window scraped as Prometheus really scrapes: each target's /probe?target= and /metrics once every 15 s, their starts spread over the 15 s, gzip (${quick ? 15 : 45} s; a /probe whose target's result is older than the 5 s probe cache runs a cycle)`,
     `at N=${sizes.at(-1)} a second window with Accept-Encoding: gzip, as Prometheus scrapes; the exporter serves a /metrics body rendered at most 1 s earlier (and gzipped once per render) to every scrape in that second`,
   ];
   const pgDbs = Array.from({ length: pgCount }, (_, i) => `${tag}_${i}`);
@@ -119,6 +120,15 @@ export async function run({ quick }) {
       progress(`scale N=${n}: ${window} s of 100 rps on /metrics with Accept-Encoding: gzip`);
       dz = await underLoad(daemon.child.pid, url, window, undefined, GZIP);
     }
+    // As Prometheus really scrapes: each target's /probe?target= and /metrics once every 15 s.
+    let dp;
+    if (n === sizes.at(-1) && !perCycle) {
+      const promWindow = quick ? 15 : 45;
+      progress(`scale N=${n}: ${promWindow} s of Prometheus-style scrapes (each /probe?target= and /metrics every 15 s, gzip)`);
+      const urls = [...targets.map((t) => `http://127.0.0.1:${port}/probe?target=${encodeURIComponent(t.name)}`), url];
+      dp = await underLoad(daemon.child.pid, url, promWindow, undefined, GZIP, () => spreadScrapes(urls, { period: 15, seconds: promWindow, headers: GZIP }));
+      dp.window = promWindow;
+    }
     const body = await (await fetch(url, { headers: { "accept-encoding": "identity" } })).text();
     const eldLines = existsSync(eld) ? readFileSync(eld, "utf8").trim().split("\n").map((l) => JSON.parse(l)) : [];
     const lines = eldLines.filter((l) => l.t >= d.start && (!dz || l.t < dz.start));
@@ -147,6 +157,7 @@ export async function run({ quick }) {
       n, firstCycle, cpuPct: d.cpuPct, rssMax: d.rssMax, rssEnd: d.rssEnd, scrape: d.load, bodyBytes: body.length,
       eldP50: median(lines.map((l) => l.p50)), eldP99: Math.max(...lines.map((l) => l.p99)), eldMax: Math.max(...lines.map((l) => l.max)),
       pgConn: conn.pg, myConn: conn.my, pgTargets: p, myTargets: m, base: { cpuPct: b.cpuPct, rssMax: b.rssMax, scrape: b.load, load: b.load },
+      ...(dp ? { prom: { cpuPct: dp.cpuPct, rssMax: dp.rssMax, scrape: dp.load, window: dp.window } } : {}),
       ...(dz ? { gzip: { cpuPct: dz.cpuPct, rssMax: dz.rssMax, scrape: dz.load, eldP99: Math.max(...zLines.map((l) => l.p99)), base: { cpuPct: bz.cpuPct, scrape: bz.load } } } : {}),
     };
     figures[key] = f;
@@ -156,6 +167,7 @@ export async function run({ quick }) {
       `${(body.length / 1024).toFixed(0)} KB`, `${f.pgConn}/${f.myConn}`, `${(firstCycle / 1000).toFixed(1)} s`,
     ]);
     progress(`scale N=${n}${perCycle ? " per-cycle" : ""}: cpu ${f.cpuPct.toFixed(1)} %, rss ${mb(f.rssMax)}, scrape p99 ${ms(f.scrape.p99, 2)} (${f.scrape.requests} requests, ${f.scrape.errors} errors)`);
+    if (f.prom) progress(`scale N=${n} Prometheus-style: cpu ${f.prom.cpuPct.toFixed(1)} %, rss ${mb(f.prom.rssMax)}, scrape p99 ${ms(f.prom.scrape.p99, 2)} (${f.prom.scrape.requests} requests, ${f.prom.scrape.errors} errors)`);
     if (f.gzip) progress(`scale N=${n} gzip: cpu ${f.gzip.cpuPct.toFixed(1)} % (base ${f.gzip.base.cpuPct.toFixed(1)} %), scrape p99 ${ms(f.gzip.scrape.p99, 2)} (${f.gzip.scrape.requests} requests, ${f.gzip.scrape.errors} errors)`);
   }
   const big = figures[1000];
@@ -168,6 +180,9 @@ export async function run({ quick }) {
     ["N=1000 CPU, scrapes with Accept-Encoding: gzip", `${big.gzip.cpuPct.toFixed(1)} % of a core`, `plain HTTP server, same body gzipped once ${big.gzip.base.cpuPct.toFixed(1)} %`, ratio(big.gzip.cpuPct, big.gzip.base.cpuPct), "≤ 5 %", verdict(big.gzip.cpuPct, 5)],
     ["N=1000 /metrics p99, Accept-Encoding: gzip", ms(big.gzip.scrape.p99, 2), `plain HTTP server, same body gzipped once ${ms(big.gzip.base.scrape.p99, 2)}`, ratio(big.gzip.scrape.p99, big.gzip.base.scrape.p99), "≤ 50 ms", verdict(big.gzip.scrape.p99, 50)],
     ["N=1000 event-loop delay p99, gzip scrapes", ms(big.gzip.eldP99), "—", "—", "—", "—"],
+    ["N=1000 CPU, Prometheus-style scrapes (each /probe?target= and /metrics every 15 s)", `${big.prom.cpuPct.toFixed(1)} % of a core`, `100 rps /metrics window ${big.cpuPct.toFixed(1)} %`, "—", "≤ 5 %", verdict(big.prom.cpuPct, 5)],
+    ["N=1000 peak RSS, Prometheus-style scrapes", mb(big.prom.rssMax), `plain HTTP server ${mb(big.base.rssMax)}`, ratio(big.prom.rssMax, big.base.rssMax), "≤ 200 MB", verdict(big.prom.rssMax / 1024, 200)],
+    ["N=1000 scrape p99, Prometheus-style (/probe and /metrics)", ms(big.prom.scrape.p99, 2), `${big.prom.scrape.requests} requests, ${big.prom.scrape.errors} errors`, "—", "—", "—"],
     ["connections held (pg / mariadb) at N=1000", `${big.pgConn} / ${big.myConn}`, `targets ${big.pgTargets} / ${big.myTargets}`, "—", "one per target", big.pgConn <= big.pgTargets && big.myConn <= big.myTargets ? "met" : "MISSED"],
   ];
   const pc = figures["1000-per-cycle"];

@@ -84,3 +84,51 @@ function nodeLoad(url, rps, seconds, headers) {
     tick();
   });
 }
+
+/**
+ * Scrapes the way Prometheus does: each of `urls` once every `period` seconds, their starts
+ * spread evenly over the period, for `seconds`, on keep-alive connections, with `headers` (e.g.
+ * `Accept-Encoding: gzip`); resolves { tool, requests, errors, p50, p99, max } in ms.
+ */
+export function spreadScrapes(urls, { period = 15, seconds = 45, headers = {} } = {}) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+  const latencies = [];
+  let errors = 0;
+  const started = performance.now();
+  const pending = [];
+  const timers = [];
+  for (let i = 0; i < urls.length; i++) {
+    const offset = (i * period * 1000) / urls.length;
+    for (let t = offset; t < seconds * 1000; t += period * 1000) {
+      timers.push(
+        setTimeout(() => {
+          pending.push(
+            new Promise((resolve) => {
+              const t0 = performance.now();
+              const req = request(urls[i], { agent, headers }, (res) => {
+                res.resume();
+                res.on("end", () => {
+                  latencies.push(performance.now() - t0);
+                  if (res.statusCode !== 200) errors++;
+                  resolve();
+                });
+              });
+              req.on("error", () => {
+                errors++;
+                resolve();
+              });
+              req.end();
+            }),
+          );
+        }, Math.max(0, t - (performance.now() - started))),
+      );
+    }
+  }
+  return new Promise((resolve) => {
+    setTimeout(async () => {
+      await Promise.all(pending);
+      agent.destroy();
+      resolve({ tool: "node", requests: latencies.length, errors, p50: pct(latencies, 50), p99: pct(latencies, 99), max: Math.max(...latencies) });
+    }, seconds * 1000 + 50);
+  });
+}
