@@ -49,5 +49,5 @@ export type { ClassifiedError, DialectCall, DialectTarget, HealthTableDialect, R
 export { PRUNE_EVERY_MS, healthTableAdapter } from "./health-table/protocol.js";
 export { defineDriver, type DialectDriverDefinition } from "./health-table/define-driver.js";
 export { serverLimits, type ServerLimits } from "./health-table/limits.js";
-export { createMetrics, FINE_PROBE_DURATION_BUCKETS, PROBE_DURATION_BUCKETS, type DbHealthMetrics, type DeclaredTarget, type MetricsOptions } from "./metrics/metrics.js";
+export { createMetrics, type DbHealthMetrics, type DeclaredTarget, type MetricsOptions } from "./metrics/metrics.js";
 export { CORE_VERSION } from "./version.js";

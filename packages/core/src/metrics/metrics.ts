@@ -17,31 +17,7 @@ import {
 
 export type { DbHealthMetrics, DeclaredTarget, MetricsOptions } from "./types.js";
 
-/**
- * Default buckets of `db_probe_duration_seconds`, in seconds, chosen against what reads them:
- * 0.1 and 0.2 are the read and write thresholds of the DatabaseProbeLatencyHigh alert (exact
- * boundaries, nothing interpolated there); 0.001 and 0.01 split a local or LAN statement from a
- * remote one for the dashboard's quantiles; 1 is half the 2 s read/write/ping deadline, and what
- * takes longer lands in `+Inf` (up to the 2 s deadline, or the 5 s connect deadline). Five bounds
- * instead of the earlier fourteen: the histogram was 85 % of the /metrics body (8 KB a target).
- *
- * @example
- * ```ts
- * createMetrics({ buckets: [...PROBE_DURATION_BUCKETS, 2] });
- * ```
- */
-export const PROBE_DURATION_BUCKETS: readonly number[] = Object.freeze([0.001, 0.01, 0.1, 0.2, 1]);
-
-/**
- * The fourteen buckets `db_probe_duration_seconds` had by default before, 0.5 ms to 10 s, for
- * dashboards or recording rules that name one of their `le` values.
- *
- * @example
- * ```ts
- * const metrics = createMetrics({ buckets: [...FINE_PROBE_DURATION_BUCKETS] });
- * ```
- */
-export const FINE_PROBE_DURATION_BUCKETS: readonly number[] = Object.freeze([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+const DEFAULT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /**
  * Creates the metric set of ARCHITECTURE.md on an own prom-client `Registry`.
@@ -57,7 +33,7 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
   const { Registry } = loadPromClient();
   const registry = options.registry ?? new Registry();
   const legacy = options.legacyNames ?? true;
-  const buckets = [...(options.buckets ?? PROBE_DURATION_BUCKETS)].sort((a, b) => a - b);
+  const buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b);
 
   const { up, readMs, writeMs, connections, connectionCount, errors, duration, status, lag, lastSuccess, perTarget } = registerFamilies(registry, {
     legacy,

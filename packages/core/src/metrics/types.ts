@@ -23,12 +23,7 @@ export interface MetricsOptions {
    * @default { version: core version }
    */
   buildInfo?: Record<string, string>;
-  /**
-   * Histogram buckets of `db_probe_duration_seconds`, in seconds. `FINE_PROBE_DURATION_BUCKETS`
-   * are the fourteen of earlier versions (0.5 ms to 10 s; about 8 KB of /metrics a target
-   * against about 4.5 KB).
-   * @default PROBE_DURATION_BUCKETS: 0.001, 0.01, 0.1, 0.2, 1
-   */
+  /** Histogram buckets of `db_probe_duration_seconds`, in seconds. */
   buckets?: number[];
   /**
    * Also export prom-client's default collectors on this registry: the process (`process_cpu_*`,
