@@ -121,7 +121,7 @@ export async function run({ quick }) {
       `PostgreSQL max_connections ${pgB.max} (${pgB.used} in use at start), MariaDB ${myB.max} (${myB.used} in use): ${pgCount} + ${myCount} server targets`,
       "external: memory outside the JS heap that V8 knows of (Buffers and the like); RSS also holds code, the allocator's free lists and what was freed but not returned to the system",
     ],
-    figures: { runs, n, perTarget: { rss: per("rss"), rssMax: per("rssMax"), heapUsed: per("heapUsed"), heapTotal: per("heapTotal"), external: per("external"), body: per("bodyBytes") }, libraryBytesPerTarget: { previous, now } },
+    figures: { runs, n, perTarget: { rss: per("rss"), rssMax: per("rssMax"), heapUsed: per("heapUsed"), heapTotal: per("heapTotal"), external: per("external"), body: per("bodyBytes"), histogram: per("histogramBytes") } },
   };
 }
 
