@@ -14,9 +14,14 @@ export interface BuildInfo {
 
 let cached: BuildInfo | undefined;
 
+// The bundled CLI (scripts/bundle.mjs) carries its version and revision as this constant, so it
+// reads no file for them; the library entry (tsc's dist/) and the tests read the files.
+declare const __BUILD_INFO__: { version: string; revision: string } | undefined;
+
 /**
  * Reads the version from package.json and the revision from `build-info.json`, which the build
- * writes beside the compiled code (scripts/build-info.mjs). Read once; never throws.
+ * writes beside the compiled code (scripts/build-info.mjs), or from the bundle, which carries
+ * both. Read once; never throws.
  *
  * @example
  * ```ts
@@ -25,8 +30,7 @@ let cached: BuildInfo | undefined;
  */
 export function buildInfo(): BuildInfo {
   cached ??= {
-    version: (createRequire(import.meta.url)("../package.json") as { version: string }).version,
-    revision: readRevision(),
+    ...(typeof __BUILD_INFO__ !== "undefined" ? __BUILD_INFO__ : { version: (createRequire(import.meta.url)("../package.json") as { version: string }).version, revision: readRevision() }),
     nodeversion: process.version,
   };
   return cached;
