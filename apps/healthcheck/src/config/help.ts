@@ -4,10 +4,9 @@
  * that docs/cli.md can quote `--help` verbatim.
  */
 import { DISCOVERY_LIMITS } from "../discovery/discovery-limits.js";
-import { FILE_LIMITS, formatBytes, MAX_TARGETS, YAML_LIMITS } from "./limits.js";
+import { FILE_LIMITS, formatBytes, formatCount as count, MAX_TARGETS, YAML_LIMITS } from "./limits.js";
 
 const size = (kind: keyof typeof FILE_LIMITS): string => formatBytes(FILE_LIMITS[kind].bytes);
-const count = (n: number): string => n.toLocaleString("en-US");
 
 /** Shown under the usage line. */
 export const DESCRIPTION = "Probe databases (connect, ping, write a row, read it back) and export the results to Prometheus.";

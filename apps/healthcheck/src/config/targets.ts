@@ -8,7 +8,7 @@ import type { TargetOptions } from "@alfred/db-health-core";
 import type { EnvInput } from "./env.js";
 import type { FlagInput } from "./flags.js";
 import { imageDefaultTarget } from "./image-defaults.js";
-import { MAX_TARGETS } from "./limits.js";
+import { formatCount, MAX_TARGETS } from "./limits.js";
 import { fixed, type Problems, type Where } from "./problems.js";
 import { readSecret, splicePassword } from "./secrets.js";
 import { TARGET_KEYS, YAML_DEFAULT_KEYS, type TargetKey } from "./settings.js";
@@ -76,7 +76,7 @@ function baseTargets(flags: FlagInput, vars: EnvInput, file: YamlConfig | "unrea
   const numbered = (flag: string, i: number, n: number): string => (n > 1 ? `${flag} #${i + 1}` : flag);
   // Before any per-target work (the YAML file's targets are counted before it is even parsed).
   if (dsns.length > MAX_TARGETS) {
-    problems.add("--dsn", `${dsns.length.toLocaleString("en-US")} targets, more than the ${MAX_TARGETS.toLocaleString("en-US")} one healthcheck process probes: split them over several processes`);
+    problems.add("--dsn", `${formatCount(dsns.length)} targets, more than the ${formatCount(MAX_TARGETS)} one healthcheck process probes: split them over several processes`);
     return [];
   }
   if (dsns.length > 0) {

@@ -10,7 +10,7 @@
  * It may count a little more than the parser builds (e.g. a `- ` inside a multi-line plain
  * scalar), never much less; text that is not valid YAML is left to the parser to report.
  */
-import { YAML_LIMITS } from "./limits.js";
+import { formatCount, YAML_LIMITS } from "./limits.js";
 
 /** The first limit the text crosses, at the line where it does. */
 export type ShapeProblem =
@@ -225,7 +225,7 @@ function keyText(text: string, start: number, end: number): string {
  * ```
  */
 export function shapeMessage(problem: ShapeProblem): string {
-  const count = (n: number): string => n.toLocaleString("en-US");
+  const count = formatCount;
   switch (problem.kind) {
     case "depth":
       return `nested deeper than ${YAML_LIMITS.depth} levels (a configuration needs 4): look for an unclosed "[" or "{" or runaway indentation`;
