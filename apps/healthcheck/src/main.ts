@@ -1,13 +1,10 @@
-import { setMaxListeners } from "node:events";
-import { createDriver, errorMessage, isDbHealthError, type Driver } from "@alfred/db-health-core";
+import { errorMessage, isDbHealthError, type Driver } from "@alfred/db-health-core";
 import { HelpShown } from "./args.js";
 import { buildInfo } from "./build-info.js";
-import { tcpEndpoints } from "./child-readiness.js";
 import { rememberSecrets, setCrashReporter } from "./crash.js";
 import type { CliPlan } from "./cli-plan.js";
 import { resolveCli } from "./config/resolve.js";
-import { listenFailure, lookupListenHost } from "./listen-host.js";
-import { EXIT, exitCodeFor, formatJson, formatText } from "./report.js";
+import { EXIT } from "./report.js";
 import { askStatus } from "./status.js";
 import { signalNumber, startupStopCode, StoppedDuringStartup, untilStopped } from "./startup-stop.js";
 
@@ -67,19 +64,11 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stdout.write(`configuration is valid: ${targets}${modules}\n`);
       return EXIT.ok;
     }
+    // The probe (and, for the daemon, everything else) is loaded now: `status`, `--help`,
+    // `--version` and `config check` never load it.
+    const { createDriver, runOnce } = await startup(import("./once.js"));
     drivers = plan.targets.map((target) => createDriver(target));
-
-    if (plan.mode === "once") {
-      // Every target's cycle listens to the stop signal; more than ten is no leak.
-      setMaxListeners(Math.max(10, 3 * drivers.length + 10), io.shutdown);
-      const results = await Promise.all(drivers.map((d) => d.probe(io.shutdown)));
-      if (io.shutdown.aborted) {
-        io.stderr.write("healthcheck: interrupted before every target was probed\n");
-        return EXIT.unhealthy;
-      }
-      io.stdout.write(plan.format === "json" ? formatJson(results) : formatText(results));
-      return exitCodeFor(results, plan.degradedOk);
-    }
+    if (plan.mode === "once") return await runOnce(plan, drivers, io);
     return await daemon(plan, drivers, io, startup);
   } catch (err) {
     if (err instanceof HelpShown) return EXIT.ok;
@@ -98,7 +87,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
       io.stderr.write(`healthcheck: invalid configuration:\n${indent(err.message)}\n`);
       return EXIT.config;
     }
-    const listening = plan && listenFailure(err, plan.listen, plan.listenFrom ?? "--export-prom");
+    // Only the daemon listens: only its errors can be about the listen address.
+    const listening = plan?.mode === "daemon" && (await import("./listen-host.js")).listenFailure(err, plan.listen, plan.listenFrom ?? "--export-prom");
     if (listening) {
       io.stderr.write(`healthcheck: ${listening}\n`);
       return EXIT.config;
@@ -112,8 +102,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
 
 async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(work: Promise<T>) => Promise<T>): Promise<number> {
   // Loaded here, not at start-up: `--once` needs neither pino nor prom-client nor the HTTP code.
-  const [{ runDaemon }, { loadWebConfig }, { startChild }, { createLogger }] = await startup(
-    Promise.all([import("./daemon.js"), import("./http/http-server.js"), import("./wrapper.js"), import("./logger.js")]),
+  const [{ runDaemon }, { loadWebConfig }, { startChild }, { createLogger }, { lookupListenHost }, { tcpEndpoints }] = await startup(
+    Promise.all([import("./daemon.js"), import("./http/http-server.js"), import("./wrapper.js"), import("./logger.js"), import("./listen-host.js"), import("./child-readiness.js")]),
   );
   const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
   setCrashReporter((event, message) => log.log(event === "uncaught exception" ? "error" : "warn", event, event === "warning" ? { warning: message } : { error: message }));

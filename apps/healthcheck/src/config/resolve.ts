@@ -36,18 +36,13 @@
  * line, prefixed with where the value came from (`--interval`, `DB_HEALTH_INTERVAL (interval)`,
  * `healthcheck.yaml: targets[1].readTimeout (line 7)`), with passwords redacted.
  */
-import { planTargets, type DriverDefinition, type ResolvedTarget, type TargetCheck } from "@alfred/db-health-core";
 import type { CliMode, CliPlan } from "../cli-plan.js";
 import { daemonFlags } from "./daemon-flags.js";
-import { checkDrivers } from "./drivers.js";
 import { readEnv } from "./env.js";
 import { parseFlags } from "./flags.js";
 import { resolveGlobals } from "./globals.js";
 import { Problems } from "./problems.js";
-import { readModules } from "./modules.js";
-import { buildTargets, toTargetOptions, type Draft } from "./targets.js";
-import { validateTargets } from "./validate.js";
-import { loadYamlFile, type YamlConfig } from "./yaml-file.js";
+import type { YamlConfig } from "./yaml-file.js";
 
 /** Options of {@link resolveCli} for embedding and tests. */
 export interface ResolveOptions {
@@ -101,7 +96,10 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
     problems.add("--config", `names another file than "config check": drop one of them`);
   }
   let file: YamlConfig | "unreadable" | undefined;
-  if (configPath !== undefined) file = (await loadYamlFile(configPath, source, problems)) ?? "unreadable";
+  if (configPath !== undefined) {
+    const { loadYamlFile } = await import("./yaml-file.js");
+    file = (await loadYamlFile(configPath, source, problems)) ?? "unreadable";
+  }
   const loaded = file === "unreadable" ? undefined : file;
 
   const globals = resolveGlobals(flags, vars, loaded, problems);
@@ -112,42 +110,14 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
     // status only asks a running daemon: its targets are that daemon's business.
     plan.argument = statusUrl(flags.argument, plan.listen, problems);
   } else {
-    const modules = readModules(loaded, flags, vars, problems);
-    // A daemon may probe discovered targets only; --once and the wrapper need a target of their own.
-    const discoveryOnly = modules.declared > 0 && (flags.mode === "daemon" || flags.mode === "config-check") && flags.command.length === 0;
-    const hint = modules.declared > 0 ? "modules: are probed only through /probe?module=…&target=… of a daemon that wraps no command" : undefined;
-    // Each stage is synchronous work that grows with the targets (about half a second each for
-    // 10,000): between them, a stop signal that arrived meanwhile gets its turn (startup-stop.ts).
-    await turn();
-    const drafts = buildTargets(flags, vars, file, env, problems, { allowed: discoveryOnly, ...(hint ? { hint } : {}) });
-    await turn();
-    const checks = [validateTargets(drafts, flags, vars, problems), modules.drafts.length > 0 ? validateTargets(modules.drafts, flags, vars, problems) : undefined] as const;
-    await turn();
-    const all = [...drafts, ...modules.drafts];
-    const found = options.checkDrivers === false ? undefined : await checkDrivers(all.map((draft, i) => ({ draft, dsn: dsnOf(checks, drafts, i) })), plan.plugins, problems);
-    problems.throwIfAny();
-    if (found) {
-      plan.targets = planOf(checks[0], drafts, found.slice(0, drafts.length));
-      planOf(checks[1], modules.drafts, found.slice(drafts.length)).forEach((target, i) => (modules.modules[i]!.target = target));
-    }
-    plan.targetOptions = drafts.map(toTargetOptions);
-    plan.modules = modules.modules;
-    if (flags.argument !== undefined) plan.argument = flags.argument;
+    // Loaded only by the modes that have targets: `status`, `--help` and `--version` need
+    // neither the target checks (zod) nor the driver loader.
+    const { resolveTargets } = await import("./resolve-targets.js");
+    await resolveTargets(plan, { flags, vars, file, env, problems, checkDrivers: options.checkDrivers !== false });
   }
   problems.throwIfAny();
   plan.warnings = problems.warnings;
   return plan;
-}
-
-/** The parsed DSN of the `i`th of the targets followed by the modules' stand-ins. */
-function dsnOf(checks: readonly [TargetCheck | undefined, TargetCheck | undefined], drafts: readonly Draft[], i: number) {
-  return i < drafts.length ? checks[0]?.targets[i]?.dsn : checks[1]?.targets[i - drafts.length]?.dsn;
-}
-
-/** The checked targets with their drivers, resolved (no problem is left by now). */
-function planOf(check: TargetCheck | undefined, drafts: readonly Draft[], definitions: ReadonlyArray<DriverDefinition | undefined>): ResolvedTarget[] {
-  if (!check || drafts.length === 0) return [];
-  return planTargets(check, definitions as DriverDefinition[]);
 }
 
 /**
@@ -169,6 +139,3 @@ function statusUrl(given: string | undefined, listen: CliPlan["listen"], problem
   const host = listen.host === undefined || listen.host === "0.0.0.0" || listen.host === "::" ? "127.0.0.1" : listen.host;
   return `http://${host.includes(":") ? `[${host}]` : host}:${listen.port}/readyz`;
 }
-
-// One pass of the event loop: signal handlers and I/O callbacks run before what follows.
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
