@@ -2,7 +2,8 @@
  * Command-line flags and commands, parsed with commander. Only values the user typed count:
  * a flag's default must never override the environment or the YAML file.
  */
-import { Command, CommanderError, Option } from "commander";
+import { createRequire } from "node:module";
+import type { Command } from "commander";
 import { DbHealthError, formatDuration } from "@alfred/db-health-core";
 import { HelpShown } from "../args.js";
 import type { CliMode } from "../cli-plan.js";
@@ -56,6 +57,15 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 const about = (help: string, env?: string, shownDefault?: string): string =>
   `${help}${env || shownDefault ? ` (${[env && `env: ${env}`, shownDefault && `default: ${shownDefault}`].filter(Boolean).join(", ")})` : ""}`;
 
+let commander: typeof import("commander") | undefined;
+/**
+ * commander, loaded the first time a command line has an option: `healthcheck status [URL]`,
+ * `config check FILE` and a daemon configured by its environment (the images' `CMD`) are read
+ * without it. With require, not import(): loading stays synchronous, and the bundled CLI
+ * (CommonJS) needs no ES module loader for it.
+ */
+const loadCommander = (): typeof import("commander") => (commander ??= createRequire(import.meta.url)("commander") as typeof import("commander"));
+
 /**
  * The `healthcheck` command: every flag with its variable and default in the help.
  *
@@ -65,6 +75,7 @@ const about = (help: string, env?: string, shownDefault?: string): string =>
  * ```
  */
 export function buildProgram(version: string, writeOut: (text: string) => void): Command {
+  const { Command, Option } = loadCommander();
   const program = new Command("healthcheck")
     .description(DESCRIPTION)
     .usage(USAGE)
@@ -125,16 +136,10 @@ export function parseFlags(argv: readonly string[], version: string, problems: P
     problems.add(undefined, "nothing to wrap after --: name the program (e.g. healthcheck -- docker-entrypoint.sh postgres), or drop the --");
     command = [];
   }
-  const program = buildProgram(version, writeOut);
-  try {
-    program.parse([...own], { from: "user" });
-  } catch (err) {
-    if (!(err instanceof CommanderError)) throw err;
-    if (["commander.helpDisplayed", "commander.version", "commander.help"].includes(err.code)) throw new HelpShown();
-    throw new DbHealthError("config", `${err.message.replace(/^error: /, "")} (see healthcheck --help)`);
-  }
-  const o = program.opts();
-  const given = (key: string): boolean => program.getOptionValueSource(key) === "cli";
+  // Without an option, commander would only hand back the words as they are: no need to load it.
+  const program = own.some((word) => word.startsWith("-")) ? parseOptions(own, version, writeOut) : undefined;
+  const o = program?.opts() ?? {};
+  const given = (key: string): boolean => program?.getOptionValueSource(key) === "cli";
   const text = (key: string): string | undefined => (given(key) ? (o[key] as string) : undefined);
 
   const target: FlagInput["target"] = {};
@@ -145,7 +150,7 @@ export function parseFlags(argv: readonly string[], version: string, problems: P
     target[s.key] = { value: "value" in converted ? converted.value : o[s.key], where: fixed(settingLabel(flag, s.key)) };
   }
   const flags: FlagInput = {
-    ...commandMode(program.args, given("once"), command.length > 0, problems),
+    ...commandMode(program?.args ?? own, given("once"), command.length > 0, problems),
     command: [...command],
     dsns: (o.dsn as string[] | undefined) ?? [],
     names: (o.name as string[] | undefined) ?? [],
@@ -175,11 +180,30 @@ export function parseFlags(argv: readonly string[], version: string, problems: P
   }
   if (given("legacyMetrics")) flags.legacyMetrics = false;
   if (given("runtimeMetrics")) flags.runtimeMetrics = false;
-  for (const option of program.options) {
+  for (const option of program?.options ?? []) {
     const wrong = given(option.attributeName()) ? misplacedFlag(option.attributeName(), flags.mode, flags.argument !== undefined) : undefined;
     if (wrong) problems.add(option.long, wrong);
   }
   return flags;
+}
+
+/** The command line parsed by commander; `--help` and `--version` print and throw {@link HelpShown}. */
+function parseOptions(own: readonly string[], version: string, writeOut: (text: string) => void): Command {
+  // `--version` alone, the usual way to ask, is answered without building the program; commander
+  // would print the same line.
+  if (own.length === 1 && (own[0] === "--version" || own[0] === "-V")) {
+    writeOut(`${version}\n`);
+    throw new HelpShown();
+  }
+  const program = buildProgram(version, writeOut);
+  try {
+    program.parse([...own], { from: "user" });
+  } catch (err) {
+    if (!(err instanceof loadCommander().CommanderError)) throw err;
+    if (["commander.helpDisplayed", "commander.version", "commander.help"].includes(err.code)) throw new HelpShown();
+    throw new DbHealthError("config", `${err.message.replace(/^error: /, "")} (see healthcheck --help)`);
+  }
+  return program;
 }
 
 /** The mode and its argument from the words that are not flags. */
