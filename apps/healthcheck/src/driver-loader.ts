@@ -1,4 +1,6 @@
+import { createRequire } from "node:module";
 import { isAbsolute } from "node:path";
+import { BUNDLED_DRIVERS } from "./bundled-drivers.js";
 import { DbHealthError, describeDsn, driverRegistry, errorMessage, isDbHealthError, parseDsn, type DriverDefinition, type ParsedDsn } from "@alfred/db-health-core";
 
 /** Built-in map from DSN scheme to the driver package that serves it. */
@@ -111,6 +113,15 @@ export async function loadDrivers(dsns: readonly string[], plugins: readonly str
   return parsed.map((p) => (p ? definitions[next++] : undefined));
 }
 
+/** The version of `pkg` that an import from here would load; undefined when it is not installed. */
+function installedVersion(pkg: string): string | undefined {
+  try {
+    return (createRequire(import.meta.url)(`${pkg}/package.json`) as { version?: string }).version;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Why a package did not load, and the line that says so after a context (`plugin X`). */
 interface Failure {
   reason: string;
@@ -119,7 +130,9 @@ interface Failure {
 
 async function importPackage(pkg: string): Promise<Failure | undefined> {
   try {
-    await import(pkg);
+    const bundled = BUNDLED_DRIVERS[pkg];
+    if (bundled && installedVersion(pkg) === bundled.version) await bundled.load();
+    else await import(pkg);
     return undefined;
   } catch (err) {
     const code = (err as { code?: string }).code;
