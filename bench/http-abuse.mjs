@@ -20,7 +20,7 @@ import { runAsScript, verdict } from "./lib/section.mjs";
 import { ms, pct, progress, ratio } from "./lib/stats.mjs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const cli = here("../apps/healthcheck/dist/cli.js");
+const cli = here("../apps/healthcheck/dist/cli.cjs");
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 // docs/tls.md's example hash: "s3cret" at cost 10 (~75 ms per comparison in bcryptjs).
 const HASH = "$2b$10$pkljyat7BJfB3FzOQ7XTa.1YepPQ7n2Yn9d0rzHnvgjkm/86I.eMC";

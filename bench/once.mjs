@@ -15,7 +15,7 @@ import { dsnFor, SHARED } from "./lib/servers.mjs";
 import { mb, median, ms, progress, ratio } from "./lib/stats.mjs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const cli = here("../apps/healthcheck/dist/cli.js");
+const cli = here("../apps/healthcheck/dist/cli.cjs");
 const node = process.execPath;
 const has = (cmd) => spawnSync(cmd, ["--version"], { stdio: "ignore" }).error === undefined;
 

@@ -18,7 +18,7 @@ import { connectionBudget, dsnFor, freePort, myAdmin, pgAdmin, SHARED } from "./
 import { mb, median, ms, pct, progress, ratio } from "./lib/stats.mjs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const cli = here("../apps/healthcheck/dist/cli.js");
+const cli = here("../apps/healthcheck/dist/cli.cjs");
 // What Prometheus sends with every scrape.
 const GZIP = { "Accept-Encoding": "gzip" };
 

@@ -440,7 +440,7 @@ describe("docker/Dockerfile (the healthcheck image)", () => {
     expect(copies.map((c) => [c.flags.from, c.args])).toEqual([["build", "/out /app"]]);
     expect(last(of(runtime, "USER"))!.args).toBe("10001:10001");
     expect(runs(runtime).join("\n")).toMatch(/useradd [^\n]*--uid 10001\b/);
-    expect(runs(runtime).join("\n")).toContain("ln -s /app/dist/cli.js /usr/local/bin/healthcheck");
+    expect(runs(runtime).join("\n")).toContain("ln -s /app/dist/cli.cjs /usr/local/bin/healthcheck");
     // the USER comes after everything that needs root
     const userAt = runtime.instructions.findIndex((i) => i.keyword === "USER");
     expect(runtime.instructions.slice(userAt).filter((i) => i.keyword === "RUN" || i.keyword === "COPY")).toEqual([]);
@@ -504,7 +504,7 @@ describe.each(WRAPS.map((w) => [w.dir, w] as const))("docker/%s/Dockerfile (the 
     const image = last(loadDockerfile("Dockerfile").stages)!;
     expect(image.image).toMatch(/^node:/);
     expect(of(image, "COPY").map((c) => shellWords(c.args)[1])).toContain("/app");
-    expect(runs(final).join("\n")).toContain("ln -s /app/dist/cli.js /usr/local/bin/healthcheck");
+    expect(runs(final).join("\n")).toContain("ln -s /app/dist/cli.cjs /usr/local/bin/healthcheck");
   });
 
   it(`exposes ${ports.join(" and ")} and wraps docker-entrypoint.sh ${server}`, () => {
@@ -640,7 +640,7 @@ describe("docker/docker-compose.db.yml", () => {
     try {
       const config = join(dir, "empty.yaml");
       writeFileSync(config, "{}\n");
-      const res = spawnSync(process.execPath, [join(ROOT, "apps/healthcheck/dist/cli.js"), "config", "check", config, ...command], {
+      const res = spawnSync(process.execPath, [join(ROOT, "apps/healthcheck/dist/cli.cjs"), "config", "check", config, ...command], {
         encoding: "utf8",
         env: { PATH: process.env.PATH, ...svc.environment },
         timeout: 30_000,
@@ -758,7 +758,7 @@ describe("the image's deploy step, run against this workspace", () => {
   let deploy: SpawnSyncReturns<string>;
   let files: string[] = [];
   const cli = (args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> =>
-    spawnSync(process.execPath, [join(out, "dist/cli.js"), ...args], { cwd: dir, encoding: "utf8", env: cleanEnv(env), timeout: 60_000 });
+    spawnSync(process.execPath, [join(out, "dist/cli.cjs"), ...args], { cwd: dir, encoding: "utf8", env: cleanEnv(env), timeout: 60_000 });
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), "dbh-deploy-"));
@@ -789,7 +789,7 @@ describe("the image's deploy step, run against this workspace", () => {
 
   it("deploys the CLI and every driver", () => {
     expect(deploy.status, `${deploy.stdout}\n${deploy.stderr}`).toBe(0);
-    expect(statSync(join(out, "dist/cli.js")).mode & 0o111).not.toBe(0);
+    expect(statSync(join(out, "dist/cli.cjs")).mode & 0o111).not.toBe(0);
     for (const d of DRIVERS) expect(existsSync(join(out, `node_modules/@alfred/db-health-driver-${d}/dist/index.js`)), d).toBe(true);
     expect(existsSync(join(out, "node_modules/@alfred/db-health-core/dist/index.js"))).toBe(true);
   });
@@ -834,11 +834,11 @@ describe("the image's deploy step, run against this workspace", () => {
   const asRoot = process.getuid?.() === 0 && existsSync("/usr/bin/setpriv");
   it.runIf(asRoot)("runs as the image's user (uid 10001) from a tree owned by root", () => {
     // As in the image: /app belongs to root, `healthcheck` on PATH is a symlink to
-    // /app/dist/cli.js (ENTRYPOINT ["healthcheck"]), the process is uid/gid 10001 with no groups.
+    // /app/dist/cli.cjs (ENTRYPOINT ["healthcheck"]), the process is uid/gid 10001 with no groups.
     const bin = join(dir, "bin");
     const data = join(dir, "data");
     mkdirSync(bin);
-    symlinkSync(join(out, "dist/cli.js"), join(bin, "healthcheck"));
+    symlinkSync(join(out, "dist/cli.cjs"), join(bin, "healthcheck"));
     mkdirSync(data);
     chmodSync(data, 0o777);
     chmodSync(dir, 0o755);
@@ -902,7 +902,7 @@ describe("the image's deploy step, run against this workspace", () => {
     // The image's daemon listens where DB_HEALTH_LISTEN (or --export-prom) says, and the
     // HEALTHCHECK's plain `healthcheck status` asks that port; here a free one on loopback.
     const listen = `127.0.0.1:${await freePort()}`;
-    const daemon = spawn(process.execPath, [join(out, "dist/cli.js"), "--interval", "500ms", "--dsn", `file:${join(dir, "d.db")}?mode=rwc`], {
+    const daemon = spawn(process.execPath, [join(out, "dist/cli.cjs"), "--interval", "500ms", "--dsn", `file:${join(dir, "d.db")}?mode=rwc`], {
       cwd: dir,
       env: cleanEnv({ DB_HEALTH_LISTEN: listen }),
       stdio: ["ignore", "ignore", "pipe"],

@@ -11,7 +11,7 @@ import { HAVE_PROMETHEUS, PROMETHEUS, startPrometheus, type RunningPrometheus } 
 // by a real Prometheus against the real CLI and the machine's PostgreSQL and MariaDB. Debian's
 // Prometheus is built without Kubernetes discovery, so file_sd stands in for it, handing over the
 // same __meta_kubernetes_* labels the endpoints role would; every relabelling rule is the page's.
-const CLI = fileURLToPath(new URL("../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const PROMETHEUS_DOC = fileURLToPath(new URL("../../docs/prometheus.md", import.meta.url));
 if (!HAVE_PROMETHEUS && !process.env.CI) console.log(`prometheus-discovery: skipped, ${PROMETHEUS} is not installed (apt-get install prometheus); CI installs it`);
 

@@ -13,7 +13,7 @@ import { HAVE_PROMETHEUS, PROMETHEUS, startPrometheus, type RunningPrometheus } 
 // `hashmod`") writes the job (read from that page; only the modulus, the scrape interval and the
 // addresses are this test's). Each exporter is configured with its shard only, so a target sent to the wrong one
 // would be a 400 and `up == 0`.
-const CLI = fileURLToPath(new URL("../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const PROMETHEUS_DOC = fileURLToPath(new URL("../../docs/prometheus.md", import.meta.url));
 const NAMES = ["orders", "shop", "billing", "users", "analytics", "audit", "payments", "search", "inventory", "auth"];
 const REPLICAS = 2;

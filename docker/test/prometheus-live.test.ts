@@ -17,7 +17,7 @@ import { startCluster, type PgCluster } from "@alfred/db-health-test-servers";
 //   /metrics; "hung", the silent listener, scraped on /probe with `scrape_timeout: 3s` (a whole
 //   cycle against it takes 23 s: 4 connect timeouts of 5 s and 3 retry pauses of 1 s).
 const PROMETHEUS = process.env.PROMETHEUS ?? "/usr/bin/prometheus";
-const CLI = fileURLToPath(new URL("../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const RULES = fileURLToPath(new URL("../prometheus/rules/database_alerts.yml", import.meta.url));
 const have = existsSync(PROMETHEUS);
 if (!have && !process.env.CI) console.log(`prometheus-live: skipped, ${PROMETHEUS} is not installed (apt-get install prometheus); CI installs it`);

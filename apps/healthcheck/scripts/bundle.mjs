@@ -1,23 +1,30 @@
 // Run by `pnpm build` after tsc and build-info.mjs: bundles the `healthcheck` command into
-// dist/cli.js with rolldown, so that start-up reads one file instead of resolving and linking a
-// hundred ES modules. What only some modes need (the daemon and its HTTP server, YAML, target
-// resolution, the probe itself, each built-in driver) is split into dist/chunks/ and imported
+// dist/cli.cjs with rolldown, so that start-up reads one file instead of resolving and linking
+// about 150 ES modules. What only some modes need (target resolution and zod, the probe, each
+// built-in driver, YAML, the daemon and its HTTP server) is split into dist/chunks/ and loaded
 // when a mode needs it. The library entry (dist/index.js and its types) stays tsc's output.
 //
-// Why rolldown: it is already in the lockfile (vitest 4 runs on vite 8, which bundles with it),
-// so the bundle costs no new native binary; it reads TypeScript itself, keeps dynamic imports as
-// separate chunks and writes source maps that point at src/*.ts. (esbuild would do as well, as a
-// new dependency; tsdown adds declaration bundling, which the library entry does not need.)
+// Why rolldown: it is in the lockfile already (vitest 4 runs on vite 8, which bundles with it),
+// so the bundle costs no new native binary; it reads the TypeScript sources itself, keeps each
+// dynamic import a chunk, groups chunks as told and writes source maps to src/*.ts. (esbuild
+// would do as well, as a new dependency; tsdown adds declaration bundling, which the library
+// entry does not need.)
+//
+// Why CommonJS: on Node 20 an ES module entry starts the ES module loader (resolution, linking,
+// a facade per built-in module): ~8 ms of a `--version` that must stay near `node -e 0`. The
+// bundle is CommonJS and loads chunks with require(); only plugins and drivers that are not
+// bundled are import()ed, as before. dist/cli.js stays, a one-line ES module that loads it.
 //
 // Kept external, resolved at run time from node_modules like any dependency:
-// - pino, prom-client, yaml, bcryptjs: dependencies of this package, loaded only by the daemon
-//   or for a YAML file; prom-client in particular must stay one module instance, shared with
-//   core's lazy require of it;
-// - the mssql driver (not a dependency at build time; its client alone takes ~0.5 s to load);
-// - every database client (pg, mysql2, better-sqlite3, ...): see driverClients() below.
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+// - commander, pino, prom-client, yaml, bcryptjs: dependencies of this package; commander is
+//   required only for a command line with options, pino, prom-client and bcryptjs by the daemon,
+//   yaml for a YAML file; prom-client must stay one module instance, shared with core's lazy
+//   require of it;
+// - built-in drivers the workspace does not install (mssql) and every database client: see
+//   bundledDrivers() below.
+import { chmodSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire, isBuiltin } from "node:module";
+import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
 
@@ -33,7 +40,49 @@ const revision = (() => {
 })();
 
 /** Runtime dependencies of this package that stay external (see above). */
-const EXTERNAL = ["pino", "prom-client", "yaml", "bcryptjs", "@alfred/db-health-driver-mssql"];
+const EXTERNAL = ["pino", "prom-client", "yaml", "bcryptjs", "commander"];
+
+/** The built-in drivers installed here at build time (the workspace's), carried by the bundle. */
+const DRIVERS = Object.keys(pkg.devDependencies ?? {})
+  .filter((name) => name.startsWith("@alfred/db-health-driver-"))
+  .map((name) => {
+    const dir = realpathSync(dirname(createRequire(join(root, "package.json")).resolve(`${name}/package.json`)));
+    return { name, version: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version, dir };
+  });
+
+/**
+ * The bundle's copy of each built-in driver (src/bundled-drivers.ts says why and when it is used).
+ * The map in src/bundled-drivers.ts is filled in; each driver's own dependencies (its database
+ * client) stay outside the bundle and are required from the installed driver package's
+ * directory, exactly what importing the package would load.
+ */
+function bundledDrivers() {
+  const PREFIX = "\0driver-dependency:";
+  const owner = (file) => DRIVERS.find((d) => file.startsWith(`${d.dir}${sep}`));
+  return {
+    name: "db-health:bundled-drivers",
+    resolveId(source, importer) {
+      const driver = importer && owner(importer);
+      if (!driver || /^[./\0]/.test(source) || isBuiltin(source) || source === "@alfred/db-health-core") return null;
+      return { id: `${PREFIX}${driver.name}\0${source}` };
+    },
+    load(id) {
+      if (id.startsWith(PREFIX)) {
+        const [driver, dependency] = id.slice(PREFIX.length).split("\0");
+        return [
+          `import { createRequire } from "node:module";`,
+          `const fromDriver = createRequire(createRequire(import.meta.url).resolve(${JSON.stringify(`${driver}/package.json`)}));`,
+          `export default fromDriver(${JSON.stringify(dependency)});`,
+        ].join("\n");
+      }
+      if (id === join(root, "src", "bundled-drivers.ts")) {
+        const entries = DRIVERS.map((d) => `  ${JSON.stringify(d.name)}: { version: ${JSON.stringify(d.version)}, load: () => import(${JSON.stringify(d.name)}) },`);
+        return `export const BUNDLED_DRIVERS = {\n${entries.join("\n")}\n};\n`;
+      }
+      return null;
+    },
+  };
+}
 
 /** `createRequire(import.meta.url)("../package.json")`, as core and the drivers read their own version. */
 const OWN_PACKAGE_JSON = /createRequire\(import\.meta\.url\)\("\.\.\/package\.json"\)/g;
@@ -58,32 +107,108 @@ function ownVersions() {
   };
 }
 
+/**
+ * core's duration.ts holds parseDuration and formatDuration, which flags and variables need at
+ * start-up, and durationSchema, a zod schema only core's target checks (config-schema.ts) use.
+ * A chunk holds whole modules, so the schema, and all of zod with it (~13 ms), would load with
+ * the parser. config-schema.ts gets a copy of the module of its own (pure functions and
+ * constants: nothing is shared that two copies could disagree on); the start-up copy's schema is
+ * then unused and dropped. If core moves the schema, this does nothing, and the check at the end
+ * still holds the bundle to "no zod at start-up".
+ */
+function coreDurationSplit() {
+  const SUFFIX = "?with-schema";
+  return {
+    name: "db-health:core-duration-split",
+    resolveId: {
+      filter: { id: /^\.\/duration\.js$/ },
+      async handler(source, importer) {
+        if (!importer || !/[\\/]config-schema\.js$/.test(importer)) return null;
+        const resolved = await this.resolve(source, importer, { skipSelf: true });
+        return resolved ? { id: `${resolved.id}${SUFFIX}` } : null;
+      },
+    },
+    load: {
+      filter: { id: /\?with-schema$/ },
+      handler(id) {
+        return readFileSync(id.slice(0, -SUFFIX.length), "utf8");
+      },
+    },
+  };
+}
+
+rmSync(join(dist, "chunks"), { recursive: true, force: true });
 const output = await build({
-  input: { cli: join(root, "src/cli.ts"), "chunks/bcrypt-worker": join(root, "src/http/bcrypt-worker.ts") },
+  input: { cli: join(root, "src/cli.ts") },
   platform: "node",
   tsconfig: join(root, "tsconfig.json"),
-  external: (id) => EXTERNAL.some((e) => id === e || id.startsWith(`${e}/`)) || /^@alfred\/db-health-driver-/.test(id),
+  external: (id) => EXTERNAL.some((e) => id === e || id.startsWith(`${e}/`)) || (/^@alfred\/db-health-driver-/.test(id) && !DRIVERS.some((d) => d.name === id)),
   transform: { define: { __BUILD_INFO__: JSON.stringify({ version: pkg.version, revision }) } },
-  plugins: [ownVersions()],
+  plugins: [ownVersions(), coreDurationSplit(), bundledDrivers()],
+  // Core builds zod schemas in module scope (duration.ts' durationSchema beside parseDuration and
+  // formatDuration). A bundler must assume a call may have side effects and keeps it, and with it
+  // all of zod, wherever the module is used. zod's builders only build objects: declared pure, an
+  // unused schema is dropped, and zod loads only with core's target checks, which use it.
+  treeshake: { manualPureFunctions: ["z"] },
+  // Only the modules of core's barrel (index.js) that something imports enter the graph.
+  experimental: { lazyBarrel: true },
+  preserveEntrySignatures: false,
   output: {
     dir: dist,
-    format: "esm",
-    entryFileNames: "[name].js",
-    chunkFileNames: "chunks/[name]-[hash].js",
+    format: "cjs",
+    entryFileNames: "[name].cjs",
+    // A bundled driver's chunk is named after it, not after its entry file (dist/index.js).
+    chunkFileNames: (chunk) => {
+      const driver = DRIVERS.find((d) => chunk.facadeModuleId?.startsWith(`${d.dir}${sep}`));
+      return `chunks/${driver ? driver.name.replace("@alfred/db-health-", "") : "[name]"}-[hash].cjs`;
+    },
     sourcemap: true,
     // The maps name src/*.ts (and core's dist/*.js) relative to dist/; the sources themselves are
     // not embedded: the published package has no src/, and stack traces need only names and lines.
     sourcemapExcludeSources: true,
+    // What start-up loads (the modules cli.ts imports statically, `$initial`) goes into the entry,
+    // instead of the handful of small chunks that sharing them with the lazy parts would make:
+    // every file costs a resolve, a read and a compile. Their dependencies are not pulled in with
+    // them: zod, reached through core's duration.js but not used at start-up, stays out.
+    codeSplitting: {
+      groups: [
+        { name: "startup", tags: ["$initial"], test: (id) => !/[\\/]zod[\\/]/.test(id), priority: 10, includeDependenciesRecursively: false },
+      ],
+    },
   },
   write: true,
 });
 
-// Checks that keep the bundle honest: what runs at start-up is one file, and code that finds
-// files relative to itself finds them.
+// The bcrypt worker (a thread of its own) is found beside the chunk that starts it, as
+// dist/chunks/bcrypt-worker.js: an ES module, like tsc's dist/http/bcrypt-worker.js.
+await build({
+  input: join(root, "src/http/bcrypt-worker.ts"),
+  platform: "node",
+  tsconfig: join(root, "tsconfig.json"),
+  external: ["bcryptjs"],
+  output: { file: join(dist, "chunks/bcrypt-worker.js"), format: "esm", sourcemap: true, sourcemapExcludeSources: true },
+});
+
+chmodSync(join(dist, "cli.cjs"), 0o755);
+// dist/cli.js, for whoever runs the file by that name: it loads the bundle.
+writeFileSync(join(dist, "cli.js"), `#!/usr/bin/env node\n// The healthcheck command is dist/cli.cjs (scripts/bundle.mjs); this name runs it too.\nimport "./cli.cjs";\n`, { mode: 0o755 });
+
+// Checks that keep the bundle honest: start-up loads no zod, and code that finds files relative
+// to itself finds them.
 const chunks = output.output.filter((o) => o.type === "chunk");
-const entry = chunks.find((c) => c.fileName === "cli.js");
+const byName = new Map(chunks.map((c) => [c.fileName, c]));
+const entry = byName.get("cli.cjs");
 const problems = [];
-if (!entry) problems.push("no dist/cli.js");
+const loadedAtStart = new Set();
+const walk = (name) => {
+  const c = byName.get(name);
+  if (!c || loadedAtStart.has(c)) return;
+  loadedAtStart.add(c);
+  for (const i of c.imports) walk(i);
+};
+walk("cli.cjs");
+if (!entry) problems.push("no dist/cli.cjs");
+for (const c of loadedAtStart) if (c.moduleIds.some((m) => /[\\/]zod[\\/]/.test(m))) problems.push(`${c.fileName} is loaded at start-up and holds zod`);
 for (const c of chunks) {
   if (c.code.includes("../package.json")) problems.push(`${c.fileName} still reads a package.json relative to itself`);
   if (c.moduleIds.some((m) => m.endsWith("bcrypt-verifier.ts")) && !c.fileName.startsWith("chunks/")) {
@@ -95,4 +220,5 @@ if (problems.length > 0) {
   process.exit(1);
 }
 const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
-console.log(`bundle: dist/cli.js ${kb(entry.code.length)} (static imports: ${entry.imports.filter((i) => !i.startsWith("node:")).join(", ") || "none"}); ${chunks.length - 1} lazy chunks`);
+const startSize = [...loadedAtStart].reduce((n, c) => n + c.code.length, 0);
+console.log(`bundle: dist/cli.cjs; start-up loads ${loadedAtStart.size} file(s), ${kb(startSize)}; ${chunks.length - loadedAtStart.size} chunk(s) loaded when needed`);

@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { CLI } from "./__fixtures__/cli-path.js";
 
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "dbh-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

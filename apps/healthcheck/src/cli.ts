@@ -19,16 +19,17 @@ for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
 }
 for (const sig of ["SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.on(sig, () => undefined);
 
-const code = await main(process.argv.slice(2), {
+void main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
   shutdown: controller.signal,
+}).then((code) => {
+  process.exitCode = code;
+  // Everything is closed or reported by now. A socket a client library still holds (a closed mssql
+  // pool waits for its request in flight) must neither keep the process alive nor change the code.
+  // After a stop signal nothing is worth waiting for: an import abandoned during start-up may
+  // never finish (stderr and the logger write synchronously, so nothing is lost).
+  if (controller.signal.aborted) process.exit(code);
+  setTimeout(() => process.exit(code), 1000).unref();
 });
-process.exitCode = code;
-// Everything is closed or reported by now. A socket a client library still holds (a closed mssql
-// pool waits for its request in flight) must neither keep the process alive nor change the code.
-// After a stop signal nothing is worth waiting for: an import abandoned during start-up may
-// never finish (stderr and the logger write synchronously, so nothing is lost).
-if (controller.signal.aborted) process.exit(code);
-setTimeout(() => process.exit(code), 1000).unref();

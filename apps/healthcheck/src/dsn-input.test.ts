@@ -2,13 +2,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
+import { CLI } from "./__fixtures__/cli-path.js";
 
 // DSNs a careless user types and an attacker tries, through every channel the CLI reads a DSN
 // from. None may become a SQLite file (created in the working directory and reported UP, as
 // `--dsn 127.0.0.1:5432` was), none may run, and no piece of a password may be printed.
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "dbh-dsn-input-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 

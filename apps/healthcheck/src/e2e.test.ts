@@ -3,13 +3,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import bcrypt from "bcryptjs";
 import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "./__fixtures__/cli-path.js";
 
 // The real CLI process against the machine's PostgreSQL and SQLite, spoken to over HTTP(S).
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const PG = "postgres://postgres@127.0.0.1:5432/test";
 const dir = mkdtempSync(join(tmpdir(), "dbh-e2e-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

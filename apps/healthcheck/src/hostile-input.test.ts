@@ -5,12 +5,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { specialFiles } from "./__fixtures__/special-files.js";
+import { CLI } from "./__fixtures__/cli-path.js";
 
 // The real CLI process under hostile input (issue 14): special files where regular files belong,
 // a stop signal while start-up is stuck, flags a mode would ignore, YAML too deep or too big.
 // Each run is bounded: a watchdog kills it, and its data segment is capped at 1 GiB, so that a
 // build that reads /dev/zero or stalls fails its test instead of taking the machine with it.
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const NEVER_IMPORTS = fileURLToPath(new URL("./__fixtures__/never-imports.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "dbh-hostile-"));
 const fifo = join(dir, "fifo");

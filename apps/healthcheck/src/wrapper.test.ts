@@ -5,10 +5,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "@alfred/db-health-testkit";
+import { CLI } from "./__fixtures__/cli-path.js";
 
 // Wrapper mode end to end: the real CLI wrapping a real `postgres` server binary, as the
 // original design's Dockerfile does (`healthcheck --export-prom :9091 -- postgres …`).
-const CLI = fileURLToPath(new URL("../dist/cli.js", import.meta.url));
 const PG_BIN = ["/usr/lib/postgresql"].flatMap((d) => (existsSync(d) ? readdirSync(d).sort().reverse().map((v) => join(d, v, "bin")) : [])).find((b) => existsSync(join(b, "postgres")));
 const asRoot = process.getuid?.() === 0;
 const uid = (name: string): number => Number(execFileSync("id", ["-u", name]).toString());

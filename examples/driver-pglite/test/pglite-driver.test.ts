@@ -53,7 +53,7 @@ describe("pglite data directories", () => {
 
 describe("the healthcheck CLI", () => {
   it("loads the plugin with --plugin and probes a pglite target", async () => {
-    const cli = join(dirname(createRequire(import.meta.url).resolve("@alfred/healthcheck/package.json")), "dist/cli.js");
+    const cli = join(dirname(createRequire(import.meta.url).resolve("@alfred/healthcheck/package.json")), "dist/cli.cjs");
     const plugin = fileURLToPath(new URL("../dist/index.js", import.meta.url));
     const args = [cli, "--plugin", plugin, "--dsn", "pglite://memory", "--connect-timeout", "60s", "--once", "--format", "json"];
     const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

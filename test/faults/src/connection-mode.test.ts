@@ -10,7 +10,7 @@ import { myAdmin, pgAdmin } from "./matrix/machine.js";
 // `connection: per-cycle` against the real servers: between cycles the daemon holds no
 // PostgreSQL backend, no MariaDB thread and no SQLite file open; `persistent` holds exactly one
 // of each per target. Sampled from the servers and /proc while the daemon runs.
-const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const NAME = `connmode_${process.pid}`;
 const dir = mkdtempSync(join(tmpdir(), "dbh-connmode-"));
 const running: ChildProcess[] = [];

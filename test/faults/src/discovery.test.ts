@@ -11,7 +11,7 @@ import { waitFor } from "@alfred/db-health-testkit";
 // test's own count every connection made to a forbidden port, a forbidden address and an
 // allowed one; a preloaded hook logs every name the CLI asks the resolver for; the machine's
 // PostgreSQL and MariaDB are probed inside the allow lists.
-const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const DNS_HOOK = fileURLToPath(new URL("./__fixtures__/dns-log.mjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "dbh-discovery-"));
 const DNS_LOG = join(dir, "dns.log");

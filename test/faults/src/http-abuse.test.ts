@@ -12,7 +12,7 @@ import { fdCount } from "./matrix/machine.js";
 // Hostile clients against the real built CLI (a SQLite target, loopback only): idle sockets
 // held by a client that reopens each one closed, a storm of wrong passwords under basic auth,
 // and a stop signal forwarded to a wrapped child that ignores it.
-const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 // docs/tls.md's example hash, cost 10, of "s3cret".
 const HASH = "$2b$10$pkljyat7BJfB3FzOQ7XTa.1YepPQ7n2Yn9d0rzHnvgjkm/86I.eMC";
 const dir = mkdtempSync(join(tmpdir(), "dbh-abuse-"));

@@ -11,7 +11,7 @@ import { myAdmin, pgAdmin } from "./matrix/machine.js";
 // loop: creating each file, WAL, the table) and 40 server targets on the machine's PostgreSQL
 // and MariaDB. The server targets' replies must not wait behind the SQLite work past their
 // deadlines: before the fix, MariaDB targets reported "role timed out after 2s" at start-up.
-const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "dbh-many-"));
 const TAG = `many${process.pid}`;
 afterAll(async () => {

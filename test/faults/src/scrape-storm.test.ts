@@ -13,7 +13,7 @@ import { statementCounter, type StatementCounter } from "./matrix/statement-coun
 // while it probes PostgreSQL and SQLite; the database itself counts the cycles it sees (a
 // trigger on the health table), and a proxy in front of it counts every statement it is sent. Then slow and half-open HTTP clients, which must not exhaust
 // the server's sockets or keep a real scrape from being answered.
-const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const DB = `storm_${process.pid}`;
 const INTERVAL_MS = 1_000;
 const dir = mkdtempSync(join(tmpdir(), "dbh-storm-"));

@@ -13,7 +13,7 @@ import { writeReport, writeSweepSection } from "./matrix/record.js";
 // and unreachable ones (a refused port, a blackhole listener). Everything the CLI writes —
 // stdout, stderr, JSON logs, every HTTP endpoint's body and headers, error exits, crashes — is
 // collected, and no password may appear in it, raw, URL-encoded or JSON-escaped.
-const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const LEAKY = fileURLToPath(new URL("./__fixtures__/leaky-plugin.mjs", import.meta.url));
 // The CLI's workspace copy has no SQL Server driver installed beside it: load it as a plugin file.
 const MSSQL = fileURLToPath(new URL("../../../packages/driver-mssql/dist/index.js", import.meta.url));

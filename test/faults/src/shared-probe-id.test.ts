@@ -10,7 +10,7 @@ import { myAdmin, pgAdmin } from "./matrix/machine.js";
 // --probe-id, and a --once beside them (a daemon and a --once on one host share the default
 // <hostname>/<target>). Before the row kept the latest tokens, a prober reading back right after
 // another one wrote saw a token not its own and reported `degraded` several times a minute.
-const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "dbh-shared-id-"));
 const PROBE_ID = `shared-${process.pid}`;
 const WINDOW_MS = Number(process.env["DB_HEALTH_SHARED_ID_MS"] ?? 30_000);

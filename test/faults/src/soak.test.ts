@@ -13,7 +13,7 @@ import { writeReport } from "./matrix/record.js";
 // the shortest interval (100 ms) until DB_HEALTH_SOAK_CYCLES cycles (default 20,000, about a
 // minute here) have run, sampling its RSS and open descriptors and the sessions each server holds
 // for it. `pnpm --filter @alfred/db-health-faults soak` runs the long version (200,000 cycles).
-const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const CYCLES = Number(process.env["DB_HEALTH_SOAK_CYCLES"] ?? 20_000);
 const PER_ENGINE = 10;
 /** RSS may grow by at most this much between the sample at 10 % of the cycles and the end */

@@ -13,7 +13,7 @@ import { createMatrix } from "./matrix/record.js";
 // Child crash in wrapper mode: the real CLI wrapping a real postgres, a real mariadbd and an
 // application on SQLite; the child is killed (or crashes) and the wrapper must exit with
 // 128+signal at once, leaving no process and no listening port behind.
-const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../../apps/healthcheck/dist/cli.cjs", import.meta.url));
 const PG_BIN = ["/usr/lib/postgresql"].flatMap((d) => (existsSync(d) ? readdirSync(d).sort().reverse().map((v) => join(d, v, "bin")) : [])).find((b) => existsSync(join(b, "postgres")));
 const asRoot = process.getuid?.() === 0;
 const id = (flag: "-u" | "-g", name: string): number => Number(execFileSync("id", [flag, name]).toString());
