@@ -109,23 +109,23 @@ function ownVersions() {
 
 /**
  * core's duration.ts holds parseDuration and formatDuration, which flags and variables need at
- * start-up, and durationSchema, a zod schema only core's target checks (config-schema.ts) use.
- * A chunk holds whole modules, so the schema, and all of zod with it (~13 ms), would load with
- * the parser. config-schema.ts gets a copy of the module of its own (pure functions and
- * constants: nothing is shared that two copies could disagree on); the start-up copy's schema is
- * then unused and dropped. If core moves the schema, this does nothing, and the check at the end
- * still holds the bundle to "no zod at start-up".
+ * start-up, and durationSchema, a zod schema that only core's target checks use. A chunk holds
+ * whole modules, so the schema, and all of zod with it (~13 ms), would load with the parser.
+ * The module that imports durationSchema gets a copy of duration.js of its own (pure functions
+ * and constants: nothing is shared that two copies could disagree on); the start-up copy's schema
+ * is then unused and dropped. If core moves the schema, this does nothing, and the check at the
+ * end still holds the bundle to "no zod at start-up".
  */
 function coreDurationSplit() {
   const SUFFIX = "?with-schema";
+  const IMPORT = /(import\s*\{[^}]*\bdurationSchema\b[^}]*\}\s*from\s*")(\.{1,2}\/(?:[^"]*\/)?duration\.js)(")/;
   return {
     name: "db-health:core-duration-split",
-    resolveId: {
-      filter: { id: /^\.\/duration\.js$/ },
-      async handler(source, importer) {
-        if (!importer || !/[\\/]config-schema\.js$/.test(importer)) return null;
-        const resolved = await this.resolve(source, importer, { skipSelf: true });
-        return resolved ? { id: `${resolved.id}${SUFFIX}` } : null;
+    transform: {
+      filter: { code: "durationSchema" },
+      handler(code, id) {
+        if (!/[\\/]packages[\\/]core[\\/]dist[\\/]/.test(id) || !IMPORT.test(code)) return null;
+        return { code: code.replace(IMPORT, `$1$2${SUFFIX}$3`), map: null };
       },
     },
     load: {
