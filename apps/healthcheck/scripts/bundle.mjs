@@ -22,8 +22,10 @@
 //   require of it;
 // - built-in drivers the workspace does not install (mssql) and every database client: see
 //   bundledDrivers() below.
-import { chmodSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire, isBuiltin } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
@@ -40,7 +42,7 @@ const revision = (() => {
 })();
 
 /** Runtime dependencies of this package that stay external (see above). */
-const EXTERNAL = ["pino", "prom-client", "yaml", "bcryptjs", "commander"];
+const EXTERNAL = ["pino", "prom-client", "yaml", "bcryptjs"];
 
 /** The built-in drivers installed here at build time (the workspace's), carried by the bundle. */
 const DRIVERS = Object.keys(pkg.devDependencies ?? {})
@@ -139,11 +141,13 @@ function coreDurationSplit() {
 
 rmSync(join(dist, "chunks"), { recursive: true, force: true });
 const output = await build({
-  input: { cli: join(root, "src/cli.ts") },
+  // commander is an entry of its own: flags.ts requires it (synchronously) only for a command line
+  // with options, as __COMMANDER_CHUNK__.
+  input: { "chunks/cli": join(root, "src/cli.ts"), "chunks/commander": "commander" },
   platform: "node",
   tsconfig: join(root, "tsconfig.json"),
   external: (id) => EXTERNAL.some((e) => id === e || id.startsWith(`${e}/`)) || (/^@alfred\/db-health-driver-/.test(id) && !DRIVERS.some((d) => d.name === id)),
-  transform: { define: { __BUILD_INFO__: JSON.stringify({ version: pkg.version, revision }) } },
+  transform: { define: { __BUILD_INFO__: JSON.stringify({ version: pkg.version, revision }), __COMMANDER_CHUNK__: JSON.stringify("./commander.cjs") } },
   plugins: [ownVersions(), coreDurationSplit(), bundledDrivers()],
   // Core builds zod schemas in module scope (duration.ts' durationSchema beside parseDuration and
   // formatDuration). A bundler must assume a call may have side effects and keeps it, and with it
@@ -152,7 +156,7 @@ const output = await build({
   treeshake: { manualPureFunctions: ["z"] },
   // Only the modules of core's barrel (index.js) that something imports enter the graph.
   experimental: { lazyBarrel: true },
-  preserveEntrySignatures: false,
+  preserveEntrySignatures: "allow-extension",
   output: {
     dir: dist,
     format: "cjs",
@@ -172,7 +176,7 @@ const output = await build({
     // them: zod, reached through core's duration.js but not used at start-up, stays out.
     codeSplitting: {
       groups: [
-        { name: "startup", tags: ["$initial"], test: (id) => !/[\\/]zod[\\/]/.test(id), priority: 10, includeDependenciesRecursively: false },
+        { name: "startup", tags: ["$initial"], test: (id) => !/[\\/](zod|commander)[\\/]/.test(id), priority: 10, includeDependenciesRecursively: false },
       ],
     },
   },
@@ -189,6 +193,8 @@ await build({
   output: { file: join(dist, "chunks/bcrypt-worker.js"), format: "esm", sourcemap: true, sourcemapExcludeSources: true },
 });
 
+// dist/cli.cjs, the command: compiles the chunks with their code cache, then runs chunks/cli.cjs.
+writeFileSync(join(dist, "cli.cjs"), readFileSync(join(root, "scripts/cli-entry.cjs")));
 chmodSync(join(dist, "cli.cjs"), 0o755);
 // dist/cli.js, for whoever runs the file by that name: it loads the bundle.
 writeFileSync(join(dist, "cli.js"), `#!/usr/bin/env node\n// The healthcheck command is dist/cli.cjs (scripts/bundle.mjs); this name runs it too.\nimport "./cli.cjs";\n`, { mode: 0o755 });
@@ -197,7 +203,7 @@ writeFileSync(join(dist, "cli.js"), `#!/usr/bin/env node\n// The healthcheck com
 // to itself finds them.
 const chunks = output.output.filter((o) => o.type === "chunk");
 const byName = new Map(chunks.map((c) => [c.fileName, c]));
-const entry = byName.get("cli.cjs");
+const entry = byName.get("chunks/cli.cjs");
 const problems = [];
 const loadedAtStart = new Set();
 const walk = (name) => {
@@ -206,8 +212,10 @@ const walk = (name) => {
   loadedAtStart.add(c);
   for (const i of c.imports) walk(i);
 };
-walk("cli.cjs");
-if (!entry) problems.push("no dist/cli.cjs");
+walk("chunks/cli.cjs");
+if (!entry) problems.push("no dist/chunks/cli.cjs");
+if (!entry?.moduleIds.some((m) => m.endsWith(`${sep}config${sep}flags.ts`))) problems.push("flags.ts is not in chunks/cli.cjs, beside chunks/commander.cjs");
+if (loadedAtStart.has(byName.get("chunks/commander.cjs"))) problems.push("start-up loads commander");
 for (const c of loadedAtStart) if (c.moduleIds.some((m) => /[\\/]zod[\\/]/.test(m))) problems.push(`${c.fileName} is loaded at start-up and holds zod`);
 for (const c of chunks) {
   if (c.code.includes("../package.json")) problems.push(`${c.fileName} still reads a package.json relative to itself`);
@@ -219,6 +227,27 @@ if (problems.length > 0) {
   console.error(`bundle: ${problems.join("\n  ")}`);
   process.exit(1);
 }
+
+// The code cache: the CLI run as a user would, a few ways, each run compiling from the caches the
+// runs before it wrote and writing them back with what it compiled (scripts/cli-entry.cjs). The
+// runs need no database: --once probes a SQLite file. Nothing of the builder's environment that
+// could change what runs (DB_HEALTH_*, NODE_OPTIONS, which V8 checks each cache against) is passed.
+const work = mkdtempSync(join(tmpdir(), "dbh-code-cache-"));
+try {
+  const env = { PATH: process.env.PATH ?? "", HOME: work, DB_HEALTH_BUILD_CODE_CACHE: "1" };
+  for (const args of [["--version"], ["--help"], ["status", "http://127.0.0.1:9/readyz"], ["--once", "--dsn", `file:${join(work, "train.db")}?mode=rwc`]]) {
+    const r = spawnSync(process.execPath, [join(dist, "cli.cjs"), ...args], { cwd: work, env, encoding: "utf8", timeout: 60_000 });
+    if (r.status === null || (args[0] === "--once" && r.status !== 0)) problems.push(`code cache run ${args.join(" ")}: ${r.status ?? r.signal} ${r.stderr}`);
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
+const cached = readdirSync(join(dist, "chunks")).filter((f) => f.endsWith(".cjs.cache"));
+if (!cached.includes("cli.cjs.cache")) problems.push("no code cache for chunks/cli.cjs");
+if (problems.length > 0) {
+  console.error(`bundle: ${problems.join("\n  ")}`);
+  process.exit(1);
+}
 const kb = (n) => `${(n / 1024).toFixed(0)} KiB`;
 const startSize = [...loadedAtStart].reduce((n, c) => n + c.code.length, 0);
-console.log(`bundle: dist/cli.cjs; start-up loads ${loadedAtStart.size} file(s), ${kb(startSize)}; ${chunks.length - loadedAtStart.size} chunk(s) loaded when needed`);
+console.log(`bundle: dist/cli.cjs; start-up loads ${loadedAtStart.size} chunk(s), ${kb(startSize)}; ${chunks.length - loadedAtStart.size} chunk(s) loaded when needed; code cache for ${cached.length} chunk(s)`);

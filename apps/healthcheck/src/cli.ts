@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { installCrashHandlers } from "./crash.js";
 import { main } from "./main.js";
 

@@ -57,6 +57,9 @@ const collect = (value: string, previous: string[] | undefined): string[] => [..
 const about = (help: string, env?: string, shownDefault?: string): string =>
   `${help}${env || shownDefault ? ` (${[env && `env: ${env}`, shownDefault && `default: ${shownDefault}`].filter(Boolean).join(", ")})` : ""}`;
 
+// The bundled CLI carries commander as a chunk of its own; this is its path from the chunk that
+// holds this module (scripts/bundle.mjs). Elsewhere commander comes from node_modules.
+declare const __COMMANDER_CHUNK__: string | undefined;
 let commander: typeof import("commander") | undefined;
 /**
  * commander, loaded the first time a command line has an option: `healthcheck status [URL]`,
@@ -64,7 +67,8 @@ let commander: typeof import("commander") | undefined;
  * without it. With require, not import(): loading stays synchronous, and the bundled CLI
  * (CommonJS) needs no ES module loader for it.
  */
-const loadCommander = (): typeof import("commander") => (commander ??= createRequire(import.meta.url)("commander") as typeof import("commander"));
+const loadCommander = (): typeof import("commander") =>
+  (commander ??= createRequire(import.meta.url)(typeof __COMMANDER_CHUNK__ !== "undefined" ? __COMMANDER_CHUNK__ : "commander") as typeof import("commander"));
 
 /**
  * The `healthcheck` command: every flag with its variable and default in the help.
