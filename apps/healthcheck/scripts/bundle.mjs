@@ -29,6 +29,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
+import { parseAst } from "rolldown/parseAst";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const dist = join(root, "dist");
@@ -242,6 +243,11 @@ try {
 } finally {
   rmSync(work, { recursive: true, force: true });
 }
+// On Node 20 a script compiled from a code cache loses its import() callback
+// (ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING): chunks that import() at run time keep no cache.
+const importsAtRunTime = (node) =>
+  node !== null && typeof node === "object" && (node.type === "ImportExpression" || Object.values(node).some(importsAtRunTime));
+for (const c of chunks) if (c.fileName.endsWith(".cjs") && importsAtRunTime(parseAst(c.code))) rmSync(join(dist, `${c.fileName}.cache`), { force: true });
 const cached = readdirSync(join(dist, "chunks")).filter((f) => f.endsWith(".cjs.cache"));
 if (!cached.includes("cli.cjs.cache")) problems.push("no code cache for chunks/cli.cjs");
 if (problems.length > 0) {

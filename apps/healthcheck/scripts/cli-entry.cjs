@@ -7,7 +7,9 @@
 // compiled: about 13 ms of a `--once` (zod and core's target checks, the probe). V8 checks each
 // cache (its version, its flags, the source) and compiles from source when it does not fit, e.g.
 // under another Node.js than the build's: nothing changes then but the time. Not used with
-// --enable-source-maps: Node maps stack traces only for code it compiles itself.
+// --enable-source-maps: Node maps stack traces only for code it compiles itself. A chunk that
+// import()s (plugins, drivers that are not bundled, yaml) has no cache: on Node 20 a script
+// compiled from a code cache loses the callback that import() needs.
 //
 // With DB_HEALTH_BUILD_CODE_CACHE=1 (the build's training runs), each chunk's cache is written
 // when the process exits, with everything that run compiled.
