@@ -72,6 +72,11 @@ export async function run({ quick }) {
   );
   const commands = {
     "node -e 0": [node, ["-e", "0"]],
+    // The floor of `status`: a CommonJS script that only sends the request and reads the answer.
+    "naive http GET script": naive(
+      "naive-http.cjs",
+      `require("node:http").get(${JSON.stringify(readyz)}, { agent: false }, (res) => { res.resume(); res.on("end", () => { process.exitCode = res.statusCode === 200 ? 0 : 1; }); });`,
+    ),
     ...startup,
     pg_isready: ["pg_isready", ["-q", "-h", SHARED.postgres.host, "-p", String(SHARED.postgres.port)]],
     ...(mysqladmin ? { "mysqladmin ping": [mysqladmin, ["-h", SHARED.mysql.host, `-u${SHARED.mysql.user}`, "ping", "--silent"]] } : {}),
@@ -150,6 +155,7 @@ export async function run({ quick }) {
       return [`--once ${e} wall time`, ms(m[`healthcheck --once ${e}`]), `${naiveFor[e]} ${ms(m[naiveFor[e]])}`, ratio(m[`healthcheck --once ${e}`], m[naiveFor[e]]), e === "postgres" ? "≤ 1.10x" : "—", e === "postgres" ? verdict(r, 1.1) : "—"];
     }),
     ["--once postgres vs the same statements", ms(m["healthcheck --once postgres"]), `naive pg full cycle ${ms(m["naive pg full cycle"])}`, ratio(m["healthcheck --once postgres"], m["naive pg full cycle"]), "—", "—"],
+    ["naive http GET script (floor of status)", ms(m["naive http GET script"]), `node -e 0 ${ms(base)}`, ratio(m["naive http GET script"], base), "—", "—"],
     ["node -e 0 (floor)", ms(base), `naive pg script ${ms(m["naive pg script"])}`, ratio(base, m["naive pg script"]), "—", "—"],
   ];
   return {
