@@ -1,8 +1,10 @@
-// Run by `pnpm build` after tsc and build-info.mjs: bundles the `healthcheck` command into
-// dist/cli.cjs with rolldown, so that start-up reads one file instead of resolving and linking
-// about 150 ES modules. What only some modes need (target resolution and zod, the probe, each
-// built-in driver, YAML, the daemon and its HTTP server) is split into dist/chunks/ and loaded
-// when a mode needs it. The library entry (dist/index.js and its types) stays tsc's output.
+// Run by `pnpm build` after tsc and build-info.mjs: bundles the `healthcheck` command with rolldown
+// into dist/chunks/ (CommonJS), so that start-up reads one file instead of resolving and linking
+// about 150 ES modules. Start-up is chunks/cli.cjs; what only some modes need (commander, target
+// resolution and zod, the probe, each built-in driver, YAML, the daemon and its HTTP server) is a
+// chunk loaded when a mode needs it. dist/cli.cjs (the package's bin, scripts/cli-entry.cjs)
+// compiles the chunks with the V8 code cache made here, then runs chunks/cli.cjs. The library
+// entry (dist/index.js and its types) stays tsc's output.
 //
 // Why rolldown: it is in the lockfile already (vitest 4 runs on vite 8, which bundles with it),
 // so the bundle costs no new native binary; it reads the TypeScript sources itself, keeps each
@@ -12,14 +14,12 @@
 //
 // Why CommonJS: on Node 20 an ES module entry starts the ES module loader (resolution, linking,
 // a facade per built-in module): ~8 ms of a `--version` that must stay near `node -e 0`. The
-// bundle is CommonJS and loads chunks with require(); only plugins and drivers that are not
-// bundled are import()ed, as before. dist/cli.js stays, a one-line ES module that loads it.
+// chunks load each other with require(); only plugins, drivers that are not bundled and yaml are
+// import()ed. dist/cli.js stays, a one-line ES module that loads dist/cli.cjs.
 //
 // Kept external, resolved at run time from node_modules like any dependency:
-// - commander, pino, prom-client, yaml, bcryptjs: dependencies of this package; commander is
-//   required only for a command line with options, pino, prom-client and bcryptjs by the daemon,
-//   yaml for a YAML file; prom-client must stay one module instance, shared with core's lazy
-//   require of it;
+// - pino, prom-client, yaml, bcryptjs: dependencies of this package, loaded only by the daemon or
+//   for a YAML file; prom-client must stay one module instance, shared with core's lazy require;
 // - built-in drivers the workspace does not install (mssql) and every database client: see
 //   bundledDrivers() below.
 import { spawnSync } from "node:child_process";
