@@ -17,7 +17,7 @@ import { connectionBudget, dsnFor, freePort, myAdmin, pgAdmin, SHARED } from "./
 import { mb, median, progress } from "./lib/stats.mjs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
-const cli = here("../apps/healthcheck/dist/cli.js");
+const cli = here("../apps/healthcheck/dist/cli.cjs");
 const kb = (v) => `${v.toFixed(0)} KB`;
 
 /** One daemon over `targets` for `seconds`; RSS and memoryUsage() of the window's second half. */
