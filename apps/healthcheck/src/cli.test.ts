@@ -136,6 +136,24 @@ describe("healthcheck --once", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("--export-prom");
   });
+
+  it("ends quietly with its own exit code when the reader of its output goes away (| head -1)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "dbh-epipe-"));
+    try {
+      for (const args of [["--help"], ["--once", "--format", "json", "--dsn", `file:${join(dir, "a.db")}?mode=rwc`]]) {
+        // The read end is closed before the CLI writes a byte: every write of it fails with EPIPE.
+        const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, DB_HEALTH_DSN: "" } });
+        child.stdout.destroy();
+        let stderr = "";
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+        expect(stderr, args[0]).toBe("");
+        expect(code, args[0]).toBe(0);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("healthcheck daemon", () => {

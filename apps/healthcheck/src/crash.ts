@@ -81,6 +81,9 @@ export function installCrashHandlers(): void {
     const name = typeof warning === "string" ? (type ?? "Warning") : warning.name;
     report("warning", `${name}: ${crashMessage(typeof warning === "string" ? warning : warning.message)}`);
   }) as typeof process.emitWarning;
+  // A reader that goes away (`healthcheck --help | head -1`) is not a crash: what is left to write
+  // is dropped and the process ends as it would have, with its own exit code.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreGoneReader);
   process.on("unhandledRejection", (reason) => {
     report("unhandled rejection", crashMessage(reason));
   });
@@ -94,4 +97,10 @@ export function installCrashHandlers(): void {
     const grace = new Promise((resolve) => setTimeout(resolve, FATAL_GRACE_MS).unref());
     void Promise.race([Promise.allSettled(beforeExit.map((hook) => hook())), grace]).finally(() => process.exit(1));
   });
+}
+
+/** EPIPE (the reader closed its end) and the writes refused after it; anything else is a real error. */
+function ignoreGoneReader(err: NodeJS.ErrnoException): void {
+  if (err.code === "EPIPE" || err.code === "ERR_STREAM_DESTROYED") return;
+  throw err;
 }
