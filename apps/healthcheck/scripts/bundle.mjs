@@ -235,7 +235,7 @@ if (problems.length > 0) {
 // could change what runs (DB_HEALTH_*, NODE_OPTIONS, which V8 checks each cache against) is passed.
 const work = mkdtempSync(join(tmpdir(), "dbh-code-cache-"));
 try {
-  const env = { PATH: process.env.PATH ?? "", HOME: work, DB_HEALTH_BUILD_CODE_CACHE: "1" };
+  const env = { PATH: process.env.PATH ?? "", HOME: work, DB_HEALTH_BUILD_CODE_CACHE: realpathSync(dist) };
   for (const args of [["--version"], ["--help"], ["status", "http://127.0.0.1:9/readyz"], ["--once", "--dsn", `file:${join(work, "train.db")}?mode=rwc`]]) {
     const r = spawnSync(process.execPath, [join(dist, "cli.cjs"), ...args], { cwd: work, env, encoding: "utf8", timeout: 60_000 });
     if (r.status === null || (args[0] === "--once" && r.status !== 0)) problems.push(`code cache run ${args.join(" ")}: ${r.status ?? r.signal} ${r.stderr}`);

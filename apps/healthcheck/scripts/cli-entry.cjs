@@ -11,9 +11,15 @@
 // import()s (plugins, drivers that are not bundled, yaml) has no cache: on Node 20 a script
 // compiled from a code cache loses the callback that import() needs.
 //
-// With DB_HEALTH_BUILD_CODE_CACHE=1 (the build's training runs), each chunk's cache is written
-// when the process exits, with everything that run compiled.
+// V8 checks a cache's header, not its payload: a cache damaged inside (a bad disk, a copy cut
+// and patched) could crash the process with no word. So each cache starts with the SHA-256 of its
+// chunk's source and of the payload, and a cache that does not match is not used.
+//
+// With DB_HEALTH_BUILD_CODE_CACHE set to this file's directory (the build's training runs, and
+// nothing a user would set by chance), each chunk's cache is written when the process exits, with
+// everything that run compiled.
 "use strict";
+const { createHash } = require("node:crypto");
 const { readFileSync, writeFileSync } = require("node:fs");
 const Module = require("node:module");
 const { dirname, join, sep } = require("node:path");
@@ -21,7 +27,9 @@ const { Script } = require("node:vm");
 
 const chunks = join(__dirname, "chunks") + sep;
 const main = require.main;
-const training = process.env.DB_HEALTH_BUILD_CODE_CACHE === "1";
+const training = process.env.DB_HEALTH_BUILD_CODE_CACHE === __dirname;
+const DIGEST = 32;
+const digest = (source, payload) => createHash("sha256").update(source).update(payload).digest();
 if (training) delete process.env.DB_HEALTH_BUILD_CODE_CACHE;
 
 if (!process.sourceMapsEnabled) {
@@ -31,12 +39,15 @@ if (!process.sourceMapsEnabled) {
     if (!filename.startsWith(chunks) || !filename.endsWith(".cjs")) return compile.call(this, content, filename);
     let cachedData;
     try {
-      cachedData = readFileSync(`${filename}.cache`);
+      const file = readFileSync(`${filename}.cache`);
+      const payload = file.subarray(DIGEST);
+      if (file.length > DIGEST && digest(content, payload).equals(file.subarray(0, DIGEST))) cachedData = payload;
     } catch {
-      if (!training) return compile.call(this, content, filename);
+      // no cache for this chunk
     }
+    if (cachedData === undefined && !training) return compile.call(this, content, filename);
     const script = new Script(Module.wrap(content), { filename, cachedData });
-    if (training) compiled.push([filename, script]);
+    if (training) compiled.push([filename, content, script]);
     const fn = script.runInThisContext({ displayErrors: true });
     const mod = this;
     const require = (id) => mod.require(id);
@@ -45,7 +56,14 @@ if (!process.sourceMapsEnabled) {
     require.cache = Module._cache;
     return fn.call(mod.exports, mod.exports, require, mod, filename, dirname(filename));
   };
-  if (training) process.on("exit", () => compiled.forEach(([file, script]) => writeFileSync(`${file}.cache`, script.createCachedData())));
+  if (training) {
+    process.on("exit", () => {
+      for (const [file, source, script] of compiled) {
+        const payload = script.createCachedData();
+        writeFileSync(`${file}.cache`, Buffer.concat([digest(source, payload), payload]));
+      }
+    });
+  }
 }
 
 require("./chunks/cli.cjs");

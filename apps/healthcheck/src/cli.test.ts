@@ -1,7 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CLI } from "./__fixtures__/cli-path.js";
@@ -135,6 +135,34 @@ describe("healthcheck --once", () => {
     const r = run("--help");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("--export-prom");
+  });
+
+  it("runs the same when its code caches are damaged inside (the cache is checked, not trusted)", () => {
+    // V8 checks a cache's header only: a payload damaged in the middle used to crash node (139).
+    const dir = mkdtempSync(join(tmpdir(), "dbh-cache-"));
+    try {
+      const dist = join(dir, "dist");
+      cpSync(join(dirname(CLI)), dist, { recursive: true });
+      symlinkSync(join(dirname(CLI), "..", "node_modules"), join(dir, "node_modules"));
+      copyFileSync(join(dirname(CLI), "..", "package.json"), join(dir, "package.json"));
+      const caches = readdirSync(join(dist, "chunks")).filter((f) => f.endsWith(".cache"));
+      expect(caches).toContain("cli.cjs.cache");
+      for (const f of caches) {
+        const b = readFileSync(join(dist, "chunks", f));
+        for (let i = b.length >> 1; i < (b.length >> 1) + 16; i++) b[i]! ^= 0x55;
+        writeFileSync(join(dist, "chunks", f), b);
+      }
+      const cli = join(dist, "cli.cjs");
+      const opts = { encoding: "utf8" as const, timeout: 30_000, env: { ...process.env, DB_HEALTH_DSN: "" } };
+      const help = spawnSync(process.execPath, [cli, "--help"], opts);
+      expect([help.status, help.stderr]).toEqual([0, ""]);
+      expect(help.stdout).toContain("--export-prom");
+      const once = spawnSync(process.execPath, [cli, "--once", "--dsn", `file:${join(dir, "a.db")}?mode=rwc`], opts);
+      expect([once.status, once.stderr]).toEqual([0, ""]);
+      expect(once.stdout).toContain("UP");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("ends quietly with its own exit code when the reader of its output goes away (| head -1)", async () => {
