@@ -48,7 +48,6 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
   let unwritable: string | undefined;
   // WAL could not be turned on at connect because another connection held the lock: the write retries it.
   let walPending = false;
-  let atConnect = false; // from the connect-time catalog check to the first write
 
   return {
     driver: "sqlite",
@@ -83,7 +82,6 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
       return info;
     },
     async inspect() {
-      atConnect = true;
       try {
         return { exists: statement("exists").get(target.config.healthTable) === 1 };
       } catch (err) {
@@ -92,9 +90,8 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
         throw err;
       }
     },
-    // At connect a lock held elsewhere is not waited for: the write that finds no table creates it, within its own deadline.
     createTable: (call) =>
-      patiently(atConnect ? { ...call, deadline: 0 } : call, () => {
+      patiently(call, () => {
         try {
           statement("create").run();
         } catch (err) {
@@ -103,7 +100,6 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
         }
       }),
     async upsert(probeId, token, call) {
-      atConnect = false;
       if (walPending) {
         const wal = await patiently(call, () => setWal(conn(), true));
         walPending = false;

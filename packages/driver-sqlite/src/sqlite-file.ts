@@ -112,10 +112,11 @@ const MAX_LOCK_PAUSE_MS = 25;
  * C, on the event loop's thread: with a busy_timeout a locked file would stall every other target,
  * /healthz and the scrapes for up to the phase deadline. So the busy timeout stays 0 (SQLITE_BUSY
  * at once) and the wait happens here, on the event loop: a short backoff until 90 % of what is
- * left of the phase deadline, so SQLite's own "database is locked" arrives before core's deadline.
+ * left of the phase deadline, so SQLite's own "database is locked" arrives before core's deadline;
+ * once only when the call says not to wait for locks.
  */
-export async function patiently<T>({ deadline }: DialectCall, step: () => T): Promise<T> {
-  const until = performance.now() + (deadline - performance.now()) * 0.9;
+export async function patiently<T>({ deadline, waitForLocks = true }: DialectCall, step: () => T): Promise<T> {
+  const until = waitForLocks ? performance.now() + (deadline - performance.now()) * 0.9 : 0;
   for (let pause = 1; ; pause = Math.min(pause * 2, MAX_LOCK_PAUSE_MS)) {
     try {
       return step();

@@ -12,6 +12,12 @@ export interface DialectCall {
   signal: AbortSignal;
   /** `performance.now()` at which the phase's configured deadline passes. */
   deadline: number;
+  /**
+   * False for an attempt that need not succeed now: the CREATE TABLE at connect, which the write
+   * makes again within its own deadline when this one fails. Do not wait for a lock held
+   * elsewhere then (try once). @default true
+   */
+  waitForLocks?: boolean;
 }
 
 /**

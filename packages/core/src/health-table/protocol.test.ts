@@ -15,7 +15,7 @@ import type { RoleInfo } from "../contract/types.js";
 /** A database in a Map, and a dialect over it that records every statement. */
 function fakeEngine(options: { table?: boolean; replica?: boolean; createFails?: Error; role?: RoleInfo; slowConnect?: number } = {}) {
   const rows = new Map<string, string>();
-  const state = { table: options.table ?? false, calls: [] as string[], destroyed: 0, prunes: [] as Array<[string, number]>, lost: undefined as ((err: unknown) => void) | undefined };
+  const state = { table: options.table ?? false, calls: [] as string[], createWaits: [] as boolean[], destroyed: 0, prunes: [] as Array<[string, number]>, lost: undefined as ((err: unknown) => void) | undefined };
   const missing = (): Error => Object.assign(new Error('relation "_health_check" does not exist'), { code: "42P01" });
   const dialect = (target: DialectTarget): HealthTableDialect => {
     state.lost = target.lost;
@@ -32,8 +32,9 @@ function fakeEngine(options: { table?: boolean; replica?: boolean; createFails?:
       role: async (_c, { tableExists }) => (state.calls.push(`role(table=${tableExists})`), options.role ?? { role: options.replica ? "replica" : "primary", readOnly: !!options.replica }),
       inspect: async () => (state.calls.push("inspect"), { exists: state.table }),
       isReplica: async () => (state.calls.push("isReplica"), options.replica ?? false),
-      async createTable() {
+      async createTable(call) {
         state.calls.push("create");
+        state.createWaits.push(call.waitForLocks !== false);
         if (options.createFails) throw options.createFails;
         state.table = true;
       },
@@ -109,6 +110,15 @@ describe("the health-table protocol (core, for every dialect)", () => {
     await a.write("tok12345", signal());
     expect(engine.state.calls.slice(-3)).toEqual(["upsert", "create", "upsert"]);
     expect(await a.read(signal())).toBe("tok12345");
+  });
+
+  it("asks the CREATE at connect not to wait for locks (the write creates the table within its own deadline), the write's CREATE to wait", async () => {
+    const engine = fakeEngine();
+    const a = adapterFor(engine);
+    await a.connect(signal());
+    engine.state.table = false;
+    await a.write("tok12345", signal());
+    expect(engine.state.createWaits).toEqual([false, true]);
   });
 
   it("prunes other probers' rows older than pruneAfter at the first write, then at most once a minute", async () => {

@@ -117,7 +117,8 @@ export function healthTableAdapter(target: AdapterTarget, createDialect: (target
         // Never created on a replica: the CREATE would be the replica's own transaction. An error
         // asking counts as no replica; role() reports it.
         if (found.replica === undefined && dialect.isReplica) replica = await dialect.isReplica(c).catch(() => false);
-        await createTable(c);
+        // Not worth the connect deadline: a write that finds no table creates it within its own.
+        await createTable({ ...c, waitForLocks: false });
       }),
     ping: (signal) => phase("ping", () => dialect.ping(call(signal, config.readTimeout))),
     role: (signal) =>
