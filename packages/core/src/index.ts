@@ -12,7 +12,7 @@
  * metrics.observe(await driver.probe());
  * ```
  */
-export type { Phase, PhaseResult, Role, RoleInfo, Status } from "./contract/types.js";
+export type { CheckResult, Phase, PhaseResult, Role, RoleInfo, Status } from "./contract/types.js";
 export { TIMED_PHASES } from "./contract/types.js";
 export { DbHealthError, errorMessage, isDbHealthError, redactError, type DbHealthErrorOptions, type ErrorKind } from "./contract/errors.js";
 export { REDACTED, createRedactor, redact } from "./redact/redact.js";

@@ -5,7 +5,7 @@ import type { DriverDefinition } from "./driver-definition.js";
 import type { RoleInfo } from "./types.js";
 
 const REQUIRED = ["connect", "ping", "role", "write", "read", "close"] as const;
-const OPTIONAL = ["connections", "connected", "destroy"] as const;
+const OPTIONAL = ["connections", "connectionLimit", "certificateExpiry", "check", "connected", "destroy"] as const;
 const ROLES = new Set(["primary", "replica", "unknown"]);
 
 /**
@@ -62,6 +62,25 @@ export function guardAdapter(adapter: unknown, definition: Pick<DriverDefinition
       return n;
     };
   }
+  if (real.connectionLimit) {
+    guarded.connectionLimit = async (s) => {
+      const n = await real.connectionLimit!(s);
+      if (!Number.isInteger(n) || n <= 0) throw violation(`connectionLimit() returned ${show(n)}: return the server's limit, a whole number above 0`);
+      return n;
+    };
+  }
+  if (real.certificateExpiry) {
+    // Read from the socket, outside any phase: an answer of the wrong shape or a throw says nothing.
+    guarded.certificateExpiry = () => {
+      try {
+        const at = real.certificateExpiry!();
+        return typeof at === "number" && Number.isFinite(at) ? at : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+  }
+  if (real.check) guarded.check = (sql, s, timeoutMs) => real.check!(sql, s, timeoutMs);
   if (real.connected) guarded.connected = () => real.connected!();
   if (real.destroy) guarded.destroy = () => real.destroy!();
   return guarded;

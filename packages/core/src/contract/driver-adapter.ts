@@ -60,6 +60,20 @@ export interface DriverAdapter {
   read(signal: AbortSignal): Promise<string | undefined>;
   /** Number of client connections to the database, for `db_connection_count`. */
   connections?(signal: AbortSignal): Promise<number>;
+  /** The server's limit on client connections (`max_connections`), for `db_connections_max`. */
+  connectionLimit?(signal: AbortSignal): Promise<number>;
+  /**
+   * When the connection uses TLS: the server certificate's `notAfter`, in milliseconds since the
+   * epoch, as the handshake presented it (no round trip); `undefined` without TLS.
+   */
+  certificateExpiry?(): number | undefined;
+  /**
+   * Runs one custom check (`checks:` in the configuration) read-only and returns the first column
+   * of its first row as the client gives it (`undefined` when there is no row). One statement
+   * only, in a read-only transaction or session where the engine has one; a statement that would
+   * write must fail and change nothing. `signal` aborts at the check's timeout (`timeoutMs`).
+   */
+  check?(sql: string, signal: AbortSignal, timeoutMs: number): Promise<unknown>;
   /**
    * False when the adapter already knows its connection is gone (the server closed it between
    * cycles); core then reconnects before the next phase instead of failing it.

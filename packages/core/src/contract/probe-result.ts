@@ -1,4 +1,4 @@
-import type { Phase, PhaseResult, Role, Status } from "./types.js";
+import type { CheckResult, Phase, PhaseResult, Role, Status } from "./types.js";
 
 /**
  * Everything one probe cycle found out about one target. Safe to log or serve: every string
@@ -34,6 +34,12 @@ export interface ProbeResult {
   attempts: number;
   /** Client connections on the database, when the driver can count them. */
   connections?: number;
+  /** The server's limit on client connections, when the driver can read it. */
+  connectionsMax?: number;
+  /** When the connection uses TLS: the server certificate's `notAfter`, milliseconds since the epoch. */
+  certificateExpiresAt?: number;
+  /** The outcome of each configured custom check, in configuration order (absent when none ran). */
+  checks?: CheckResult[];
   /** Replication lag in seconds (replicas only). */
   lagSeconds?: number;
   /** Cycle start, milliseconds since the epoch. */

@@ -43,3 +43,24 @@ export interface PhaseResult {
   /** Redacted error message when `ok` is false. */
   error?: string;
 }
+
+/**
+ * Outcome of one custom check (`checks:`) in a cycle.
+ *
+ * @example
+ * ```ts
+ * const backlog: CheckResult = { name: "backlog", ok: false, value: 1500, ms: 1.2, error: "1500 > max 1000" };
+ * ```
+ */
+export interface CheckResult {
+  /** The check's configured name (the `check` label). */
+  name: string;
+  /** True when the query ran and its value is within the configured bounds. */
+  ok: boolean;
+  /** The first column of the first row as a number, when the query ran and gave one. */
+  value?: number;
+  /** Wall time in milliseconds. */
+  ms: number;
+  /** Redacted reason when `ok` is false (`1500 > max 1000`, `query returned no row`…). */
+  error?: string;
+}

@@ -122,6 +122,23 @@ export interface HealthTableDialect {
   role(call: DialectCall, context: RoleContext): Promise<RoleInfo>;
   /** Number of client connections, for `db_connection_count`. */
   connections?(call: DialectCall): Promise<number>;
+  /** The server's limit on client connections (`max_connections`), for `db_connections_max`. */
+  connectionLimit?(call: DialectCall): Promise<number>;
+  /**
+   * When the connection uses TLS: the server certificate's `notAfter` in milliseconds since the
+   * epoch, read from the socket's peer certificate (no round trip); `undefined` without TLS.
+   */
+  certificateExpiry?(): number | undefined;
+  /**
+   * Runs one custom check read-only and returns the first column of its first row as the client
+   * gives it (`undefined` when there is no row). One statement only (refuse several), in a
+   * read-only transaction or session where the engine has one (PostgreSQL `BEGIN READ ONLY`,
+   * MySQL `START TRANSACTION READ ONLY`, SQLite a statement that is not `readonly` refused), ended
+   * so that nothing is left open; under the call's deadline and signal like every phase. A
+   * statement that would write must throw and change nothing. Leave it out when the engine cannot
+   * promise that: checks configured for its targets are then reported as unsupported.
+   */
+  readOnlyQuery?(sql: string, call: DialectCall): Promise<unknown>;
   /** False once the client said the connection is gone (core then reconnects first). */
   connected?(): boolean;
   /** Closes gracefully; safe when not connected, and twice. Report no loss for it. */

@@ -171,6 +171,15 @@ export function healthTableAdapter(target: AdapterTarget, createDialect: (target
     const connections = dialect.connections.bind(dialect);
     adapter.connections = (signal) => phase("connections", () => connections(call(signal, config.readTimeout)));
   }
+  if (dialect.connectionLimit) {
+    const limit = dialect.connectionLimit.bind(dialect);
+    adapter.connectionLimit = (signal) => phase("connections", () => limit(call(signal, config.readTimeout)));
+  }
+  if (dialect.certificateExpiry) adapter.certificateExpiry = dialect.certificateExpiry.bind(dialect);
+  if (dialect.readOnlyQuery) {
+    const query = dialect.readOnlyQuery.bind(dialect);
+    adapter.check = (sql, signal, timeoutMs) => phase("check", () => query(sql, call(signal, timeoutMs)));
+  }
   if (dialect.connected) adapter.connected = dialect.connected.bind(dialect);
   if (dialect.destroy) adapter.destroy = dialect.destroy.bind(dialect);
   return adapter;
