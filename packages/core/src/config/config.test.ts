@@ -237,7 +237,7 @@ describe("unknown keys", () => {
 
   it("lists the known keys when nothing is close", () => {
     expect(problems(() => resolveTargetConfig({ dsn: PG, colour: "red" }))).toMatch(
-      /^colour: unknown option \(known: dsn, name, role, connectTimeout, .*, schema, pruneAfter\)$/,
+      /^colour: unknown option \(known: dsn, name, role, cluster, connectTimeout, .*, schema, pruneAfter\)$/,
     );
   });
 
@@ -246,7 +246,7 @@ describe("unknown keys", () => {
       resolveTargetConfig({ dsn: PG, tresholds: {}, "odd key": 1, thresholds: { readLatancy: "1s" } }),
     );
     expect(message.split("\n").sort()).toEqual([
-      '["odd key"]: unknown option (known: dsn, name, role, connectTimeout, readTimeout, writeTimeout, maxRetries, retryInterval, interval, createHealthTable, writeCheck, connection, thresholds, maxReplicationLag, probeId, healthTable, schema, pruneAfter)',
+      '["odd key"]: unknown option (known: dsn, name, role, cluster, connectTimeout, readTimeout, writeTimeout, maxRetries, retryInterval, interval, createHealthTable, writeCheck, connection, thresholds, maxReplicationLag, probeId, healthTable, schema, pruneAfter)',
       'thresholds.readLatancy: unknown option; did you mean "readLatency"?',
       'tresholds: unknown option; did you mean "thresholds"?',
     ]);

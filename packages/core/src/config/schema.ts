@@ -121,6 +121,13 @@ export const shape = {
     })
     .optional(),
   role: oneOf(["primary", "replica", "auto"]).default(DEFAULTS.role),
+  cluster: z
+    .string({ error: mustBe("a string") })
+    .regex(NAME_RE, {
+      error: (i) =>
+        `${describeValue(i.input)} is not a valid cluster name: use 1–63 letters, digits, "_", ".", ":" or "-", starting with a letter or digit`,
+    })
+    .optional(),
   connectTimeout: timeout.default(DEFAULTS.connectTimeout),
   readTimeout: timeout.default(DEFAULTS.readTimeout),
   writeTimeout: timeout.default(DEFAULTS.writeTimeout),

@@ -47,6 +47,13 @@ export interface TargetOptions {
    */
   role?: "primary" | "replica" | "auto";
   /**
+   * Cluster this target is a member of (same characters as `name`). The members of a cluster are
+   * the targets with the same `cluster`; more than one detected primary among them makes every
+   * member that is not down `degraded`. Per target only: not in `defaults:`, flags or modules.
+   * @default none (the target belongs to no cluster)
+   */
+  cluster?: string;
+  /**
    * Deadline for establishing a connection (more than 0, at most 10m).
    * @default "5s"
    */
@@ -153,6 +160,8 @@ export interface TargetConfig {
   dsn: string;
   /** Expected role. @default "auto" */
   role: "primary" | "replica" | "auto";
+  /** Cluster the target is a member of. @default none */
+  cluster?: string;
   /** Connect deadline in ms. @default 5000 */
   connectTimeout: number;
   /** Ping/role/read deadline in ms. @default 2000 */
