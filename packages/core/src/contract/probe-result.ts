@@ -20,6 +20,11 @@ export interface ProbeResult {
   status: Status;
   /** Role used for labels: the configured role, else the detected one, else the last known. */
   role: Role;
+  /**
+   * The role the node itself reported in this cycle's role phase, whatever was configured;
+   * absent when that phase did not run or failed. Cluster views count primaries by it.
+   */
+  detectedRole?: Role;
   /** Whether the node refused writes when asked. */
   readOnly: boolean;
   /** The main problem when not up (first of `problems`). */

@@ -111,6 +111,7 @@ describe("probe cycle", () => {
     expect(r.status).toBe("degraded");
     expect(r.writeSkipped).toBe("role unknown (the role check failed)");
     expect(state.calls).not.toContain("write");
+    expect(r).not.toHaveProperty("detectedRole");
   });
 
   it("reconnects up front when the adapter knows its connection is gone", async () => {
@@ -154,6 +155,9 @@ describe("probe cycle", () => {
     const r = await driver.probe();
     expect(r.status).toBe("degraded");
     expect(r.problems).toContain("configured as primary but the node is a replica");
+    // The label keeps the configured role; what the node said is detectedRole (cluster views count it).
+    expect(r.role).toBe("primary");
+    expect(r.detectedRole).toBe("replica");
   });
 
   it("honours writeCheck never and always", async () => {

@@ -46,6 +46,7 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
   const skip = role.ok ? writeSkipReason(config, effectiveRole, info) : config.writeCheck === "always" ? undefined : "role unknown (the role check failed)";
   const found = (): Partial<ProbeResult> => ({
     role: effectiveRole,
+    ...(role.ok ? { detectedRole: info.role } : {}),
     readOnly: info.readOnly,
     ...(skip ? { writeSkipped: skip } : {}),
     ...(info.lagSeconds === undefined ? {} : { lagSeconds: info.lagSeconds }),
