@@ -50,4 +50,6 @@ export { PRUNE_EVERY_MS, healthTableAdapter } from "./health-table/protocol.js";
 export { defineDriver, type DialectDriverDefinition } from "./health-table/define-driver.js";
 export { serverLimits, type ServerLimits } from "./health-table/limits.js";
 export { createMetrics, type DbHealthMetrics, type DeclaredTarget, type MetricsOptions } from "./metrics/metrics.js";
+export { applyClusterView, clusterViews, type ClusterMember, type ClusterState, type ClusterView } from "./cluster/cluster-view.js";
+export { registerClusterMetrics } from "./metrics/cluster-metrics.js";
 export { CORE_VERSION } from "./version.js";

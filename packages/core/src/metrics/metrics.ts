@@ -165,6 +165,12 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
       // A counter present from the start: rate() and increase() see the first failures.
       errors.inc(s.labels, 0);
     },
+    setStatus(target, current) {
+      const s = series.get(target);
+      if (!s?.observed) return;
+      s.text.clear();
+      setStatus(s, current);
+    },
     observe(result) {
       const s = seriesFor(result.target, { db_name: redact(result.driver), db_role: result.role, target: redact(result.target) });
       const { labels } = s;

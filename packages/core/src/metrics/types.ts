@@ -1,6 +1,6 @@
 import type { Registry } from "prom-client";
 import type { ProbeResult } from "../contract/probe-result.js";
-import type { Role } from "../contract/types.js";
+import type { Role, Status } from "../contract/types.js";
 
 /** Options for `createMetrics()`. */
 export interface MetricsOptions {
@@ -67,6 +67,18 @@ export interface DbHealthMetrics {
    * ```
    */
   declare(target: DeclaredTarget): void;
+  /**
+   * Sets the `db_status` of a target whose result is observed, without a new cycle: for a rule
+   * that looks beyond one target's cycle and changes the status of others (a cluster gaining a
+   * second primary degrades every member). Everything else stays as the target's last
+   * `observe()` set it; a target without an observed result is left alone.
+   *
+   * @example
+   * ```ts
+   * metrics.setStatus("orders-replica", "degraded"); // its cluster now has 2 primaries
+   * ```
+   */
+  setStatus(target: string, status: Status): void;
   /** Removes every series of a target (when it is removed from the config). */
   forget(target: string): void;
   /**
