@@ -49,7 +49,7 @@ YAML file (relative paths are relative to the file):
   listen: ":9091"                  # also webConfig, logLevel, probeCacheInterval, legacyMetrics,
                                    # runtimeMetrics, telemetryPath, timeoutOffset
   plugins: ["@acme/db-health-driver-cockroach"]
-  defaults:                        # any target setting except dsn and name
+  defaults:                        # any target setting except dsn, name and cluster
     interval: 30s
     thresholds: { readLatency: 500ms }
   targets:
@@ -57,6 +57,7 @@ YAML file (relative paths are relative to the file):
       dsn: postgres://app@orders-db:5432/orders
       passwordFile: /run/secrets/orders-password   # spliced into the DSN, URL-encoded
       readTimeout: 1s
+      cluster: main                # members of one cluster: more than 1 primary is degraded
     - name: shop
       dsnFile: /run/secrets/shop-dsn               # the whole DSN from a file
   modules:                         # discovered targets: /probe?module=pg&target=10.1.2.3:5432/app
@@ -72,10 +73,11 @@ YAML file (relative paths are relative to the file):
         ports: [5432]              # default: the engine's port
         databases: [app, "*"]      # default: only database
       settings: { connectTimeout: 2s }             # target settings except interval
-  Target settings: dsn, name, role, connectTimeout, readTimeout, writeTimeout, maxRetries,
+  Target settings: dsn, name, role, cluster, connectTimeout, readTimeout, writeTimeout, maxRetries,
   retryInterval, interval, createHealthTable, writeCheck, connection, thresholds (pingLatency,
   readLatency, writeLatency), maxReplicationLag, probeId, healthTable, schema, pruneAfter;
-  durations as 500ms, 2s, 1m30s. thresholds, maxReplicationLag, healthTable and schema are YAML only.
+  durations as 500ms, 2s, 1m30s. thresholds, maxReplicationLag, healthTable and schema are YAML only;
+  cluster (targets sharing it are one cluster: 2 primaries make them degraded) only under targets:.
 
 Secrets: DB_HEALTH_DSN_FILE, POSTGRES_PASSWORD_FILE, MYSQL_PASSWORD_FILE, MYSQL_ROOT_PASSWORD_FILE,
 MARIADB_PASSWORD_FILE and MARIADB_ROOT_PASSWORD_FILE name a file whose content (one trailing newline

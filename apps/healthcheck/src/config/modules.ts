@@ -223,6 +223,7 @@ function readSettings(
     for (const [key, v] of Object.entries(value)) {
       if (MODULE_SETTING_KEYS.includes(key)) own[key] = v;
       else if (key === "interval") problems.add(at(key)(), "a discovered target is probed when Prometheus scrapes it: it has no interval");
+      else if (key === "cluster") problems.add(at(key)(), "a discovered target is probed only when scraped: it cannot be a cluster member (configure the members under targets:)");
       else problems.add(at(key)(), unknownKey(key, MODULE_SETTING_KEYS));
     }
   }

@@ -12,6 +12,7 @@ export const TARGET_KEYS = [
   "dsn",
   "name",
   "role",
+  "cluster",
   "connectTimeout",
   "readTimeout",
   "writeTimeout",
@@ -53,7 +54,7 @@ const d = (ms: number): string => formatDuration(ms);
 
 /**
  * Per-target settings reachable from flags and env, in help order. `thresholds`,
- * `maxReplicationLag`, `healthTable` and `schema` are YAML-only: they differ per database.
+ * `maxReplicationLag`, `healthTable`, `schema` and `cluster` are YAML-only: they differ per database.
  *
  * @example
  * ```ts
@@ -78,8 +79,11 @@ export const TARGET_SETTINGS: readonly TargetSetting[] = [
 /** Keys a YAML target may hold: every TargetOptions key plus the two secret-file keys. */
 export const YAML_TARGET_KEYS: readonly string[] = [...TARGET_KEYS, "dsnFile", "passwordFile"];
 
-/** Keys of the YAML `defaults:` block: a target's settings without what identifies it. */
-export const YAML_DEFAULT_KEYS: readonly string[] = TARGET_KEYS.filter((k) => k !== "dsn" && k !== "name");
+/**
+ * Keys of the YAML `defaults:` block: a target's settings without what identifies it, nor
+ * `cluster` (membership is said per target, so that adding a target never joins it by accident).
+ */
+export const YAML_DEFAULT_KEYS: readonly string[] = TARGET_KEYS.filter((k) => k !== "dsn" && k !== "name" && k !== "cluster");
 
 /** Top-level keys of the YAML file. */
 export const YAML_TOP_KEYS = [

@@ -163,6 +163,8 @@ function checkKeys(value: unknown, at: Array<string | number>, known: readonly s
     if (known.includes(key)) out[key] = v;
     else if (at[0] === "defaults" && (key === "dsn" || key === "name" || key === "dsnFile" || key === "passwordFile")) {
       problems.add(where([...at, key]), `${key} identifies one database: put it under targets:`);
+    } else if (at[0] === "defaults" && key === "cluster") {
+      problems.add(where([...at, key]), "cluster is set per target: give each member of the cluster cluster: under targets:");
     } else problems.add(where([...at, key]), unknownKey(key, known));
   }
   return out;
