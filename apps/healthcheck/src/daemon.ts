@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { Gauge, type Registry } from "prom-client";
 import { performance } from "node:perf_hooks";
 import { createDriver, createMetrics, errorMessage, formatDuration, type Driver, type ProbeResult } from "@alfred/db-health-core";
+import { clusterBoard } from "./cluster-daemon.js";
 import { createCycles } from "./cycles.js";
 import { createDiscoveredTargets, type DiscoveredTargets } from "./discovery/discovered-targets.js";
 import { registerDiscoveryMetrics } from "./discovery/discovery-metrics.js";
@@ -84,16 +85,21 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
   // Every finished cycle, whoever started it (the schedule, a lost connection or /probe), lands
   // here: metrics, the latest result, and one log line per status change (debug lines otherwise).
-  const record = (result: ProbeResult): void => {
+  // A cluster member's result is shown with its cluster's view applied; a view that changes the
+  // status of other members shows theirs again (`cycle` false: nothing new was measured).
+  const publish = (result: ProbeResult, cycle: boolean): void => {
     const previous = results.get(result.target)?.status;
     results.set(result.target, result);
-    metrics.observe(result);
+    if (cycle) metrics.observe(result);
+    else metrics.setStatus(result.target, result.status);
     if (result.status !== previous) statusChanges++;
     if (!log.enabled("debug") && result.status === previous) return;
     const fields = { target: result.target, engine: result.driver, role: result.role, status: result.status, ms: Math.round(result.durationMs * 100) / 100 };
     if (result.status !== previous) log.log(result.status === "up" ? "info" : "warn", "status", { ...fields, from: previous ?? "starting", reason: result.reason });
-    else log.log("debug", "probe", fields);
+    else if (cycle) log.log("debug", "probe", fields);
   };
+  const clusters = clusterBoard(drivers, metrics.registry, publish, log);
+  const record = (result: ProbeResult): void => (clusters ? clusters.record(result) : publish(result, true));
   // One cycle per target at a time, shared by the schedule and /probe: a /probe arriving during
   // a scheduled cycle joins it, and the schedule counts its interval from the latest cycle either
   // of them started. So a scrape storm never adds cycles beyond one per /probe cache window.
@@ -204,6 +210,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     }
   } finally {
     for (const stop of unsubscribe) stop();
+    clusters?.close();
     tcp.stop();
     await new Promise<void>((resolve) => {
       server.close(() => resolve());

@@ -6,6 +6,7 @@ import { setMaxListeners } from "node:events";
 import { createDriver, type Driver } from "@alfred/db-health-core";
 import type { CliPlan } from "./cli-plan.js";
 import type { Io } from "./main.js";
+import { applyClusters } from "./cluster.js";
 import { EXIT, exitCodeFor, formatJson, formatText } from "./report.js";
 
 export { createDriver };
@@ -23,11 +24,13 @@ export { createDriver };
 export async function runOnce(plan: CliPlan, drivers: readonly Driver[], io: Io): Promise<number> {
   // Every target's cycle listens to the stop signal; more than ten is no leak.
   setMaxListeners(Math.max(10, 3 * drivers.length + 10), io.shutdown);
-  const results = await Promise.all(drivers.map((d) => d.probe(io.shutdown)));
+  const probed = await Promise.all(drivers.map((d) => d.probe(io.shutdown)));
   if (io.shutdown.aborted) {
     io.stderr.write("healthcheck: interrupted before every target was probed\n");
     return EXIT.unhealthy;
   }
-  io.stdout.write(plan.format === "json" ? formatJson(results) : formatText(results));
+  // Every target probed first, then the cluster rule over all of them (a split brain degrades every member).
+  const { results, views } = applyClusters(drivers.map((d) => d.config), probed);
+  io.stdout.write(plan.format === "json" ? formatJson(results, views) : formatText(results, views));
   return exitCodeFor(results, plan.degradedOk);
 }

@@ -1,4 +1,5 @@
-import type { ProbeResult } from "@alfred/db-health-core";
+import type { ClusterView, ProbeResult } from "@alfred/db-health-core";
+import { clusterLine } from "./cluster.js";
 
 /** Exit codes of `--once`. 2 is never used: Docker reserves it. */
 export const EXIT = { ok: 0, unhealthy: 1, config: 3 } as const;
@@ -24,9 +25,9 @@ const ms = (r: ProbeResult, phase: keyof ProbeResult["phases"]): string => {
 
 /**
  * A readable table: target, engine, role, status, phase latencies in ms, reason.
- * A `!` after a latency marks a phase that failed.
+ * A `!` after a latency marks a phase that failed. Then one line per cluster, when there are any.
  */
-export function formatText(results: readonly ProbeResult[]): string {
+export function formatText(results: readonly ProbeResult[], clusters: readonly ClusterView[] = []): string {
   const header = ["TARGET", "ENGINE", "ROLE", "STATUS", "CONNECT", "PING", "WRITE", "READ", "REASON"];
   const rows = results.map((r) => [
     r.target,
@@ -42,12 +43,12 @@ export function formatText(results: readonly ProbeResult[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string =>
     cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ").trimEnd();
-  return [line(header), ...rows.map(line), "latencies in ms; ! = phase failed"].join("\n") + "\n";
+  return [line(header), ...rows.map(line), "latencies in ms; ! = phase failed", ...clusters.map(clusterLine)].join("\n") + "\n";
 }
 
-/** The JSON document of `--once --format json`. */
-export function formatJson(results: readonly ProbeResult[]): string {
-  return `${JSON.stringify({ status: overall(results), targets: results }, null, 2)}\n`;
+/** The JSON document of `--once --format json`: `clusters` only when a target names one. */
+export function formatJson(results: readonly ProbeResult[], clusters: readonly ClusterView[] = []): string {
+  return `${JSON.stringify({ status: overall(results), targets: results, ...(clusters.length > 0 ? { clusters } : {}) }, null, 2)}\n`;
 }
 
 function overall(results: readonly ProbeResult[]): ProbeResult["status"] {

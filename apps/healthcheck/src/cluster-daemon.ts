@@ -1,0 +1,44 @@
+/** The daemon's side of clusters: the board, the `db_cluster_*` metrics and the state log lines. */
+import type { Registry } from "prom-client";
+import { registerClusterMetrics, type Driver, type ProbeResult } from "@alfred/db-health-core";
+import { clusterLine, createClusterBoard, type ClusterBoard } from "./cluster.js";
+import type { Logger } from "./logger.js";
+
+/**
+ * The board of the drivers' clusters with its metrics registered, or `undefined` when no target
+ * names a cluster (no `db_cluster_*` family then). A state change is logged once: `warn` for a
+ * split brain or a cluster without a primary, `info` otherwise.
+ *
+ * @example
+ * ```ts
+ * const clusters = clusterBoard(drivers, metrics.registry, publish, log);
+ * const record = (r: ProbeResult) => (clusters ? clusters.record(r) : publish(r, true));
+ * ```
+ */
+export function clusterBoard(
+  drivers: readonly Driver[],
+  registry: Registry,
+  publish: (result: ProbeResult, cycle: boolean) => void,
+  log: Logger,
+): ClusterBoard | undefined {
+  const configs = drivers.map((d) => d.config);
+  if (!configs.some((c) => c.cluster !== undefined)) return undefined;
+  const board = createClusterBoard({
+    configs,
+    publish,
+    stateChanged(view, from) {
+      const level = view.state === "split-brain" || view.state === "no-primary" ? "warn" : "info";
+      log.log(level, "cluster", {
+        cluster: view.cluster,
+        state: view.state,
+        from: from ?? "starting",
+        primaries: view.primaries,
+        membersUp: view.membersUp,
+        members: view.members,
+        summary: clusterLine(view),
+      });
+    },
+  });
+  registerClusterMetrics(registry, () => board.views());
+  return board;
+}

@@ -1,0 +1,176 @@
+/**
+ * The cluster rule in the CLI: targets sharing `cluster` are seen together (core's clusterViews),
+ * and what every output shows for a member (metrics, /health, /readyz, `--once`, logs) is its
+ * own cycle's result with its cluster's view applied. The rule runs where results are
+ * published, never inside a driver: a member's cycle knows nothing of the others.
+ */
+import { applyClusterView, clusterViews, type ClusterMember, type ClusterState, type ClusterView, type ProbeResult, type TargetConfig } from "@alfred/db-health-core";
+
+/**
+ * How long after its cycle ended a member's result still counts as a primary in the daemon: two
+ * intervals (the schedule's jitter included) plus the longest a cycle can take under its
+ * deadlines (every connect and ping attempt with the pauses between, then role, two rounds of
+ * write and read, connections). Older means the member's probing fell behind (a cycle stuck
+ * past its deadlines, every slot busy): what it said then is no longer known, so a primary that
+ * stopped answering stops counting even before a cycle reports it down.
+ *
+ * @example
+ * ```ts
+ * resultLifetimeMs(config); // 73000 with the defaults (15s interval, 5s connect, 2s read and write, 3 retries of 1s)
+ * ```
+ */
+export function resultLifetimeMs(config: TargetConfig): number {
+  const attempts = config.maxRetries + 1;
+  const reach = attempts * (config.connectTimeout + config.readTimeout) + config.maxRetries * config.retryInterval;
+  return 2 * config.interval + reach + 4 * config.readTimeout + 2 * config.writeTimeout;
+}
+
+/**
+ * `--once`: every result with its cluster's view applied (in the given order), and the views.
+ * Every member was probed in this run, so no result is too old.
+ *
+ * @example
+ * ```ts
+ * const { results, views } = applyClusters(drivers.map((d) => d.config), await Promise.all(drivers.map((d) => d.probe())));
+ * ```
+ */
+export function applyClusters(configs: readonly TargetConfig[], results: readonly ProbeResult[]): { results: ProbeResult[]; views: ClusterView[] } {
+  const members = configs.flatMap((c, i): ClusterMember[] => (c.cluster === undefined ? [] : [{ target: c.name, cluster: c.cluster, result: results[i] }]));
+  const views = clusterViews(members);
+  const byName = new Map(views.map((v) => [v.cluster, v]));
+  return { results: results.map((r, i) => applyClusterView(r, byName.get(configs[i]?.cluster ?? ""))), views };
+}
+
+const STATE_TEXT: Readonly<Record<ClusterState, string>> = { ok: "ok", "split-brain": "split brain", "no-primary": "no primary", down: "no member up" };
+
+/**
+ * One line about a cluster, as `--once` prints it and the daemon logs it.
+ *
+ * @example
+ * ```ts
+ * clusterLine(view); // "cluster main: split brain: 2 primaries (pg-a, pg-c), 3 of 3 members up"
+ * ```
+ */
+export function clusterLine(view: ClusterView): string {
+  const n = view.primaries.length;
+  const primaries = n === 0 ? "no primary" : `${n} ${n === 1 ? "primary" : "primaries"} (${view.primaries.slice(0, 3).join(", ")}${n > 3 ? ` and ${n - 3} more` : ""})`;
+  return `cluster ${view.cluster}: ${STATE_TEXT[view.state]}: ${primaries}, ${view.membersUp} of ${view.members} members up`;
+}
+
+/** Options of {@link createClusterBoard}. */
+export interface ClusterBoardOptions {
+  /** Every target's configuration; those with a `cluster` are members. */
+  configs: readonly TargetConfig[];
+  /**
+   * Shows a result: the member's own cycle's (`cycle` true: count it, observe it), or another
+   * member's latest result again, changed by its cluster's new view (`cycle` false: only its
+   * status and problems changed).
+   */
+  publish(result: ProbeResult, cycle: boolean): void;
+  /**
+   * A cluster's state changed (first called once every member has a result, or at once for a
+   * split brain): once per change, never per cycle.
+   */
+  stateChanged(view: ClusterView, from: ClusterState | undefined): void;
+  /** Clock, ms since the epoch (tests). @default Date.now */
+  now?: () => number;
+}
+
+/** What {@link createClusterBoard} returns. */
+export interface ClusterBoard {
+  /** Takes a cycle's result (of any target) and publishes it and whatever it changes. */
+  record(result: ProbeResult): void;
+  /** The current views, clusters in configuration order (for `db_cluster_*`). */
+  views(): readonly ClusterView[];
+  /** Stops the timer that re-evaluates views when a primary's result gets too old. */
+  close(): void;
+}
+
+/**
+ * The daemon's clusters. Members are probed on their own intervals, so the rule is applied each
+ * time a result is published: the arriving member's result with the new view, and every other
+ * member of its cluster whose shown status or problems the new view changes (a second primary
+ * degrades all of them at once; its going down clears all of them). A timer builds the views
+ * again when a counted primary's result gets older than {@link resultLifetimeMs}, so a primary
+ * that stopped reporting stops counting without waiting for another member's cycle.
+ *
+ * @example
+ * ```ts
+ * const board = createClusterBoard({ configs, publish: (r, cycle) => show(r, cycle), stateChanged: (v, from) => log(v, from) });
+ * board.record(await driver.probe());
+ * ```
+ */
+export function createClusterBoard(options: ClusterBoardOptions): ClusterBoard {
+  const now = options.now ?? Date.now;
+  const members = new Map<string, { cluster: string; maxAgeMs: number }>();
+  const clusters = new Map<string, string[]>();
+  for (const c of options.configs) {
+    if (c.cluster === undefined) continue;
+    members.set(c.name, { cluster: c.cluster, maxAgeMs: resultLifetimeMs(c) });
+    clusters.set(c.cluster, [...(clusters.get(c.cluster) ?? []), c.name]);
+  }
+  const raw = new Map<string, ProbeResult>();
+  const shown = new Map<string, ProbeResult>();
+  const views = new Map<string, ClusterView>();
+  const logged = new Map<string, ClusterState>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const evaluate = (cluster: string, arriving?: ProbeResult): void => {
+    const names = clusters.get(cluster)!;
+    const [view] = clusterViews(
+      names.map((target) => ({ target, cluster, result: raw.get(target), maxAgeMs: members.get(target)!.maxAgeMs })),
+      now(),
+    );
+    views.set(cluster, view!);
+    for (const target of names) {
+      const own = raw.get(target);
+      if (!own) continue;
+      const next = applyClusterView(own, view);
+      if (own === arriving) {
+        shown.set(target, next);
+        options.publish(next, true);
+        continue;
+      }
+      const before = shown.get(target);
+      if (before && before.status === next.status && before.problems.join("\n") === next.problems.join("\n")) continue;
+      shown.set(target, next);
+      options.publish(next, false);
+    }
+    const known = names.every((t) => raw.has(t));
+    const from = logged.get(cluster);
+    if ((known || view!.state === "split-brain") && from !== view!.state) {
+      logged.set(cluster, view!.state);
+      options.stateChanged(view!, from);
+    }
+  };
+
+  const schedule = (): void => {
+    clearTimeout(timer);
+    timer = undefined;
+    const next = Math.min(...[...views.values()].map((v) => v.expiresAt ?? Infinity));
+    if (!Number.isFinite(next)) return;
+    // setTimeout takes at most 2^31-1 ms; a later expiry is looked at again then.
+    timer = setTimeout(() => {
+      for (const cluster of clusters.keys()) evaluate(cluster);
+      schedule();
+    }, Math.min(Math.max(0, next - now()), 2 ** 31 - 1)).unref();
+  };
+
+  return {
+    record(result) {
+      const member = members.get(result.target);
+      if (!member) return options.publish(result, true);
+      raw.set(result.target, result);
+      evaluate(member.cluster, result);
+      schedule();
+    },
+    views: () => [...clusters.keys()].flatMap((c) => {
+      const v = views.get(c);
+      return v ? [v] : [{ cluster: c, members: clusters.get(c)!.length, membersUp: 0, primaries: [], state: "down" as const }];
+    }),
+    close() {
+      clearTimeout(timer);
+      timer = undefined;
+    },
+  };
+}
