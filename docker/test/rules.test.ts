@@ -60,11 +60,14 @@ afterAll(() => {
 
 describe("database_alerts.yml", () => {
   it("has the group database_alerts with the original alerts and the operator's ones", () => {
-    expect(rules.groups.map((g) => g.name)).toEqual(["database_alerts"]);
+    expect(rules.groups.map((g) => g.name)).toEqual(expect.arrayContaining(["database_alerts", "database_cluster_alerts"]));
+    expect(new Set(rules.groups.map((g) => g.name)).size).toBe(rules.groups.length);
     expect(alerts.map((a) => a.alert)).toEqual(expect.arrayContaining([
       "DatabaseDown", "DatabaseHighLatency", "DatabaseProbeLatencyHigh", "DatabaseDegraded", "DatabaseReplicationLagHigh",
       "DatabaseProbeStale", "DatabaseExporterAbsent", "DatabaseConnectionErrorsRising",
     ]));
+    const cluster = rules.groups.find((g) => g.name === "database_cluster_alerts")!.rules;
+    expect(cluster.map((a) => [a.alert, a.labels?.severity])).toEqual([["DatabaseClusterSplitBrain", "critical"], ["DatabaseClusterNoPrimary", "critical"]]);
     expect(new Set(alerts.map((a) => a.alert)).size).toBe(alerts.length);
     // The original design's two alerts keep their name, severity, `for` and legacy gauges.
     const down = alerts.find((a) => a.alert === "DatabaseDown")!;
@@ -83,6 +86,9 @@ describe("database_alerts.yml", () => {
       // up{} carries no db labels: the exporter's instance and job name what is missing.
       expect(description).toContain("{{ $labels.job }}");
       expect(`${a.annotations?.summary}${description}`).toContain("$labels.instance");
+    } else if (a.alert.startsWith("DatabaseCluster")) {
+      // db_cluster_* describe several targets: the cluster and the exporter name them.
+      for (const label of ["cluster", "instance"]) expect(description).toContain(`{{ $labels.${label} }}`);
     } else {
       for (const label of ["target", "db_name", "db_role"]) expect(description).toContain(`{{ $labels.${label} }}`);
       expect(description).toMatch(/target/);
