@@ -27,6 +27,7 @@ export const TARGET_KEYS = [
   "healthTable",
   "schema",
   "pruneAfter",
+  "checks",
 ] as const satisfies readonly TargetKey[];
 
 // Compile-time guard: a key added to TargetOptions in core must be added above.
@@ -53,7 +54,7 @@ const d = (ms: number): string => formatDuration(ms);
 
 /**
  * Per-target settings reachable from flags and env, in help order. `thresholds`,
- * `maxReplicationLag`, `healthTable` and `schema` are YAML-only: they differ per database.
+ * `maxReplicationLag`, `healthTable`, `schema` and `checks` are YAML-only: they differ per database.
  *
  * @example
  * ```ts
