@@ -130,7 +130,7 @@ describe("custom checks in the probe cycle", () => {
 
   it("gives a check without timeout the readTimeout, and passes the deadline to the adapter", async () => {
     const seen: number[] = [];
-    const { driver } = drv({ check: async (_sql, ms) => void seen.push(ms) ?? 1 }, [
+    const { driver } = drv({ check: async (_sql, ms) => seen.push(ms) }, [
       { name: "a", query: "q" },
       { name: "b", query: "q", timeout: "300ms" },
     ], { readTimeout: 1500 });
