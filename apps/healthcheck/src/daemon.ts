@@ -13,6 +13,7 @@ import { LostConnectionReprobe } from "./lost-connection-reprobe.js";
 import type { Logger } from "./logger.js";
 import { childReadiness, type TcpEndpoint } from "./child-readiness.js";
 import type { WrappedChild } from "./wrapper.js";
+import { checkFields } from "./report.js";
 
 export { MAX_CONCURRENT_CYCLES } from "./cycles.js";
 
@@ -94,7 +95,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     else metrics.setStatus(result.target, result.status);
     if (result.status !== previous) statusChanges++;
     if (!log.enabled("debug") && result.status === previous) return;
-    const fields = { target: result.target, engine: result.driver, role: result.role, status: result.status, ms: Math.round(result.durationMs * 100) / 100 };
+    const fields = { target: result.target, engine: result.driver, role: result.role, status: result.status, ms: Math.round(result.durationMs * 100) / 100, ...checkFields(result) };
     if (result.status !== previous) log.log(result.status === "up" ? "info" : "warn", "status", { ...fields, from: previous ?? "starting", reason: result.reason });
     else if (cycle) log.log("debug", "probe", fields);
   };

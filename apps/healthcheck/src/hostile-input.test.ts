@@ -270,7 +270,7 @@ describe("YAML limits: rejected at once, one line, exit 3", () => {
     expect(r.code, r.stderr.slice(0, 500)).toBe(3);
     return problems(r).map((l) => l.replace(path, "FILE"));
   };
-  const deep = 'nested deeper than 64 levels (a configuration needs 4): look for an unclosed "[" or "{" or runaway indentation';
+  const deep = 'nested deeper than 64 levels (a configuration needs 5): look for an unclosed "[" or "{" or runaway indentation';
 
   it("100,000 levels of [ or of - ", async () => {
     expect(await check(`targets: ${"[".repeat(100_000)}\n`)).toEqual([`FILE (line 1): ${deep}`]);

@@ -24,6 +24,8 @@ export {
   engineForScheme,
   resolveTargetConfig,
   resolveTargetConfigs,
+  type CustomCheckConfig,
+  type CustomCheckOptions,
   type TargetConfig,
   type TargetOptions,
 } from "./config/config.js";

@@ -3,6 +3,7 @@ import { DbHealthError, type DialectTarget, type HealthTableDialect, type RoleIn
 import { checkFile, classifySqliteError, isBusy, patiently, quickCheck, setWal, unwritableReason } from "./sqlite-file.js";
 import { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";
 import { SQL } from "./sql.js";
+import { readOnlyCheck } from "./sqlite-check.js";
 
 type Db = InstanceType<typeof Database>;
 type Statement = Database.Statement<unknown[], unknown>;
@@ -110,6 +111,7 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
     select: (probeId, call) => patiently(call, () => statement("read").get(probeId) as string | undefined),
     prune: (probeId, seconds, call) => patiently(call, () => void statement("prune").run(probeId, `-${seconds} seconds`)),
     catalogRead: async () => void statement("catalog").get(),
+    readOnlyQuery: (sql, call) => readOnlyCheck(conn(), sql, call),
     classifyError: classifySqliteError,
     async close() {
       const d = db;

@@ -58,7 +58,7 @@ export const MAX_TARGETS = 10_000;
 /** Limits of a YAML document (the configuration file and the web config file). */
 export const YAML_LIMITS = {
   /**
-   * Nested lists and mappings. A configuration needs 4 (targets → target → thresholds), a web
+   * Nested lists and mappings. A configuration needs 5 (root → targets → target → checks → check), a web
    * config 3; the YAML parser recurses per level, so 100,000 levels would overflow its stack.
    */
   depth: 64,

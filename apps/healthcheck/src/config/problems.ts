@@ -8,10 +8,10 @@ import { DbHealthError, redact } from "@alfred/db-health-core";
 /**
  * Where a value came from, as shown in front of its problem: `--read-timeout (readTimeout)`,
  * `DB_HEALTH_INTERVAL (interval)`, `healthcheck.yaml: targets[1].readTimeout (line 7)`. The
- * argument is a path below the value (`["readLatency"]` under `thresholds`), which only YAML
- * sources can point at.
+ * argument is a path below the value (`["readLatency"]` under `thresholds`, `[1, "max"]` under
+ * `checks`), which only YAML sources can point at.
  */
-export type Where = (below?: readonly string[]) => string;
+export type Where = (below?: readonly (string | number)[]) => string;
 
 /**
  * A {@link Where} that is the same label whatever lies below (flags, variables).

@@ -28,6 +28,7 @@ export const TARGET_KEYS = [
   "healthTable",
   "schema",
   "pruneAfter",
+  "checks",
 ] as const satisfies readonly TargetKey[];
 
 // Compile-time guard: a key added to TargetOptions in core must be added above.
@@ -54,7 +55,7 @@ const d = (ms: number): string => formatDuration(ms);
 
 /**
  * Per-target settings reachable from flags and env, in help order. `thresholds`,
- * `maxReplicationLag`, `healthTable`, `schema` and `cluster` are YAML-only: they differ per database.
+ * `maxReplicationLag`, `healthTable`, `schema`, `cluster` and `checks` are YAML-only: they differ per database.
  *
  * @example
  * ```ts

@@ -49,13 +49,15 @@ export function validateTargets(drafts: readonly Draft[], flags: FlagInput, vars
 }
 
 function addProblem({ path, message, related }: ConfigProblem, drafts: readonly Draft[], standIn: boolean, problems: Problems): void {
-  const [index, ...segments] = path.map(String);
-  const draft = typeof path[0] === "number" ? drafts[path[0]] : undefined;
+  const [index, ...segments] = path;
+  const draft = typeof index === "number" ? drafts[index] : undefined;
   if (index === undefined || !draft) {
     problems.add(undefined, message);
     return;
   }
-  const [key, ...below] = segments;
+  // List indexes below a key (`checks[1].max`) stay numbers, for the YAML path and its line.
+  const [first, ...below] = segments;
+  const key = first === undefined ? undefined : String(first);
   if (key === "dsn" && draft.dsnUnreadable) return;
   // A rule between two fields (pruneAfter vs. interval) trips on a default as often as on the
   // value given: then the other field, the one the user did set, is the one to blame.

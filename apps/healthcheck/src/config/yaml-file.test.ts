@@ -85,7 +85,7 @@ colour: blue
 
   it("refuses, before parsing, a file nested too deep or holding too many targets", async () => {
     expect((await load(`targets:\n  - thresholds: ${"{ a: ".repeat(70)}\n`)).lines).toEqual([
-      'FILE (line 2): nested deeper than 64 levels (a configuration needs 4): look for an unclosed "[" or "{" or runaway indentation',
+      'FILE (line 2): nested deeper than 64 levels (a configuration needs 5): look for an unclosed "[" or "{" or runaway indentation',
     ]);
     const many = await load(`listen: ":9091"\ntargets:\n${"  - dsn: ':memory:'\n".repeat(10_001)}`);
     expect(many.config).toBeUndefined();

@@ -228,7 +228,7 @@ export function shapeMessage(problem: ShapeProblem): string {
   const count = formatCount;
   switch (problem.kind) {
     case "depth":
-      return `nested deeper than ${YAML_LIMITS.depth} levels (a configuration needs 4): look for an unclosed "[" or "{" or runaway indentation`;
+      return `nested deeper than ${YAML_LIMITS.depth} levels (a configuration needs 5): look for an unclosed "[" or "{" or runaway indentation`;
     case "list":
       return problem.under === "targets"
         ? `more than ${count(YAML_LIMITS.listEntries)} targets, the most one healthcheck process probes: split them over several processes`

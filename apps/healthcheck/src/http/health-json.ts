@@ -26,6 +26,8 @@ export interface HealthCheck {
   role?: string;
   /** Milliseconds per phase that ran this cycle (connect, ping, role, write, read, connections). */
   phases?: Record<string, number>;
+  /** In `<target>:checks`: the custom check's name (`observedValue` is its value). */
+  check?: string;
 }
 
 /** The whole document. */
@@ -46,7 +48,8 @@ const RANK: Readonly<Record<HealthStatus, number>> = { pass: 0, warn: 1, fail: 2
 /**
  * Builds the document from the latest results. Per target: `<target>:connection` (observed
  * value = the probe cycle's wall time, with per-phase times in `phases`), plus
- * `<target>:connections` and `<target>:replicationLag` when the driver reported them.
+ * `<target>:connections` and `<target>:replicationLag` when the driver reported them, and
+ * `<target>:checks` with one entry per custom check the cycle ran (`warn` when it failed).
  * A target with no finished cycle is `warn`; the extra readiness condition, when there is
  * one, is the `service:readiness` check, which fails with `stopping` once shutdown began (so
  * `/health` agrees with `/readyz`). Serve with HTTP 503 when `status` is `fail`.
@@ -97,6 +100,17 @@ function targetChecks(target: string, r: ProbeResult | undefined): Record<string
   // Figures are reported as observed; whether a count or a lag is too high is for alerting rules.
   if (r.connections !== undefined) checks[`${target}:connections`] = [{ ...base, observedValue: r.connections, status: "pass", time }];
   if (r.lagSeconds !== undefined) checks[`${target}:replicationLag`] = [{ ...base, observedValue: r.lagSeconds, observedUnit: "s", status: "pass", time }];
+  // Custom checks: one entry each, `warn` when it failed (a failing check degrades, never downs).
+  if (r.checks && r.checks.length > 0) {
+    checks[`${target}:checks`] = r.checks.map((c) => ({
+      ...base,
+      check: c.name,
+      ...(c.value === undefined ? {} : { observedValue: c.value }),
+      status: c.ok ? "pass" : "warn",
+      time,
+      ...(c.ok || c.error === undefined ? {} : { output: c.error }),
+    }));
+  }
   return checks;
 }
 

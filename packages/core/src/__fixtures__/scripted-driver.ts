@@ -13,6 +13,8 @@ export interface Script {
   write?: (token: string) => Promise<void>;
   read?: (stored: string | undefined) => Promise<string | undefined>;
   connections?: () => Promise<number>;
+  /** The adapter has `check()` only when this is scripted (custom checks). */
+  check?: (sql: string, timeoutMs: number) => Promise<unknown>;
 }
 
 export interface ScriptState {
@@ -27,7 +29,7 @@ export function scriptedDefinition(script: Script = {}, state: ScriptState = { s
     schemes: ["scripted"],
     state,
     createAdapter(): DriverAdapter {
-      return {
+      const adapter: DriverAdapter = {
         connect: async () => {
           state.calls.push("connect");
           await script.connect?.();
@@ -60,6 +62,14 @@ export function scriptedDefinition(script: Script = {}, state: ScriptState = { s
           state.destroyed++;
         },
       };
+      const check = script.check;
+      if (check) {
+        adapter.check = async (sql, _signal, timeoutMs) => {
+          state.calls.push(`check ${sql}`);
+          return check(sql, timeoutMs);
+        };
+      }
+      return adapter;
     },
   };
 }

@@ -10,6 +10,7 @@ import { describeValue, withSecrets } from "../contract/describe-value.js";
 import { unknownKey } from "./suggest.js";
 import { baseSchema, crossFieldProblems, keepingParsedDsns, shape, thresholdsShape, type CrossFields, type Problem } from "./schema.js";
 import type { TargetConfig } from "./types.js";
+import { CHECK_KEYS, withCheckTimeouts } from "./checks-schema.js";
 import { dsnSecrets, type ParsedDsn } from "../dsn/dsn.js";
 
 /**
@@ -172,11 +173,11 @@ function defaultName(engine: string, taken: Set<string>): string {
 function checkTarget(input: unknown): { problems: Problem[]; settings?: CheckedSettings } {
   const record = isRecord(input) ? input : undefined;
   const result = baseSchema.safeParse(input);
-  if (result.success) return { problems: crossFieldProblems(result.data), settings: result.data as CheckedSettings };
+  if (result.success) return { problems: crossFieldProblems(result.data), settings: withCheckTimeouts(result.data) as CheckedSettings };
   const problems: Problem[] = [];
   for (const issue of result.error.issues) {
     if (issue.code === "unrecognized_keys") {
-      const known = issue.path.length === 0 ? Object.keys(shape) : Object.keys(thresholdsShape);
+      const known = issue.path.length === 0 ? Object.keys(shape) : issue.path[0] === "checks" ? CHECK_KEYS : Object.keys(thresholdsShape);
       for (const key of issue.keys) problems.push({ path: [...issue.path, key], message: unknownKey(key, known) });
     } else {
       problems.push({ path: issue.path, message: issue.message });

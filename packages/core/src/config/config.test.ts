@@ -46,13 +46,14 @@ describe("resolveTargetConfig: defaults", () => {
       probeId: `${hostname()}/postgres`,
       healthTable: "_health_check",
       pruneAfter: 86_400_000,
+      checks: [],
     } satisfies TargetConfig);
     expect(config).not.toHaveProperty("schema");
     expect(config).not.toHaveProperty("maxReplicationLag");
   });
 
   it("DEFAULTS matches what is applied and is frozen", () => {
-    const { name: _n, dsn: _d, thresholds: _t, probeId: _p, ...applied } = resolveTargetConfig({ dsn: PG });
+    const { name: _n, dsn: _d, thresholds: _t, probeId: _p, checks: _c, ...applied } = resolveTargetConfig({ dsn: PG });
     expect(applied).toEqual(DEFAULTS);
     expect(Object.isFrozen(DEFAULTS)).toBe(true);
   });
@@ -77,6 +78,7 @@ describe("resolveTargetConfig: defaults", () => {
       healthTable: "hc",
       schema: "monitoring",
       pruneAfter: "1m",
+      checks: [{ name: "backlog", query: "SELECT count(*) FROM jobs", min: 0, max: 1000, timeout: "1s" }, { name: "lag", query: "SELECT 1" }],
     };
     expect(resolveTargetConfig(options)).toEqual({
       dsn: PG,
@@ -97,6 +99,10 @@ describe("resolveTargetConfig: defaults", () => {
       healthTable: "hc",
       schema: "monitoring",
       pruneAfter: 60_000,
+      checks: [
+        { name: "backlog", query: "SELECT count(*) FROM jobs", min: 0, max: 1000, timeout: 1000 },
+        { name: "lag", query: "SELECT 1", timeout: 90_000 },
+      ],
     });
   });
 
@@ -237,7 +243,7 @@ describe("unknown keys", () => {
 
   it("lists the known keys when nothing is close", () => {
     expect(problems(() => resolveTargetConfig({ dsn: PG, colour: "red" }))).toMatch(
-      /^colour: unknown option \(known: dsn, name, role, cluster, connectTimeout, .*, schema, pruneAfter\)$/,
+      /^colour: unknown option \(known: dsn, name, role, cluster, connectTimeout, .*, schema, pruneAfter, checks\)$/,
     );
   });
 
@@ -246,7 +252,7 @@ describe("unknown keys", () => {
       resolveTargetConfig({ dsn: PG, tresholds: {}, "odd key": 1, thresholds: { readLatancy: "1s" } }),
     );
     expect(message.split("\n").sort()).toEqual([
-      '["odd key"]: unknown option (known: dsn, name, role, cluster, connectTimeout, readTimeout, writeTimeout, maxRetries, retryInterval, interval, createHealthTable, writeCheck, connection, thresholds, maxReplicationLag, probeId, healthTable, schema, pruneAfter)',
+      '["odd key"]: unknown option (known: dsn, name, role, cluster, connectTimeout, readTimeout, writeTimeout, maxRetries, retryInterval, interval, createHealthTable, writeCheck, connection, thresholds, maxReplicationLag, probeId, healthTable, schema, pruneAfter, checks)',
       'thresholds.readLatancy: unknown option; did you mean "readLatency"?',
       'tresholds: unknown option; did you mean "thresholds"?',
     ]);

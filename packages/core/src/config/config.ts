@@ -9,7 +9,7 @@ import type { TargetConfig } from "./types.js";
 import { DbHealthError } from "../contract/errors.js";
 import { driverRegistry } from "../contract/registry.js";
 
-export { DEFAULTS, type TargetConfig, type TargetOptions } from "./types.js";
+export { DEFAULTS, type CustomCheckConfig, type CustomCheckOptions, type TargetConfig, type TargetOptions } from "./types.js";
 export { targetOptionsSchema } from "./schema.js";
 
 /**

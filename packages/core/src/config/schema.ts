@@ -10,6 +10,7 @@ import { DEFAULTS } from "./types.js";
 import { parseDsn, type ParsedDsn } from "../dsn/dsn.js";
 import { durationSchema, formatDuration } from "./duration.js";
 import { errorMessage } from "../contract/errors.js";
+import { customChecksSchema } from "./checks-schema.js";
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/;
 const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -153,6 +154,7 @@ export const shape = {
   healthTable: identifier.default(DEFAULTS.healthTable),
   schema: identifier.optional(),
   pruneAfter: durationIn({ min: MINUTE, minInclusive: true, max: MAX_LONG }).default(DEFAULTS.pruneAfter),
+  checks: customChecksSchema(timeout).default([]),
 };
 
 /** The target object without the cross-field rules (zod skips those once a field fails). */

@@ -124,7 +124,7 @@ describe("createDriver and plans", () => {
 
   it("still validates options, with every problem named as before, and names the target after the driver", () => {
     const err = thrown(() => createDriver({ dsn: "acmedb://u:Secr3t@h/x", interval: "5x", bogus: 1 } as never, { definition: acme() }));
-    expect(err.message).toBe('interval: invalid duration "5x": use a number with a unit, e.g. 500ms, 2s, 1m\nbogus: unknown option (known: dsn, name, role, cluster, connectTimeout, readTimeout, writeTimeout, maxRetries, retryInterval, interval, createHealthTable, writeCheck, connection, thresholds, maxReplicationLag, probeId, healthTable, schema, pruneAfter)');
+    expect(err.message).toBe('interval: invalid duration "5x": use a number with a unit, e.g. 500ms, 2s, 1m\nbogus: unknown option (known: dsn, name, role, cluster, connectTimeout, readTimeout, writeTimeout, maxRetries, retryInterval, interval, createHealthTable, writeCheck, connection, thresholds, maxReplicationLag, probeId, healthTable, schema, pruneAfter, checks)');
     expect(createDriver({ dsn: "acmedb://h/x" }, { definition: acme() }).config.name).toBe("acme");
     expect(thrown(() => createDriver({ dsn: "acmedb://u:Secr3t@h/x" })).message).toMatch(/^no driver for "acmedb:\/\/u@h\/x" \(scheme "acmedb"\); registered schemes: /);
   });

@@ -141,6 +141,57 @@ export interface TargetOptions {
    * @default "24h"
    */
   pruneAfter?: string | number;
+  /**
+   * Custom read-only checks run after the read-back in every cycle that reached the database
+   * (at most 32, names unique): each query's first column of its first row is exported as
+   * `db_check_value`, and a check that fails, or whose value is outside `min`/`max`, makes the
+   * target `degraded`.
+   * @default [] (no checks)
+   */
+  checks?: CustomCheckOptions[];
+}
+
+/**
+ * One custom check as users write it: a read-only query whose first value must be a number,
+ * optionally within bounds.
+ *
+ * @example
+ * ```ts
+ * const backlog: CustomCheckOptions = { name: "backlog", query: "SELECT count(*) FROM jobs WHERE state = 'queued'", max: 1000 };
+ * ```
+ */
+export interface CustomCheckOptions {
+  /** The `check` label: 1–63 of `a-z 0-9 _`, starting with a letter, unique per target. */
+  name: string;
+  /**
+   * One SQL statement (at most 10,000 characters), run read-only: the first column of its first
+   * row is the value (a number, a numeric string or a boolean).
+   */
+  query: string;
+  /** Lowest value that passes (a finite number, at most `max`). @default none */
+  min?: number;
+  /** Highest value that passes (a finite number, at least `min`). @default none */
+  max?: number;
+  /** Deadline of the query (more than 0, at most 10m). @default the target's `readTimeout` */
+  timeout?: string | number;
+}
+
+/**
+ * One custom check, validated: its timeout in milliseconds.
+ *
+ * @example
+ * ```ts
+ * const [backlog] = resolveTargetConfig({ dsn: "file:app.db", checks: [{ name: "backlog", query: "SELECT 1" }] }).checks;
+ * backlog.timeout; // 2000 (the readTimeout)
+ * ```
+ */
+export interface CustomCheckConfig {
+  readonly name: string;
+  readonly query: string;
+  readonly min?: number;
+  readonly max?: number;
+  /** Deadline in ms. @default the target's readTimeout */
+  readonly timeout: number;
 }
 
 /**
@@ -195,4 +246,6 @@ export interface TargetConfig {
    * now − pruneAfter) when they write their own. @default 86400000 (24h)
    */
   pruneAfter: number;
+  /** Custom read-only checks, in the order they run. @default [] */
+  checks: ReadonlyArray<CustomCheckConfig>;
 }

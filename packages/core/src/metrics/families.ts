@@ -102,3 +102,45 @@ export function loadPromClient(): typeof import("prom-client") {
   promClient ??= createRequire(import.meta.url)("prom-client") as typeof import("prom-client");
   return promClient;
 }
+
+// --- Custom checks (`checks:`) -------------------------------------------------------------------
+
+/** The three gauges of the custom checks: one series per target and check. */
+export interface CheckFamilies {
+  value: Gauge<string>;
+  up: Gauge<string>;
+  duration: Gauge<string>;
+}
+
+/** The `check` label beside the target's: a check's name, from the bounded set its configuration declares. */
+export const CHECK_LABELS = [...BASE, "check"] as const;
+
+/**
+ * Registers `db_check_value`, `db_check_up` and `db_check_duration_seconds` on `registry`. Their
+ * series come and go with the checks a target's last cycle ran (see metrics.ts), so they are not
+ * in `perTarget`'s fixed list.
+ */
+export function registerCheckFamilies(registry: Registry): CheckFamilies {
+  const { Gauge } = loadPromClient();
+  const registers = [registry];
+  return {
+    value: new Gauge({
+      name: "db_check_value",
+      help: "Value of a custom check: the first column of its query's first row, as a number, in the last cycle that ran it (absent when it gave none).",
+      labelNames: CHECK_LABELS,
+      registers,
+    }),
+    up: new Gauge({
+      name: "db_check_up",
+      help: "1 if the custom check's query ran in the last cycle and its value was within its bounds, 0 if not.",
+      labelNames: CHECK_LABELS,
+      registers,
+    }),
+    duration: new Gauge({
+      name: "db_check_duration_seconds",
+      help: "Duration of the custom check's query in the last cycle that ran it, in seconds.",
+      labelNames: CHECK_LABELS,
+      registers,
+    }),
+  };
+}

@@ -2,7 +2,8 @@ import type { Gauge } from "prom-client";
 import { failedAttempts } from "../contract/probe-result.js";
 import { redact } from "../redact/redact.js";
 import { TIMED_PHASES, type Status } from "../contract/types.js";
-import { BASE, STATES, loadPromClient, registerFamilies, type BaseLabels } from "./families.js";
+import { BASE, STATES, loadPromClient, registerCheckFamilies, registerFamilies, type BaseLabels } from "./families.js";
+import type { CheckResult } from "../contract/types.js";
 import type { DbHealthMetrics, MetricsOptions } from "./types.js";
 import {
   familyHeader,
@@ -10,6 +11,8 @@ import {
   gaugeLines,
   histogramLines,
   observeHistogram,
+  checkLines,
+  type CheckSeries,
   statusLines,
   type GaugeKey,
   type TargetSeries,
@@ -59,6 +62,30 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
   if (readMs) families.set(readMs, { name: "db_read_latency_ms", lines: gauge("readMs") });
   if (writeMs) families.set(writeMs, { name: "db_write_latency_ms", lines: gauge("writeMs") });
   if (connectionCount) families.set(connectionCount, { name: "db_connection_count", lines: gauge("connectionCount") });
+
+  // Custom checks: one series per target and check, for the checks its last cycle ran.
+  const checkFamilies = registerCheckFamilies(registry);
+  families.set(checkFamilies.value, { name: "db_check_value", lines: (name, s) => checkLines(name, s, "value") });
+  families.set(checkFamilies.up, { name: "db_check_up", lines: (name, s) => checkLines(name, s, "up") });
+  families.set(checkFamilies.duration, { name: "db_check_duration_seconds", lines: (name, s) => checkLines(name, s, "seconds") });
+  const removeCheck = (labels: BaseLabels, check: string): void => {
+    for (const metric of Object.values(checkFamilies)) metric.remove({ ...labels, check });
+  };
+  /** The checks of the result replace the target's: a check that did not run this cycle loses its series. */
+  const observeChecks = (s: Series, checks: readonly CheckResult[] | undefined): void => {
+    const next = new Map<string, CheckSeries>();
+    for (const c of checks ?? []) next.set(redact(c.name), { ...(c.value === undefined ? {} : { value: c.value }), up: c.ok ? 1 : 0, seconds: c.ms / 1000 });
+    for (const name of s.checks?.keys() ?? []) if (!next.has(name)) removeCheck(s.labels, name);
+    for (const [name, c] of next) {
+      const labels = { ...s.labels, check: name };
+      if (c.value === undefined) checkFamilies.value.remove(labels);
+      else checkFamilies.value.set(labels, c.value);
+      checkFamilies.up.set(labels, c.up);
+      checkFamilies.duration.set(labels, c.seconds);
+    }
+    if (next.size > 0) s.checks = next;
+    else delete s.checks;
+  };
 
   // Labels set with registry.setDefaultLabels() go on every series, as prom-client puts them
   // (after the series' own, never overriding one). Checked on every observe and render: a
@@ -129,6 +156,7 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
     series.delete(target);
     // prom-client removes by exact label set, so each extra label value is named.
     for (const [metric, extras] of perTarget) for (const extra of extras) metric.remove({ ...s.labels, ...extra });
+    for (const check of s.checks?.keys() ?? []) removeCheck(s.labels, check);
   };
 
   return {
@@ -200,6 +228,7 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
       set(connectionCount, "connectionCount", result.connections);
       set(lag, "lag", result.lagSeconds);
       if (result.status === "up") set(lastSuccess, "lastSuccess", (result.startedAt + result.durationMs) / 1000);
+      observeChecks(s, result.checks);
     },
   };
 }

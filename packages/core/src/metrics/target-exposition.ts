@@ -18,6 +18,8 @@ export interface TargetSeries {
   histogram: Map<Phase, { counts: number[]; sum: number; count: number }>;
   /** Cached text per family key; cleared by every update. */
   text: Map<string, string>;
+  /** The custom checks the target's last cycle ran, by name (`db_check_*`); absent when none. */
+  checks?: Map<string, CheckSeries>;
 }
 
 /** The plain per-target gauges. */
@@ -80,4 +82,21 @@ export function observeHistogram(s: TargetSeries, phase: Phase, value: number, b
   if (i >= 0) h.counts[i]! += 1;
   h.sum += value;
   h.count += 1;
+}
+
+/** One custom check's samples: `db_check_value` (when it gave a number), `db_check_up`, `db_check_duration_seconds`. */
+export interface CheckSeries {
+  value?: number;
+  up: number;
+  seconds: number;
+}
+
+/** One `db_check_*` family's lines for this target: one per check that has the sample. */
+export function checkLines(name: string, s: TargetSeries, key: keyof CheckSeries): string {
+  const lines: string[] = [];
+  for (const [check, c] of s.checks ?? []) {
+    const v = c[key];
+    if (v !== undefined) lines.push(`${name}{${s.labelText},${formatLabels({ check })}} ${formatValue(v)}`);
+  }
+  return lines.join("\n");
 }

@@ -3,7 +3,7 @@ import { DbHealthError } from "../contract/errors.js";
 import { labelRole } from "./cycle-rules.js";
 import type { CycleInput, CycleOutcome } from "./cycle-types.js";
 import type { ProbeResult } from "../contract/probe-result.js";
-import type { PhaseOutcome, Session } from "./session.js";
+import type { PhaseOutcome, Session, Step } from "./session.js";
 import type { Phase, PhaseResult } from "../contract/types.js";
 
 /**
@@ -45,12 +45,13 @@ export class CycleRecorder {
   /**
    * Runs one phase under its deadline, shortened to what the budget leaves. `undefined` when no
    * time is left to start it. With `informative`, running out of time does not cut the cycle
-   * (the connection count is never a reason to degrade).
+   * (the connection count is never a reason to degrade). `fn` is given the deadline it runs
+   * under, in ms, for an adapter call that takes one (a custom check).
    */
-  async timed<T>(phase: Phase, configuredMs: number, fn: (signal: AbortSignal) => Promise<T>, informative = false): Promise<PhaseOutcome<T> | undefined> {
+  async timed<T>(phase: Step, configuredMs: number, fn: (signal: AbortSignal, ms: number) => Promise<T>, informative = false): Promise<PhaseOutcome<T> | undefined> {
     const ms = this.#limit(configuredMs, informative);
     if (ms === undefined) return undefined;
-    const outcome = await this.session.run(phase, ms, fn, this.input.signal);
+    const outcome = await this.session.run(phase, ms, (signal) => fn(signal, ms), this.input.signal);
     if (!informative) this.#noteCut(phase, outcome, ms, configuredMs);
     return outcome;
   }
@@ -106,7 +107,7 @@ export class CycleRecorder {
 
   // A phase whose deadline the budget shortened and that ran into that deadline was cut short
   // by the budget (its own error says "timed out after 312ms"; the cycle's reason names the budget).
-  #noteCut(phase: Phase, outcome: PhaseOutcome<unknown>, ms: number, configuredMs: number): void {
+  #noteCut(phase: Step, outcome: PhaseOutcome<unknown>, ms: number, configuredMs: number): void {
     if (outcome.ok || ms >= configuredMs) return;
     if (outcome.error.kind === "timeout" && outcome.error.message.startsWith(`${phase} timed out`)) this.cut = true;
   }

@@ -3,6 +3,7 @@ import { DbHealthError } from "../contract/errors.js";
 import { healthToken, holdsToken, isCrowded } from "../health-table/health-token.js";
 import { MIN_USEFUL_ATTEMPT_MS, type CycleBudget } from "./cycle-budget.js";
 import { CycleRecorder } from "./cycle-recorder.js";
+import { runChecks } from "./run-checks.js";
 import { cleanRole, phaseError, thresholdProblems, writeSkipReason } from "./cycle-rules.js";
 import type { TargetConfig } from "../config/config.js";
 import type { ProbeResult } from "../contract/probe-result.js";
@@ -12,8 +13,8 @@ import type { Role, RoleInfo } from "../contract/types.js";
 import type { CycleInput, CycleOutcome } from "./cycle-types.js";
 
 /**
- * One probe cycle: connect (if needed) → ping, retried; then role → write → read → connections,
- * each under its own deadline. Never throws: every failure becomes part of the result.
+ * One probe cycle: connect (if needed) → ping, retried; then role → write → read → connections
+ * → the custom checks, each under its own deadline. Never throws: every failure becomes part of the result.
  *
  * `down` when connect/ping fail after all retries; `degraded` when reachable but a check or
  * threshold failed; `up` otherwise. With a budget the whole cycle fits in it: each deadline is
@@ -67,8 +68,13 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
     if (count?.ok) connections = count.value;
   }
 
+  // Custom checks (`checks:`): read-only queries, each under its own deadline; a failure degrades.
+  const checks = await runChecks(session, input, cycle);
+  const extra = { ...found(), ...(connections === undefined ? {} : { connections }), ...(checks ? { checks } : {}) };
+  if (cycle.cut) return cycle.outcome("degraded", extra);
+
   for (const text of thresholdProblems(config, cycle.phases, info)) cycle.problem(text);
-  return cycle.outcome(cycle.problems.length === 0 ? "up" : "degraded", { ...found(), ...(connections === undefined ? {} : { connections }) });
+  return cycle.outcome(cycle.problems.length === 0 ? "up" : "degraded", extra);
 }
 
 /**

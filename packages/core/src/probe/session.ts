@@ -4,6 +4,9 @@ import { DbHealthError, errorMessage, isDbHealthError, redactError } from "../co
 import type { DriverAdapter } from "../contract/driver-adapter.js";
 import type { Phase } from "../contract/types.js";
 
+/** What {@link Session.run} runs: a phase of the cycle, or one of its custom checks. */
+export type Step = Phase | "check";
+
 /** A phase's outcome with its value, as {@link Session.run} returns it. */
 export type PhaseOutcome<T> =
   | { ok: true; ms: number; value: T }
@@ -33,7 +36,7 @@ export class Session {
 
   /** Runs one phase under `timeoutMs`; never throws. */
   async run<T>(
-    phase: Phase,
+    phase: Step,
     timeoutMs: number,
     fn: (signal: AbortSignal) => Promise<T>,
     outer?: AbortSignal,
@@ -97,7 +100,7 @@ export class Session {
     await this.adapter.close();
   }
 
-  private toError(err: unknown, phase: Phase): DbHealthError {
+  private toError(err: unknown, phase: Step): DbHealthError {
     if (isDbHealthError(err)) {
       const clean = this.clean(err.message);
       // A driver's own DbHealthError only had the generic rules applied: add this target's.

@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import Database from "better-sqlite3";
+import { createDriver, type CustomCheckOptions, type Driver } from "@alfred/db-health-core";
+import { sqliteDriver } from "./definition.js";
+
+const dir = mkdtempSync(join(tmpdir(), "dbh-sqlite-check-"));
+const path = join(dir, "jobs.db");
+const drivers: Driver[] = [];
+const make = (checks: CustomCheckOptions[], dsn = `file:${path}`): Driver => {
+  const d = createDriver({ dsn, maxRetries: 0, probeId: "test", checks }, { definition: sqliteDriver });
+  drivers.push(d);
+  return d;
+};
+const jobs = (): Array<{ id: number; state: string }> => {
+  const db = new Database(path, { readonly: true });
+  try {
+    return db.prepare("SELECT id, state FROM jobs ORDER BY id").all() as Array<{ id: number; state: string }>;
+  } finally {
+    db.close();
+  }
+};
+
+beforeAll(() => {
+  const db = new Database(path);
+  db.exec("CREATE TABLE jobs (id INTEGER PRIMARY KEY, state TEXT NOT NULL)");
+  const insert = db.prepare("INSERT INTO jobs (state) VALUES (?)");
+  for (const state of ["queued", "queued", "queued", "done"]) insert.run(state);
+  db.close();
+});
+afterAll(async () => {
+  for (const d of drivers) await d.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("sqlite custom checks", () => {
+  it("runs a passing check and reports its value", async () => {
+    const r = await make([{ name: "backlog", query: "SELECT count(*) FROM jobs WHERE state = 'queued'", max: 10 }]).probe();
+    expect(r.status, r.reason).toBe("up");
+    expect(r.checks).toEqual([{ name: "backlog", ok: true, value: 3, ms: expect.any(Number) }]);
+  });
+
+  it("degrades on a value over its bound, and takes a trailing semicolon", async () => {
+    const r = await make([{ name: "backlog", query: "SELECT count(*) FROM jobs WHERE state = 'queued';", max: 2 }]).probe();
+    expect(r.status).toBe("degraded");
+    expect(r.reason).toBe("check backlog: 3 > max 2");
+    expect(r.checks?.[0]).toMatchObject({ ok: false, value: 3, error: "3 > max 2" });
+  });
+
+  it("refuses a writing statement before it runs: the table is unchanged", async () => {
+    const before = jobs();
+    const writes = [
+      "DELETE FROM jobs",
+      "UPDATE jobs SET state = 'done'",
+      "INSERT INTO jobs (state) VALUES ('x') RETURNING id",
+      "WITH q AS (SELECT 1) DELETE FROM jobs RETURNING id",
+      "DROP TABLE jobs",
+      "PRAGMA user_version = 7",
+    ];
+    const r = await make(writes.map((query, i) => ({ name: `w${i}`, query }))).probe();
+    expect(r.status).toBe("degraded");
+    for (const c of r.checks!) {
+      expect(c.ok).toBe(false);
+      expect(c.error).toBe("check refused: the statement writes (or may write) to the database; a check may only read (SELECT …)");
+    }
+    expect(r.problems[0]).toBe("check w0: check refused: the statement writes (or may write) to the database; a check may only read (SELECT …)");
+    expect(jobs()).toEqual(before);
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma("user_version", { simple: true })).toBe(0);
+    db.close();
+  });
+
+  it("refuses two statements, and a statement without rows", async () => {
+    const before = jobs();
+    const r = await make([
+      { name: "two", query: "SELECT 1; DELETE FROM jobs" },
+      { name: "begin", query: "BEGIN" },
+      { name: "attach", query: `ATTACH '${join(dir, "other.db")}' AS other` },
+      { name: "comment", query: "-- nothing" },
+    ]).probe();
+    expect(r.status).toBe("degraded");
+    expect(r.checks?.map((c) => c.error)).toEqual([
+      "check refused: the query holds more than one statement; a check is one statement",
+      "check refused: the statement returns no rows; a check is a query whose first column is a number (SELECT …)",
+      "check refused: the statement returns no rows; a check is a query whose first column is a number (SELECT …)",
+      "check refused: the query holds no statement (only comments?)",
+    ]);
+    expect(jobs()).toEqual(before);
+  });
+
+  it("leaves the connection writable: the health row is written in the next cycle, query_only is off again", async () => {
+    const d = make([{ name: "backlog", query: "SELECT count(*) FROM jobs" }]);
+    expect((await d.probe()).status).toBe("up");
+    const r = await d.probe();
+    expect(r.status, r.reason).toBe("up");
+    expect(r.phases.write?.ok).toBe(true);
+  });
+
+  it("fails a check on a SQL error, no row or a non-numeric value, with SQLite's message", async () => {
+    const r = await make([
+      { name: "missing", query: "SELECT count(*) FROM nope" },
+      { name: "none", query: "SELECT id FROM jobs WHERE state = 'nope'" },
+      { name: "text", query: "SELECT state FROM jobs ORDER BY id" },
+      { name: "numeric", query: "SELECT '42'" },
+    ]).probe();
+    expect(r.checks?.map((c) => [c.name, c.ok, c.value, c.error])).toEqual([
+      ["missing", false, undefined, "no such table: nope (SQLITE_ERROR)"],
+      ["none", false, undefined, "query returned no row"],
+      ["text", false, undefined, 'query returned "queued", not a number'],
+      ["numeric", true, 42, undefined],
+    ]);
+  });
+
+  it("runs checks on a file opened mode=ro", async () => {
+    const r = await make([{ name: "jobs", query: "SELECT count(*) FROM jobs", min: 1 }], `file:${path}?mode=ro`).probe();
+    expect(r.status, r.reason).toBe("up");
+    expect(r.checks?.[0]?.value).toBe(4);
+  });
+});
