@@ -49,5 +49,6 @@ export type { ClassifiedError, DialectCall, DialectTarget, HealthTableDialect, R
 export { PRUNE_EVERY_MS, healthTableAdapter } from "./health-table/protocol.js";
 export { defineDriver, type DialectDriverDefinition } from "./health-table/define-driver.js";
 export { serverLimits, type ServerLimits } from "./health-table/limits.js";
+export { peerCertificateExpiry } from "./health-table/peer-certificate.js";
 export { createMetrics, type DbHealthMetrics, type DeclaredTarget, type MetricsOptions } from "./metrics/metrics.js";
 export { CORE_VERSION } from "./version.js";

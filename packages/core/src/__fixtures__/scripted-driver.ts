@@ -13,6 +13,9 @@ export interface Script {
   write?: (token: string) => Promise<void>;
   read?: (stored: string | undefined) => Promise<string | undefined>;
   connections?: () => Promise<number>;
+  /** Issue 19; the adapter has these methods only when scripted. */
+  connectionLimit?: () => Promise<number>;
+  certificateExpiry?: () => number | undefined;
 }
 
 export interface ScriptState {
@@ -27,7 +30,17 @@ export function scriptedDefinition(script: Script = {}, state: ScriptState = { s
     schemes: ["scripted"],
     state,
     createAdapter(): DriverAdapter {
+      const capacity: Pick<DriverAdapter, "connectionLimit" | "certificateExpiry"> = {};
+      const { connectionLimit, certificateExpiry } = script;
+      if (connectionLimit) {
+        capacity.connectionLimit = async () => {
+          state.calls.push("connectionLimit");
+          return connectionLimit();
+        };
+      }
+      if (certificateExpiry) capacity.certificateExpiry = certificateExpiry;
       return {
+        ...capacity,
         connect: async () => {
           state.calls.push("connect");
           await script.connect?.();

@@ -4,6 +4,7 @@ import { healthToken, holdsToken, isCrowded } from "../health-table/health-token
 import { MIN_USEFUL_ATTEMPT_MS, type CycleBudget } from "./cycle-budget.js";
 import { CycleRecorder } from "./cycle-recorder.js";
 import { cleanRole, phaseError, thresholdProblems, writeSkipReason } from "./cycle-rules.js";
+import { noteCertificateExpiry, noteConnectionLimit } from "./capacity.js";
 import type { TargetConfig } from "../config/config.js";
 import type { ProbeResult } from "../contract/probe-result.js";
 import type { Session } from "./session.js";
@@ -28,6 +29,7 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
     return cycle.outcome("down");
   }
   if (!(await reach(session, input, cycle))) return cycle.outcome("down");
+  noteCertificateExpiry(session, cycle);
   if (input.scope === "reachability") return cycle.outcome("up");
 
   // Role.
@@ -65,6 +67,8 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
     if (count) cycle.record("connections", count);
     if (count?.ok) connections = count.value;
   }
+  // The server's limit beside the count (db_connections_max): informative too.
+  await noteConnectionLimit(session, cycle, config);
 
   for (const text of thresholdProblems(config, cycle.phases, info)) cycle.problem(text);
   return cycle.outcome(cycle.problems.length === 0 ? "up" : "degraded", { ...found(), ...(connections === undefined ? {} : { connections }) });
