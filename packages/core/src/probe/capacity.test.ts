@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { TLS_RECHECK_MS } from "./capacity.js";
 import { createDriver } from "./driver.js";
 import { scriptedDefinition, type Script } from "../__fixtures__/scripted-driver.js";
 import type { TargetOptions } from "../config/config.js";
@@ -69,5 +70,32 @@ describe("connection limit and certificate expiry in the probe cycle", () => {
     expect((await driver.probe()).certificateExpiresAt).toBe(EXPIRY);
     expiry = EXPIRY + 90 * 86_400_000;
     expect((await driver.probe()).certificateExpiresAt).toBe(expiry);
+  });
+
+  it("replaces an hour-old connection whose certificate expires within 30 days, so a renewed one shows", async () => {
+    const now = Date.now();
+    // what the server presents, and what the connection's handshake got
+    let presented = now + 10 * 86_400_000;
+    let expiry = presented;
+    const { driver, state } = drv({ connect: async () => void (expiry = presented), certificateExpiry: () => expiry });
+    expect((await driver.probe()).certificateExpiresAt).toBe(presented);
+    // within the hour: the same connection
+    await driver.probe();
+    expect(state.calls.filter((c) => c === "connect")).toHaveLength(1);
+    const clock = vi.spyOn(Date, "now").mockImplementation(() => now + TLS_RECHECK_MS + 1000);
+    try {
+      presented = now + 90 * 86_400_000; // renewed on the server: the next handshake presents it
+      const r = await driver.probe();
+      expect(r.status).toBe("up");
+      expect(state.calls.filter((c) => c === "connect")).toHaveLength(2);
+      expect(state.calls.filter((c) => c === "close")).toHaveLength(1);
+      expect(r.certificateExpiresAt).toBe(presented);
+      // far from its end now: kept, however old
+      clock.mockImplementation(() => now + 3 * TLS_RECHECK_MS);
+      await driver.probe();
+      expect(state.calls.filter((c) => c === "connect")).toHaveLength(2);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });

@@ -7,13 +7,37 @@ import type { TargetConfig } from "../config/config.js";
 import type { CycleRecorder } from "./cycle-recorder.js";
 import type { Session } from "./session.js";
 
+/** A TLS connection whose certificate expires within this is replaced at most every {@link TLS_RECHECK_MS}. */
+export const TLS_RECHECK_WITHIN_MS = 30 * 86_400_000;
+/** How old such a connection gets before the next cycle opens a new one. */
+export const TLS_RECHECK_MS = 60 * 60_000;
+
+// When each session's current connection was first seen after its ping (by generation).
+const opened = new WeakMap<Session, { generation: number; at: number }>();
+
 /**
  * After a successful ping: the expiry of the certificate the server presented, when the
  * connection uses TLS. Read from the socket (the guard turns a throw into `undefined`).
  */
 export function noteCertificateExpiry(session: Session, cycle: CycleRecorder): void {
-  const at = session.connected ? session.adapter.certificateExpiry?.() : undefined;
+  if (!session.connected) return;
+  if (opened.get(session)?.generation !== session.generation) opened.set(session, { generation: session.generation, at: Date.now() });
+  const at = session.adapter.certificateExpiry?.();
   if (at !== undefined) cycle.extras.certificateExpiresAt = at;
+}
+
+/**
+ * Before a cycle: a certificate is read once per connection, and the probe keeps its connection,
+ * so a certificate renewed on the server (and reloaded) would not show while the old one comes
+ * closer to its end. A connection whose certificate expires within 30 days is therefore closed
+ * once it is an hour old, and the cycle opens a new one (a handshake with the certificate the
+ * server presents now; an expired one then fails where clients verify it, as theirs would).
+ */
+export async function recheckCertificate(session: Session): Promise<void> {
+  const seen = opened.get(session);
+  if (!session.connected || seen?.generation !== session.generation || Date.now() - seen.at < TLS_RECHECK_MS) return;
+  const at = session.adapter.certificateExpiry?.();
+  if (at !== undefined && at - Date.now() < TLS_RECHECK_WITHIN_MS) await session.disconnect().catch(() => session.drop());
 }
 
 /**

@@ -4,7 +4,7 @@ import { healthToken, holdsToken, isCrowded } from "../health-table/health-token
 import { MIN_USEFUL_ATTEMPT_MS, type CycleBudget } from "./cycle-budget.js";
 import { CycleRecorder } from "./cycle-recorder.js";
 import { cleanRole, phaseError, thresholdProblems, writeSkipReason } from "./cycle-rules.js";
-import { noteCertificateExpiry, noteConnectionLimit } from "./capacity.js";
+import { noteCertificateExpiry, noteConnectionLimit, recheckCertificate } from "./capacity.js";
 import type { TargetConfig } from "../config/config.js";
 import type { ProbeResult } from "../contract/probe-result.js";
 import type { Session } from "./session.js";
@@ -28,6 +28,7 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
     cycle.problem("driver is closed", new DbHealthError("connect", "driver is closed", { driver: input.driverName }));
     return cycle.outcome("down");
   }
+  await recheckCertificate(session);
   if (!(await reach(session, input, cycle))) return cycle.outcome("down");
   noteCertificateExpiry(session, cycle);
   if (input.scope === "reachability") return cycle.outcome("up");
