@@ -3,6 +3,7 @@ import type * as Mssql from "mssql";
 import { loadMssql, precheck, type MssqlModule } from "./mssql-client.js";
 import { mssqlSettings, type MssqlSettings } from "./mssql-options.js";
 import { classifyMssqlError, errorNumber } from "./mssql-errors.js";
+import { mssqlConnectionLimit, TediousTls } from "./mssql-capacity.js";
 import { SQL } from "./sql.js";
 
 type Pool = Mssql.ConnectionPool;
@@ -27,6 +28,9 @@ export function createMssqlDialect(target: DialectTarget, version = "1"): Health
   let pool: Pool | undefined;
   let pending: Pool | undefined;
   let broken: Error | undefined;
+  /** Issue 19: the TLS of the pool's connections, and the limit read by the last connections(). */
+  const tls = new TediousTls();
+  let limitWithCount: unknown;
 
   const run = async (text: string, inputs: Record<string, string | number> = {}): Promise<Row[]> => {
     if (!pool || !sql) throw new DbHealthError("connect", "not connected", { driver: "mssql" });
@@ -54,6 +58,7 @@ export function createMssqlDialect(target: DialectTarget, version = "1"): Health
         target.lost(err);
       };
       const beforeConnect = (conn: TediousConnection): void => {
+        tls.watch(conn as unknown as Parameters<TediousTls["watch"]>[0]);
         conn.on("error", lost);
         conn.on("end", () => lost(new Error("the server closed the connection")));
       };
@@ -106,7 +111,19 @@ export function createMssqlDialect(target: DialectTarget, version = "1"): Health
     },
     prune: async (probeId, age) => void (await run(SQL.prune(settings.table), { probe_id: probeId, age })),
     catalogRead: async () => void (await run(SQL.catalogRead)),
-    connections: async () => Number((await run(SQL.connections))[0]?.n ?? 0),
+    async connections() {
+      const [row] = await run(SQL.connections);
+      limitWithCount = row?.max_connections;
+      return Number(row?.n ?? 0);
+    },
+    // Issue 19: the limit came with the count (no round trip of its own) unless the count did
+    // not run; the certificate is read from tedious' TLS socket (see TediousTls).
+    async connectionLimit() {
+      const withCount = limitWithCount;
+      limitWithCount = undefined;
+      return mssqlConnectionLimit(withCount ?? (await run(SQL.connectionLimit))[0]?.max_connections);
+    },
+    certificateExpiry: () => (pool ? tls.expiry() : undefined),
     classifyError: classifyMssqlError,
     connected: () => pool !== undefined && broken === undefined,
     async close() {

@@ -18,6 +18,7 @@ const statements: Record<string, string> = {
   agRole: SQL.agRole,
   heartbeatLag: SQL.heartbeatLag(t),
   connections: SQL.connections,
+  connectionLimit: SQL.connectionLimit,
 };
 
 describe("T-SQL the driver sends", () => {

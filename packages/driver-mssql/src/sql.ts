@@ -30,7 +30,10 @@ export const SQL = {
   /** A read a secondary without the health table can still serve. */
   catalogRead: `SELECT COUNT(*) AS n FROM sys.objects`,
   heartbeatLag: (t: string) => `SELECT DATEDIFF_BIG(MICROSECOND, MAX(checked_at), SYSUTCDATETIME()) / 1000000.0 AS lag FROM ${t}`,
-  connections: `SELECT COUNT(*) AS n FROM sys.dm_exec_sessions WHERE database_id = DB_ID() AND is_user_process = 1`,
+  /** The count and, in the same statement, the connection limit (issue 19; see mssqlConnectionLimit). */
+  connections: `SELECT COUNT(*) AS n, max_connections = @@MAX_CONNECTIONS FROM sys.dm_exec_sessions WHERE database_id = DB_ID() AND is_user_process = 1`,
+  /** The connection limit alone, when the count did not run. */
+  connectionLimit: `SELECT max_connections = @@MAX_CONNECTIONS`,
 } as const;
 
 /** Quotes an identifier with brackets. */

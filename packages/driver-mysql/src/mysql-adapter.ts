@@ -1,6 +1,7 @@
 import type mysql from "mysql2";
 import type { Connection as PromiseConnection } from "mysql2/promise";
-import { DbHealthError, type DialectTarget, type HealthTableDialect } from "@alfred/db-health-core";
+import { performance } from "node:perf_hooks";
+import { DbHealthError, peerCertificateExpiry, type DialectTarget, type HealthTableDialect } from "@alfred/db-health-core";
 import { endOrDestroy, killQuery, openConnection } from "./mysql-connection.js";
 import { mysqlSettings, type MysqlSettings } from "./mysql-options.js";
 import { classifyMysqlError } from "./mysql-errors.js";
@@ -8,6 +9,13 @@ import { dialectOf, primaryRole, replicaRole, replicaStatusFallback, sessionLimi
 import { SQL } from "./sql.js";
 
 type Row = Record<string, unknown>;
+
+/**
+ * How long a connection limit read is reused (issue 19). `max_connections` can change at run time
+ * (SET GLOBAL) but is no per-cycle figure: it is read at connect, with the setup query, and
+ * then again at most this often, never with a round trip in every cycle.
+ */
+export const LIMIT_REFRESH_MS = 5 * 60_000;
 
 /**
  * The MySQL 8 / MariaDB dialect on mysql2: one connection per target, the server family read
@@ -31,6 +39,8 @@ export function createMysqlDialect(target: DialectTarget, version = "1"): Health
   let family: Dialect = "mysql";
   let hasTable = false;
   let statusQuery: string = SQL.replicaStatus;
+  /** The last connection limit read on this connection, and when (issue 19). */
+  let limit: { value: number; at: number } | undefined;
 
   const live = (): PromiseConnection => {
     if (!conn) throw new DbHealthError("connect", "not connected", { driver: "mysql" });
@@ -88,6 +98,7 @@ export function createMysqlDialect(target: DialectTarget, version = "1"): Health
       const [info] = await rows(SQL.setup, [settings.schema, settings.tableName]);
       family = dialectOf(info?.version);
       hasTable = Number(info?.has_table) > 0;
+      limit = Number(info?.max_connections) > 0 ? { value: Number(info?.max_connections), at: performance.now() } : undefined;
       const limits = sessionLimits(family, target.config);
       await text(limits.sql, limits.values);
     },
@@ -125,6 +136,16 @@ export function createMysqlDialect(target: DialectTarget, version = "1"): Health
     prune: async (probeId, seconds) => void (await rows(SQL.prune(settings.table), [probeId, seconds])),
     catalogRead: async () => void (await text(SQL.catalogRead)),
     connections: async () => Number((await text(SQL.connections))[0]?.Value ?? 0),
+    // Issue 19: the limit read at connect, refreshed at most every LIMIT_REFRESH_MS; the
+    // certificate from the TLSSocket mysql2 put on connection.stream when it upgraded to TLS.
+    async connectionLimit() {
+      if (!limit || performance.now() - limit.at >= LIMIT_REFRESH_MS) {
+        const [row] = await text(SQL.connectionLimit);
+        limit = { value: Number(row?.max_connections), at: performance.now() };
+      }
+      return limit.value;
+    },
+    certificateExpiry: () => peerCertificateExpiry((core as { stream?: unknown } | undefined)?.stream),
     classifyError: classifyMysqlError,
     connected: () => core !== undefined && broken === undefined,
     async close() {

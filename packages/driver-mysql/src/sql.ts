@@ -5,10 +5,11 @@
 import { TOKEN_HISTORY_LENGTH } from "@alfred/db-health-core";
 
 export const SQL = {
-  /** At connect: the dialect, and whether the table exists in the session's database. */
+  /** At connect: the dialect, whether the table exists in the session's database, and the connection limit. */
   setup: `SELECT VERSION() AS version,
                  (SELECT COUNT(*) FROM information_schema.tables
-                   WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?) AS has_table`,
+                   WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ?) AS has_table,
+                 @@GLOBAL.max_connections AS max_connections`,
   /** Server-side limits just under the phase deadlines, per dialect. */
   limitsMariaDb: `SET SESSION max_statement_time = ?, innodb_lock_wait_timeout = ?, lock_wait_timeout = ?`,
   limitsMySql: `SET SESSION max_execution_time = ?, innodb_lock_wait_timeout = ?, lock_wait_timeout = ?`,
@@ -39,6 +40,8 @@ export const SQL = {
   /** A read a replica without the health table can still serve. */
   catalogRead: `SELECT COUNT(*) AS n FROM information_schema.schemata`,
   connections: `SHOW GLOBAL STATUS LIKE 'Threads_connected'`,
+  /** The connection limit again (SET GLOBAL changes it at run time), at most every LIMIT_REFRESH_MS. */
+  connectionLimit: `SELECT @@GLOBAL.max_connections AS max_connections`,
   killQuery: `KILL QUERY ?`,
 } as const;
 

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { DbHealthError, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
+import { DbHealthError, peerCertificateExpiry, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
 import { sendCancel } from "./cancel.js";
 import { endOrKill, kill, shouldFallBack, type RawClient } from "./pg-client.js";
 import { postgresSettings, type PostgresSettings, type SslAttempt } from "./postgres-options.js";
@@ -31,6 +31,8 @@ export function createPostgresDialect(target: DialectTarget, version = "1"): Hea
   };
   // Unnamed statements only: named ones break behind PgBouncer in transaction pooling mode.
   let inFlight = 0;
+  /** The connection limit read by the last connections() (issue 19), taken by connectionLimit(). */
+  let limitWithCount: number | undefined;
   const query = async <R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<R[]> => {
     const c = live();
     inFlight++;
@@ -123,7 +125,20 @@ export function createPostgresDialect(target: DialectTarget, version = "1"): Hea
     select: async (probeId) => (await query<{ token: string }>(SQL.read(settings.table), [probeId]))[0]?.token,
     prune: async (probeId, seconds) => void (await query(SQL.prune(settings.table), [probeId, seconds])),
     catalogRead: async () => void (await query(SQL.catalogRead)),
-    connections: async () => (await query<{ n: number }>(SQL.connections))[0]?.n ?? 0,
+    async connections() {
+      const [row] = await query<{ n: number; max: number | null }>(SQL.connections);
+      limitWithCount = row?.max ?? undefined;
+      return row?.n ?? 0;
+    },
+    // Issue 19: the limit came with the count (no round trip of its own) unless the count did not
+    // run; the certificate is the one the TLS handshake presented (pg keeps the TLSSocket it
+    // upgraded to on client.connection.stream).
+    async connectionLimit() {
+      const withCount = limitWithCount;
+      limitWithCount = undefined;
+      return withCount ?? Number((await query<{ max: number }>(SQL.connectionLimit))[0]?.max);
+    },
+    certificateExpiry: () => peerCertificateExpiry(client?.connection?.stream),
     classifyError: classifyPostgresError,
     connected: () => client !== undefined && broken === undefined,
     async close() {

@@ -4,6 +4,10 @@ import { TOKEN_HISTORY_LENGTH } from "@alfred/db-health-core";
  * Every statement the PostgreSQL driver sends, in one place for review. `t` is the quoted,
  * optionally schema-qualified health table. Parameters are always bound, never interpolated.
  */
+// The limit an application meets: the reserved slots are for superusers (and PG 16's pg_use_reserved_connections).
+const LIMIT = `(current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+                - COALESCE(current_setting('reserved_connections', true)::int, 0))`;
+
 export const SQL = {
   /** At connect: does the table exist, and is this node a replica (then never CREATE). */
   setup: `SELECT to_regclass($1) IS NOT NULL AS has_table, pg_is_in_recovery() AS in_recovery`,
@@ -35,7 +39,16 @@ export const SQL = {
   read: (t: string) => `SELECT token FROM ${t} WHERE probe_id = $1`,
   /** A read a replica without the health table can still serve. */
   catalogRead: `SELECT count(*) FROM pg_catalog.pg_class`,
-  connections: `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+  /**
+   * The count, and in the same statement the connection limit (issue 19): see {@link SQL.connectionLimit}.
+   */
+  connections: `SELECT count(*)::int AS n, ${LIMIT} AS max FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'`,
+  /**
+   * The connections a role without superuser (or, on PostgreSQL 16+, pg_use_reserved_connections)
+   * can open before the server refuses it: `max_connections` less `superuser_reserved_connections`
+   * and, where it exists, `reserved_connections`. Asked alone only when the count did not run.
+   */
+  connectionLimit: `SELECT ${LIMIT} AS max`,
 } as const;
 
 /** Quotes an identifier the way PostgreSQL does. */

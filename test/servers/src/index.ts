@@ -12,14 +12,14 @@
  * ```ts
  * import { startCluster, startMariaServer } from "@alfred/db-health-test-servers";
  *
- * const pg = await startCluster({ ssl: true });
+ * const pg = await startCluster({ ssl: { days: 10 } }); // pg.certFile expires in 10 days
  * const replica = await pg.createReplica();
  * pg.pause(); // hung: TCP handshakes complete, nothing answers
  * pg.resume();
  * await Promise.all([replica.destroy(), pg.destroy()]);
  * ```
  */
-export type { DsnOptions, TestServer } from "./types.js";
+export type { DsnOptions, TestServer, TlsOptions } from "./types.js";
 export { freePort } from "./ports.js";
 export { pgBinDir, startCluster, type PgCluster, type PgClusterOptions, type PgStopMode, type PgUser } from "./postgres.js";
 export { mariadbdPath, startMariaServer, type MariaServer, type MariaServerOptions, type MariaStopMode, type MariaUser } from "./mariadb.js";

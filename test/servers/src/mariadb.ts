@@ -17,8 +17,8 @@ import { delimiter, join } from "node:path";
 import { isRoot, run, sleep, type RunResult } from "./_internal/exec.js";
 import type { Layout } from "./_internal/layout.js";
 import { bringUp, layoutFor, ThrowawayServer, TIMEOUT_MS, type EngineTraits, type Launch } from "./_internal/throwaway-server.js";
-import { copyTls, makeTls } from "./_internal/tls.js";
-import type { TestServer } from "./types.js";
+import { copyTls, makeTls, tlsDays } from "./_internal/tls.js";
+import type { TestServer, TlsOptions } from "./types.js";
 
 export interface MariaUser {
   name: string;
@@ -32,8 +32,8 @@ export interface MariaUser {
 export interface MariaServerOptions {
   /** extra mariadbd settings, passed as `--key=value` after the harness's own (so they win), e.g. { read_only: "ON" } */
   conf?: Record<string, string | number>;
-  /** TLS with a self-signed CA + server cert (SAN 127.0.0.1 and localhost) made with `openssl`; `caFile` exposes the CA */
-  ssl?: boolean;
+  /** TLS with a self-signed CA + server cert (SAN 127.0.0.1 and localhost) made with `openssl`, valid for `{ days }` (default 3); `caFile` and `certFile` expose them */
+  ssl?: boolean | TlsOptions;
   /** accounts created after start, each for hosts '127.0.0.1' and 'localhost', with the default auth plugin (mysql_native_password) */
   users?: MariaUser[];
   /** databases created after start; `test` always exists */
@@ -349,7 +349,7 @@ export async function startMariaServer(options: MariaServerOptions = {}): Promis
     layout,
     async () => {
       await installDb(layout);
-      return new Server(layout, options, options.ssl ? await makeTls(layout) : undefined);
+      return new Server(layout, options, options.ssl ? await makeTls(layout, tlsDays(options.ssl)) : undefined);
     },
     (server) => provision(server, options),
   );

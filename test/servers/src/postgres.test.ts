@@ -3,6 +3,7 @@
  * harness fails here with a clear message instead of as mysterious driver test failures.
  * One cluster serves every case (TLS, hba lines and roles together) to keep the file fast.
  */
+import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import pg from "pg";
@@ -95,6 +96,13 @@ describe("pg-cluster harness", () => {
     expect(hash?.scram).toBe(true);
     const message = await refusal({ connectionString: primary.dsn({ user: "app", password: "wrong" }) });
     expect(message).toMatch(/password authentication failed for user "app"/);
+  });
+
+  it("exposes the server certificate it presents, valid for the default 3 days", () => {
+    const cert = new X509Certificate(readFileSync(primary.certFile!));
+    expect(cert.checkIssued(new X509Certificate(readFileSync(primary.caFile!)))).toBe(true);
+    const days = (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / 86_400_000;
+    expect(days).toBe(3);
   });
 
   it("serves TLS with its own CA and applies hostssl/hostnossl lines", async () => {

@@ -10,8 +10,8 @@ import pg from "pg";
 import { isRoot, osUser, run, type OsUser } from "./_internal/exec.js";
 import type { Layout } from "./_internal/layout.js";
 import { bringUp, layoutFor, ThrowawayServer, TIMEOUT_MS, type EngineTraits, type Launch } from "./_internal/throwaway-server.js";
-import { copyTls, makeTls } from "./_internal/tls.js";
-import type { TestServer } from "./types.js";
+import { copyTls, makeTls, tlsDays } from "./_internal/tls.js";
+import type { TestServer, TlsOptions } from "./types.js";
 
 export interface PgUser {
   name: string;
@@ -23,8 +23,8 @@ export interface PgUser {
 export interface PgClusterOptions {
   /** extra pg_hba.conf lines placed BEFORE the defaults (first match wins) */
   hba?: string[];
-  /** server TLS with a self-signed CA + server cert (CN/SAN 127.0.0.1 and localhost) made with `openssl`; `caFile` exposes the CA */
-  ssl?: boolean;
+  /** server TLS with a self-signed CA + server cert (CN/SAN 127.0.0.1 and localhost) made with `openssl`, valid for `{ days }` (default 3); `caFile` and `certFile` expose them */
+  ssl?: boolean | TlsOptions;
   /** extra server settings (`-c name=value`, after the harness's own so they win) */
   conf?: Record<string, string | number>;
   /** roles created after start (with SCRAM passwords when given) */
@@ -225,7 +225,7 @@ export async function startCluster(options: PgClusterOptions = {}): Promise<PgCl
       args.push("-E", "UTF8", "--locale=C", "--no-instructions", "--no-sync");
       await run(join(bin, "initdb"), args, { cwd: layout.base, timeoutMs: TIMEOUT_MS.setup, as: pgUser() });
       await writeFile(join(layout.dataDir, "pg_hba.conf"), hbaConf(options.hba));
-      return new Cluster(layout, options, options.ssl ? await makeTls(layout) : undefined);
+      return new Cluster(layout, options, options.ssl ? await makeTls(layout, tlsDays(options.ssl)) : undefined);
     },
     (cluster) => provision(cluster, options),
   );

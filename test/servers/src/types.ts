@@ -16,8 +16,10 @@ export interface TestServer<StopMode extends string = string> {
   readonly port: number;
   /** its data directory (under the server's temp dir, removed by destroy()) */
   readonly dataDir: string;
-  /** the CA that signed the server certificate (when started with `ssl: true`) */
+  /** the CA that signed the server certificate (when started with `ssl`) */
   readonly caFile?: string;
+  /** the server certificate (PEM) the server presents (when started with `ssl`), e.g. to read its notAfter */
+  readonly certFile?: string;
   /** `<scheme>://user[:password]@127.0.0.1:port/db?params`, values percent-encoded */
   dsn(opts?: DsnOptions): string;
   /** runs SQL as the superuser over the unix socket (rows in the engine's shape) */
@@ -34,4 +36,19 @@ export interface TestServer<StopMode extends string = string> {
   createReplica(): Promise<TestServer<StopMode>>;
   /** crash-like stop when running, then rm -rf of everything it wrote; idempotent */
   destroy(): Promise<void>;
+}
+
+/**
+ * Server TLS made with `openssl` for a throwaway server: `true`, or the validity of the server
+ * certificate, so that its notAfter is a known date.
+ *
+ * @example
+ * ```ts
+ * const pg = await startCluster({ ssl: { days: 10 } });
+ * new X509Certificate(readFileSync(pg.certFile!)).validTo; // 10 days from now
+ * ```
+ */
+export interface TlsOptions {
+  /** days from now until the server certificate expires (whole, ≥ 1) @default 3 */
+  days?: number;
 }

@@ -15,7 +15,8 @@ export type HealthStatus = "pass" | "warn" | "fail";
 export interface HealthCheck {
   componentId: string;
   componentType: "datastore" | "component";
-  observedValue?: number;
+  /** A number, or (`<target>:certificateExpiry`) an ISO 8601 time: the draft allows any JSON value. */
+  observedValue?: number | string;
   observedUnit?: string;
   status: HealthStatus;
   /** When the observation was made (end of the probe cycle), ISO 8601. */
@@ -48,8 +49,10 @@ const RANK: Readonly<Record<HealthStatus, number>> = { pass: 0, warn: 1, fail: 2
 /**
  * Builds the document from the latest results. Per target: `<target>:connection` (observed
  * value = the probe cycle's wall time, with per-phase times in `phases`), plus
- * `<target>:connections` and `<target>:replicationLag` when the driver reported them, and
- * `<target>:checks` with one entry per custom check the cycle ran (`warn` when it failed).
+ * `<target>:connections`, `<target>:replicationLag`, `<target>:connectionsMax` (the server's limit)
+ * and `<target>:certificateExpiry` (the TLS certificate's notAfter, ISO 8601) when the driver
+ * reported them, and `<target>:checks` with one entry per custom check the cycle ran (`warn`
+ * when it failed).
  * A target with no finished cycle is `warn`; the extra readiness condition, when there is
  * one, is the `service:readiness` check, which fails with `stopping` once shutdown began (so
  * `/health` agrees with `/readyz`). Serve with HTTP 503 when `status` is `fail`.
@@ -111,6 +114,9 @@ function targetChecks(target: string, r: ProbeResult | undefined): Record<string
       ...(c.ok || c.error === undefined ? {} : { output: c.error }),
     }));
   }
+  // Capacity and TLS (issue 19): the server's connection limit, the certificate's notAfter.
+  if (r.connectionsMax !== undefined) checks[`${target}:connectionsMax`] = [{ ...base, observedValue: r.connectionsMax, status: "pass", time }];
+  if (r.certificateExpiresAt !== undefined) checks[`${target}:certificateExpiry`] = [{ ...base, observedValue: new Date(r.certificateExpiresAt).toISOString(), status: "pass", time }];
   return checks;
 }
 

@@ -15,6 +15,9 @@ export interface Script {
   connections?: () => Promise<number>;
   /** The adapter has `check()` only when this is scripted (custom checks). */
   check?: (sql: string, timeoutMs: number) => Promise<unknown>;
+  /** Issue 19; the adapter has these methods only when scripted. */
+  connectionLimit?: () => Promise<number>;
+  certificateExpiry?: () => number | undefined;
 }
 
 export interface ScriptState {
@@ -29,7 +32,17 @@ export function scriptedDefinition(script: Script = {}, state: ScriptState = { s
     schemes: ["scripted"],
     state,
     createAdapter(): DriverAdapter {
+      const capacity: Pick<DriverAdapter, "connectionLimit" | "certificateExpiry"> = {};
+      const { connectionLimit, certificateExpiry } = script;
+      if (connectionLimit) {
+        capacity.connectionLimit = async () => {
+          state.calls.push("connectionLimit");
+          return connectionLimit();
+        };
+      }
+      if (certificateExpiry) capacity.certificateExpiry = certificateExpiry;
       const adapter: DriverAdapter = {
+        ...capacity,
         connect: async () => {
           state.calls.push("connect");
           await script.connect?.();

@@ -29,6 +29,9 @@ export interface Families {
   status: Gauge<string>;
   lag: Gauge<string>;
   lastSuccess: Gauge<string>;
+  /** Issue 19: the server's connection limit and the TLS certificate's expiry. */
+  connectionsMax: Gauge<string>;
+  certificateExpiry: Gauge<string>;
   perTarget: Array<[Gauge<string> | Counter<string> | Histogram<string>, Array<Record<string, string>>]>;
 }
 
@@ -73,6 +76,19 @@ export function registerFamilies(registry: Registry, options: FamilyOptions): Fa
     labelNames: BASE,
     registers,
   });
+  // Capacity and TLS (issue 19): beside db_connections, and the server certificate's notAfter.
+  const connectionsMax = new Gauge({
+    name: "db_connections_max",
+    help: "The server's limit on client connections (max_connections; PostgreSQL: less the reserved slots), beside db_connections.",
+    labelNames: BASE,
+    registers,
+  });
+  const certificateExpiry = new Gauge({
+    name: "db_tls_certificate_expiry_timestamp_seconds",
+    help: "Unix time at which the TLS certificate the database server presented expires (notAfter); absent without TLS.",
+    labelNames: BASE,
+    registers,
+  });
   if (options.runtimeMetrics && !registry.getSingleMetric("process_cpu_user_seconds_total")) {
     collectDefaultMetrics({ register: registry });
     // Gauges named like counters, which `promtool check metrics` rejects; each is the sum of the
@@ -90,9 +106,11 @@ export function registerFamilies(registry: Registry, options: FamilyOptions): Fa
     [status, STATES.map((s) => ({ status: s }))],
     [lag, [{}]],
     [lastSuccess, [{}]],
+    [connectionsMax, [{}]],
+    [certificateExpiry, [{}]],
   ];
   for (const legacyGauge of [readMs, writeMs, connectionCount]) if (legacyGauge) perTarget.push([legacyGauge, [{}]]);
-  return { up, readMs, writeMs, connections, connectionCount, errors, duration, status, lag, lastSuccess, perTarget };
+  return { up, readMs, writeMs, connections, connectionCount, errors, duration, status, lag, lastSuccess, connectionsMax, certificateExpiry, perTarget };
 }
 
 // prom-client takes ~35 ms to load; `healthcheck --once` never needs it, so it is required

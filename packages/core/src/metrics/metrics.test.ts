@@ -20,6 +20,8 @@ const result = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   },
   attempts: 1,
   connections: 7,
+  connectionsMax: 97,
+  certificateExpiresAt: 1_800_000_000_000,
   startedAt: 1_700_000_000_000,
   durationMs: 6.5,
   ...over,

@@ -38,7 +38,7 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
   const legacy = options.legacyNames ?? true;
   const buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b);
 
-  const { up, readMs, writeMs, connections, connectionCount, errors, duration, status, lag, lastSuccess, perTarget } = registerFamilies(registry, {
+  const { up, readMs, writeMs, connections, connectionCount, errors, duration, status, lag, lastSuccess, connectionsMax, certificateExpiry, perTarget } = registerFamilies(registry, {
     legacy,
     buckets,
     runtimeMetrics: options.runtimeMetrics === true,
@@ -62,6 +62,8 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
   if (readMs) families.set(readMs, { name: "db_read_latency_ms", lines: gauge("readMs") });
   if (writeMs) families.set(writeMs, { name: "db_write_latency_ms", lines: gauge("writeMs") });
   if (connectionCount) families.set(connectionCount, { name: "db_connection_count", lines: gauge("connectionCount") });
+  families.set(connectionsMax, { name: "db_connections_max", lines: gauge("connectionsMax") });
+  families.set(certificateExpiry, { name: "db_tls_certificate_expiry_timestamp_seconds", lines: gauge("certificateExpiry") });
 
   // Custom checks: one series per target and check, for the checks its last cycle ran.
   const checkFamilies = registerCheckFamilies(registry);
@@ -229,6 +231,11 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
       set(lag, "lag", result.lagSeconds);
       if (result.status === "up") set(lastSuccess, "lastSuccess", (result.startedAt + result.durationMs) / 1000);
       observeChecks(s, result.checks);
+      // Capacity and TLS. A target that is down keeps its last certificate expiry: a certificate
+      // that expired fails the handshake, and its alert must not resolve because of that.
+      set(connectionsMax, "connectionsMax", result.connectionsMax);
+      const expiry = result.certificateExpiresAt;
+      if (expiry !== undefined || result.status !== "down") set(certificateExpiry, "certificateExpiry", expiry === undefined ? undefined : expiry / 1000);
     },
   };
 }

@@ -23,7 +23,7 @@ export interface TargetSeries {
 }
 
 /** The plain per-target gauges. */
-export type GaugeKey = "up" | "readMs" | "writeMs" | "connections" | "connectionCount" | "lag" | "lastSuccess";
+export type GaugeKey = "up" | "readMs" | "writeMs" | "connections" | "connectionCount" | "lag" | "lastSuccess" | "connectionsMax" | "certificateExpiry";
 
 /** `name="value"` pairs with prom-client's escaping (backslash, newline, double quote). */
 export function formatLabels(labels: Readonly<Record<string, string>>): string {

@@ -20,6 +20,8 @@ export class CycleRecorder {
   /** The budget ended a phase or left it no time: the cycle stops and says so. */
   cut = false;
   readonly startedAt = Date.now();
+  /** Informative figures found on the way (connection limit, certificate expiry), in every outcome after them. */
+  readonly extras: Partial<ProbeResult> = {};
   readonly #t0 = performance.now();
 
   constructor(
@@ -90,6 +92,7 @@ export class CycleRecorder {
       startedAt: this.startedAt,
       durationMs: performance.now() - this.#t0,
       ...(this.problems[0] === undefined ? {} : { reason: this.problems[0] }),
+      ...this.extras,
       ...extra,
     };
     return { result, ...(error ? { error } : {}) };

@@ -167,6 +167,8 @@ export class ProbeDriver implements Driver {
     set("db_read_latency_ms", r.phases.read?.ms);
     set("db_connection_count", r.connections);
     set("db_replication_lag_seconds", r.lagSeconds);
+    set("db_connections_max", r.connectionsMax);
+    set("db_tls_certificate_expiry_timestamp_seconds", r.certificateExpiresAt === undefined ? undefined : r.certificateExpiresAt / 1000);
   }
 
   /** The error behind the result's main problem, keeping its kind and the client's cause. */

@@ -5,6 +5,7 @@ import { MIN_USEFUL_ATTEMPT_MS, type CycleBudget } from "./cycle-budget.js";
 import { CycleRecorder } from "./cycle-recorder.js";
 import { runChecks } from "./run-checks.js";
 import { cleanRole, phaseError, thresholdProblems, writeSkipReason } from "./cycle-rules.js";
+import { noteCertificateExpiry, noteConnectionLimit, recheckCertificate } from "./capacity.js";
 import type { TargetConfig } from "../config/config.js";
 import type { ProbeResult } from "../contract/probe-result.js";
 import type { Session } from "./session.js";
@@ -28,7 +29,9 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
     cycle.problem("driver is closed", new DbHealthError("connect", "driver is closed", { driver: input.driverName }));
     return cycle.outcome("down");
   }
+  await recheckCertificate(session);
   if (!(await reach(session, input, cycle))) return cycle.outcome("down");
+  noteCertificateExpiry(session, cycle);
   if (input.scope === "reachability") return cycle.outcome("up");
 
   // Role.
@@ -67,6 +70,8 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
     if (count) cycle.record("connections", count);
     if (count?.ok) connections = count.value;
   }
+  // The server's limit beside the count (db_connections_max): informative too.
+  await noteConnectionLimit(session, cycle, config);
 
   // Custom checks (`checks:`): read-only queries, each under its own deadline; a failure degrades.
   const checks = await runChecks(session, input, cycle);

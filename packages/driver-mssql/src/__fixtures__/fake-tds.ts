@@ -9,8 +9,14 @@
  * then either stays silent, fails the login with an ERROR token the test chooses, or (`accept`)
  * logs the client in and answers every batch and RPC with an empty DONE, so that a connection
  * stays open until the test drops it (`dropConnections()`), as a server that went away.
+ * Given a certificate instead (`{ key, cert }`), it is a SQL Server with Force Encryption: it
+ * answers ON (REQ to a client's OFF), takes the TLS handshake inside PRELOGIN packets and then
+ * speaks TDS inside TLS (TDS 7.x, see fake-tds-tls.ts).
  */
 import { createServer, type Socket } from "node:net";
+import { tdsTls, type FakeTdsTls } from "./fake-tds-tls.js";
+
+export type { FakeTdsTls } from "./fake-tds-tls.js";
 
 const PRELOGIN = 0x12;
 const LOGIN7 = 0x10;
@@ -53,7 +59,7 @@ export interface FakeTdsServer {
  * tds.logins[0]?.password; // "pw"
  * ```
  */
-export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encryption: "not-supported" | "off" = "not-supported"): Promise<FakeTdsServer> {
+export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encryption: "not-supported" | "off" | FakeTdsTls = "not-supported"): Promise<FakeTdsServer> {
   const sockets = new Set<Socket>();
   const logins: FakeTdsLogin[] = [];
   const server = createServer((socket) => {
@@ -63,7 +69,14 @@ export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encrypt
     let pending = Buffer.alloc(0);
     let message: Buffer[] = [];
     let prelogins = 0;
+    // Replies go through TLS once the handshake is done; TDS packets come out of it.
+    let send = (data: Buffer): void => void socket.write(data);
+    const tls = typeof encryption === "object" ? tdsTls(socket, encryption, (flight) => packet(PRELOGIN, flight), (chunk) => onData(chunk)) : undefined;
+    if (tls) send = (data) => (tls.raw ? tls.write(data) : void socket.write(data));
     socket.on("data", (chunk: Buffer) => {
+      if (!tls?.raw) onData(chunk);
+    });
+    const onData = (chunk: Buffer): void => {
       pending = Buffer.concat([pending, chunk]);
       while (pending.length >= HEADER) {
         const length = pending.readUInt16BE(2);
@@ -78,26 +91,31 @@ export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encrypt
         message = [];
         if (type === PRELOGIN) {
           // a second PRELOGIN carries the client's TLS handshake
-          if (prelogins++ > 0) return void socket.destroy();
+          if (prelogins++ > 0) {
+            if (!tls) return void socket.destroy();
+            tls.handshake(payload);
+            continue;
+          }
           const asked = clientEncryption(payload);
-          socket.write(preloginReply(encryption === "not-supported" ? 0x02 : asked === 0x01 || asked === 0x03 ? 0x01 : (asked ?? 0x02)));
+          if (tls) socket.write(preloginReply(asked === 0x01 || asked === 0x03 ? 0x01 : 0x03));
+          else socket.write(preloginReply(encryption === "not-supported" ? 0x02 : asked === 0x01 || asked === 0x03 ? 0x01 : (asked ?? 0x02)));
         }
         else if (type === LOGIN7) {
           const login = decodeLogin7(payload);
           logins.push(login);
-          if (reply === "accept") socket.write(packet(TABULAR_RESULT, Buffer.concat([loginAckToken(), doneToken(0x0000)])));
+          if (reply === "accept") send(packet(TABULAR_RESULT, Buffer.concat([loginAckToken(), doneToken(0x0000)])));
           else if (reply !== "silent") {
             const { number, message: text } = reply(login);
-            socket.write(packet(TABULAR_RESULT, Buffer.concat([errorToken(number, text), doneToken(0x0002)])));
+            send(packet(TABULAR_RESULT, Buffer.concat([errorToken(number, text), doneToken(0x0002)])));
           }
         } else if (type === SQL_BATCH || type === RPC) {
           // Every statement "succeeds" with no result set: enough for connect and ping.
-          socket.write(packet(TABULAR_RESULT, doneToken(0x0000)));
+          send(packet(TABULAR_RESULT, doneToken(0x0000)));
         } else if (type === ATTENTION) {
-          socket.write(packet(TABULAR_RESULT, doneToken(0x0020)));
+          send(packet(TABULAR_RESULT, doneToken(0x0020)));
         }
       }
-    });
+    };
   });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

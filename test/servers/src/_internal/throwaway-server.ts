@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, openSync, rmSync } from "node:fs";
 import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { freePort } from "../ports.js";
 import type { DsnOptions } from "../types.js";
 import { cleanEnv, errorMessage, processTree, settlesWithin, signal, sleep, type OsUser } from "./exec.js";
@@ -55,6 +56,7 @@ interface Proc {
 export abstract class ThrowawayServer<StopMode extends string> implements KillableSync {
   readonly dataDir: string;
   readonly caFile?: string;
+  readonly certFile?: string;
   #port = 0;
   #proc: Proc | undefined;
   #paused = false;
@@ -66,7 +68,10 @@ export abstract class ThrowawayServer<StopMode extends string> implements Killab
     private readonly engine: EngineTraits<StopMode>,
   ) {
     this.dataDir = layout.dataDir;
-    if (caFile !== undefined) this.caFile = caFile;
+    if (caFile !== undefined) {
+      this.caFile = caFile;
+      this.certFile = join(layout.tlsDir, "server.crt");
+    }
     track(this);
   }
 
