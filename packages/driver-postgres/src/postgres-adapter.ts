@@ -4,6 +4,7 @@ import { sendCancel } from "./cancel.js";
 import { endOrKill, kill, shouldFallBack, type RawClient } from "./pg-client.js";
 import { postgresSettings, type PostgresSettings, type SslAttempt } from "./postgres-options.js";
 import { classifyPostgresError } from "./postgres-errors.js";
+import { runReadOnlyQuery, type CheckConnection } from "./read-only-query.js";
 import { SQL } from "./sql.js";
 
 /**
@@ -39,6 +40,22 @@ export function createPostgresDialect(target: DialectTarget, version = "1"): Hea
     } finally {
       inFlight--;
     }
+  };
+
+  // Custom checks (read-only-query.ts): their queries count as in flight like the others.
+  const checks: CheckConnection = {
+    query: async (config) => {
+      const c = live();
+      inFlight++;
+      try {
+        return await c.query<unknown[]>(config as pg.QueryArrayConfig);
+      } finally {
+        inFlight--;
+      }
+    },
+    discard: (err) => {
+      if (client) broken ??= err;
+    },
   };
 
   const open = async (ssl: SslAttempt): Promise<RawClient> => {
@@ -124,6 +141,7 @@ export function createPostgresDialect(target: DialectTarget, version = "1"): Hea
     prune: async (probeId, seconds) => void (await query(SQL.prune(settings.table), [probeId, seconds])),
     catalogRead: async () => void (await query(SQL.catalogRead)),
     connections: async () => (await query<{ n: number }>(SQL.connections))[0]?.n ?? 0,
+    readOnlyQuery: (sql, call) => runReadOnlyQuery(checks, sql, call),
     classifyError: classifyPostgresError,
     connected: () => client !== undefined && broken === undefined,
     async close() {
