@@ -6,6 +6,7 @@ import { mysqlSettings, type MysqlSettings } from "./mysql-options.js";
 import { classifyMysqlError } from "./mysql-errors.js";
 import { dialectOf, primaryRole, replicaRole, replicaStatusFallback, sessionLimits, type Dialect } from "./mysql-dialect.js";
 import { SQL } from "./sql.js";
+import { runReadOnlyQuery, type CheckConnection } from "./read-only-query.js";
 
 type Row = Record<string, unknown>;
 
@@ -76,6 +77,23 @@ export function createMysqlDialect(target: DialectTarget, version = "1"): Health
     }
   };
 
+  // Custom checks (read-only-query.ts): prepared by the server first, counted in flight like every statement.
+  const checks: CheckConnection = {
+    prepare: (sql) =>
+      track(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            live();
+            core!.prepare(sql, (err, statement) => (err ? reject(err) : resolve((statement as { columns?: unknown[] }).columns?.length ?? 0)));
+          }),
+      ),
+    execute: (sql) => track(async () => (await live().execute({ sql, rowsAsArray: true }, []))[0] as unknown[][]),
+    text: (sql, values) => text(sql, values),
+    discard: (err) => {
+      if (core) broken ??= err;
+    },
+  };
+
   return {
     driver: "mysql",
     table: settings.table,
@@ -125,6 +143,7 @@ export function createMysqlDialect(target: DialectTarget, version = "1"): Health
     prune: async (probeId, seconds) => void (await rows(SQL.prune(settings.table), [probeId, seconds])),
     catalogRead: async () => void (await text(SQL.catalogRead)),
     connections: async () => Number((await text(SQL.connections))[0]?.Value ?? 0),
+    readOnlyQuery: (sql, call) => runReadOnlyQuery(checks, family, sessionLimits(family, target.config), sql, call),
     classifyError: classifyMysqlError,
     connected: () => core !== undefined && broken === undefined,
     async close() {

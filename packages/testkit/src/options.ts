@@ -113,6 +113,10 @@ export interface CheckConformanceOptions {
    * it that case is skipped, saying so.
    */
   sleep?(seconds: number): string;
-  /** More checks of the engine's own that write and must fail; `{table}` is the scratch table (`DELETE FROM {table} RETURNING n`). */
+  /**
+   * More checks of the engine's own that must fail and change nothing: statements that write,
+   * lock or change the session (`DELETE FROM {table} RETURNING n`, `SET autocommit = 0`);
+   * `{table}` is the scratch table.
+   */
   writes?: readonly string[];
 }
