@@ -64,7 +64,7 @@ runConformanceSuite({
       }
     },
     sleep: (seconds) => `SELECT pg_sleep(${seconds})`,
-    writes: [`SELECT nextval('${SEQUENCE}')`, `SELECT setval('${SEQUENCE}', 5)`, "WITH d AS (DELETE FROM {table} RETURNING n) SELECT count(*) FROM d", "CREATE TEMP TABLE x AS SELECT 1"],
+    writes: [`SELECT nextval('${SEQUENCE}')`, `SELECT setval('${SEQUENCE}', 5)`, "WITH d AS (DELETE FROM {table} RETURNING n) SELECT count(*) FROM d", "CREATE TEMP TABLE x AS SELECT 1", "SELECT n FROM {table} FOR UPDATE"],
   },
   countHealthRows: async (dsn, table, probeId) => {
     const client = new pg.Client({ connectionString: dsn });
