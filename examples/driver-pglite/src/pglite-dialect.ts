@@ -64,10 +64,23 @@ export function createPgliteDialect(target: DialectTarget): HealthTableDialect {
     select: async (probeId) => (await db().query<{ token: string }>(SQL.select(table), [probeId])).rows[0]?.token,
     prune: async (probeId, seconds) => void (await db().query(SQL.prune(table), [probeId, seconds])),
     catalogRead: async () => void (await db().query(SQL.catalog)),
-    classifyError(err) {
+    // A custom check (`checks:`): PGlite's transaction() keeps every other query of the shared
+    // instance out until it ends; the check goes through query(), the extended protocol, which
+    // refuses several statements; the transaction is read-only and always rolled back.
+    readOnlyQuery: (sql) =>
+      db().transaction(async (tx) => {
+        await tx.exec("SET TRANSACTION READ ONLY");
+        try {
+          return (await tx.query<unknown[]>(sql, [], { rowMode: "array" })).rows[0]?.[0];
+        } finally {
+          if (!tx.closed) await tx.rollback();
+        }
+      }),
+    classifyError(err, phase) {
       const code = String((err as { code?: unknown } | undefined)?.code ?? "");
       const message = err instanceof Error ? err.message : String(err);
-      return { kind: KINDS[code], message: code && !message.includes(code) ? `${message} (${code})` : message, tableMissing: code === "42P01" };
+      const prefix = phase === "check" && code === "25006" ? "a check must not write: " : phase === "check" && code === "42601" && /multiple commands/.test(message) ? "a check runs one statement only: " : "";
+      return { kind: KINDS[code], message: prefix + (code && !message.includes(code) ? `${message} (${code})` : message), tableMissing: code === "42P01" };
     },
     connected: () => shared !== undefined && !shared.db.closed,
     close: letGo,

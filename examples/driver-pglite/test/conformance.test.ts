@@ -25,6 +25,11 @@ runConformanceSuite({
   // a data directory whose parent is a file: PGlite cannot create it
   unreachableDsn: "pglite:///dev/null/pgdata",
   config: { connectTimeout: "60s" },
+  // Custom checks: PGlite runs on this thread, so no timer can end a pg_sleep() (no `sleep`: that case is skipped).
+  checks: {
+    exec: (target, sql) => withPglite(target, async (db) => (await db.query<unknown[]>(sql, [], { rowMode: "array" })).rows[0]?.[0]),
+    writes: ["WITH d AS (DELETE FROM {table} RETURNING n) SELECT count(*) FROM d"],
+  },
   countHealthRows: (target, table, probeId) =>
     withPglite(target, async (db) => (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE probe_id = $1`, [probeId])).rows[0]!.n),
 });

@@ -39,6 +39,25 @@ if (noRuntime) {
     unreachableDsn: "sqlserver://sa@127.0.0.1:1/master",
     badCredentialsDsn: () => dsn.replace(encodeURIComponent(SA_PASSWORD), "Wrong-Pw-123!"),
     badCredentialsSecret: "Wrong-Pw-123!",
+    // Custom checks: the scratch table through mssql itself; T-SQL's WAITFOR is no SELECT, so
+    // the slow query is a large cross join (the driver cancels it at the check's timeout).
+    checks: {
+      exec: async (target, sql) => {
+        const mssql = ((await import("mssql")) as unknown as { default: typeof import("mssql") }).default;
+        const { parseDsn } = await import("@alfred/db-health-core");
+        const p = parseDsn(target);
+        const pool = await new mssql.ConnectionPool({ server: p.host!, port: p.port!, user: p.user!, password: p.password!, database: p.database!, options: { trustServerCertificate: true } }).connect();
+        try {
+          const request = pool.request();
+          request.arrayRowMode = true;
+          return ((await request.query(sql)).recordset as unknown as unknown[][] | undefined)?.[0]?.[0];
+        } finally {
+          await pool.close();
+        }
+      },
+      sleep: () => "SELECT COUNT_BIG(*) FROM sys.all_objects AS a CROSS JOIN sys.all_objects AS b CROSS JOIN sys.all_objects AS c",
+      writes: ["SELECT n INTO dbo.roq_copy FROM dbo.{table}", "MERGE dbo.{table} AS t USING (SELECT 1 AS n) AS s ON t.n = s.n WHEN MATCHED THEN DELETE;", "DELETE FROM dbo.{table} OUTPUT deleted.n", "EXEC sp_rename 'dbo.{table}', 'roq_renamed'"],
+    },
     countHealthRows: async (target, table, probeId) => {
       const mssql = ((await import("mssql")) as unknown as { default: typeof import("mssql") }).default;
       const { parseDsn } = await import("@alfred/db-health-core");

@@ -5,6 +5,7 @@ import { mssqlSettings, type MssqlSettings } from "./mssql-options.js";
 import { classifyMssqlError, errorNumber } from "./mssql-errors.js";
 import { mssqlConnectionLimit, TediousTls } from "./mssql-capacity.js";
 import { SQL } from "./sql.js";
+import { runReadOnlyQuery, type CheckConnection } from "./read-only-query.js";
 
 type Pool = Mssql.ConnectionPool;
 type Row = Record<string, unknown>;
@@ -41,6 +42,21 @@ export function createMssqlDialect(target: DialectTarget, version = "1"): Health
   };
   // Per batch: the lock wait bound, then the update-then-insert.
   const write = `${SQL.lockTimeout(serverLimits(target.config).lockMs)};\n${SQL.write(settings.table)}`;
+
+  // Custom checks (read-only-query.ts): SQL batches, so that SET SHOWPLAN_XML stays on between them.
+  const checks: CheckConnection = {
+    async batch(text, cancellable) {
+      if (!pool || !sql) throw new DbHealthError("connect", "not connected", { driver: "mssql" });
+      if (broken) throw broken;
+      const request = pool.request();
+      request.arrayRowMode = true;
+      cancellable?.(() => request.cancel());
+      return ((await request.batch(text)).recordsets ?? []) as unknown as unknown[][][];
+    },
+    discard: (err) => {
+      if (pool) broken ??= err;
+    },
+  };
 
   return {
     driver: "mssql",
@@ -124,6 +140,7 @@ export function createMssqlDialect(target: DialectTarget, version = "1"): Health
       return mssqlConnectionLimit(withCount ?? (await run(SQL.connectionLimit))[0]?.max_connections);
     },
     certificateExpiry: () => (pool ? tls.expiry() : undefined),
+    readOnlyQuery: (text, call) => runReadOnlyQuery(checks, text, call),
     classifyError: classifyMssqlError,
     connected: () => pool !== undefined && broken === undefined,
     async close() {

@@ -48,6 +48,21 @@ runConformanceSuite({
       await c.end();
     }
   },
+  // Custom checks: the scratch table through mysql2 itself; statements that commit implicitly
+  // (OPTIMIZE, REPAIR) or change the session (SET autocommit) must fail too.
+  checks: {
+    exec: async (_dsn, sql) => {
+      const c = await admin();
+      try {
+        const [rows] = await c.query({ sql, rowsAsArray: true });
+        return Array.isArray(rows) ? (rows as unknown[][])[0]?.[0] : undefined;
+      } finally {
+        await c.end();
+      }
+    },
+    sleep: (seconds) => `SELECT SLEEP(${seconds})`,
+    writes: ["DELETE FROM {table} RETURNING n", "REPLACE INTO {table} (n) VALUES (6)", "OPTIMIZE TABLE {table}", "REPAIR TABLE {table}", "SELECT n FROM {table} FOR UPDATE", "SET autocommit = 0", "SET SESSION tx_read_only = 0"],
+  },
   countHealthRows: async (_dsn, table, probeId) => {
     const c = await admin();
     try {

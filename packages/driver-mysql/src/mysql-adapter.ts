@@ -7,6 +7,7 @@ import { mysqlSettings, type MysqlSettings } from "./mysql-options.js";
 import { classifyMysqlError } from "./mysql-errors.js";
 import { dialectOf, primaryRole, replicaRole, replicaStatusFallback, sessionLimits, type Dialect } from "./mysql-dialect.js";
 import { SQL } from "./sql.js";
+import { runReadOnlyQuery, type CheckConnection } from "./read-only-query.js";
 
 type Row = Record<string, unknown>;
 
@@ -86,6 +87,23 @@ export function createMysqlDialect(target: DialectTarget, version = "1"): Health
     }
   };
 
+  // Custom checks (read-only-query.ts): prepared by the server first, counted in flight like every statement.
+  const checks: CheckConnection = {
+    prepare: (sql) =>
+      track(
+        () =>
+          new Promise<number>((resolve, reject) => {
+            live();
+            core!.prepare(sql, (err, statement) => (err ? reject(err) : resolve((statement as { columns?: unknown[] }).columns?.length ?? 0)));
+          }),
+      ),
+    execute: (sql) => track(async () => (await live().execute({ sql, rowsAsArray: true }, []))[0] as unknown[][]),
+    text: (sql, values) => text(sql, values),
+    discard: (err) => {
+      if (core) broken ??= err;
+    },
+  };
+
   return {
     driver: "mysql",
     table: settings.table,
@@ -146,6 +164,7 @@ export function createMysqlDialect(target: DialectTarget, version = "1"): Health
       return limit.value;
     },
     certificateExpiry: () => peerCertificateExpiry((core as { stream?: unknown } | undefined)?.stream),
+    readOnlyQuery: (sql, call) => runReadOnlyQuery(checks, family, sessionLimits(family, target.config), sql, call),
     classifyError: classifyMysqlError,
     connected: () => core !== undefined && broken === undefined,
     async close() {

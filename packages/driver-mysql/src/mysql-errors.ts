@@ -24,14 +24,16 @@ const CONNECT_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_A
 /**
  * The MySQL/MariaDB driver's error hook: the kind of a mysql2 or socket error, its message with
  * the server's error number (`Access denied for user 'app'@'localhost' (ER_ACCESS_DENIED_ERROR 1045)`),
- * and whether the health table is missing (1146). Core redacts and wraps it.
+ * and whether the health table is missing (1146). In a custom check (phase `check`), a statement
+ * the read-only transaction refused (1792) says so: `a check must not write: …`. Core redacts
+ * and wraps it.
  *
  * @example
  * ```ts
  * classifyMysqlError(Object.assign(new Error("Table 'test._health_check' doesn't exist"), { errno: 1146 })); // { tableMissing: true, … }
  * ```
  */
-export function classifyMysqlError(err: unknown): ClassifiedError {
+export function classifyMysqlError(err: unknown, phase?: string): ClassifiedError {
   const e = (err ?? {}) as { code?: unknown; errno?: unknown; message?: unknown };
   const errno = typeof e.errno === "number" ? e.errno : undefined;
   const code = typeof e.code === "string" ? e.code : undefined;
@@ -39,5 +41,6 @@ export function classifyMysqlError(err: unknown): ClassifiedError {
   const message = err instanceof Error ? err.message || err.name : String(err);
   const tag = [code, errno !== undefined && errno > 0 ? String(errno) : undefined].filter(Boolean).join(" ");
   const suffix = tag && !message.includes(tag) ? ` (${tag})` : "";
-  return { ...(kind ? { kind } : {}), message: `${message}${suffix}`, tableMissing: errno === 1146 };
+  const prefix = phase === "check" && errno === 1792 ? "a check must not write: " : "";
+  return { ...(kind ? { kind } : {}), message: `${prefix}${message}${suffix}`, tableMissing: errno === 1146 };
 }

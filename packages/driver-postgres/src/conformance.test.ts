@@ -10,13 +10,26 @@ import { appName } from "./__fixtures__/app-name.js";
 // server that checks passwords: a throwaway cluster with a SCRAM user.
 const LOCAL = process.env.DB_HEALTH_PG_DSN ?? "postgres://postgres@127.0.0.1:5432/test";
 const SECRET = "Conf0rmance-pw!";
+// A sequence the check cases must not advance (nextval/setval in a read-only transaction).
+const SEQUENCE = `_health_check_seq_${process.pid}`;
 let cluster: PgCluster | undefined;
 beforeAll(async () => {
   cluster = await startCluster({ users: [{ name: "app", password: SECRET }] });
+  await onLocal(`CREATE SEQUENCE IF NOT EXISTS ${SEQUENCE}`);
 }, 120_000);
 afterAll(async () => {
+  await onLocal(`DROP SEQUENCE IF EXISTS ${SEQUENCE}`);
   await cluster?.destroy();
 });
+async function onLocal(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: LOCAL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
 
 runConformanceSuite({
   driver: postgresDriver,
@@ -38,6 +51,20 @@ runConformanceSuite({
     } finally {
       await client.end();
     }
+  },
+  // Custom checks: the scratch table through pg itself; nextval() and a writing CTE must fail too.
+  checks: {
+    exec: async (dsn, sql) => {
+      const client = new pg.Client({ connectionString: dsn });
+      await client.connect();
+      try {
+        return (await client.query<unknown[]>({ text: sql, rowMode: "array" })).rows[0]?.[0];
+      } finally {
+        await client.end();
+      }
+    },
+    sleep: (seconds) => `SELECT pg_sleep(${seconds})`,
+    writes: [`SELECT nextval('${SEQUENCE}')`, `SELECT setval('${SEQUENCE}', 5)`, "WITH d AS (DELETE FROM {table} RETURNING n) SELECT count(*) FROM d", "CREATE TEMP TABLE x AS SELECT 1", "SELECT n FROM {table} FOR UPDATE"],
   },
   countHealthRows: async (dsn, table, probeId) => {
     const client = new pg.Client({ connectionString: dsn });

@@ -4,6 +4,7 @@ import { sendCancel } from "./cancel.js";
 import { endOrKill, kill, shouldFallBack, type RawClient } from "./pg-client.js";
 import { postgresSettings, type PostgresSettings, type SslAttempt } from "./postgres-options.js";
 import { classifyPostgresError } from "./postgres-errors.js";
+import { runReadOnlyQuery, type CheckConnection } from "./read-only-query.js";
 import { SQL } from "./sql.js";
 
 /**
@@ -41,6 +42,22 @@ export function createPostgresDialect(target: DialectTarget, version = "1"): Hea
     } finally {
       inFlight--;
     }
+  };
+
+  // Custom checks (read-only-query.ts): their queries count as in flight like the others.
+  const checks: CheckConnection = {
+    query: async (config) => {
+      const c = live();
+      inFlight++;
+      try {
+        return await c.query<unknown[]>(config as pg.QueryArrayConfig);
+      } finally {
+        inFlight--;
+      }
+    },
+    discard: (err) => {
+      if (client) broken ??= err;
+    },
   };
 
   const open = async (ssl: SslAttempt): Promise<RawClient> => {
@@ -139,6 +156,7 @@ export function createPostgresDialect(target: DialectTarget, version = "1"): Hea
       return withCount ?? Number((await query<{ max: number }>(SQL.connectionLimit))[0]?.max);
     },
     certificateExpiry: () => peerCertificateExpiry(client?.connection?.stream),
+    readOnlyQuery: (sql, call) => runReadOnlyQuery(checks, sql, call),
     classifyError: classifyPostgresError,
     connected: () => client !== undefined && broken === undefined,
     async close() {

@@ -23,14 +23,16 @@ const NO_PASSWORD = /client password must be a string|password must be a string/
 /**
  * The PostgreSQL driver's error hook: the kind of a pg or socket error, its message with the
  * SQLSTATE or errno (`permission denied for schema public (SQLSTATE 42501)`), and whether the
- * health table is missing (`42P01`). Core redacts and wraps it.
+ * health table is missing (`42P01`). In a custom check (phase `check`), a write the read-only
+ * transaction refused (25006) says so: `a check must not write: cannot execute INSERT in a
+ * read-only transaction (SQLSTATE 25006)`. Core redacts and wraps it.
  *
  * @example
  * ```ts
  * classifyPostgresError(Object.assign(new Error("relation does not exist"), { code: "42P01" })); // { tableMissing: true, … }
  * ```
  */
-export function classifyPostgresError(err: unknown): ClassifiedError {
+export function classifyPostgresError(err: unknown, phase?: string): ClassifiedError {
   const code = typeof (err as { code?: unknown })?.code === "string" ? (err as { code: string }).code : undefined;
   if (err instanceof Error && NO_PASSWORD.test(err.message)) {
     return { kind: "auth", message: "the server asks for a password and none was given (DSN, PGPASSWORD or PGPASSWORD_FILE)" };
@@ -39,5 +41,6 @@ export function classifyPostgresError(err: unknown): ClassifiedError {
   const kind = code === undefined ? undefined : (SQLSTATE_KINDS[code] ?? (ERRNO_CONNECT.has(code) ? "connect" : undefined));
   const message = err instanceof Error ? err.message || err.name : String(err);
   const suffix = code === undefined || message.includes(code) ? "" : isSqlState ? ` (SQLSTATE ${code})` : ` (${code})`;
-  return { ...(kind ? { kind } : {}), message: `${message}${suffix}`, tableMissing: code === "42P01" };
+  const prefix = phase === "check" && code === "25006" ? "a check must not write: " : "";
+  return { ...(kind ? { kind } : {}), message: `${prefix}${message}${suffix}`, tableMissing: code === "42P01" };
 }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDriver, createMetrics, type ConnectionLostEvent, type Driver, type DriverDefinition } from "@alfred/db-health-core";
 import { checkAdapterContract } from "./adapter-contract.js";
+import { registerCheckCases } from "./checks.js";
 import { wrapDefinition } from "./adapter-wrappers.js";
 import { checkPruning } from "./pruning.js";
 import { resolveDsn, type ConformanceOptions } from "./options.js";
@@ -217,6 +218,10 @@ export function runConformanceSuite(options: ConformanceOptions): void {
       expect(next.phases.connect?.ok, "the next cycle connects anew").toBe(true);
       await new Promise((res) => setTimeout(res, 100));
       expect(events, "one event per lost connection").toHaveLength(1);
+    });
+
+    describe("read-only checks", () => {
+      registerCheckCases({ definition: options.driver, dsn: () => dsn, config: options.config, checks: options.checks, countHealthRows: options.countHealthRows });
     });
 
     it("cannot be used after close()", async () => {

@@ -66,6 +66,12 @@ export interface ConformanceOptions {
    * `primary is read-only…`. Without it that check is skipped, saying so in its name.
    */
   readOnlyDsn?: DsnSource;
+  /**
+   * Needed when the driver's adapter has `check` (custom read-only checks): how the suite reaches
+   * the database itself to set up and inspect a scratch table, and the engine's spelling of a
+   * slow query. The check cases skip themselves, saying so, when the adapter has no `check`.
+   */
+  checks?: CheckConformanceOptions;
   /** Overrides the definition's capabilities. */
   capabilities?: DriverCapabilities;
   /** Probe cycles of the table-growth check. @default 100 */
@@ -77,4 +83,40 @@ export interface ConformanceOptions {
 /** Resolves a {@link DsnSource}. */
 export async function resolveDsn(source: DsnSource): Promise<string> {
   return typeof source === "function" ? source() : source;
+}
+
+/**
+ * What the read-only check cases need from the engine (see {@link ConformanceOptions.checks}).
+ * They create a scratch table `_health_check_scratch_<pid> (n INT)` holding one row, run checks
+ * through the adapter that must fail without changing it (INSERT, UPDATE, DELETE, DROP, CREATE,
+ * ALTER, several statements, and `writes`), and drop it afterwards.
+ *
+ * @example
+ * ```ts
+ * checks: {
+ *   exec: async (dsn, sql) => (await withClient(dsn, (c) => c.query({ text: sql, rowMode: "array" }))).rows[0]?.[0],
+ *   sleep: (seconds) => `SELECT pg_sleep(${seconds})`,
+ *   writes: ["SELECT nextval('{table}_seq')"],
+ * },
+ * ```
+ */
+export interface CheckConformanceOptions {
+  /**
+   * Runs one statement on `dsn` through the engine's own client, on a connection of its own
+   * (autocommit), and returns the first column of the first row (`undefined` without one). It
+   * must throw when the statement fails: the suite proves a table does not exist that way.
+   */
+  exec(dsn: string, sql: string): Promise<unknown>;
+  /**
+   * A query that runs `seconds` long (PostgreSQL `SELECT pg_sleep(30)`, MySQL `SELECT SLEEP(30)`,
+   * SQL Server `WAITFOR DELAY '00:00:30'`), for the case that a check ends at its timeout. Without
+   * it that case is skipped, saying so.
+   */
+  sleep?(seconds: number): string;
+  /**
+   * More checks of the engine's own that must fail and change nothing: statements that write,
+   * lock or change the session (`DELETE FROM {table} RETURNING n`, `SET autocommit = 0`);
+   * `{table}` is the scratch table.
+   */
+  writes?: readonly string[];
 }

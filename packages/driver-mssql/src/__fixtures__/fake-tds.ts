@@ -12,6 +12,9 @@
  * Given a certificate instead (`{ key, cert }`), it is a SQL Server with Force Encryption: it
  * answers ON (REQ to a client's OFF), takes the TLS handshake inside PRELOGIN packets and then
  * speaks TDS inside TLS (TDS 7.x, see fake-tds-tls.ts).
+ * An `answer` hook may instead reply to a batch or RPC with one result set (INT and NVARCHAR
+ * columns), or not at all (`"silent"`, until the client's ATTENTION); every batch, RPC and
+ * attention is recorded in `messages`, its text decoded.
  */
 import { createServer, type Socket } from "node:net";
 import { tdsTls, type FakeTdsTls } from "./fake-tds-tls.js";
@@ -34,6 +37,15 @@ export interface FakeTdsLogin {
   database: string;
 }
 
+/** A batch, RPC or attention the server received; `text` is the SQL (for an RPC, its whole payload read as UTF-16, parameters included). */
+export interface FakeTdsMessage {
+  kind: "batch" | "rpc" | "attention";
+  text: string;
+}
+
+/** A reply to a batch or RPC: one result set, or none at all until the client's attention. */
+export type FakeTdsAnswer = "silent" | { columns: ReadonlyArray<{ name: string; type: "int" | "nvarchar" }>; rows: ReadonlyArray<ReadonlyArray<number | string>> };
+
 /** How the server answers a LOGIN7. */
 export type FakeTdsLoginReply = "silent" | "accept" | ((login: FakeTdsLogin) => { number: number; message: string });
 
@@ -41,6 +53,8 @@ export interface FakeTdsServer {
   readonly port: number;
   /** Every LOGIN7 received, in order: proof that tedious really sent these credentials. */
   readonly logins: readonly FakeTdsLogin[];
+  /** Every batch, RPC and attention received after login, in order. */
+  readonly messages: readonly FakeTdsMessage[];
   /** Accepted connections the client has not closed yet. */
   openSockets(): number;
   /** Destroys every accepted socket, as a server that died would, and goes on listening. */
@@ -59,9 +73,14 @@ export interface FakeTdsServer {
  * tds.logins[0]?.password; // "pw"
  * ```
  */
-export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encryption: "not-supported" | "off" | FakeTdsTls = "not-supported"): Promise<FakeTdsServer> {
+export async function fakeTdsServer(
+  reply: FakeTdsLoginReply = "silent",
+  encryption: "not-supported" | "off" | FakeTdsTls = "not-supported",
+  answer: (message: FakeTdsMessage) => FakeTdsAnswer | undefined = () => undefined,
+): Promise<FakeTdsServer> {
   const sockets = new Set<Socket>();
   const logins: FakeTdsLogin[] = [];
+  const messages: FakeTdsMessage[] = [];
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on("error", () => undefined);
@@ -73,6 +92,8 @@ export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encrypt
     let send = (data: Buffer): void => void socket.write(data);
     const tls = typeof encryption === "object" ? tdsTls(socket, encryption, (flight) => packet(PRELOGIN, flight), (chunk) => onData(chunk)) : undefined;
     if (tls) send = (data) => (tls.raw ? tls.write(data) : void socket.write(data));
+    // A request answered "silent": its response is still open when the attention comes.
+    let unanswered = false;
     socket.on("data", (chunk: Buffer) => {
       if (!tls?.raw) onData(chunk);
     });
@@ -109,9 +130,18 @@ export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encrypt
             send(packet(TABULAR_RESULT, Buffer.concat([errorToken(number, text), doneToken(0x0002)])));
           }
         } else if (type === SQL_BATCH || type === RPC) {
-          // Every statement "succeeds" with no result set: enough for connect and ping.
-          send(packet(TABULAR_RESULT, doneToken(0x0000)));
+          const received: FakeTdsMessage = { kind: type === SQL_BATCH ? "batch" : "rpc", text: requestText(type, payload) };
+          messages.push(received);
+          const answered = answer(received);
+          // By default every statement "succeeds" with no result set: enough for connect and ping.
+          unanswered = answered === "silent";
+          if (answered === undefined) send(packet(TABULAR_RESULT, doneToken(0x0000)));
+          else if (answered !== "silent") send(packet(TABULAR_RESULT, Buffer.concat([resultSet(answered.columns, answered.rows), doneToken(0x0010, answered.rows.length)])));
         } else if (type === ATTENTION) {
+          messages.push({ kind: "attention", text: "" });
+          // As SQL Server does: the interrupted request's response ends, then the acknowledgement.
+          if (unanswered) send(packet(TABULAR_RESULT, doneToken(0x0000)));
+          unanswered = false;
           send(packet(TABULAR_RESULT, doneToken(0x0020)));
         }
       }
@@ -125,6 +155,7 @@ export async function fakeTdsServer(reply: FakeTdsLoginReply = "silent", encrypt
   return {
     port,
     logins,
+    messages,
     openSockets: () => sockets.size,
     dropConnections: () => {
       const n = sockets.size;
@@ -180,12 +211,51 @@ function loginAckToken(): Buffer {
   return Buffer.concat([head, body]);
 }
 
-/** DONE token with the given status (0x0002: error), no row count. */
-function doneToken(status: number): Buffer {
+/** DONE token with the given status (0x0002: error, 0x0010: the count is valid, 0x0020: attention acknowledged). */
+function doneToken(status: number, rowCount = 0): Buffer {
   const done = Buffer.alloc(13);
   done.writeUInt8(0xfd, 0);
   done.writeUInt16LE(status, 1);
+  done.writeBigUInt64LE(BigInt(rowCount), 5);
   return done;
+}
+
+/** COLMETADATA and ROW tokens: INTN(4) and NVARCHAR(4000) columns. */
+function resultSet(columns: ReadonlyArray<{ name: string; type: "int" | "nvarchar" }>, rows: ReadonlyArray<ReadonlyArray<number | string>>): Buffer {
+  const head = Buffer.alloc(3);
+  head.writeUInt8(0x81, 0);
+  head.writeUInt16LE(columns.length, 1);
+  const meta = columns.map(({ name, type }) => {
+    const fixed = Buffer.alloc(6); // UserType (4), Flags (2): nullable
+    fixed.writeUInt16LE(0x0001, 4);
+    const typeInfo = type === "int" ? Buffer.from([0x26, 4]) : Buffer.from([0xe7, 0x40, 0x1f, 0x09, 0x04, 0xd0, 0x00, 0x34]); // 8000 bytes, Latin1_General_CI_AS
+    return Buffer.concat([fixed, typeInfo, Buffer.from([name.length]), Buffer.from(name, "utf16le")]);
+  });
+  const data = rows.map((row) =>
+    Buffer.concat([
+      Buffer.from([0xd1]),
+      ...row.map((value, i) => {
+        if (columns[i]!.type === "int") {
+          const b = Buffer.alloc(5);
+          b.writeUInt8(4, 0);
+          b.writeInt32LE(Number(value), 1);
+          return b;
+        }
+        const text = Buffer.from(String(value), "utf16le");
+        const len = Buffer.alloc(2);
+        len.writeUInt16LE(text.length);
+        return Buffer.concat([len, text]);
+      }),
+    ]),
+  );
+  return Buffer.concat([head, ...meta, ...data]);
+}
+
+/** A batch's SQL after its ALL_HEADERS; an RPC's payload read as UTF-16 at both byte alignments (its parameters are in there). */
+function requestText(type: number, payload: Buffer): string {
+  const headers = payload.length >= 4 ? payload.readUInt32LE(0) : 0;
+  const body = payload.subarray(Math.min(headers, payload.length));
+  return type === SQL_BATCH ? body.toString("utf16le") : `${body.toString("utf16le")}\n${body.subarray(1).toString("utf16le")}`;
 }
 
 function packet(type: number, payload: Buffer): Buffer {
