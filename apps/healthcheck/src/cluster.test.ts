@@ -116,6 +116,27 @@ describe("createClusterBoard", () => {
     ]);
   });
 
+  it("looks at the other members only when the view's problem changes, not on every cycle of a large cluster", () => {
+    const names = Array.from({ length: 200 }, (_, i) => `m${i}`);
+    const { b, published } = board(names.map((n) => config(n, "big")));
+    // Counts how often a result's problems are read (applyClusterView reads them; clusterViews does not).
+    let reads = 0;
+    const counted = (r: ProbeResult): ProbeResult => {
+      const problems = r.problems;
+      return Object.defineProperty({ ...r }, "problems", { enumerable: true, get: () => (reads++, problems) });
+    };
+    for (const [i, n] of names.entries()) b.record(counted(result(n, "up", i < 2 ? "primary" : "replica")));
+    expect(published().filter(([, s]) => s === "degraded")).toHaveLength(200);
+    // A split brain that stays: 200 more cycles re-show nobody else and read no other member's result.
+    reads = 0;
+    for (const n of names) b.record(counted(result(n, "up", n === "m0" || n === "m1" ? "primary" : "replica")));
+    expect(published().map(([, , cycle]) => cycle)).toEqual(names.map(() => true));
+    expect(reads).toBeLessThanOrEqual(5 * names.length); // the arriving result only (120,000 when every member was re-applied)
+    // The second primary goes down: every other member is shown again at once.
+    b.record(result("m1", "down"));
+    expect(published().filter(([, s, cycle]) => s === "up" && !cycle)).toHaveLength(199);
+  });
+
   it("lists every cluster before any result, as down with no member up", () => {
     const { b } = board([config("a", "main")]);
     expect(b.views()).toEqual([{ cluster: "main", members: 1, membersUp: 0, primaries: [], state: "down" }]);

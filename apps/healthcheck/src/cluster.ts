@@ -121,18 +121,23 @@ export function createClusterBoard(options: ClusterBoardOptions): ClusterBoard {
       names.map((target) => ({ target, cluster, result: raw.get(target), maxAgeMs: members.get(target)!.maxAgeMs })),
       now(),
     );
+    const before = views.get(cluster);
     views.set(cluster, view!);
+    // What the view does to a member depends only on its problem: with the same problem as
+    // before, the other members' shown results stay as they are (no pass over a large cluster).
+    const others = before === undefined || before.problem !== view!.problem;
     for (const target of names) {
       const own = raw.get(target);
       if (!own) continue;
+      if (own !== arriving && !others) continue;
       const next = applyClusterView(own, view);
       if (own === arriving) {
         shown.set(target, next);
         options.publish(next, true);
         continue;
       }
-      const before = shown.get(target);
-      if (before && before.status === next.status && before.problems.join("\n") === next.problems.join("\n")) continue;
+      const was = shown.get(target);
+      if (was && was.status === next.status && was.problems.join("\n") === next.problems.join("\n")) continue;
       shown.set(target, next);
       options.publish(next, false);
     }
