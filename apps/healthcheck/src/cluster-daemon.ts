@@ -7,11 +7,12 @@ import type { Logger } from "./logger.js";
 /**
  * The board of the drivers' clusters with its metrics registered, or `undefined` when no target
  * names a cluster (no `db_cluster_*` family then). A state change is logged once: `warn` for a
- * split brain or a cluster without a primary, `info` otherwise.
+ * split brain or a cluster without a primary, `info` otherwise. `reprobe` runs a member's cycle
+ * now: an older primary claim is confirmed that way before it counts beside a newer one.
  *
  * @example
  * ```ts
- * const clusters = clusterBoard(drivers, metrics.registry, publish, log);
+ * const clusters = clusterBoard(drivers, metrics.registry, publish, log, (t) => void cycles.run(byName.get(t)!));
  * const record = (r: ProbeResult) => (clusters ? clusters.record(r) : publish(r, true));
  * ```
  */
@@ -20,12 +21,17 @@ export function clusterBoard(
   registry: Registry,
   publish: (result: ProbeResult, cycle: boolean) => void,
   log: Logger,
+  reprobe: (target: string) => void,
 ): ClusterBoard | undefined {
   const configs = drivers.map((d) => d.config);
   if (!configs.some((c) => c.cluster !== undefined)) return undefined;
   const board = createClusterBoard({
     configs,
     publish,
+    confirm(targets) {
+      log.log("debug", "cluster primary re-probed", { targets: [...targets], reason: "a newer result of another member claims a primary" });
+      for (const t of targets) reprobe(t);
+    },
     stateChanged(view, from) {
       const level = view.state === "split-brain" || view.state === "no-primary" ? "warn" : "info";
       log.log(level, "cluster", {
