@@ -6,8 +6,8 @@ import type { Logger } from "./logger.js";
 
 /**
  * The board of the drivers' clusters with its metrics registered, or `undefined` when no target
- * names a cluster (no `db_cluster_*` family then). A state change is logged once: `warn` for a
- * split brain or a cluster without a primary, `info` otherwise. `reprobe` runs a member's cycle
+ * names a cluster (no `db_cluster_*` family then). A state change is logged once: `info` for
+ * `ok`, `warn` otherwise (split brain, no primary, no member up). `reprobe` runs a member's cycle
  * now: an older primary claim is confirmed that way before it counts beside a newer one.
  *
  * @example
@@ -33,7 +33,8 @@ export function clusterBoard(
       for (const t of targets) reprobe(t);
     },
     stateChanged(view, from) {
-      const level = view.state === "split-brain" || view.state === "no-primary" ? "warn" : "info";
+      // Only a healthy cluster is news at info: no member up is as bad as no primary.
+      const level = view.state === "ok" ? "info" : "warn";
       log.log(level, "cluster", {
         cluster: view.cluster,
         state: view.state,
