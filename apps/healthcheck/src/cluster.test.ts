@@ -116,6 +116,79 @@ describe("createClusterBoard", () => {
     ]);
   });
 
+  it("looks at the other members only when the view's problem changes, not on every cycle of a large cluster", () => {
+    const names = Array.from({ length: 200 }, (_, i) => `m${i}`);
+    const { b, published } = board(names.map((n) => config(n, "big")));
+    // Counts how often a result's problems are read (applyClusterView reads them; clusterViews does not).
+    let reads = 0;
+    const counted = (r: ProbeResult): ProbeResult => {
+      const problems = r.problems;
+      return Object.defineProperty({ ...r }, "problems", { enumerable: true, get: () => (reads++, problems) });
+    };
+    for (const [i, n] of names.entries()) b.record(counted(result(n, "up", i < 2 ? "primary" : "replica")));
+    expect(published().filter(([, s]) => s === "degraded")).toHaveLength(200);
+    // A split brain that stays: 200 more cycles re-show nobody else and read no other member's result.
+    reads = 0;
+    for (const n of names) b.record(counted(result(n, "up", n === "m0" || n === "m1" ? "primary" : "replica")));
+    expect(published().map(([, , cycle]) => cycle)).toEqual(names.map(() => true));
+    expect(reads).toBeLessThanOrEqual(5 * names.length); // the arriving result only (120,000 when every member was re-applied)
+    // The second primary goes down: every other member is shown again at once.
+    b.record(result("m1", "down"));
+    expect(published().filter(([, s, cycle]) => s === "up" && !cycle)).toHaveLength(199);
+  });
+
+  it("a switchover is no split brain: an older primary claim contradicted by a newer one is re-probed before it counts again", () => {
+    vi.useFakeTimers({ now: 1_800_000_000_000 });
+    const confirms: string[][] = [];
+    const states: Array<[ClusterState, ClusterState | undefined]> = [];
+    const published: Array<[string, Status, boolean]> = [];
+    // a is probed hourly (or its demotion, online on MySQL/MariaDB, lost no connection): its last
+    // result, from before the switchover, still says primary when b's first cycle as a primary ends.
+    const b = createClusterBoard({
+      configs: [resolveTargetConfig({ dsn: "postgres://app@db:5432/app", name: "a", interval: "1h", cluster: "main" }), config("b", "main")],
+      publish: (r, cycle) => void published.push([r.target, r.status, cycle]),
+      stateChanged: (v, from) => void states.push([v.state, from]),
+      confirm: (targets) => void confirms.push([...targets]),
+    });
+    b.record(result("a", "up", "primary"));
+    vi.advanceTimersByTime(1000);
+    b.record(result("b", "up", "replica"));
+    vi.advanceTimersByTime(1000);
+    b.record(result("b", "up", "primary")); // promoted; a was demoted meanwhile
+    expect(confirms).toEqual([["a"]]);
+    expect(b.views()).toMatchObject([{ primaries: ["b"], state: "ok" }]);
+    expect(published.filter(([, s]) => s === "degraded")).toEqual([]);
+    // The re-probe of a: a replica now. Never a split brain.
+    b.record(result("a", "up", "replica"));
+    expect(b.views()).toMatchObject([{ primaries: ["b"], state: "ok" }]);
+    expect(states).toEqual([["ok", undefined]]);
+    expect(published.filter(([, s]) => s === "degraded")).toEqual([]);
+
+    // A real split brain: the re-probe confirms, and only then every member is degraded; the
+    // confirming result asks for no further re-probe (no ping-pong between two primaries).
+    vi.advanceTimersByTime(1000);
+    b.record(result("a", "up", "primary"));
+    expect(confirms).toEqual([["a"], ["b"]]);
+    expect(b.views()).toMatchObject([{ primaries: ["a"], state: "ok" }]);
+    vi.advanceTimersByTime(10);
+    b.record(result("b", "up", "primary"));
+    expect(confirms).toHaveLength(2);
+    expect(b.views()).toMatchObject([{ primaries: ["a", "b"], state: "split-brain" }]);
+    expect(states.at(-1)).toEqual(["split-brain", "ok"]);
+    b.record(result("a", "up", "primary"));
+    b.record(result("b", "up", "primary"));
+    expect(confirms).toHaveLength(2);
+    expect(b.views()).toMatchObject([{ state: "split-brain" }]);
+    b.close();
+  });
+
+  it("without confirm (no way to re-probe) a newer primary claim makes a split brain at once", () => {
+    const { b, states } = board([config("a", "main"), config("b", "main")]);
+    b.record(result("a", "up", "primary"));
+    b.record(result("b", "up", "primary"));
+    expect(states()).toEqual([["main", "split-brain", undefined]]);
+  });
+
   it("lists every cluster before any result, as down with no member up", () => {
     const { b } = board([config("a", "main")]);
     expect(b.views()).toEqual([{ cluster: "main", members: 1, membersUp: 0, primaries: [], state: "down" }]);

@@ -72,6 +72,16 @@ export interface ClusterBoardOptions {
    * split brain): once per change, never per cycle.
    */
   stateChanged(view: ClusterView, from: ClusterState | undefined): void;
+  /**
+   * Re-probe these members now (the daemon runs a cycle of each). Called when a member's result
+   * newly claims a primary while other members' older results still do: in a switchover the
+   * old primary is demoted before the new one is promoted, and its last result (up to an
+   * interval old; a demotion without restart, as on MySQL/MariaDB, loses no connection) may
+   * predate that. Until its next result arrives, such an older claim is not counted; that
+   * result (still a primary: a split brain) asks for no re-probe in turn. Without `confirm`
+   * every recent claim counts at once. @default none
+   */
+  confirm?(targets: readonly string[]): void;
   /** Clock, ms since the epoch (tests). @default Date.now */
   now?: () => number;
 }
@@ -115,28 +125,52 @@ export function createClusterBoard(options: ClusterBoardOptions): ClusterBoard {
   const logged = new Map<string, ClusterState>();
   let timer: NodeJS.Timeout | undefined;
 
-  const evaluate = (cluster: string, arriving?: ProbeResult): void => {
+  // Members whose primary claim a newer one contradicted, re-probed and not counted as primaries
+  // until their next result (see ClusterBoardOptions.confirm).
+  const unconfirmed = new Set<string>();
+  const build = (cluster: string, names: readonly string[]): ClusterView => {
+    const list = names.map((target): ClusterMember => {
+      const result = raw.get(target);
+      const counted = result && unconfirmed.has(target) ? { ...result, detectedRole: undefined } : result;
+      return { target, cluster, result: counted, maxAgeMs: members.get(target)!.maxAgeMs };
+    });
+    return clusterViews(list, now())[0]!;
+  };
+
+  const evaluate = (cluster: string, arriving?: ProbeResult, confirming = false): void => {
     const names = clusters.get(cluster)!;
-    const [view] = clusterViews(
-      names.map((target) => ({ target, cluster, result: raw.get(target), maxAgeMs: members.get(target)!.maxAgeMs })),
-      now(),
-    );
+    const before = views.get(cluster);
+    let view = build(cluster, names);
+    // A newly claimed primary beside older claims: those are re-probed before they count again.
+    if (options.confirm && arriving && !confirming && view.state === "split-brain" && view.primaries.includes(arriving.target) && !before?.primaries.includes(arriving.target)) {
+      const older = view.primaries.filter((t) => t !== arriving.target && raw.get(t)!.startedAt < arriving.startedAt);
+      if (older.length > 0) {
+        for (const t of older) unconfirmed.add(t);
+        view = build(cluster, names);
+        options.confirm(older);
+      }
+    }
     views.set(cluster, view!);
+    // What the view does to a member depends only on its problem: with the same problem as
+    // before, the other members' shown results stay as they are (no pass over a large cluster).
+    const others = before === undefined || before.problem !== view!.problem;
     for (const target of names) {
       const own = raw.get(target);
       if (!own) continue;
+      if (own !== arriving && !others) continue;
       const next = applyClusterView(own, view);
       if (own === arriving) {
         shown.set(target, next);
         options.publish(next, true);
         continue;
       }
-      const before = shown.get(target);
-      if (before && before.status === next.status && before.problems.join("\n") === next.problems.join("\n")) continue;
+      const was = shown.get(target);
+      if (was && was.status === next.status && was.problems.join("\n") === next.problems.join("\n")) continue;
       shown.set(target, next);
       options.publish(next, false);
     }
-    const known = names.every((t) => raw.has(t));
+    // A state is told once every member has a result and no primary claim awaits its re-probe.
+    const known = names.every((t) => raw.has(t) && !unconfirmed.has(t));
     const from = logged.get(cluster);
     if ((known || view!.state === "split-brain") && from !== view!.state) {
       logged.set(cluster, view!.state);
@@ -161,7 +195,7 @@ export function createClusterBoard(options: ClusterBoardOptions): ClusterBoard {
       const member = members.get(result.target);
       if (!member) return options.publish(result, true);
       raw.set(result.target, result);
-      evaluate(member.cluster, result);
+      evaluate(member.cluster, result, unconfirmed.delete(result.target));
       schedule();
     },
     views: () => [...clusters.keys()].flatMap((c) => {

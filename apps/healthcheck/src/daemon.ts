@@ -99,7 +99,10 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     if (result.status !== previous) log.log(result.status === "up" ? "info" : "warn", "status", { ...fields, from: previous ?? "starting", reason: result.reason });
     else if (cycle) log.log("debug", "probe", fields);
   };
-  const clusters = clusterBoard(drivers, metrics.registry, publish, log);
+  // An older primary claim contradicted by a newer one (a switchover) is re-probed at once.
+  const reprobe = (target: string): void =>
+    void cycles.run(byName.get(target)!).catch((err: unknown) => log.log("error", "probe cycle failed", { target, error: errorMessage(err) }));
+  const clusters = clusterBoard(drivers, metrics.registry, publish, log, reprobe);
   const record = (result: ProbeResult): void => (clusters ? clusters.record(result) : publish(result, true));
   // One cycle per target at a time, shared by the schedule and /probe: a /probe arriving during
   // a scheduled cycle joins it, and the schedule counts its interval from the latest cycle either
