@@ -22,4 +22,19 @@ runConformanceSuite({
       db.close();
     }
   },
+  // The check cases' scratch table, set up and read back outside the probe. SQLite cannot
+  // interrupt a statement (no sleep case); writes of its own to refuse as well.
+  checks: {
+    exec: async (dsn, sql) => {
+      const db = new Database(parseDsn(dsn).database!);
+      try {
+        const statement = db.prepare(sql);
+        if (!statement.reader) return void statement.run();
+        return (statement.raw().get() as unknown[] | undefined)?.[0];
+      } finally {
+        db.close();
+      }
+    },
+    writes: ["INSERT INTO {table} (n) VALUES (2) RETURNING n", "PRAGMA user_version = 5", "BEGIN", "COMMIT"],
+  },
 });
