@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { createMetrics, type ProbeResult } from "@alfred/db-health-core";
+import { createMetrics, registerClusterMetrics, type ProbeResult } from "@alfred/db-health-core";
 
 // Every query of the Grafana dashboard and of the alert rules parses as PromQL (promtool) and
 // names only series the exporter really exposes (the in-process exporter's own exposition).
@@ -128,10 +128,13 @@ beforeAll(async () => {
     connectionsMax: 100,
     certificateExpiresAt: Date.now() + 30 * 86_400_000,
     lagSeconds: 1,
+    checks: [{ name: "backlog", ok: true, value: 12, ms: 0.7 }],
     startedAt: Date.now(),
     durationMs: 6,
   };
   metrics.observe(sample);
+  // The daemon registers the cluster families when a target names a cluster (apps/healthcheck/src/cluster-daemon.ts).
+  registerClusterMetrics(metrics.registry, () => [{ cluster: "main", members: 2, membersUp: 2, primaries: ["orders"], state: "ok" }]);
   const text = await metrics.render();
   for (const m of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) families.set(m[1]!, m[2]!);
   for (const [name, type] of families) {
@@ -167,6 +170,7 @@ describe("metricNames()", () => {
 describe("the exporter's exposition", () => {
   it("has every family of the Metrics table, legacy names included, and the process's runtime metrics", () => {
     expect([...families.keys()].filter((f) => !RUNTIME.test(f)).sort()).toEqual([
+      "db_check_duration_seconds", "db_check_up", "db_check_value", "db_cluster_members", "db_cluster_members_up", "db_cluster_primaries",
       "db_connection_count", "db_connection_errors_total", "db_connections", "db_connections_max", "db_health_check_build_info", "db_probe_duration_seconds",
       "db_probe_last_success_timestamp_seconds", "db_read_latency_ms", "db_replication_lag_seconds", "db_status", "db_tls_certificate_expiry_timestamp_seconds",
       "db_up", "db_write_latency_ms",
@@ -203,9 +207,10 @@ describe("db-health.json", () => {
   it("has target and db_name variables from label_values, and every query filters by them", () => {
     expect(variableSelectors.map((v) => [v.name, v.label])).toEqual(expect.arrayContaining([["target", "target"], ["db_name", "db_name"]]));
     for (const v of dashboard.templating.list.filter((x) => ["target", "db_name"].includes(x.name))) expect([v.multi, v.includeAll], v.name).toEqual([true, true]);
-    // Every panel query on per-target series (db_*, not the exporter's own db_health_check_*).
+    // Every panel query on per-target series (db_*, not the exporter's own db_health_check_*, nor
+    // the clusters' db_cluster_*, which carry `cluster` instead of the target labels).
     for (const raw of exprs(dashboard.panels)) {
-      if (!metricNames(raw).some((n) => n.startsWith("db_") && !n.startsWith("db_health_check_"))) continue;
+      if (!metricNames(raw).some((n) => n.startsWith("db_") && !n.startsWith("db_health_check_") && !n.startsWith("db_cluster_"))) continue;
       expect(raw).toContain('target=~"$target"');
       expect(raw).toContain('db_name=~"$db_name"');
     }
@@ -224,6 +229,10 @@ describe("db-health.json", () => {
     expect(queriesOf(byTitle(/Replication lag/))).toMatch(/db_replication_lag_seconds\{/);
     expect(queriesOf(byTitle(/last successful probe/))).toMatch(/time\(\) - .*db_probe_last_success_timestamp_seconds\{/);
     expect(queriesOf(byTitle(/child running/))).toMatch(/db_health_check_child_running\{/);
+    expect(queriesOf(byTitle(/Custom checks/))).toMatch(/min by \(target, check\) \(db_check_up\{/);
+    expect(queriesOf(byTitle(/Connection saturation/))).toMatch(/db_connections\{[^}]*\}\) \/ max by \(target\) \(db_connections_max\{/);
+    expect(queriesOf(byTitle(/TLS certificate expires/))).toMatch(/db_tls_certificate_expiry_timestamp_seconds\{[^}]*\}\) - time\(\)/);
+    expect(queriesOf(byTitle(/Primaries per cluster/))).toMatch(/max by \(cluster\) \(db_cluster_primaries\{/);
   });
 
   it("refers only to series the exporter exposes, and shows every family but the legacy alias", () => {
@@ -239,9 +248,7 @@ describe("db-health.json", () => {
     }
     // db_connection_count is the legacy alias of db_connections, which the dashboard shows; of the
     // runtime metrics it shows a few (memory, CPU, event-loop delay), not all.
-    // Issue 19's two families get their panels in a later change; until then only the alert rules use them.
-    const panelsToCome = new Set(["db_connections_max", "db_tls_certificate_expiry_timestamp_seconds"]);
-    const shown = [...families.keys(), ...wrapperMetrics].filter((f) => f !== "db_connection_count" && !RUNTIME.test(f) && !panelsToCome.has(f));
+    const shown = [...families.keys(), ...wrapperMetrics].filter((f) => f !== "db_connection_count" && !RUNTIME.test(f));
     for (const f of shown) expect(used, `the dashboard shows ${f}`).toContain(f);
     for (const f of ["process_resident_memory_bytes", "process_cpu_seconds_total", "nodejs_eventloop_lag_p99_seconds"]) expect(used, `the dashboard shows ${f}`).toContain(f);
   });
