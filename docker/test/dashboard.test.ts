@@ -229,7 +229,7 @@ describe("db-health.json", () => {
     expect(queriesOf(byTitle(/Replication lag/))).toMatch(/db_replication_lag_seconds\{/);
     expect(queriesOf(byTitle(/last successful probe/))).toMatch(/time\(\) - .*db_probe_last_success_timestamp_seconds\{/);
     expect(queriesOf(byTitle(/child running/))).toMatch(/db_health_check_child_running\{/);
-    expect(queriesOf(byTitle(/Custom checks/))).toMatch(/min by \(target, check\) \(db_check_up\{/);
+    expect(queriesOf(byTitle(/^Custom checks \(db_check_up/))).toMatch(/min by \(target, check\) \(db_check_up\{/);
     expect(queriesOf(byTitle(/Connection saturation/))).toMatch(/db_connections\{[^}]*\}\) \/ max by \(target\) \(db_connections_max\{/);
     expect(queriesOf(byTitle(/TLS certificate expires/))).toMatch(/db_tls_certificate_expiry_timestamp_seconds\{[^}]*\}\) - time\(\)/);
     expect(queriesOf(byTitle(/Primaries per cluster/))).toMatch(/max by \(cluster\) \(db_cluster_primaries\{/);
