@@ -40,6 +40,17 @@ describe("connection limit and certificate expiry in the probe cycle", () => {
     }
   });
 
+  it("asks no limit when the count failed: db_connections_max is absent whenever db_connections is", async () => {
+    const { driver, state } = drv({ connections: async () => Promise.reject(new Error("canceling statement due to statement timeout")), connectionLimit: async () => 37 });
+    const r = await driver.probe();
+    expect(r.status).toBe("up");
+    expect(r.phases.connections?.ok).toBe(false);
+    expect(state.calls).not.toContain("connectionLimit");
+    expect("connections" in r).toBe(false);
+    expect("connectionsMax" in r).toBe(false);
+    expect(driver.metrics().db_connections_max).toBeUndefined();
+  });
+
   it("a certificateExpiry that throws or answers nonsense says nothing", async () => {
     for (const certificateExpiry of [() => { throw new Error("socket gone"); }, () => Number.NaN, () => "soon" as unknown as number]) {
       const r = await drv({ certificateExpiry }).driver.probe();
