@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { TLS_RECHECK_MS } from "./capacity.js";
+import { TLS_RECHECK_FAR_MS, TLS_RECHECK_MS } from "./capacity.js";
 import { createDriver } from "./driver.js";
 import { scriptedDefinition, type Script } from "../__fixtures__/scripted-driver.js";
 import type { TargetOptions } from "../config/config.js";
@@ -38,6 +38,17 @@ describe("connection limit and certificate expiry in the probe cycle", () => {
       expect(r.connections).toBe(3);
       expect("connectionsMax" in r).toBe(false);
     }
+  });
+
+  it("asks no limit when the count failed: db_connections_max is absent whenever db_connections is", async () => {
+    const { driver, state } = drv({ connections: async () => Promise.reject(new Error("canceling statement due to statement timeout")), connectionLimit: async () => 37 });
+    const r = await driver.probe();
+    expect(r.status).toBe("up");
+    expect(r.phases.connections?.ok).toBe(false);
+    expect(state.calls).not.toContain("connectionLimit");
+    expect("connections" in r).toBe(false);
+    expect("connectionsMax" in r).toBe(false);
+    expect(driver.metrics().db_connections_max).toBeUndefined();
   });
 
   it("a certificateExpiry that throws or answers nonsense says nothing", async () => {
@@ -90,10 +101,44 @@ describe("connection limit and certificate expiry in the probe cycle", () => {
       expect(state.calls.filter((c) => c === "connect")).toHaveLength(2);
       expect(state.calls.filter((c) => c === "close")).toHaveLength(1);
       expect(r.certificateExpiresAt).toBe(presented);
-      // far from its end now: kept, however old
+      // far from its end now: kept for a day
       clock.mockImplementation(() => now + 3 * TLS_RECHECK_MS);
       await driver.probe();
       expect(state.calls.filter((c) => c === "connect")).toHaveLength(2);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it("replaces a day-old TLS connection far from its end, so a certificate that ends sooner shows", async () => {
+    const now = Date.now();
+    let presented = now + 100 * 86_400_000;
+    let expiry = presented;
+    const { driver, state } = drv({ connect: async () => void (expiry = presented), certificateExpiry: () => expiry });
+    expect((await driver.probe()).certificateExpiresAt).toBe(presented);
+    const clock = vi.spyOn(Date, "now").mockImplementation(() => now + TLS_RECHECK_FAR_MS - 60_000);
+    try {
+      // the server now presents a certificate that ends in 5 days
+      presented = now + 5 * 86_400_000;
+      expect((await driver.probe()).certificateExpiresAt).toBe(now + 100 * 86_400_000);
+      clock.mockImplementation(() => now + TLS_RECHECK_FAR_MS + 1000);
+      const r = await driver.probe();
+      expect(r.status).toBe("up");
+      expect(state.calls.filter((c) => c === "connect")).toHaveLength(2);
+      expect(r.certificateExpiresAt).toBe(presented);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
+  it("keeps a connection without TLS, however old", async () => {
+    const now = Date.now();
+    const { driver, state } = drv({});
+    await driver.probe();
+    const clock = vi.spyOn(Date, "now").mockImplementation(() => now + 2 * TLS_RECHECK_FAR_MS);
+    try {
+      expect((await driver.probe()).status).toBe("up");
+      expect(state.calls.filter((c) => c === "connect")).toHaveLength(1);
     } finally {
       clock.mockRestore();
     }

@@ -11,6 +11,11 @@ import type { Session } from "./session.js";
 export const TLS_RECHECK_WITHIN_MS = 30 * 86_400_000;
 /** How old such a connection gets before the next cycle opens a new one. */
 export const TLS_RECHECK_MS = 60 * 60_000;
+/**
+ * How old any other TLS connection gets: a server can be given a certificate that ends sooner
+ * than the one this connection saw (a short-lived or wrongly issued one), and only a handshake shows it.
+ */
+export const TLS_RECHECK_FAR_MS = 24 * 60 * 60_000;
 
 // When each session's current connection was first seen after its ping (by generation).
 const opened = new WeakMap<Session, { generation: number; at: number }>();
@@ -30,14 +35,19 @@ export function noteCertificateExpiry(session: Session, cycle: CycleRecorder): v
  * Before a cycle: a certificate is read once per connection, and the probe keeps its connection,
  * so a certificate renewed on the server (and reloaded) would not show while the old one comes
  * closer to its end. A connection whose certificate expires within 30 days is therefore closed
- * once it is an hour old, and the cycle opens a new one (a handshake with the certificate the
- * server presents now; an expired one then fails where clients verify it, as theirs would).
+ * once it is an hour old, any other TLS connection once it is a day old (a server given a
+ * certificate that ends sooner than the one seen, which would otherwise never show), and the
+ * cycle opens a new one (a handshake with the certificate the server presents now; an expired
+ * one then fails where clients verify it, as theirs would).
  */
 export async function recheckCertificate(session: Session): Promise<void> {
   const seen = opened.get(session);
-  if (!session.connected || seen?.generation !== session.generation || Date.now() - seen.at < TLS_RECHECK_MS) return;
+  if (!session.connected || seen?.generation !== session.generation) return;
+  const age = Date.now() - seen.at;
+  if (age < TLS_RECHECK_MS) return;
   const at = session.adapter.certificateExpiry?.();
-  if (at !== undefined && at - Date.now() < TLS_RECHECK_WITHIN_MS) await session.disconnect().catch(() => session.drop());
+  if (at === undefined) return;
+  if (age >= TLS_RECHECK_FAR_MS || at - Date.now() < TLS_RECHECK_WITHIN_MS) await session.disconnect().catch(() => session.drop());
 }
 
 /**

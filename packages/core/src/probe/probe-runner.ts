@@ -70,8 +70,9 @@ export async function runCycle(session: Session, input: CycleInput): Promise<Cyc
     if (count) cycle.record("connections", count);
     if (count?.ok) connections = count.value;
   }
-  // The server's limit beside the count (db_connections_max): informative too.
-  await noteConnectionLimit(session, cycle, config);
+  // The server's limit beside the count (db_connections_max): informative too, and only with a
+  // count (a limit without one is no saturation, and a failing server gets no extra statement).
+  if (connections !== undefined) await noteConnectionLimit(session, cycle, config);
 
   // Custom checks (`checks:`): read-only queries, each under its own deadline; a failure degrades.
   const checks = await runChecks(session, input, cycle);
