@@ -5,7 +5,9 @@ import { TOKEN_HISTORY_LENGTH } from "@alfred/db-health-core";
  * optionally schema-qualified health table. Parameters are always bound, never interpolated.
  */
 // The limit an application meets: the reserved slots are for superusers (and PG 16's pg_use_reserved_connections).
-const LIMIT = `(current_setting('max_connections')::int - current_setting('superuser_reserved_connections')::int
+// Every setting read with missing_ok, so a PostgreSQL-compatible server without one of them gives no
+// limit (NULL) instead of failing the count it is read with.
+const LIMIT = `(current_setting('max_connections', true)::int - COALESCE(current_setting('superuser_reserved_connections', true)::int, 0)
                 - COALESCE(current_setting('reserved_connections', true)::int, 0))`;
 
 export const SQL = {
