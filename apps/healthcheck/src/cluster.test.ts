@@ -255,4 +255,13 @@ describe("resultLifetimeMs", () => {
   it("is two intervals plus a cycle's worst case under its deadlines", () => {
     expect(resultLifetimeMs(resolveTargetConfig({ dsn: "file:a.db" }))).toBe(30_000 + 4 * 7_000 + 3 * 1_000 + 4 * 2_000 + 2 * 2_000);
   });
+
+  it("adds the checks' timeouts: they run one after another in the cycle (a check past its timeout keeps the connection)", () => {
+    const checks = [
+      { name: "a", query: "SELECT 1", timeout: "30s" },
+      { name: "b", query: "SELECT 1" },
+    ];
+    const base = 30_000 + 4 * 7_000 + 3 * 1_000 + 4 * 2_000 + 2 * 2_000;
+    expect(resultLifetimeMs(resolveTargetConfig({ dsn: "file:a.db", checks } as never))).toBe(base + 30_000 + 2_000);
+  });
 });

@@ -10,7 +10,8 @@ import { applyClusterView, clusterViews, type ClusterMember, type ClusterState, 
  * How long after its cycle ended a member's result still counts as a primary in the daemon: two
  * intervals (the schedule's jitter included) plus the longest a cycle can take under its
  * deadlines (every connect and ping attempt with the pauses between, then role, two rounds of
- * write and read, connections). Older means the member's probing fell behind (a cycle stuck
+ * write and read, connections, then every custom check to its timeout: a check past its timeout
+ * is ended by the server and the next one runs). Older means the member's probing fell behind (a cycle stuck
  * past its deadlines, every slot busy): what it said then is no longer known, so a primary that
  * stopped answering stops counting even before a cycle reports it down.
  *
@@ -22,7 +23,8 @@ import { applyClusterView, clusterViews, type ClusterMember, type ClusterState, 
 export function resultLifetimeMs(config: TargetConfig): number {
   const attempts = config.maxRetries + 1;
   const reach = attempts * (config.connectTimeout + config.readTimeout) + config.maxRetries * config.retryInterval;
-  return 2 * config.interval + reach + 4 * config.readTimeout + 2 * config.writeTimeout;
+  const checks = config.checks.reduce((sum, c) => sum + c.timeout, 0);
+  return 2 * config.interval + reach + 4 * config.readTimeout + 2 * config.writeTimeout + checks;
 }
 
 /**

@@ -64,6 +64,15 @@ describe("mysql readOnlyQuery on MariaDB", () => {
     expect(Number(await check(b, "SELECT 7 FROM (SELECT SLEEP(0.5)) AS s", 3000))).toBe(7);
   });
 
+  it("releases the named locks a check took (GET_LOCK): they would outlive its ROLLBACK", async () => {
+    const a = await open();
+    const lock = `roq_lock_${process.pid}`;
+    expect(await check(a, `SELECT GET_LOCK('${lock}', 0)`)).toBe(1);
+    const rows = (await onAdmin(`SELECT IS_FREE_LOCK('${lock}') AS free`)) as Array<{ free: number }>;
+    expect(rows[0]!.free, "another session sees the lock free").toBe(1);
+    expect(a.connected?.()).toBe(true);
+  });
+
   it("never calls a procedure (it could COMMIT and then write): CALL returns no columns when prepared", async () => {
     const a = await open();
     await expect(check(a, `CALL ${PROC}()`)).rejects.toMatchObject({ kind: "query", message: expect.stringMatching(/^a check must be one query that returns rows/) });

@@ -27,8 +27,8 @@ const SERVER_SHARE = 0.9;
  * 2. The session is made read-only (`tx_read_only`/`transaction_read_only` = 1), so that even a
  *    statement that commits implicitly is refused (1792), with the check's own statement time
  *    limit (`max_statement_time` / `max_execution_time`) just under its deadline.
- * 3. The check runs inside `START TRANSACTION READ ONLY` … `ROLLBACK`; then the session's read-only
- *    flag and limit are put back (`restore`). A session that cannot be put back is given up.
+ * 3. The check runs inside `START TRANSACTION READ ONLY` … `ROLLBACK`; then the session's named
+ *    locks are released (`GET_LOCK()`) and its read-only flag and limit are put back (`restore`). A session that cannot be put back is given up.
  *
  * Returns the first column of the first row as mysql2 gives it (`COUNT(*)` is a number, a
  * DECIMAL a string), `undefined` without a row.
@@ -60,6 +60,11 @@ export async function runReadOnlyQuery(
   } finally {
     try {
       await connection.text(CHECK_SQL.end);
+      // A GET_LOCK() lock is the session's: it would outlive the ROLLBACK for as long as the
+      // connection lives. RELEASE_ALL_LOCKS() is MySQL 5.7+/MariaDB 10.5+; without it (1305), kept.
+      await connection.text(CHECK_SQL.releaseLocks).catch((err: unknown) => {
+        if ((err as { errno?: unknown } | null)?.errno !== 1305) throw err;
+      });
       await connection.text(restore.sql, [...restore.values]);
       await connection.text(family === "mariadb" ? CHECK_SQL.endMariaDb : CHECK_SQL.endMySql);
     } catch (err) {
@@ -75,6 +80,8 @@ export const CHECK_SQL = {
   beginMySql: `SET SESSION max_execution_time = ?, transaction_read_only = 1`,
   start: `START TRANSACTION READ ONLY`,
   end: `ROLLBACK`,
+  /** The session's named locks (`GET_LOCK()`), which a ROLLBACK keeps. */
+  releaseLocks: `DO RELEASE_ALL_LOCKS()`,
   /** The session's read-only flag as the server gives every session (its global value). */
   endMariaDb: `SET SESSION tx_read_only = DEFAULT`,
   endMySql: `SET SESSION transaction_read_only = DEFAULT`,

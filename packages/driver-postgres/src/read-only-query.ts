@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import type pg from "pg";
-import type { DialectCall } from "@alfred/db-health-core";
+import { DbHealthError, type DialectCall } from "@alfred/db-health-core";
 
 /** What a check needs from the dialect: the held connection, and a way to give it up. */
 export interface CheckConnection {
@@ -22,12 +22,24 @@ const SERVER_SHARE = 0.9;
  * rolled back with it. Returns the first column of the first row as pg gives it (`count(*)` is a
  * string: a bigint), `undefined` without a row.
  *
+ * Before any of that, the check must start with a keyword of a query (`SELECT`, `WITH`,
+ * `VALUES`, `TABLE`, `SHOW`; see `queryKeyword`): a read-only transaction does not stop
+ * `COPY … TO PROGRAM` (a shell command on the server) or `COPY … TO 'file'`, nor `DO`, `CALL`,
+ * `PREPARE`, `LOCK` or `LISTEN`, which are refused unrun. After the `ROLLBACK`, the session's
+ * advisory locks are released (`pg_advisory_unlock_all()`): `pg_advisory_lock()` in a check
+ * would otherwise hold its lock for as long as the connection lives.
+ *
  * @example
  * ```ts
  * await runReadOnlyQuery(connection, "SELECT count(*) FROM jobs WHERE state = 'queued'", call); // "12"
  * ```
  */
 export async function runReadOnlyQuery(connection: CheckConnection, sql: string, call: DialectCall): Promise<unknown> {
+  const keyword = queryKeyword(sql);
+  if (!QUERY_KEYWORDS.has(keyword)) {
+    const starts = keyword === "" ? "does not start with a keyword" : `starts with ${keyword}`;
+    throw new DbHealthError("query", `a check must be one query that returns rows (SELECT, WITH, VALUES, TABLE or SHOW): this statement ${starts}, so it was not run`, { driver: "postgres" });
+  }
   const ms = Math.max(1, Math.floor(SERVER_SHARE * (call.deadline - performance.now())));
   await connection.query({ text: CHECK_SQL.begin(ms) });
   try {
@@ -46,8 +58,44 @@ export async function runReadOnlyQuery(connection: CheckConnection, sql: string,
 export const CHECK_SQL = {
   /** One round trip: the transaction and its statement limit (a whole number of milliseconds). */
   begin: (ms: number) => `BEGIN READ ONLY; SET LOCAL statement_timeout = ${Math.max(1, Math.floor(ms))}`,
-  end: `ROLLBACK`,
+  /** The transaction, then the session's advisory locks (`pg_advisory_lock()` outlives a ROLLBACK). */
+  end: `ROLLBACK; SELECT pg_advisory_unlock_all()`,
 } as const;
+
+/** The first keywords of a statement that is a query (they cannot hold COPY, DO, CALL…). */
+const QUERY_KEYWORDS: ReadonlySet<string> = new Set(["SELECT", "WITH", "VALUES", "TABLE", "SHOW"]);
+
+/**
+ * The statement's first keyword, upper case, after white space, `--` and (nested) `/* *\/`
+ * comments and opening parentheses; `""` when it starts with anything else.
+ *
+ * @example
+ * ```ts
+ * queryKeyword("/* x *\/ (select 1)"); // "SELECT"
+ * queryKeyword("COPY (SELECT 1) TO PROGRAM 'sh'"); // "COPY"
+ * ```
+ */
+export function queryKeyword(sql: string): string {
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i]!;
+    if (/\s/.test(c) || c === "(") i++;
+    else if (sql.startsWith("--", i)) {
+      const end = sql.indexOf("\n", i);
+      i = end < 0 ? sql.length : end + 1;
+    } else if (sql.startsWith("/*", i)) {
+      let depth = 0;
+      while (i < sql.length) {
+        if (sql.startsWith("/*", i)) (depth++, (i += 2));
+        else if (sql.startsWith("*/", i)) {
+          i += 2;
+          if (--depth === 0) break;
+        } else i++;
+      }
+    } else break;
+  }
+  return /^[A-Za-z_]+/.exec(sql.slice(i))?.[0].toUpperCase() ?? "";
+}
 
 /** Says in the error that a check is one statement, keeping the SQLSTATE (42601). */
 function oneStatement(err: unknown): unknown {

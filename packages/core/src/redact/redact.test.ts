@@ -182,6 +182,12 @@ describe("createRedactor", () => {
     expect(clean("got p@ss/w ord and p%40ss%2Fw%20ord and p%40ss%2fw%20ord, tok3n")).toBe("got *** and *** and ***, ***");
   });
 
+  it("removes a literal secret in another case: PostgreSQL lower-cases an identifier it echoes", () => {
+    const r = createRedactor(["S3cretPw9x"]);
+    expect(r('column "s3cretpw9x" does not exist (SQLSTATE 42703)')).toBe('column "***" does not exist (SQLSTATE 42703)');
+    expect(r("near 'S3CRETPW9X'")).toBe("near '***'");
+  });
+
   it("also applies the generic rules", () => {
     expect(createRedactor(["zzz"])("postgres://u:other@h/db zzz")).toBe("postgres://u:***@h/db ***");
   });

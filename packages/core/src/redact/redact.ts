@@ -108,7 +108,9 @@ function literalPattern(secrets: readonly string[]): RegExp | undefined {
   if (forms.size === 0) return undefined;
   // Longest first, so that a secret is not half-replaced by a shorter one it contains.
   const sorted = [...forms].sort((a, b) => b.length - a.length);
-  return new RegExp(sorted.map(literalSource).join("|"), "g");
+  // Case-insensitive: servers fold what they echo (PostgreSQL lower-cases an unquoted
+  // identifier: `column "s3cretpw" does not exist` for a check that says `SELECT S3cretPw`).
+  return new RegExp(sorted.map(literalSource).join("|"), "gi");
 }
 
 function encodedForms(secret: string): string[] {
