@@ -88,6 +88,9 @@ runConformanceSuite({
   dsn: ${JSON.stringify(`pglite://${join(dir, "pgdata")}`)},
   unreachableDsn: "pglite:///dev/null/pgdata",
   config: { connectTimeout: "60s" },
+  checks: {
+    exec: (dsn, sql) => withPglite(dsn, async (db) => (await db.query(sql, [], { rowMode: "array" })).rows[0]?.[0]),
+  },
   countHealthRows: (dsn, table, probeId) =>
     withPglite(dsn, async (db) => (await db.query('SELECT count(*)::int AS n FROM "' + table + '" WHERE probe_id = $1', [probeId])).rows[0].n),
 });

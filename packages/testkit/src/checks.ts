@@ -80,6 +80,8 @@ export function registerCheckCases(ctx: CheckCaseContext): void {
       supported = typeof adapter.check === "function";
     }
     if (!supported) skip(`${ctx.definition.name} has no check()`);
+    // A suite written before checks existed still passes; it says what it does not test.
+    if (!ctx.checks) skip(`${ctx.definition.name} has check(), but the suite got no \`checks\` options (exec, sleep) to test it with`);
   };
 
   beforeAll(async () => {
