@@ -108,7 +108,7 @@ describe("sqlite custom checks", () => {
     expect(r.checks?.map((c) => [c.name, c.ok, c.value, c.error])).toEqual([
       ["missing", false, undefined, "no such table: nope (SQLITE_ERROR)"],
       ["none", false, undefined, "query returned no row"],
-      ["text", false, undefined, 'query returned "queued", not a number'],
+      ["text", false, undefined, "query returned a string of 6 characters, not a number"],
       ["numeric", true, 42, undefined],
     ]);
   });

@@ -71,10 +71,10 @@ describe("custom checks in the probe cycle", () => {
     expect(r.problems).toEqual([
       "check none: query returned no row",
       "check nul: query returned NULL, not a number",
-      'check text: query returned "many", not a number',
+      "check text: query returned a string of 4 characters, not a number",
       "check nan: query returned NaN, not a finite number",
-      'check inf: query returned "Infinity", not a number',
-      'check empty: query returned " ", not a number',
+      "check inf: query returned a string of 8 characters, not a number",
+      "check empty: query returned a string of 1 character, not a number",
       "check date: query returned a date, not a number (select its epoch seconds instead)",
     ]);
     for (const c of r.checks!) {
@@ -176,6 +176,11 @@ describe("judge", () => {
     [Number.POSITIVE_INFINITY, { error: "query returned Infinity, not a finite number" }],
     [Buffer.from("1"), { error: "query returned bytes, not a number" }],
     [{ n: 1 }, { error: "query returned an object, not a number" }],
+    ["1e3", { value: 1000, error: "1000 > max 10" }],
+    [".5", { value: 0.5 }],
+    ["0x10", { error: "query returned a string of 4 characters, not a number" }],
+    ["NaN", { error: "query returned a string of 3 characters, not a number" }],
+    ["hunter2-password-value", { error: "query returned a string of 22 characters, not a number" }],
   ])("judges %s", (raw, expected) => {
     expect(judge(raw, c)).toEqual(expected);
   });

@@ -77,6 +77,9 @@ export function judge(raw: unknown, c: Pick<CustomCheckConfig, "min" | "max">): 
   return { value };
 }
 
+/** A number as engines send numeric types as text: PostgreSQL's bigint and numeric, MySQL's DECIMAL. */
+const DECIMAL = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+
 /** The first column as a number, or why it is none (a string). */
 function toNumber(raw: unknown): number | string {
   if (raw === undefined) return "query returned no row";
@@ -85,9 +88,11 @@ function toNumber(raw: unknown): number | string {
   if (typeof raw === "bigint") return Number(raw);
   if (typeof raw === "number") return Number.isFinite(raw) ? raw : `query returned ${raw}, not a finite number`;
   // Numeric strings: what PostgreSQL's bigint and numeric, and MySQL's DECIMAL, arrive as.
+  // Decimal notation only (no hex, no "Infinity"); the text itself is never repeated in the
+  // reason, which reaches /health, /readyz and the logs: a query may return anything.
   if (typeof raw === "string") {
-    const n = raw.trim() === "" ? Number.NaN : Number(raw);
-    return Number.isFinite(n) ? n : `query returned ${describeValue(raw)}, not a number`;
+    const n = DECIMAL.test(raw) ? Number(raw) : Number.NaN;
+    return Number.isFinite(n) ? n : `query returned a string of ${raw.length} character${raw.length === 1 ? "" : "s"}, not a number`;
   }
   if (raw instanceof Date) return "query returned a date, not a number (select its epoch seconds instead)";
   if (raw instanceof Uint8Array) return "query returned bytes, not a number";
