@@ -24,6 +24,8 @@ export interface DaemonOptions {
   legacyMetrics: boolean;
   /** Export prom-client's process_* and nodejs_* collectors. @default false */
   runtimeMetrics?: boolean;
+  /** Bounds of db_probe_duration_seconds (s). @default core's (docs/metrics.md, "Buckets") */
+  durationBuckets?: number[];
   version: string;
   /** The git commit the exporter was built from (`db_health_check_build_info`). @default "unknown" */
   revision?: string;
@@ -74,6 +76,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const metrics = createMetrics({
     legacyNames: options.legacyMetrics,
     runtimeMetrics: options.runtimeMetrics === true,
+    ...(options.durationBuckets ? { buckets: options.durationBuckets } : {}),
     buildInfo: { version: options.version, revision: options.revision ?? "unknown", nodeversion: process.version },
   });
   // Every target has its series from the first scrape: db_up 0 and db_status "unknown" until its
@@ -108,6 +111,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       createDriver: (target) => createDriver(target),
       run: (driver, budget, recordResult) => cycles.run(driver, budget, recordResult),
       legacyMetrics: options.legacyMetrics,
+      ...(options.durationBuckets ? { durationBuckets: options.durationBuckets } : {}),
       onError: (err) => log.log("warn", "closing a discovered target failed", { error: errorMessage(err) }),
       onRefused: (module, refusal) => {
         refused(module, refusal);
