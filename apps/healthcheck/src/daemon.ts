@@ -83,6 +83,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   // first cycle ends (then /readyz and /health stop saying "no probe cycle has finished yet").
   for (const d of drivers) metrics.declare({ target: d.config.name, driver: d.definition.name, ...(d.config.role === "auto" ? {} : { role: d.config.role }) });
   const results = new Map<string, ProbeResult>();
+  // When each target's connection was last lost: /probe serves no result from before it.
+  const lostAt = new Map<string, number>();
   let statusChanges = 0;
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
   // Every finished cycle, whoever started it (the schedule, a lost connection or /probe), lands
@@ -124,6 +126,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     {
       metrics,
       results: () => results,
+      lostAt: (name) => lostAt.get(name),
       statusChanges: () => statusChanges,
       targets: drivers.map((d) => d.config.name),
       ...(discovered ? { discovered } : {}),
@@ -169,6 +172,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     d.onConnectionLost((e) => {
       // Shutting down (in wrapper mode: the database told to stop): the loss is expected.
       if (signal.aborted) return;
+      lostAt.set(e.target, Date.now());
       const delay = reprobes.get(e.target)!.report();
       log.log("warn", "connection lost", { target: e.target, engine: e.driver, reason: e.reason, probe: delay === 0 ? "now" : `in ${formatDuration(delay)} (connections lost again within a minute back off)` });
     }),

@@ -14,6 +14,8 @@ export interface ProbeEndpointOptions {
   metrics: DbHealthMetrics;
   targets: readonly string[];
   results(): ReadonlyMap<string, ProbeResult>;
+  /** When a configured target's connection was last lost (ms since the epoch), if ever. */
+  lostAt?(target: string): number | undefined;
   /** Runs (or joins) a cycle and resolves with its result; a cycle it starts fits in `budget`. */
   probe(target: string, budget?: ScrapeBudget): Promise<ProbeResult>;
   /** Discovered targets (`modules:`), if any are configured. */
@@ -52,7 +54,7 @@ export interface ProbeEndpointOptions {
  * ```
  */
 export function createProbeEndpoint(options: ProbeEndpointOptions): (req: IncomingMessage, res: ServerResponse, query: string) => Promise<void> {
-  const cache = createProbeCache({ ttlMs: options.probeCacheMs, probe: (t, budget) => options.probe(t, budget), latest: (t) => options.results().get(t) });
+  const cache = createProbeCache({ ttlMs: options.probeCacheMs, probe: (t, budget) => options.probe(t, budget), latest: (t) => options.results().get(t), ...(options.lostAt ? { lostAt: (t) => options.lostAt!(t) } : {}) });
   // A discovered target dropped from the LRU leaves nothing behind in the cache either.
   options.discovered?.onDrop((key) => cache.forget(key));
   const { metrics } = options;
