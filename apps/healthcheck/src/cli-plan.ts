@@ -45,6 +45,8 @@ export interface CliPlan {
   format: "text" | "json";
   /** `--once`: degraded exits 0. @default false */
   degradedOk: boolean;
+  /** Bounds of db_probe_duration_seconds (s), ascending; `undefined` for core's default. */
+  durationBuckets?: number[];
   /** Keep db_read_latency_ms & co. @default true */
   legacyMetrics: boolean;
   /** Log level of the daemon's JSON logs. @default "info" */

@@ -1,34 +1,4 @@
-import { installCrashHandlers } from "./crash.js";
 import { main } from "./main.js";
+import { runCli } from "./run-cli.js";
 
-// First: whatever a driver throws outside a probe is reported in one redacted line, never as a
-// stack trace that could carry a DSN.
-installCrashHandlers();
-
-// Stop signals end start-up wherever it is (reading files, importing plugins: startup-stop.ts),
-// then the daemon (or, before a wrapped child exists, keep it from starting). A second one
-// changes nothing: shutdown is already under way and bounded. SIGHUP/SIGUSR1/SIGUSR2
-// are listened to from the start so that, before a wrapped child exists to receive them, they
-// cannot kill the wrapper by their default action; wrapper mode forwards them once it does.
-const controller = new AbortController();
-for (const sig of ["SIGTERM", "SIGINT", "SIGQUIT"] as const) {
-  process.on(sig, () => {
-    if (!controller.signal.aborted) controller.abort(Object.assign(new Error(`received ${sig}`), { signal: sig }));
-  });
-}
-for (const sig of ["SIGHUP", "SIGUSR1", "SIGUSR2"] as const) process.on(sig, () => undefined);
-
-void main(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  shutdown: controller.signal,
-}).then((code) => {
-  process.exitCode = code;
-  // Everything is closed or reported by now. A socket a client library still holds (a closed mssql
-  // pool waits for its request in flight) must neither keep the process alive nor change the code.
-  // After a stop signal nothing is worth waiting for: an import abandoned during start-up may
-  // never finish (stderr and the logger write synchronously, so nothing is lost).
-  if (controller.signal.aborted) process.exit(code);
-  setTimeout(() => process.exit(code), 1000).unref();
-});
+runCli((io) => main(process.argv.slice(2), io));

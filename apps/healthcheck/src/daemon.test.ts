@@ -383,6 +383,33 @@ describe("daemon: a lost connection", () => {
     await d.stop();
   });
 
+  it("a /probe after a lost connection waits for the cycle the loss set off, not the cached result from before", async () => {
+    const ended = { cycles: 0 };
+    let lose = (_reason: string): void => undefined;
+    const definition = {
+      name: "dropping",
+      schemes: ["dropping"],
+      createAdapter: (target: AdapterTarget) => (
+        (lose = (reason) => target.connectionLost?.(reason)),
+        adapterWith({ ping: async () => (ended.cycles > 0 && (await sleepMs(200)), void ended.cycles++) })
+      ),
+    };
+    const driver = createDriver({ dsn: "dropping://h/db", name: "d", interval: "1h", maxRetries: 0 }, { definition });
+    const stop = new AbortController();
+    let base = "";
+    const log = createLogger({ write: (line: string) => void (base ||= /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(line)?.[1] ?? "") }, "info");
+    // A cache of an hour: only the loss can make the cached result unfit.
+    const done = runDaemon({ drivers: [driver], listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log, probeCacheMs: 3_600_000, signal: stop.signal });
+    while (!base || ended.cycles < 1) await sleepMs(5);
+    await (await fetch(`${base}/probe?target=d`)).text();
+    expect(ended.cycles).toBe(1); // from the cache
+    lose("terminating connection due to administrator command (SQLSTATE 57P01)");
+    await (await fetch(`${base}/probe?target=d`)).text();
+    expect(ended.cycles).toBe(2); // answered once the reprobe's cycle (200 ms) had ended
+    stop.abort();
+    await done;
+  });
+
   it("backs off when connections keep being lost: a flapping server gets no probe storm", async () => {
     // Every connection is dropped 5 ms after it is made. Without a back-off the daemon would
     // reconnect and probe about every 5 ms; with it, at 0, 1, 2 and 4 s after the first loss.

@@ -26,6 +26,8 @@ export interface DaemonOptions {
   legacyMetrics: boolean;
   /** Export prom-client's process_* and nodejs_* collectors. @default false */
   runtimeMetrics?: boolean;
+  /** Bounds of db_probe_duration_seconds (s). @default core's (docs/metrics.md, "Buckets") */
+  durationBuckets?: number[];
   version: string;
   /** The git commit the exporter was built from (`db_health_check_build_info`). @default "unknown" */
   revision?: string;
@@ -76,12 +78,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const metrics = createMetrics({
     legacyNames: options.legacyMetrics,
     runtimeMetrics: options.runtimeMetrics === true,
+    ...(options.durationBuckets ? { buckets: options.durationBuckets } : {}),
     buildInfo: { version: options.version, revision: options.revision ?? "unknown", nodeversion: process.version },
   });
   // Every target has its series from the first scrape: db_up 0 and db_status "unknown" until its
   // first cycle ends (then /readyz and /health stop saying "no probe cycle has finished yet").
   for (const d of drivers) metrics.declare({ target: d.config.name, driver: d.definition.name, ...(d.config.role === "auto" ? {} : { role: d.config.role }) });
   const results = new Map<string, ProbeResult>();
+  // When each target's connection was last lost: /probe serves no result from before it.
+  const lostAt = new Map<string, number>();
   let statusChanges = 0;
   const byName = new Map(drivers.map((d) => [d.config.name, d]));
   // Every finished cycle, whoever started it (the schedule, a lost connection or /probe), lands
@@ -118,6 +123,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       createDriver: (target) => createDriver(target),
       run: (driver, budget, recordResult) => cycles.run(driver, budget, recordResult),
       legacyMetrics: options.legacyMetrics,
+      ...(options.durationBuckets ? { durationBuckets: options.durationBuckets } : {}),
       onError: (err) => log.log("warn", "closing a discovered target failed", { error: errorMessage(err) }),
       onRefused: (module, refusal) => {
         refused(module, refusal);
@@ -130,6 +136,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     {
       metrics,
       results: () => results,
+      lostAt: (name) => lostAt.get(name),
       statusChanges: () => statusChanges,
       targets: drivers.map((d) => d.config.name),
       ...(discovered ? { discovered } : {}),
@@ -175,6 +182,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     d.onConnectionLost((e) => {
       // Shutting down (in wrapper mode: the database told to stop): the loss is expected.
       if (signal.aborted) return;
+      lostAt.set(e.target, Date.now());
       const delay = reprobes.get(e.target)!.report();
       log.log("warn", "connection lost", { target: e.target, engine: e.driver, reason: e.reason, probe: delay === 0 ? "now" : `in ${formatDuration(delay)} (connections lost again within a minute back off)` });
     }),

@@ -130,6 +130,7 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
     listen: plan.listen,
     legacyMetrics: plan.legacyMetrics,
     runtimeMetrics: plan.runtimeMetrics,
+    ...(plan.durationBuckets ? { durationBuckets: plan.durationBuckets } : {}),
     version: VERSION,
     revision: REVISION,
     log,

@@ -66,6 +66,10 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
         walPending = wal === "locked";
         // A new in-memory database is empty: it always gets the table.
         if (open.memory) opened.exec(SQL.create(table));
+        // The set-up above (quick_check reads the whole file, the switch to WAL) leaves pages in
+        // this connection's cache that no cycle reads again, ~160 KB of RSS per target; a cycle
+        // refills only the few it uses. Measured per connection: 298 → 134 KB.
+        opened.exec("PRAGMA shrink_memory");
         db = opened;
       } catch (err) {
         opened?.close();

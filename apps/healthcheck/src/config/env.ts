@@ -22,6 +22,7 @@ export interface EnvInput {
   probeCacheInterval?: string;
   legacyMetrics?: boolean;
   runtimeMetrics?: boolean;
+  durationBuckets?: string;
   telemetryPath?: string;
   timeoutOffset?: string;
   /** `DB_HEALTH_PLUGINS`, split on commas. */
@@ -41,6 +42,7 @@ export const ENV_VARS = {
   probeCacheInterval: "DB_HEALTH_PROBE_CACHE_INTERVAL",
   legacyMetrics: "DB_HEALTH_LEGACY_METRICS",
   runtimeMetrics: "DB_HEALTH_RUNTIME_METRICS",
+  durationBuckets: "DB_HEALTH_DURATION_BUCKETS",
   telemetryPath: "DB_HEALTH_TELEMETRY_PATH",
   timeoutOffset: "DB_HEALTH_TIMEOUT_OFFSET",
   plugins: "DB_HEALTH_PLUGINS",
@@ -96,6 +98,7 @@ export function readEnv(env: NodeJS.ProcessEnv, problems: Problems): EnvInput {
   out.probeCacheInterval = get(ENV_VARS.probeCacheInterval);
   out.telemetryPath = get(ENV_VARS.telemetryPath);
   out.timeoutOffset = get(ENV_VARS.timeoutOffset);
+  out.durationBuckets = get(ENV_VARS.durationBuckets);
   for (const key of ["legacyMetrics", "runtimeMetrics"] as const) {
     const text = get(ENV_VARS[key]);
     if (text === undefined) continue;

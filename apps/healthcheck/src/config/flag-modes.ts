@@ -20,6 +20,7 @@ const DAEMON_ONLY = new Set([
   "probeCacheInterval",
   "legacyMetrics",
   "runtimeMetrics",
+  "durationBuckets",
 ]);
 /** What `status` reads without a URL: the daemon's listen address, maybe from the file's `listen:`. */
 const STATUS_FINDS_DAEMON = new Set(["exportProm", "web.listenAddress", "config"]);

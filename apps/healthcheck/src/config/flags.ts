@@ -33,6 +33,8 @@ export interface FlagInput {
   webConfigFlag?: string;
   logLevel?: string;
   probeCacheInterval?: string;
+  /** `--duration-buckets`: `fine` or seconds separated by commas. */
+  durationBuckets?: string;
   telemetryPath?: string;
   timeoutOffset?: string;
   /** Only ever `false` (`--no-legacy-metrics`). */
@@ -107,6 +109,7 @@ export function buildProgram(version: string, writeOut: (text: string) => void):
     )
     .option("--no-legacy-metrics", about("drop db_read_latency_ms, db_write_latency_ms and db_connection_count", `${ENV_VARS.legacyMetrics}=false`, "kept"))
     .option("--no-runtime-metrics", about("drop the exporter's own process_* and nodejs_* metrics", `${ENV_VARS.runtimeMetrics}=false`, "exported"))
+    .option("--duration-buckets <seconds,...>", about("bounds of db_probe_duration_seconds, or fine for 0.5ms to 10s in 14 steps", ENV_VARS.durationBuckets, "0.001,0.005,0.025,0.1,0.2,0.5,2,5"))
     .option("--log-level <level>", about("debug, info, warn or error", ENV_VARS.logLevel, "info"))
     .option("--probe-cache-interval <duration>", about("/probe answers from a result younger than this (100ms to 1h)", ENV_VARS.probeCacheInterval, "5s"))
     .optionsGroup("Per-target settings (override every target):");
@@ -166,6 +169,7 @@ export function parseFlags(argv: readonly string[], version: string, problems: P
     config: "config",
     logLevel: "logLevel",
     probeCacheInterval: "probeCacheInterval",
+    durationBuckets: "durationBuckets",
     format: "format",
     telemetryPath: "web.telemetryPath",
     timeoutOffset: "web.timeoutOffset",

@@ -14,12 +14,12 @@ import { quote, type Problems } from "./problems.js";
 import { checkFileSync, UnreadableFile } from "@alfred/db-health-core";
 import { FILE_LIMITS } from "./limits.js";
 import { boundedDuration, onUnlessOff, picker } from "./pick.js";
-import { DEFAULT_LISTEN, DEFAULT_PROBE_CACHE_MS, LOG_LEVELS } from "./settings.js";
+import { DEFAULT_LISTEN, DEFAULT_PROBE_CACHE_MS, FINE_DURATION_BUCKETS, LOG_LEVELS } from "./settings.js";
 import { resolveWebSettings, type WebSettings } from "./web-settings.js";
 import type { YamlConfig } from "./yaml-file.js";
 
 /** The part of the plan that does not depend on the mode or the targets. */
-export type Globals = Pick<CliPlan, "plugins" | "listen" | "listenFrom" | "webConfigFile" | "format" | "degradedOk" | "legacyMetrics" | "logLevel" | "probeCacheMs"> & WebSettings;
+export type Globals = Pick<CliPlan, "plugins" | "listen" | "listenFrom" | "webConfigFile" | "format" | "degradedOk" | "legacyMetrics" | "durationBuckets" | "logLevel" | "probeCacheMs"> & WebSettings;
 
 const PROBE_CACHE_MIN = 100;
 const PROBE_CACHE_MAX = 3_600_000;
@@ -65,6 +65,8 @@ export function resolveGlobals(flags: FlagInput, vars: EnvInput, file: YamlConfi
   if (cacheValue) probeCacheMs = boundedDuration(cacheValue[0], cacheValue[1], PROBE_CACHE_MIN, PROBE_CACHE_MAX, "at least 100ms and at most 1h", problems) ?? probeCacheMs;
 
   const legacyMetrics = onUnlessOff(flags.legacyMetrics, vars.legacyMetrics, file, "legacyMetrics", problems);
+  const bucketsValue = pick(flags.durationBuckets, "--duration-buckets", vars.durationBuckets, ENV_VARS.durationBuckets, "durationBuckets");
+  const durationBuckets = bucketsValue ? readBuckets(bucketsValue[0], bucketsValue[1], problems) : undefined;
 
   const webValue = pick(flags.webConfig, flags.webConfigFlag ?? "--web-config", vars.webConfig, ENV_VARS.webConfig, "webConfig");
   let webConfigFile: string | undefined;
@@ -81,10 +83,34 @@ export function resolveGlobals(flags: FlagInput, vars: EnvInput, file: YamlConfi
     format: format as CliPlan["format"],
     degradedOk: flags.degradedOk,
     legacyMetrics,
+    ...(durationBuckets ? { durationBuckets } : {}),
     logLevel,
     probeCacheMs,
     ...resolveWebSettings(flags, vars, file, problems),
   };
+}
+
+/** Most bounds `--duration-buckets` takes: each adds four lines per target to /metrics. */
+const MAX_BUCKETS = 30;
+
+/**
+ * `--duration-buckets`: `fine`, or bounds in seconds (`0.01,0.1,1` from a flag or variable, a
+ * list of numbers in YAML), returned ascending; `undefined` with a problem added otherwise.
+ */
+function readBuckets(value: unknown, where: string, problems: Problems): number[] | undefined {
+  if (value === "fine") return [...FINE_DURATION_BUCKETS];
+  const items = typeof value === "string" ? value.split(",").map((s) => s.trim()) : Array.isArray(value) ? (value as unknown[]) : [value];
+  const bounds = items.map((item) => (typeof item === "number" ? item : typeof item === "string" && /^\d*\.?\d+(?:e[-+]?\d+)?$/i.test(item) ? Number(item) : NaN));
+  const wrong = items.find((_, i) => !(Number.isFinite(bounds[i]) && bounds[i]! > 0));
+  if (items.length === 0 || wrong !== undefined) {
+    problems.add(where, `${wrong === undefined ? "no bounds given" : `${quote(wrong)} is not a number of seconds above 0`}: give fine, or bounds in seconds separated by commas, e.g. 0.01,0.1,1`);
+    return undefined;
+  }
+  const sorted = [...new Set(bounds)].sort((a, b) => a - b);
+  if (sorted.length !== bounds.length) problems.add(where, "names a bound twice");
+  else if (sorted.length > MAX_BUCKETS) problems.add(where, `at most ${MAX_BUCKETS} bounds (each adds four lines per target to /metrics), got ${sorted.length}`);
+  else return sorted;
+  return undefined;
 }
 
 /** Plugins from every source, in order, without repeats: each one only adds DSN schemes. */

@@ -47,7 +47,8 @@ Where settings come from (the first that sets a value wins):
 
 YAML file (relative paths are relative to the file):
   listen: ":9091"                  # also webConfig, logLevel, probeCacheInterval, legacyMetrics,
-                                   # runtimeMetrics, telemetryPath, timeoutOffset
+                                   # runtimeMetrics, durationBuckets, telemetryPath,
+                                   # timeoutOffset
   plugins: ["@acme/db-health-driver-cockroach"]
   defaults:                        # any target setting except dsn, name and cluster
     interval: 30s

@@ -98,12 +98,19 @@ export const YAML_TOP_KEYS = [
   "probeCacheInterval",
   "legacyMetrics",
   "runtimeMetrics",
+  "durationBuckets",
   "telemetryPath",
   "timeoutOffset",
 ] as const;
 
 /** Log levels of the daemon's JSON logs. */
 export const LOG_LEVELS = ["debug", "info", "warn", "error"] as const;
+
+/**
+ * `--duration-buckets fine`: the fourteen bounds db_probe_duration_seconds had before 1.x's
+ * smaller default (core's), 0.5 ms to 10 s, for dashboards that want sub-millisecond detail.
+ */
+export const FINE_DURATION_BUCKETS: readonly number[] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** `--export-prom` default: every interface, port 9091. */
 export const DEFAULT_LISTEN = ":9091";

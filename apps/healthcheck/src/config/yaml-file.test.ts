@@ -33,7 +33,7 @@ colour: blue
       "FILE: defaults.name (line 7): name identifies one database: put it under targets:",
       'FILE: logLevl (line 8): unknown option; did you mean "logLevel"?',
       'FILE: interval (line 9): "interval" is a target setting: put it under defaults: (every target) or under one target',
-      "FILE: colour (line 10): unknown option (known: targets, defaults, modules, plugins, listen, webConfig, logLevel, probeCacheInterval, legacyMetrics, runtimeMetrics, telemetryPath, timeoutOffset)",
+      "FILE: colour (line 10): unknown option (known: targets, defaults, modules, plugins, listen, webConfig, logLevel, probeCacheInterval, legacyMetrics, runtimeMetrics, durationBuckets, telemetryPath, timeoutOffset)",
     ]);
   });
 

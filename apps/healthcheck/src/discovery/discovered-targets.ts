@@ -22,6 +22,8 @@ export interface DiscoveredTargetsOptions {
   run(driver: Driver, budget: ScrapeBudget | undefined, record: (result: ProbeResult) => void): Promise<ProbeResult>;
   /** Keep the seed's `_ms` metric names in the modules' output, as `/metrics` does. */
   legacyMetrics: boolean;
+  /** Bounds of db_probe_duration_seconds, as `/metrics` has them. @default core's */
+  durationBuckets?: number[];
   /** @default DISCOVERY_LIMITS.maxTargets */
   maxTargets?: number;
   /** @default DISCOVERY_LIMITS.idleMs */
@@ -118,7 +120,7 @@ export function createDiscoveredTargets(options: DiscoveredTargetsOptions): Disc
     const registry = new Registry();
     // Every series of the module carries module="NAME": two modules may reach one address.
     registry.setDefaultLabels({ module: spec.name });
-    modules.set(spec.name, { spec, check: compileAllow(spec.allow), metrics: createMetrics({ registry, legacyNames: options.legacyMetrics }) });
+    modules.set(spec.name, { spec, check: compileAllow(spec.allow), metrics: createMetrics({ registry, legacyNames: options.legacyMetrics, ...(options.durationBuckets ? { buckets: options.durationBuckets } : {}) }) });
   }
   // Least recently used first: a Map keeps insertion order, and each use re-inserts.
   const entries = new Map<string, Entry>();

@@ -27,6 +27,11 @@ export interface HttpState {
   /** Latest result per target name; a target that has not finished a cycle is absent. */
   results(): ReadonlyMap<string, ProbeResult>;
   /**
+   * When a target's connection was last lost (ms since the epoch), if ever: `/probe` then serves
+   * no result from a cycle that began before it (probe-cache.ts).
+   */
+  lostAt?(target: string): number | undefined;
+  /**
    * Changes whenever a target's status changed (the daemon counts them): `/metrics` then renders
    * anew for the next scrape instead of serving a body from before, so a target gone down shows
    * at once rather than up to 2 × `metricsMaxAgeMs` later.

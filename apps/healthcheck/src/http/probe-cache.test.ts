@@ -9,10 +9,12 @@ function harness(ttlMs: number) {
   const calls: string[] = [];
   const waiting: Array<{ resolve(r: ProbeResult): void; reject(e: Error): void }> = [];
   const latest = new Map<string, ProbeResult>();
+  const lost = new Map<string, number>();
   const cache = createProbeCache({
     ttlMs,
     now: () => clock,
     latest: (t) => latest.get(t),
+    lostAt: (t) => lost.get(t),
     probe: (target) => {
       calls.push(target);
       return new Promise<ProbeResult>((resolve, reject) => waiting.push({ resolve, reject }));
@@ -22,6 +24,7 @@ function harness(ttlMs: number) {
     cache,
     calls,
     latest,
+    lost,
     tick: (ms: number) => (clock += ms),
     now: () => clock,
     finish: (r: ProbeResult) => waiting.shift()?.resolve(r),
@@ -76,6 +79,24 @@ describe("createProbeCache", () => {
     expect(h.calls).toEqual(["a"]);
     h.finish(result({ target: "a" }));
     await p;
+  });
+
+  it("serves no result from before a lost connection, however young: it joins the cycle the loss set off", async () => {
+    const h = harness(15_000);
+    const before = result({ target: "a", startedAt: h.now() - 100, durationMs: 50 });
+    h.latest.set("a", before);
+    expect(h.cache.fresh("a")).toBe(before);
+    h.lost.set("a", h.now()); // the connection is lost 50 ms after that cycle ended
+    h.tick(10);
+    expect(h.cache.fresh("a")).toBeUndefined();
+    const joined = [h.cache.get("a"), h.cache.get("a")];
+    await settle();
+    expect(h.calls).toEqual(["a"]); // one cycle for both (cycles.run joins the reprobe's own)
+    const after = result({ target: "a", startedAt: h.now(), durationMs: 5 });
+    h.finish(after);
+    expect(await Promise.all(joined)).toEqual([after, after]);
+    h.tick(1000);
+    expect(h.cache.fresh("a")).toBe(after); // begun after the loss: served again
   });
 
   it("does not cache a failed probe, but shares it while in flight", async () => {

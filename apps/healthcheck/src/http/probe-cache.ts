@@ -13,6 +13,11 @@ export interface ProbeCacheOptions {
   probe(target: string, budget?: ScrapeBudget): Promise<ProbeResult>;
   /** The latest result the daemon's own loop produced, which counts as fresh too. */
   latest?(target: string): ProbeResult | undefined;
+  /**
+   * When (ms since the epoch) the target's connection was last lost, if ever: a result whose
+   * cycle began before that is known to be out of date and is never served, however young.
+   */
+  lostAt?(target: string): number | undefined;
   /** Clock in ms since the epoch (tests). @default Date.now */
   now?(): number;
 }
@@ -34,6 +39,8 @@ export interface ProbeCache {
  * Per-target cache with single flight: however many requests arrive, a target is probed at
  * most once per `ttlMs`, and requests that arrive while a probe runs all wait for that one.
  * Failed probes are not cached (the next request tries again), but still shared while in flight.
+ * A result from before the target's last lost connection is not served either: the request
+ * joins the cycle the loss set off (or starts one).
  * `get()` resolves with a cycle's result however long it takes: a scrape bounds its own wait
  * (`answerWithin()`), since requests sharing one cycle may have different budgets.
  *
@@ -59,7 +66,9 @@ export function createProbeCache(options: ProbeCacheOptions): ProbeCache {
 
   const fresh = (target: string): ProbeResult | undefined => {
     const cached = freshest(target);
-    return cached && now() - cached.at < options.ttlMs ? cached.result : undefined;
+    if (!cached || now() - cached.at >= options.ttlMs) return undefined;
+    const lost = options.lostAt?.(target);
+    return lost !== undefined && cached.result.startedAt < lost ? undefined : cached.result;
   };
 
   return {

@@ -53,7 +53,7 @@ describe("metrics", () => {
     expect(text).toContain(`db_status{${L},status="up"} 1`);
     expect(text).toContain(`db_status{${L},status="down"} 0`);
     expect(text).toContain(`db_status{${L},status="unknown"} 0`);
-    expect(text).toContain(`db_probe_duration_seconds_bucket{le="0.0005",${L},phase="ping"} 1`);
+    expect(text).toContain(`db_probe_duration_seconds_bucket{le="0.001",${L},phase="ping"} 1`);
     expect(text).toContain(`db_probe_last_success_timestamp_seconds{${L}} 1700000000.0065`);
     expect(text).toMatch(/db_health_check_build_info\{version="\d+\.\d+\.\d+[^"]*"\} 1/);
     expect(text).not.toContain("endpoint");
