@@ -55,4 +55,18 @@ describe("healthcheck status", () => {
     expect(authorization).toBe(`Basic ${Buffer.from("prom:p@ss").toString("base64")}`);
     expect(out()).toBe("503 not ready:\nx: down\n");
   });
+
+  it("does not follow a redirect to a URL with credentials (they would go out as basic auth), nor print them", async () => {
+    let authorization: string | undefined = "none";
+    const target = await serve((req, res) => {
+      authorization = req.headers.authorization;
+      res.writeHead(200).end("ready\n");
+    });
+    const base = await serve((_, res) => res.writeHead(302, { location: `${target.replace("//", "//thief:St0len-Pw@")}/readyz` }).end());
+    const { io, out } = capture();
+    expect(await askStatus(`${base}/readyz`, io)).toBe(1);
+    expect(authorization, "the redirect's target was never asked").toBe("none");
+    expect(out()).toMatch(/no answer from .*: redirected to a URL with credentials, which is not followed\n$/);
+    expect(out()).not.toContain("St0len-Pw");
+  });
 });

@@ -89,6 +89,8 @@ async function get(url: URL, headers: Record<string, string>, max: number, signa
     if (redirects >= MAX_REDIRECTS) throw new Error("redirect count exceeded");
     const next = new URL(location, url);
     if (next.protocol !== "http:" && next.protocol !== "https:") throw new Error(`redirected to ${next.protocol} URL`);
+    // node:http would send them as Basic auth to wherever the server points (fetch() refuses).
+    if (next.username || next.password) throw new Error("redirected to a URL with credentials, which is not followed");
     return get(next, next.origin === url.origin ? headers : {}, max, signal, redirects + 1);
   }
   return { status, body: await readSome(res, max, signal) };
