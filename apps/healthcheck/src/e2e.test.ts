@@ -67,6 +67,14 @@ describe("configuration end to end", () => {
     expect(r.stderr).toMatch(/conectTimeout.*connectTimeout/);
     expect(r.stderr + r.stdout).not.toContain("S3cret-pw");
   });
+
+  it("config check names at most 20 targets on its one line, then how many more", () => {
+    const many = join(dir, "many.yaml");
+    writeFileSync(many, `targets:\n${Array.from({ length: 25 }, (_, i) => `  - name: t${i + 1}\n    dsn: postgres://app@db.invalid:5432/app\n`).join("")}`);
+    const r = run(["config", "check", many]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(`configuration is valid: 25 target(s): ${Array.from({ length: 20 }, (_, i) => `t${i + 1}`).join(", ")} … and 5 more\n`);
+  });
 });
 
 describe("daemon end to end", () => {

@@ -58,9 +58,8 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     if (plan.mode !== "daemon") for (const w of plan.warnings) io.stderr.write(`healthcheck: warning: ${w}\n`);
     // Every mode runs from the plan as resolved: nothing is validated, parsed or looked up again.
     if (plan.mode === "config-check") {
-      const names = plan.targets.map((t) => t.config.name);
-      const modules = plan.modules.length > 0 ? `; ${plan.modules.length} module(s) for discovered targets: ${plan.modules.map((m) => m.name).join(", ")}` : "";
-      const targets = names.length > 0 ? `${names.length} target(s): ${names.join(", ")}` : "no configured targets";
+      const modules = plan.modules.length > 0 ? `; ${plan.modules.length} module(s) for discovered targets: ${someOf(plan.modules.map((m) => m.name))}` : "";
+      const targets = plan.targets.length > 0 ? `${plan.targets.length} target(s): ${someOf(plan.targets.map((t) => t.config.name))}` : "no configured targets";
       io.stdout.write(`configuration is valid: ${targets}${modules}\n`);
       return EXIT.ok;
     }
@@ -155,4 +154,9 @@ function indent(text: string): string {
     .split("\n")
     .map((l) => `  ${l}`)
     .join("\n");
+}
+
+/** Names shown in one line: the first 20, then how many more (10,000 targets made an 80 KB line). */
+function someOf(names: readonly string[], shown = 20): string {
+  return names.length <= shown ? names.join(", ") : `${names.slice(0, shown).join(", ")} … and ${names.length - shown} more`;
 }
