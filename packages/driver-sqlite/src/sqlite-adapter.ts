@@ -1,9 +1,11 @@
+import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import { DbHealthError, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
 import { checkFile, classifySqliteError, isBusy, patiently, quickCheck, setWal, unwritableReason } from "./sqlite-file.js";
 import { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";
 import { SQL } from "./sql.js";
 import { readOnlyCheck } from "./sqlite-check.js";
+import { CheckWorker } from "./sqlite-check-worker.js";
 
 type Db = InstanceType<typeof Database>;
 type Statement = Database.Statement<unknown[], unknown>;
@@ -49,6 +51,8 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
   let unwritable: string | undefined;
   // WAL could not be turned on at connect because another connection held the lock: the write retries it.
   let walPending = false;
+  // The custom checks' worker thread (a file only): started at the first check, ended with the connection.
+  let checks: CheckWorker | undefined;
 
   return {
     driver: "sqlite",
@@ -111,14 +115,21 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
     select: (probeId, call) => patiently(call, () => statement("read").get(probeId) as string | undefined),
     prune: (probeId, seconds, call) => patiently(call, () => void statement("prune").run(probeId, `-${seconds} seconds`)),
     catalogRead: async () => void statement("catalog").get(),
-    readOnlyQuery: (sql, call) => readOnlyCheck(conn(), sql, call),
+    readOnlyQuery(sql, call) {
+      const d = conn();
+      // An in-memory database exists only on this connection: its checks run here, in this thread.
+      if (open.memory) return readOnlyCheck(d, sql, call);
+      return (checks ??= new CheckWorker(resolve(open.path))).run(sql, call);
+    },
     classifyError: classifySqliteError,
     async close() {
+      checks?.stop();
       const d = db;
       db = undefined;
       d?.close();
     },
     destroy() {
+      checks?.stop();
       const d = db;
       db = undefined;
       try {
