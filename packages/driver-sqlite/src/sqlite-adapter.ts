@@ -15,7 +15,9 @@ type Statement = Database.Statement<unknown[], unknown>;
  * loop until it returns, so no timer can interrupt it. A locked database must therefore never be
  * waited for inside SQLite: `busy_timeout` is 0 and a statement that finds the file locked is
  * tried again from the event loop with a short backoff, until 90 % of its phase deadline, so one
- * locked file cannot stall the other targets or the HTTP endpoints. There is no connection to
+ * locked file cannot stall the other targets or the HTTP endpoints. Custom checks, which may run
+ * for long and cannot be interrupted either, run in a worker thread on a read-only connection of
+ * their own ({@link CheckWorker}); an in-memory database's in this thread. There is no connection to
  * lose (the database is a file opened in this process), so `target.lost` is never called. An
  * engine without replication: a writable file is a `primary`, one that refuses writes a read-only
  * primary (degraded); `mode=ro` asks for a read-only check, and the role is then `unknown`.

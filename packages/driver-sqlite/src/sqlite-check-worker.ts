@@ -65,11 +65,11 @@ function serve(check: (db: Db, sql: string) => unknown, load: NodeJS.Require): v
   });
 }
 
-/** Stopped workers of one target whose statement still runs, past which its checks wait (see {@link CheckWorker}). */
-const MAX_DRAINING = 2;
-
 /** How long after the call's deadline the worker's own timer ends a check whose signal did not abort. */
 const BACKSTOP_MS = 50;
+
+/** A check's worker holds one connection and one row: small heaps keep its cost near Node's floor per thread. */
+const WORKER_LIMITS = { maxYoungGenerationSizeMb: 1, maxOldGenerationSizeMb: 32 };
 
 let source: string | undefined;
 let clientPath: string | undefined;
@@ -99,9 +99,9 @@ function betterSqlite3Path(): string {
  * worker had not started yet (it was still loading, say) is simply given up and the worker kept;
  * one that runs is ended by terminating the worker. The native statement then runs on to its end
  * in that dying thread (no JavaScript runs to stop it): it blocks nothing in this thread, but it
- * holds a CPU core, and Node's exit waits for it. The next check starts a new worker (a check
- * that was slow once costs one cycle), but while two such threads of the target still run, its
- * checks fail as `timeout` at once without starting: two runaway statements per target at most.
+ * holds a CPU core, and Node's exit waits for it. The next check starts a new worker, but the
+ * same query is not started again while its earlier run goes on in a stopped thread (it fails as
+ * `timeout` at once): one runaway statement per check at most, and the target's other checks run.
  * {@link stop} ends the worker with the target's connection; the next check starts a new one.
  *
  * @example
@@ -116,8 +116,10 @@ export class CheckWorker {
   /** The request cell shared with the current worker: the id asked for, `-id` once it runs, 0 given up. */
   #cell: Int32Array | undefined;
   #pending: { id: number; settle(answer: CheckAnswer | { failed: unknown }): void } | undefined;
-  /** Workers stopped while their statement ran, until their thread has exited. */
-  readonly #draining = new Set<Worker>();
+  /** The last request sent to the current worker: the query a stopped worker still runs. */
+  #posted: { id: number; sql: string } | undefined;
+  /** Workers stopped while their statement ran, with its query, until their thread has exited. */
+  readonly #draining = new Map<Worker, string>();
   #nextId = 1;
 
   constructor(private readonly path: string) {}
@@ -128,9 +130,9 @@ export class CheckWorker {
    */
   run(sql: string, call: DialectCall): Promise<unknown> {
     if (call.signal.aborted) return Promise.reject(new DbHealthError("timeout", "check aborted before it started", { driver: "sqlite" }));
-    if (this.#draining.size >= MAX_DRAINING) {
+    if ([...this.#draining.values()].includes(sql)) {
       return Promise.reject(
-        new DbHealthError("timeout", `check not started: ${MAX_DRAINING} checks that timed out earlier still run in their stopped worker threads (SQLite cannot interrupt a statement); checks start again once one returns`, { driver: "sqlite" }),
+        new DbHealthError("timeout", "check not started: this query still runs from an earlier cycle, in the worker thread stopped at its timeout (SQLite cannot interrupt a statement); it starts again once that run ends", { driver: "sqlite" }),
       );
     }
     if (this.#pending) return Promise.reject(new DbHealthError("contract", "a check already runs on this SQLite target: checks run one at a time", { driver: "sqlite" }));
@@ -167,6 +169,7 @@ export class CheckWorker {
       const timer = setTimeout(() => expire(new DbHealthError("timeout", `check did not finish within ${formatDuration(Math.round(ms))}`, { driver: "sqlite" })), ms + BACKSTOP_MS);
       call.signal.addEventListener("abort", onAbort, { once: true });
       this.#pending = { id, settle };
+      this.#posted = { id, sql };
       Atomics.store(cell, 0, id);
       worker.ref();
       worker.postMessage({ id, sql, waitMs: call.waitForLocks === false ? 0 : ms * 0.9 } satisfies CheckRequest);
@@ -184,10 +187,10 @@ export class CheckWorker {
     if (!worker || !cell) return;
     this.#worker = undefined;
     this.#cell = undefined;
-    const running = Atomics.load(cell, 0) < 0;
+    const running = Atomics.load(cell, 0);
     Atomics.store(cell, 0, 0);
-    if (running) {
-      this.#draining.add(worker);
+    if (running < 0) {
+      this.#draining.set(worker, this.#posted?.id === -running ? this.#posted.sql : "");
       worker.once("exit", () => this.#draining.delete(worker));
     }
     worker.unref();
@@ -201,6 +204,7 @@ export class CheckWorker {
     const worker = new Worker(workerSource(), {
       eval: true,
       workerData: { client: betterSqlite3Path(), path: this.path, state } satisfies CheckWorkerData,
+      resourceLimits: WORKER_LIMITS,
     });
     worker.unref();
     const lost = (why: string): void => {
