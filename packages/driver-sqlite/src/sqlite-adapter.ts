@@ -1,9 +1,11 @@
+import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import { DbHealthError, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
 import { checkFile, classifySqliteError, isBusy, patiently, quickCheck, setWal, unwritableReason } from "./sqlite-file.js";
 import { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";
 import { SQL } from "./sql.js";
 import { readOnlyCheck } from "./sqlite-check.js";
+import { CheckWorker } from "./sqlite-check-worker.js";
 
 type Db = InstanceType<typeof Database>;
 type Statement = Database.Statement<unknown[], unknown>;
@@ -13,7 +15,9 @@ type Statement = Database.Statement<unknown[], unknown>;
  * loop until it returns, so no timer can interrupt it. A locked database must therefore never be
  * waited for inside SQLite: `busy_timeout` is 0 and a statement that finds the file locked is
  * tried again from the event loop with a short backoff, until 90 % of its phase deadline, so one
- * locked file cannot stall the other targets or the HTTP endpoints. There is no connection to
+ * locked file cannot stall the other targets or the HTTP endpoints. Custom checks, which may run
+ * for long and cannot be interrupted either, run in a worker thread on a read-only connection of
+ * their own ({@link CheckWorker}); an in-memory database's in this thread. There is no connection to
  * lose (the database is a file opened in this process), so `target.lost` is never called. An
  * engine without replication: a writable file is a `primary`, one that refuses writes a read-only
  * primary (degraded); `mode=ro` asks for a read-only check, and the role is then `unknown`.
@@ -49,6 +53,8 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
   let unwritable: string | undefined;
   // WAL could not be turned on at connect because another connection held the lock: the write retries it.
   let walPending = false;
+  // The custom checks' worker thread (a file only): started at the first check, ended with the connection.
+  let checks: CheckWorker | undefined;
 
   return {
     driver: "sqlite",
@@ -115,14 +121,21 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
     select: (probeId, call) => patiently(call, () => statement("read").get(probeId) as string | undefined),
     prune: (probeId, seconds, call) => patiently(call, () => void statement("prune").run(probeId, `-${seconds} seconds`)),
     catalogRead: async () => void statement("catalog").get(),
-    readOnlyQuery: (sql, call) => readOnlyCheck(conn(), sql, call),
+    readOnlyQuery(sql, call) {
+      const d = conn();
+      // An in-memory database exists only on this connection: its checks run here, in this thread.
+      if (open.memory) return readOnlyCheck(d, sql, call);
+      return (checks ??= new CheckWorker(resolve(open.path))).run(sql, call);
+    },
     classifyError: classifySqliteError,
     async close() {
+      checks?.stop();
       const d = db;
       db = undefined;
       d?.close();
     },
     destroy() {
+      checks?.stop();
       const d = db;
       db = undefined;
       try {

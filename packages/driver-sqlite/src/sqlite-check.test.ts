@@ -119,3 +119,97 @@ describe("sqlite custom checks", () => {
     expect(r.checks?.[0]?.value).toBe(4);
   });
 });
+
+// A statement that runs for seconds (about 3 s here): longer than its check timeout many times over.
+const SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) SELECT count(*) FROM c";
+
+describe("sqlite custom checks in a worker thread", () => {
+  it("a slow check times out as a timeout while the event loop keeps running, and the next check works (a new worker)", async () => {
+    // Slow while the flag table has a row: the same check, on the same target, then fast again.
+    const flag = new Database(path);
+    flag.exec("CREATE TABLE IF NOT EXISTS slow_flag (on_ INTEGER); INSERT INTO slow_flag VALUES (1)");
+    const d = make([
+      { name: "sometimes_slow", query: `SELECT CASE WHEN (SELECT count(*) FROM slow_flag) > 0 THEN (${SLOW}) ELSE 7 END`, timeout: "300ms" },
+      { name: "after", query: "SELECT 1" },
+    ]);
+    // On the main thread the statement held every timer until it returned (a daemon's /metrics
+    // took 7–11 s); in the worker, the interval keeps firing during the check.
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 10);
+    let r;
+    try {
+      r = await d.probe();
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(r.status).toBe("degraded");
+    expect(r.checks).toEqual([{ name: "sometimes_slow", ok: false, ms: expect.any(Number), error: "timed out after 300ms" }]);
+    // A blocked thread fires an interval once after the block; the worker leaves it free.
+    expect(ticks, "interval ticks during a 300 ms check").toBeGreaterThanOrEqual(5);
+    flag.exec("DELETE FROM slow_flag");
+    flag.close();
+    // The timeout gave up the connection and the worker (the check after it waited): the next
+    // cycle reconnects and runs its checks in a new worker, but not the query whose earlier run
+    // still goes on in the stopped one, until that run ends (bounded wait, no timing asserted).
+    const next = await d.probe();
+    expect(next.checks?.map((c) => [c.name, c.ok, c.value])).toEqual([
+      ["sometimes_slow", false, undefined],
+      ["after", true, 1],
+    ]);
+    expect(next.checks?.[0]?.error).toMatch(/^check not started: this query still runs from an earlier cycle/);
+    let later = next;
+    for (const until = Date.now() + 60_000; later.status !== "up" && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 200));
+      later = await d.probe();
+    }
+    expect(later.status, later.reason).toBe("up");
+    expect(later.checks?.map((c) => [c.name, c.ok, c.value])).toEqual([
+      ["sometimes_slow", true, 7],
+      ["after", true, 1],
+    ]);
+    expect(jobs()).toHaveLength(4);
+  });
+
+  it("gives values as the main thread does: a BLOB is a Buffer, NULL and text as such, a big integer a number", async () => {
+    const r = await make([
+      { name: "blob", query: "SELECT x'0102'" },
+      { name: "null", query: "SELECT NULL" },
+      { name: "real", query: "SELECT 2.5" },
+      { name: "big", query: "SELECT 9007199254740993" },
+      { name: "count", query: "SELECT count(*) FROM jobs" },
+    ]).probe();
+    expect(r.checks?.map((c) => [c.name, c.ok, c.value, c.error])).toEqual([
+      ["blob", false, undefined, "query returned bytes, not a number"],
+      ["null", false, undefined, "query returned NULL, not a number"],
+      ["real", true, 2.5, undefined],
+      ["big", true, 9007199254740992, undefined],
+      ["count", true, 4, undefined],
+    ]);
+  });
+
+  it("does not start a query again while its earlier run goes on in a stopped worker; the target's other checks run", async () => {
+    const d = make([
+      { name: "slow", query: SLOW, timeout: "200ms" },
+      { name: "fast", query: "SELECT count(*) FROM jobs" },
+    ]);
+    const first = await d.probe();
+    expect(first.checks?.map((c) => [c.name, c.error])).toEqual([["slow", "timed out after 200ms"]]);
+    // The next cycle, long before the statement's ~3 s are over: one runaway statement per check at most.
+    const second = await d.probe();
+    expect(second.checks?.map((c) => [c.name, c.ok, c.value, c.error])).toEqual([
+      ["slow", false, undefined, expect.stringMatching(/^check not started: this query still runs from an earlier cycle, in the worker thread stopped at its timeout/)],
+      ["fast", true, 4, undefined],
+    ]);
+    expect(jobs()).toHaveLength(4);
+  });
+
+  it(":memory: checks run on the probe's own connection, in this thread (no other connection sees that database)", async () => {
+    // The health table exists only in the probe's in-memory database: a worker's would be empty.
+    const r = await make([{ name: "rows", query: "SELECT count(*) FROM _health_check" }], ":memory:").probe();
+    expect(r.status, r.reason).toBe("up");
+    expect(r.checks?.[0]).toMatchObject({ ok: true, value: 1 });
+    const refused = await make([{ name: "w", query: "DELETE FROM _health_check" }], ":memory:").probe();
+    expect(refused.checks?.[0]?.error).toBe("check refused: the statement writes (or may write) to the database; a check may only read (SELECT …)");
+  });
+});
+
