@@ -5,7 +5,6 @@ import type { DriverAdapter } from "../contract/driver-adapter.js";
 import type { Phase } from "../contract/types.js";
 
 /** C0 controls but newline (folded before), DEL and the C1 controls (0x9b is a terminal's CSI). */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 
 /** What {@link Session.run} runs: a phase of the cycle, or one of its custom checks. */
