@@ -55,6 +55,16 @@ export function createPostgresDialect(target: DialectTarget, version = "1"): Hea
         inFlight--;
       }
     },
+    submit: async (q) => {
+      const c = live();
+      inFlight++;
+      try {
+        c.query(q);
+        return await q.done;
+      } finally {
+        inFlight--;
+      }
+    },
     discard: (err) => {
       if (client) broken ??= err;
     },

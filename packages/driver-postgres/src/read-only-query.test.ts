@@ -114,6 +114,22 @@ describe("postgres readOnlyQuery", () => {
     expect(await sessions(appName(probeId))).toEqual([{ pid: expect.any(Number), state: "idle" }]);
   });
 
+  it("reads the first row only: the rows after it are never computed nor sent (a check without LIMIT or an aggregate)", async () => {
+    const probeId = `roq-first-row-${process.pid}`;
+    const a = await open(probeId);
+    // The second row would fail: it is never computed. The whole result used to be read into
+    // the exporter's memory first (20 million rows: 1.6 GB and 10.7 s).
+    expect(await check(a, "SELECT CASE WHEN g = 1 THEN 7 ELSE 1 / (g - g) END FROM generate_series(1, 3) g")).toBe(7);
+    expect(await check(a, "SELECT 1 FROM pg_class a, pg_class b, pg_class c")).toBe(1);
+    // An error in the first row, none, or one at parse time: the session is ready for the next.
+    await expect(check(a, "SELECT 1 / (g - g) FROM generate_series(1, 3) g")).rejects.toMatchObject({ message: expect.stringMatching(/division by zero/) });
+    expect(await check(a, "SELECT 1 WHERE false")).toBeUndefined();
+    await expect(check(a, "SELECT FROM FROM")).rejects.toMatchObject({ message: expect.stringMatching(/syntax error/) });
+    expect(await check(a, "SHOW transaction_read_only")).toBe("on");
+    expect(await sessions(appName(probeId))).toEqual([{ pid: expect.any(Number), state: "idle" }]);
+    await a.write("after-first-row", AbortSignal.timeout(2000));
+  });
+
   it("finds a statement's first keyword past comments and parentheses", () => {
     expect(queryKeyword("  /* a /* b */ c */ -- d\n ((Select 1))")).toBe("SELECT");
     expect(queryKeyword("COPY (SELECT 1) TO PROGRAM 'sh'")).toBe("COPY");

@@ -1,11 +1,13 @@
 import { performance } from "node:perf_hooks";
-import type pg from "pg";
+import pg from "pg";
 import { DbHealthError, type DialectCall } from "@alfred/db-health-core";
 
 /** What a check needs from the dialect: the held connection, and a way to give it up. */
 export interface CheckConnection {
   /** Runs one query on the held connection (counted as in flight, so a missed deadline cancels it). */
   query(config: pg.QueryConfig & { queryMode?: "extended"; rowMode?: "array" }): Promise<pg.QueryResult<unknown[]>>;
+  /** Submits a query object (see {@link FirstRowQuery}) on the held connection, counted as in flight too. */
+  submit(query: FirstRowQuery): Promise<unknown[] | undefined>;
   /** Marks the connection unusable (the transaction could not be ended): core reconnects first. */
   discard(err: Error): void;
 }
@@ -43,15 +45,55 @@ export async function runReadOnlyQuery(connection: CheckConnection, sql: string,
   const ms = Math.max(1, Math.floor(SERVER_SHARE * (call.deadline - performance.now())));
   await connection.query({ text: CHECK_SQL.begin(ms) });
   try {
-    const result = await connection.query({ text: sql, queryMode: "extended", rowMode: "array" }).catch((err: unknown) => {
+    const row = await connection.submit(new FirstRowQuery(sql)).catch((err: unknown) => {
       throw oneStatement(err);
     });
-    return result.rows[0]?.[0];
+    return row?.[0];
   } finally {
     // Always: a check that failed left the transaction aborted, one that ran COMMIT left none
     // (ROLLBACK then only warns). A connection that cannot end it is not used again.
     await connection.query({ text: CHECK_SQL.end }).catch((err: unknown) => connection.discard(err instanceof Error ? err : new Error(String(err))));
   }
+}
+
+/**
+ * A query through the extended protocol that asks the server for its first row only (`Execute`
+ * with a row limit of 1) and ends there: the rows after it are neither computed nor sent. A check
+ * without `LIMIT` or an aggregate was read whole into the exporter's memory (20 million rows:
+ * 1.6 GB and 10.7 s). The extended protocol also keeps refusing several statements.
+ *
+ * pg's own `Query` with `rows` would fetch the next row on every `PortalSuspended`, and after an
+ * error would not send the `Sync` the server waits for; both are done here instead.
+ */
+export class FirstRowQuery extends pg.Query<unknown[]> {
+  /** Settled once the server is ready for the next statement: the first row, or none. */
+  readonly done: Promise<unknown[] | undefined>;
+
+  constructor(sql: string) {
+    let settle!: (err: Error | null, row?: unknown[]) => void;
+    const done = new Promise<unknown[] | undefined>((resolve, reject) => {
+      settle = (err, row) => (err ? reject(err) : resolve(row));
+    });
+    super({ text: sql, rowMode: "array", rows: 1 } as pg.QueryConfig, undefined, ((err: Error | null, result?: pg.QueryResult<unknown[]>) =>
+      settle(err, err ? undefined : result?.rows[0])) as never);
+    this.done = done;
+  }
+
+  /** One row is all a check reads: end the statement instead of asking for the next row. */
+  handlePortalSuspended(connection: PgConnection): void {
+    connection.sync();
+  }
+
+  /** Without the pipelined `Sync` the server skips everything until one comes: send it. */
+  handleError(err: Error, connection: PgConnection): void {
+    connection.sync();
+    (pg.Query.prototype as unknown as { handleError(e: Error, c: PgConnection): void }).handleError.call(this, err, connection);
+  }
+}
+
+/** The part of pg's internal connection a {@link FirstRowQuery} uses. */
+interface PgConnection {
+  sync(): void;
 }
 
 /** The statements around a check, in one place for review. */

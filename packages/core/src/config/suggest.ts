@@ -10,6 +10,8 @@
  * ```
  */
 export function unknownKey(key: string, known: readonly string[]): string {
+  // The YAML file is read as YAML 1.2, which has no merge keys: `<<` is an ordinary key there.
+  if (key === "<<") return "a YAML merge key (<<: *anchor) is not supported: write the keys out, or alias a whole mapping or list (checks: *list)";
   const close = suggestions(key, known);
   if (close.length > 0) return `unknown option; did you mean ${close.map((k) => `"${k}"`).join(" or ")}?`;
   return `unknown option (known: ${known.join(", ")})`;
@@ -27,14 +29,19 @@ function suggestions(key: string, known: readonly string[]): string[] {
   return k.length >= 4 ? known.filter((c) => norm(c).includes(k)).slice(0, 3) : [];
 }
 
+/** Edits between two keys: insertions, deletions, substitutions and swaps of two neighbours (`mni` → `min` is one). */
 function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row.push(Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost));
+      let d = Math.min((prev[j] ?? 0) + 1, (row[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (before[j - 2] ?? 0) + 1);
+      row.push(d);
     }
+    before = prev;
     prev = row;
   }
   return prev[b.length] ?? 0;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createDriver } from "./driver.js";
 import { judge } from "./run-checks.js";
+import { DbHealthError } from "../contract/errors.js";
 import { scriptedDefinition, type Script } from "../__fixtures__/scripted-driver.js";
 import type { CustomCheckOptions, TargetOptions } from "../config/types.js";
 
@@ -126,6 +127,41 @@ describe("custom checks in the probe cycle", () => {
     expect(r2.status).toBe("up");
     expect(r2.checks?.map((c) => c.value)).toEqual([1, 2]);
     expect(state.calls.filter((c) => c === "connect")).toHaveLength(2);
+  });
+
+  it("stops after a check the server timed out (statement timeout): the later checks wait, the connection is kept", async () => {
+    // PostgreSQL and MySQL end a check at ~90 % of its deadline themselves, so the connection
+    // survives: 32 slow checks must not cost 32 timeouts in one cycle.
+    const serverTimeout = () => Promise.reject(new DbHealthError("timeout", "canceling statement due to statement timeout (SQLSTATE 57014)"));
+    const { driver, state } = drv({ check: answers({ s1: serverTimeout, s2: serverTimeout, s3: serverTimeout }) }, [
+      { name: "s1", query: "s1", timeout: "300ms" },
+      { name: "s2", query: "s2", timeout: "300ms" },
+      { name: "s3", query: "s3", timeout: "300ms" },
+    ]);
+    const r = await driver.probe();
+    expect(r.status).toBe("degraded");
+    expect(r.reason).toBe("check s1: canceling statement due to statement timeout (SQLSTATE 57014)");
+    expect(r.checks).toEqual([{ name: "s1", ok: false, ms: expect.any(Number), error: "canceling statement due to statement timeout (SQLSTATE 57014)" }]);
+    expect(state.calls.filter((c) => c.startsWith("check"))).toEqual(["check s1"]);
+    expect(state.destroyed).toBe(0);
+  });
+
+  it("keeps running the later checks after one that failed without a timeout", async () => {
+    const { driver, state } = drv({ check: answers({ bad: () => Promise.reject(new Error("syntax error")), good: 1 }) }, [
+      { name: "bad", query: "bad" },
+      { name: "good", query: "good" },
+    ]);
+    const r = await driver.probe();
+    expect(r.checks?.map((c) => [c.name, c.ok])).toEqual([["bad", false], ["good", true]]);
+    expect(state.calls).toContain("check good");
+  });
+
+  it("escapes control characters a server's error quotes from the data (no terminal escape reaches --once, logs or /health)", async () => {
+    const data = "evil\x1b[31mRED\x1b[0m\x00\x07\u009b2J\tx\r";
+    const { driver } = drv({ check: () => Promise.reject(new Error(`invalid input syntax for type integer: "${data}" (SQLSTATE 22P02)`)) }, [{ name: "cast", query: "q" }]);
+    const r = await driver.probe();
+    expect(r.reason).toBe('check cast: invalid input syntax for type integer: "evil\\x1b[31mRED\\x1b[0m\\x00\\x07\\x9b2J x\\x0d" (SQLSTATE 22P02)');
+    expect(JSON.stringify(r)).not.toMatch(/\\u00(0|1|7f|[89])/i);
   });
 
   it("gives a check without timeout the readTimeout, and passes the deadline to the adapter", async () => {

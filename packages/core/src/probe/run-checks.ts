@@ -14,8 +14,9 @@ import type { Session } from "./session.js";
 /**
  * Runs the target's checks and records a problem (`check backlog: 1500 > max 1000`) for each
  * one that fails: the cycle is then `degraded`, never `down`. Stops at the first check the
- * budget cut short (the cycle is then `cut`) and after a check whose deadline dropped the
- * connection (the checks after it wait for the next cycle). `undefined` when none ran.
+ * budget cut short (the cycle is then `cut`), after a check whose deadline dropped the
+ * connection and after one the server timed out (the checks after it wait for the next cycle).
+ * `undefined` when none ran.
  */
 export async function runChecks(session: Session, input: CycleInput, cycle: CycleRecorder): Promise<CheckResult[] | undefined> {
   const { checks } = input.config;
@@ -37,6 +38,10 @@ export async function runChecks(session: Session, input: CycleInput, cycle: Cycl
         break;
       }
       fail(cycle, results, c, outcome.ms, error);
+      // A timeout the server reported (PostgreSQL's statement_timeout, MySQL's max_execution_time,
+      // a lock wait) kept the connection, but the server is slow: the later checks wait for the
+      // next cycle, as after a missed deadline, so that 32 slow checks cost one timeout, not 32.
+      if (outcome.error.kind === "timeout") break;
       continue;
     }
     const judged = judge(outcome.value, c);

@@ -4,6 +4,9 @@ import { DbHealthError, errorMessage, isDbHealthError, redactError } from "../co
 import type { DriverAdapter } from "../contract/driver-adapter.js";
 import type { Phase } from "../contract/types.js";
 
+/** C0 controls but newline (folded before), DEL and the C1 controls (0x9b is a terminal's CSI). */
+const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
+
 /** What {@link Session.run} runs: a phase of the cycle, or one of its custom checks. */
 export type Step = Phase | "check";
 
@@ -29,9 +32,14 @@ export class Session {
     private readonly redactText: (text: string) => string,
   ) {}
 
-  /** Redacts this target's secrets and folds the text onto one line, for anything reported. */
+  /**
+   * Redacts this target's secrets and folds the text onto one line, for anything reported. Other
+   * control characters are written as `\xHH` (a tab as a space): a server's error may quote data
+   * (`invalid input syntax for type integer: "…"` from a custom check), and an escape sequence
+   * in it would reach a terminal through `--once` and the logs.
+   */
   clean(text: string): string {
-    return this.redactText(text.replace(/\s*\n\s*/g, "; ").trim());
+    return this.redactText(text.replace(/\s*\n\s*/g, "; ").trim().replace(/\t/g, " ").replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
   }
 
   /** Runs one phase under `timeoutMs`; never throws. */
