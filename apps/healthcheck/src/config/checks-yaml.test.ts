@@ -69,4 +69,27 @@ targets:
       ].sort(),
     );
   });
+
+  it("warn when a target's check timeouts add up to its interval or more, and only then", async () => {
+    const file = tmp.write(
+      "slow-checks.yaml",
+      `targets:
+  - name: slow
+    dsn: file:slow.db
+    interval: 10s
+    checks:
+      - { name: a, query: SELECT 1, timeout: 6s }
+      - { name: b, query: SELECT 1, timeout: 4s }
+  - name: fine
+    dsn: file:fine.db
+    interval: 10s
+    checks:
+      - { name: a, query: SELECT 1, timeout: 9s }
+`,
+    );
+    const plan = await resolveOk(["--once", "--config", file]);
+    expect(plan.warnings).toEqual([
+      'targets[0] "slow": its 2 check(s) may take up to 10s together (the sum of their timeouts), not less than its interval 10s: on a slow server its cycles run back to back; shorten the timeouts or lengthen the interval',
+    ]);
+  });
 });

@@ -4,7 +4,7 @@
  * A module of its own so that the modes without targets (`status`, `--help`, `--version`) never
  * load it, nor core's target checks (zod) and the driver loader it brings.
  */
-import { planTargets, type DriverDefinition, type ResolvedTarget, type TargetCheck } from "@alfred/db-health-core";
+import { formatDuration, planTargets, type DriverDefinition, type ResolvedTarget, type TargetCheck } from "@alfred/db-health-core";
 import type { CliPlan } from "../cli-plan.js";
 import { checkDrivers } from "./drivers.js";
 import type { EnvInput } from "./env.js";
@@ -51,6 +51,7 @@ export async function resolveTargets(plan: CliPlan, { flags, vars, file, env, pr
   const all = [...drafts, ...modules.drafts];
   const found = withDrivers ? await checkDrivers(all.map((draft, i) => ({ draft, dsn: dsnOf(checks, drafts, i) })), plan.plugins, problems) : undefined;
   problems.throwIfAny();
+  warnSlowChecks(checks[0], drafts, problems);
   if (found) {
     plan.targets = planOf(checks[0], drafts, found.slice(0, drafts.length));
     planOf(checks[1], modules.drafts, found.slice(drafts.length)).forEach((target, i) => (modules.modules[i]!.target = target));
@@ -73,3 +74,20 @@ function planOf(check: TargetCheck | undefined, drafts: readonly Draft[], defini
 
 // One pass of the event loop: signal handlers and I/O callbacks run before what follows.
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * Warns about targets whose custom checks may together take as long as the interval (the sum of
+ * their timeouts): a slow server then keeps the target's cycles running back to back. Valid
+ * still — a check ends at its own timeout, and one the server timed out ends the cycle's checks.
+ */
+function warnSlowChecks(check: TargetCheck | undefined, drafts: readonly Draft[], problems: Problems): void {
+  check?.targets.forEach(({ settings }, i) => {
+    const total = settings?.checks.reduce((sum, c) => sum + c.timeout, 0) ?? 0;
+    if (!settings || settings.checks.length === 0 || total < settings.interval) return;
+    const name = drafts[i]?.options.name;
+    problems.warn(
+      `${drafts[i]?.short ?? `targets[${i}]`}${typeof name === "string" ? ` "${name}"` : ""}`,
+      `its ${settings.checks.length} check(s) may take up to ${formatDuration(total)} together (the sum of their timeouts), not less than its interval ${formatDuration(settings.interval)}: on a slow server its cycles run back to back; shorten the timeouts or lengthen the interval`,
+    );
+  });
+}
