@@ -17,7 +17,7 @@ export { TIMED_PHASES } from "./contract/types.js";
 export { DbHealthError, errorMessage, isDbHealthError, redactError, type DbHealthErrorOptions, type ErrorKind } from "./contract/errors.js";
 export { REDACTED, createRedactor, redact } from "./redact/redact.js";
 export { describeDsn, dsnScheme, dsnSecrets, parseDsn, redactDsn, type DsnForm, type ParsedDsn } from "./dsn/dsn.js";
-export { formatDuration, parseDuration } from "./config/duration.js";
+export { formatDuration, parseDuration } from "./config/duration-syntax.js";
 export { FILE_LIMITS, checkFileSync, fileKind, formatBytes, notRegular, readFileLimited, readFileSyncLimited, UnreadableFile, type FileLimit } from "./config/read-file.js";
 export {
   DEFAULTS,
@@ -28,7 +28,7 @@ export {
   type CustomCheckOptions,
   type TargetConfig,
   type TargetOptions,
-} from "./config/config.js";
+} from "./config/resolve.js";
 export {
   checkTargetConfigs,
   formatProblems,

@@ -1,16 +1,13 @@
 /**
  * Checking targets without throwing: every problem of every target as data (`{ path, message }`),
- * each DSN parsed once and kept. resolveTargetConfigs (config.ts) and planTargets
+ * each DSN parsed once and kept. resolveTargetConfigs (resolve.ts) and planTargets
  * (target-plan.ts) are built on it; a CLI maps each problem's path back to the flag, variable or
  * file line that set the value, without reading messages.
  */
 import { hostname } from "node:os";
-import type * as z from "zod";
 import { describeValue, withSecrets } from "../contract/describe-value.js";
-import { unknownKey } from "./suggest.js";
-import { baseSchema, crossFieldProblems, keepingParsedDsns, shape, thresholdsShape, type CrossFields, type Problem } from "./schema.js";
+import { validName, validateTarget, withCheckTimeouts } from "./validate.js";
 import type { TargetConfig } from "./types.js";
-import { CHECK_KEYS, withCheckTimeouts } from "./checks-schema.js";
 import { dsnSecrets, type ParsedDsn } from "../dsn/dsn.js";
 
 /**
@@ -96,14 +93,11 @@ export function checkTargetConfigs(inputs: readonly unknown[], options: CheckOpt
   const secrets = own.flat();
   const problems: ConfigProblem[] = [];
   const targets = withSecrets(secrets, () =>
-    keepingParsedDsns((parsed) =>
-      inputs.map((input, i): CheckedTarget => {
-        const checked = checkTarget(input);
-        problems.push(...checked.problems.map((p) => ({ ...p, path: [i, ...p.path.map((k) => (typeof k === "symbol" ? String(k) : k))] })));
-        const dsn = isRecord(input) && typeof input["dsn"] === "string" ? parsed.get(input["dsn"]) : undefined;
-        return { secrets: own[i]!, ...(dsn ? { dsn } : {}), ...(checked.settings ? { settings: checked.settings } : {}) };
-      }),
-    ),
+    inputs.map((input, i): CheckedTarget => {
+      const { problems: found, settings, dsn } = validateTarget(input);
+      for (const p of found) problems.push({ ...p, path: [i, ...p.path] });
+      return { secrets: own[i]!, ...(dsn ? { dsn } : {}), ...(settings ? { settings: withCheckTimeouts(settings) as CheckedSettings } : {}) };
+    }),
   );
 
   const owner = new Map<string, number>();
@@ -170,46 +164,9 @@ function defaultName(engine: string, taken: Set<string>): string {
   }
 }
 
-function checkTarget(input: unknown): { problems: Problem[]; settings?: CheckedSettings } {
-  const record = isRecord(input) ? input : undefined;
-  const result = baseSchema.safeParse(input);
-  if (result.success) return { problems: crossFieldProblems(result.data), settings: withCheckTimeouts(result.data) as CheckedSettings };
-  const problems: Problem[] = [];
-  for (const issue of result.error.issues) {
-    if (issue.code === "unrecognized_keys") {
-      const known = issue.path.length === 0 ? Object.keys(shape) : issue.path[0] === "checks" ? CHECK_KEYS : Object.keys(thresholdsShape);
-      for (const key of issue.keys) problems.push({ path: [...issue.path, key], message: unknownKey(key, known) });
-    } else {
-      problems.push({ path: issue.path, message: issue.message });
-    }
-  }
-  // The object failed, so zod skipped the cross-field rules: apply them to the fields that are valid.
-  if (record) problems.push(...crossFieldProblems(validFields(record)));
-  return { problems };
-}
-
 /** A valid explicit name, checked even when other fields are wrong, for duplicate detection. */
 function explicitName(input: unknown): string | undefined {
-  if (!isRecord(input)) return undefined;
-  const name = shape.name.safeParse(input["name"]);
-  return name.success ? name.data : undefined;
-}
-
-/** The fields of a failed target that the cross-field rules compare and that are valid on their own. */
-function validFields(record: Record<string, unknown>): CrossFields {
-  const value = <T>(r: z.ZodSafeParseResult<T>) => (r.success ? r.data : undefined);
-  const t = isRecord(record["thresholds"]) ? record["thresholds"] : {};
-  return {
-    readTimeout: value(shape.readTimeout.safeParse(record["readTimeout"])),
-    writeTimeout: value(shape.writeTimeout.safeParse(record["writeTimeout"])),
-    interval: value(shape.interval.safeParse(record["interval"])),
-    pruneAfter: value(shape.pruneAfter.safeParse(record["pruneAfter"])),
-    thresholds: {
-      pingLatency: value(thresholdsShape.pingLatency.safeParse(t["pingLatency"])),
-      readLatency: value(thresholdsShape.readLatency.safeParse(t["readLatency"])),
-      writeLatency: value(thresholdsShape.writeLatency.safeParse(t["writeLatency"])),
-    },
-  };
+  return isRecord(input) ? validName(input["name"]) : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

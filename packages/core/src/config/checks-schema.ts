@@ -1,19 +1,16 @@
 /**
- * The rules of a target's `checks:` list (custom read-only queries): each check's fields, the
+ * The zod rules of a target's `checks:` list (custom read-only queries): each check's fields, the
  * bounds between them, unique names and the cap on their number. The timeout's rule is the
- * target's own timeout rule, passed in by schema.ts.
+ * target's own timeout rule, passed in by schema.ts. Like schema.ts, the reference of the
+ * hand-written rules in validate.ts, which core's checks use; nothing at runtime imports it.
  */
 import * as z from "zod";
 import type * as zc from "zod/v4/core";
 import { describeValue } from "../contract/describe-value.js";
 import { unknownKey } from "./suggest.js";
+import { CHECK_KEYS, CHECK_NAME_RE, MAX_CHECKS, MAX_QUERY_LENGTH } from "./validate.js";
 
-/** Most checks one target may have: each is a query per cycle, run one after another. */
-export const MAX_CHECKS = 32;
-/** Longest query text, in characters: a check is one statement, not a script. */
-export const MAX_QUERY_LENGTH = 10_000;
-/** A check's name, the `check` label: what Prometheus label values and log keys take without escaping. */
-export const CHECK_NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
+export { CHECK_KEYS, CHECK_NAME_RE, MAX_CHECKS, MAX_QUERY_LENGTH, withCheckTimeouts } from "./validate.js";
 
 const EXAMPLE = '{ name: backlog, query: "SELECT count(*) FROM jobs", max: 1000 }';
 const NAME_RULE = 'use 1–63 lowercase letters, digits or "_", starting with a letter';
@@ -48,9 +45,6 @@ export function checkShape<T extends z.ZodType<number, string | number>>(timeout
     timeout: timeout.optional(),
   };
 }
-
-/** The keys a check may have, for unknown-key suggestions. */
-export const CHECK_KEYS: readonly string[] = ["name", "query", "min", "max", "timeout"];
 
 /**
  * The `checks:` list, given the schema of a timeout: at most {@link MAX_CHECKS} strict objects,
@@ -97,18 +91,4 @@ export function customChecksSchema<T extends z.ZodType<number, string | number>>
       },
       { when: (payload) => Array.isArray(payload.value) },
     );
-}
-
-/**
- * Fills each check's missing timeout with the target's `readTimeout`.
- *
- * @example
- * ```ts
- * withCheckTimeouts({ readTimeout: 2000, checks: [{ name: "a", query: "SELECT 1" }] }).checks[0].timeout; // 2000
- * ```
- */
-export function withCheckTimeouts<T extends { readTimeout: number; checks: ReadonlyArray<{ timeout?: number | undefined }> }>(
-  settings: T,
-): Omit<T, "checks"> & { checks: Array<T["checks"][number] & { timeout: number }> } {
-  return { ...settings, checks: settings.checks.map((c) => ({ ...c, timeout: c.timeout ?? settings.readTimeout })) };
 }

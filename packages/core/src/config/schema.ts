@@ -1,6 +1,11 @@
 /**
  * The zod schema of one target: field rules, bounds and the cross-field rules. Messages name
  * the rule and the value (redacted, then cut short) so that one line says what to fix.
+ *
+ * Core's own checks do not use it: validate.ts holds the same rules written out by hand (zod
+ * cost every `--once` ~8 ms), and validate.test.ts holds the two to the same problems and
+ * results. Nothing at runtime imports this module, and it is not built into dist/: it is the
+ * reference for those tests and for code that composes zod schemas (config.ts exports it).
  */
 import * as z from "zod";
 import type * as zc from "zod/v4/core";
@@ -8,31 +13,11 @@ import { describeValue } from "../contract/describe-value.js";
 import { unknownKey } from "./suggest.js";
 import { DEFAULTS } from "./types.js";
 import { parseDsn, type ParsedDsn } from "../dsn/dsn.js";
-import { durationSchema, formatDuration } from "./duration.js";
+import { durationSchema } from "./duration.js";
+import { formatDuration } from "./duration-syntax.js";
+import { IDENT_RE, MAX_INTERVAL, MAX_LONG, MAX_RETRY_INTERVAL, MAX_TIMEOUT, MIN_INTERVAL, MIN_PRUNE_AFTER, NAME_RE, PROBE_ID_RE, crossFieldProblems } from "./validate.js";
 import { errorMessage } from "../contract/errors.js";
 import { customChecksSchema } from "./checks-schema.js";
-
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/;
-const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
-// "Printable": no control, format, surrogate, private-use or line/paragraph separator characters.
-const PROBE_ID_RE = /^[^\p{C}\p{Zl}\p{Zp}]{1,128}$/u;
-
-const MINUTE = 60_000;
-const HOUR = 60 * MINUTE;
-// Every duration has an upper bound below 2^31-1 ms: beyond it setTimeout fires after 1 ms, and
-// a probe loop sleeping `interval` would spin. 24 days is the last whole day below that limit.
-const MAX_TIMEOUT = 10 * MINUTE;
-const MAX_RETRY_INTERVAL = 10 * MINUTE;
-const MAX_INTERVAL = 24 * HOUR;
-const MAX_LONG = 24 * 24 * HOUR;
-
-/** One rule broken, at a path inside the target. */
-export interface Problem {
-  path: PropertyKey[];
-  message: string;
-  /** Other fields a rule between fields compared this one with (`interval` for `pruneAfter`). */
-  related?: string[];
-}
 
 // Where the DSN rule leaves each DSN it parsed, while a check that wants them runs (see
 // keepingParsedDsns). Module state for the same reason as describe-value's secrets: zod's
@@ -139,7 +124,7 @@ export const shape = {
     })
     .default(DEFAULTS.maxRetries),
   retryInterval: durationIn({ min: 0, minInclusive: true, max: MAX_RETRY_INTERVAL }).default(DEFAULTS.retryInterval),
-  interval: durationIn({ min: 100, minInclusive: true, max: MAX_INTERVAL }).default(DEFAULTS.interval),
+  interval: durationIn({ min: MIN_INTERVAL, minInclusive: true, max: MAX_INTERVAL }).default(DEFAULTS.interval),
   createHealthTable: z.boolean({ error: mustBe("true or false") }).default(DEFAULTS.createHealthTable),
   writeCheck: oneOf(["auto", "always", "never"]).default(DEFAULTS.writeCheck),
   connection: oneOf(["persistent", "per-cycle"]).default(DEFAULTS.connection),
@@ -153,7 +138,7 @@ export const shape = {
     .optional(),
   healthTable: identifier.default(DEFAULTS.healthTable),
   schema: identifier.optional(),
-  pruneAfter: durationIn({ min: MINUTE, minInclusive: true, max: MAX_LONG }).default(DEFAULTS.pruneAfter),
+  pruneAfter: durationIn({ min: MIN_PRUNE_AFTER, minInclusive: true, max: MAX_LONG }).default(DEFAULTS.pruneAfter),
   checks: customChecksSchema(timeout).default([]),
 };
 
@@ -161,50 +146,6 @@ export const shape = {
 export const baseSchema = z.strictObject(shape, {
   error: (i) => unknownKeysOr(i, Object.keys(shape), 'an object like { dsn: "postgres://user@host/db" }'),
 });
-
-/** The fields the cross-field rules compare; a field that failed on its own is left out. */
-export interface CrossFields {
-  readTimeout?: number | undefined;
-  writeTimeout?: number | undefined;
-  interval?: number | undefined;
-  pruneAfter?: number | undefined;
-  thresholds?: { pingLatency?: number | undefined; readLatency?: number | undefined; writeLatency?: number | undefined } | undefined;
-}
-
-/**
- * Rules between fields: a latency threshold at or above its timeout could never trigger, and a
- * pruneAfter under two intervals would delete the rows of live peers that probe as often.
- *
- * @example
- * ```ts
- * crossFieldProblems({ readTimeout: 1000, thresholds: { readLatency: 2000 } }); // [{ path: ["thresholds", "readLatency"], … }]
- * ```
- */
-export function crossFieldProblems(v: CrossFields): Problem[] {
-  const rules = [
-    ["pingLatency", "readTimeout", v.readTimeout],
-    ["readLatency", "readTimeout", v.readTimeout],
-    ["writeLatency", "writeTimeout", v.writeTimeout],
-  ] as const;
-  const problems: Problem[] = [];
-  for (const [key, timeoutKey, limit] of rules) {
-    const value = v.thresholds?.[key];
-    if (value === undefined || limit === undefined || value < limit) continue;
-    problems.push({
-      path: ["thresholds", key],
-      related: [timeoutKey],
-      message: `${formatDuration(value)} must be less than ${timeoutKey} (${formatDuration(limit)}): the phase times out before the threshold is reached; lower the threshold or raise ${timeoutKey}`,
-    });
-  }
-  if (v.pruneAfter !== undefined && v.interval !== undefined && v.pruneAfter < 2 * v.interval) {
-    problems.push({
-      path: ["pruneAfter"],
-      related: ["interval"],
-      message: `${formatDuration(v.pruneAfter)} must be at least twice interval (${formatDuration(v.interval)}): rows of live probers checking that often would be deleted; raise pruneAfter or lower interval`,
-    });
-  }
-  return problems;
-}
 
 /**
  * Zod schema of {@link TargetOptions}: strict (unknown keys are errors, with a suggestion),

@@ -9,8 +9,8 @@ import { redact } from "../redact/redact.js";
 const MAX_SHOWN = 40;
 
 // Literal secrets (the target's DSN password) to hide as well. Set only around synchronous work
-// (a zod safeParse builds its messages before it returns), because zod's error callbacks take
-// no argument through which they could be passed.
+// (a target check builds its messages before it returns), so that every message built meanwhile,
+// however deep, hides them without each rule passing them on.
 let ambientSecrets: readonly string[] = [];
 
 /** How {@link describeValue} quotes. */

@@ -1,4 +1,4 @@
-import type { TargetConfig } from "../config/config.js";
+import type { TargetConfig } from "../config/types.js";
 
 /** Server-side limits of a target's session, in milliseconds (see {@link serverLimits}). */
 export interface ServerLimits {

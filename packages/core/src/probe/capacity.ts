@@ -3,7 +3,7 @@
  * `db_tls_certificate_expiry_timestamp_seconds`): informative figures of a cycle, never a reason
  * to degrade. Each records into the cycle's `extras`, which its outcome carries.
  */
-import type { TargetConfig } from "../config/config.js";
+import type { TargetConfig } from "../config/types.js";
 import type { CycleRecorder } from "./cycle-recorder.js";
 import type { Session } from "./session.js";
 

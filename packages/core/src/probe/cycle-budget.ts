@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { formatDuration } from "../config/duration.js";
+import { formatDuration } from "../config/duration-syntax.js";
 import type { ProbeOptions } from "./driver-types.js";
 import type { ProbeResult } from "../contract/probe-result.js";
 

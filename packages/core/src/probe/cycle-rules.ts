@@ -3,7 +3,7 @@
  * are exceeded, which role the labels carry, how a phase's error reads.
  */
 import { DbHealthError } from "../contract/errors.js";
-import type { TargetConfig } from "../config/config.js";
+import type { TargetConfig } from "../config/types.js";
 import type { Session } from "./session.js";
 import type { Phase, PhaseResult, Role, RoleInfo } from "../contract/types.js";
 

@@ -1,6 +1,6 @@
 import { getEventListeners } from "node:events";
 import { performance } from "node:perf_hooks";
-import { formatDuration } from "../config/duration.js";
+import { formatDuration } from "../config/duration-syntax.js";
 import { DbHealthError } from "../contract/errors.js";
 
 /** Options for {@link withDeadline}. */

@@ -1,6 +1,6 @@
 import { guardAdapter } from "../contract/adapter-guard.js";
 import { checkTargetConfigs, formatProblems } from "../config/check.js";
-import type { TargetConfig, TargetOptions } from "../config/config.js";
+import type { TargetConfig, TargetOptions } from "../config/types.js";
 import { describeDsn } from "../dsn/dsn.js";
 import { DbHealthError, errorMessage, isDbHealthError, redactError } from "../contract/errors.js";
 import { createRedactor } from "../redact/redact.js";

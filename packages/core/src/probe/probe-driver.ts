@@ -6,7 +6,7 @@ import { CycleBudget, resultWithin, type SharedCycle } from "./cycle-budget.js";
 import { labelRole } from "./cycle-rules.js";
 import type { ConnectionWatch } from "./connection-watch.js";
 import type { Session } from "./session.js";
-import type { TargetConfig } from "../config/config.js";
+import type { TargetConfig } from "../config/types.js";
 import type { ConnectionLostEvent, Driver, ProbeOptions } from "./driver-types.js";
 import type { DriverDefinition } from "../contract/driver-definition.js";
 import type { ProbeResult } from "../contract/probe-result.js";

@@ -6,7 +6,7 @@ import { CycleRecorder } from "./cycle-recorder.js";
 import { runChecks } from "./run-checks.js";
 import { cleanRole, phaseError, thresholdProblems, writeSkipReason } from "./cycle-rules.js";
 import { noteCertificateExpiry, noteConnectionLimit, recheckCertificate } from "./capacity.js";
-import type { TargetConfig } from "../config/config.js";
+import type { TargetConfig } from "../config/types.js";
 import type { ProbeResult } from "../contract/probe-result.js";
 import type { Session } from "./session.js";
 import type { Role, RoleInfo } from "../contract/types.js";
