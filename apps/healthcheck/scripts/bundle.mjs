@@ -1,7 +1,7 @@
 // Run by `pnpm build` after tsc and build-info.mjs: bundles the `healthcheck` command with rolldown
 // into dist/chunks/ (CommonJS), so that start-up reads one file instead of resolving and linking
 // about 150 ES modules. Start-up is chunks/cli.cjs; what only some modes need (commander, target
-// resolution and zod, the probe, each built-in driver, YAML, the daemon and its HTTP server) is a
+// resolution, the probe, each built-in driver, YAML, the daemon and its HTTP server) is a
 // chunk loaded when a mode needs it. dist/cli.cjs (the package's bin, scripts/cli-entry.cjs)
 // compiles the chunks with the V8 code cache made here, then runs chunks/cli.cjs. The library
 // entry (dist/index.js and its types) stays tsc's output.
@@ -118,36 +118,6 @@ function ownVersions() {
   };
 }
 
-/**
- * core's duration.ts holds parseDuration and formatDuration, which flags and variables need at
- * start-up, and durationSchema, a zod schema that only core's target checks use. A chunk holds
- * whole modules, so the schema, and all of zod with it (~13 ms), would load with the parser.
- * The module that imports durationSchema gets a copy of duration.js of its own (pure functions
- * and constants: nothing is shared that two copies could disagree on); the start-up copy's schema
- * is then unused and dropped. If core moves the schema, this does nothing, and the check at the
- * end still holds the bundle to "no zod at start-up".
- */
-function coreDurationSplit() {
-  const SUFFIX = "?with-schema";
-  const IMPORT = /(import\s*\{[^}]*\bdurationSchema\b[^}]*\}\s*from\s*")(\.{1,2}\/(?:[^"]*\/)?duration\.js)(")/;
-  return {
-    name: "db-health:core-duration-split",
-    transform: {
-      filter: { code: "durationSchema" },
-      handler(code, id) {
-        if (!/[\\/]packages[\\/]core[\\/]dist[\\/]/.test(id) || !IMPORT.test(code)) return null;
-        return { code: code.replace(IMPORT, `$1$2${SUFFIX}$3`), map: null };
-      },
-    },
-    load: {
-      filter: { id: /\?with-schema$/ },
-      handler(id) {
-        return readFileSync(id.slice(0, -SUFFIX.length), "utf8");
-      },
-    },
-  };
-}
-
 rmSync(join(dist, "chunks"), { recursive: true, force: true });
 const output = await build({
   // commander is an entry of its own: flags.ts requires it (synchronously) only for a command line
@@ -157,12 +127,7 @@ const output = await build({
   tsconfig: join(root, "tsconfig.json"),
   external: (id) => EXTERNAL.some((e) => id === e || id.startsWith(`${e}/`)) || (/^@alfred\/db-health-driver-/.test(id) && !DRIVERS.some((d) => d.name === id)),
   transform: { define: { __BUILD_INFO__: JSON.stringify({ version: pkg.version, revision }), __COMMANDER_CHUNK__: JSON.stringify("./commander.cjs") } },
-  plugins: [ownVersions(), coreDurationSplit(), bundledDrivers()],
-  // Core builds zod schemas in module scope (duration.ts' durationSchema beside parseDuration and
-  // formatDuration). A bundler must assume a call may have side effects and keeps it, and with it
-  // all of zod, wherever the module is used. zod's builders only build objects: declared pure, an
-  // unused schema is dropped, and zod loads only with core's target checks, which use it.
-  treeshake: { manualPureFunctions: ["z"] },
+  plugins: [ownVersions(), bundledDrivers()],
   // Only the modules of core's barrel (index.js) that something imports enter the graph.
   experimental: { lazyBarrel: true },
   preserveEntrySignatures: "allow-extension",
@@ -182,7 +147,7 @@ const output = await build({
     // What start-up loads (the modules cli.ts imports statically, `$initial`) goes into the entry,
     // instead of the handful of small chunks that sharing them with the lazy parts would make:
     // every file costs a resolve, a read and a compile. Their dependencies are not pulled in with
-    // them: zod, reached through core's duration.js but not used at start-up, stays out.
+    // them: commander, needed only for a command line with options, stays out.
     codeSplitting: {
       groups: [
         { name: "startup", tags: ["$initial"], test: (id) => !/[\\/](zod|commander)[\\/]/.test(id), priority: 10, includeDependenciesRecursively: false },
@@ -231,8 +196,7 @@ const quick = await build({
   tsconfig: join(root, "tsconfig.json"),
   external: (id) => EXTERNAL.some((e) => id === e || id.startsWith(`${e}/`)),
   transform: { define: { __BUILD_INFO__: JSON.stringify({ version: pkg.version, revision }), __HELP_TEXT__: JSON.stringify(helpText) } },
-  plugins: [ownVersions(), coreDurationSplit(), quickBuiltins()],
-  treeshake: { manualPureFunctions: ["z"] },
+  plugins: [ownVersions(), quickBuiltins()],
   experimental: { lazyBarrel: true },
   output: { file: join(dist, "chunks/quick.cjs"), format: "cjs", sourcemap: true, sourcemapExcludeSources: true },
 });
@@ -253,7 +217,7 @@ chmodSync(join(dist, "cli.cjs"), 0o755);
 // dist/cli.js, for whoever runs the file by that name: it loads the bundle.
 writeFileSync(join(dist, "cli.js"), `#!/usr/bin/env node\n// The healthcheck command is dist/cli.cjs (scripts/bundle.mjs); this name runs it too.\nimport "./cli.cjs";\n`, { mode: 0o755 });
 
-// Checks that keep the bundle honest: start-up loads no zod, and code that finds files relative
+// Checks that keep the bundle honest: start-up loads no zod (core no longer uses it at runtime), and code that finds files relative
 // to itself finds them.
 const chunks = output.output.filter((o) => o.type === "chunk");
 const byName = new Map(chunks.map((c) => [c.fileName, c]));

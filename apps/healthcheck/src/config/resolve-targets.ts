@@ -2,7 +2,7 @@
  * The targets' part of resolving the configuration (resolve.ts): the discovery modules, each
  * target drafted from its sources, checked by core, its driver found, and the plan filled in.
  * A module of its own so that the modes without targets (`status`, `--help`, `--version`) never
- * load it, nor core's target checks (zod) and the driver loader it brings.
+ * load it, nor core's target checks and the driver loader it brings.
  */
 import { formatDuration, planTargets, type DriverDefinition, type ResolvedTarget, type TargetCheck } from "@alfred/db-health-core";
 import type { CliPlan } from "../cli-plan.js";

@@ -111,7 +111,7 @@ export async function resolveCli(argv: readonly string[], env: NodeJS.ProcessEnv
     plan.argument = statusUrl(flags.argument, plan.listen, problems);
   } else {
     // Loaded only by the modes that have targets: `status`, `--help` and `--version` need
-    // neither the target checks (zod) nor the driver loader.
+    // neither the target checks nor the driver loader.
     const { resolveTargets } = await import("./resolve-targets.js");
     await resolveTargets(plan, { flags, vars, file, env, problems, checkDrivers: options.checkDrivers !== false });
   }
