@@ -131,8 +131,10 @@ export class CheckWorker {
   run(sql: string, call: DialectCall): Promise<unknown> {
     if (call.signal.aborted) return Promise.reject(new DbHealthError("timeout", "check aborted before it started", { driver: "sqlite" }));
     if ([...this.#draining.values()].includes(sql)) {
+      // Not a timeout of this run (nothing ran, at once): kind `query`, so that core goes on with
+      // the target's other checks rather than end them as after a check that used its time.
       return Promise.reject(
-        new DbHealthError("timeout", "check not started: this query still runs from an earlier cycle, in the worker thread stopped at its timeout (SQLite cannot interrupt a statement); it starts again once that run ends", { driver: "sqlite" }),
+        new DbHealthError("query", "check not started: this query still runs from an earlier cycle, in the worker thread stopped at its timeout (SQLite cannot interrupt a statement); it starts again once that run ends", { driver: "sqlite" }),
       );
     }
     if (this.#pending) return Promise.reject(new DbHealthError("contract", "a check already runs on this SQLite target: checks run one at a time", { driver: "sqlite" }));
