@@ -43,6 +43,9 @@ async function measureDaemon(dir, key, targets, seconds, args = []) {
     rss.push({ t: Date.now(), kb: procStats(daemon.child.pid).rss });
     await sleep(500);
   }
+  // The window ends here: the probe's lines after it (the 8 s around a heap snapshot, whose full
+  // GC also shrinks the young generation, and the stop) are not the daemon at work.
+  const end = Date.now();
   const body = await (await fetch(url, { headers: { "accept-encoding": "identity" } })).text();
   if (process.env.BENCH_HEAP_SNAPSHOT) {
     daemon.child.kill("SIGUSR2");
@@ -50,7 +53,7 @@ async function measureDaemon(dir, key, targets, seconds, args = []) {
   }
   await daemon.stop();
   const half = start + (seconds * 1000) / 2;
-  const lines = existsSync(probe) ? readFileSync(probe, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.t >= half) : [];
+  const lines = existsSync(probe) ? readFileSync(probe, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.t >= half && l.t <= end) : [];
   const mid = (k) => median(lines.map((l) => l[k]));
   return {
     rss: median(rss.filter((s) => s.t >= half).map((s) => s.kb)),
@@ -128,6 +131,7 @@ export async function run({ quick }) {
     notes: [
       `PostgreSQL max_connections ${pgB.max} (${pgB.used} in use at start), MariaDB ${myB.max} (${myB.used} in use): ${pgCount} + ${myCount} server targets`,
       "external: memory outside the JS heap that V8 knows of (Buffers and the like); RSS also holds code, the allocator's free lists and what was freed but not returned to the system",
+      "JS heap total (and so RSS) holds V8's young generation: 100 targets' start-up grows it to 32 MB (two 16 MB semi-spaces), 1 target's stays at 1 MB, and only a full GC shrinks it again; whether one falls in the window moves the per-target RSS by ≈ 280 KB (with --max-semi-space-size=2: ≈ 260 KB instead of ≈ 550 KB)",
     ],
     figures: { runs, n, perTarget: { rss: per("rss"), rssMax: per("rssMax"), heapUsed: per("heapUsed"), heapTotal: per("heapTotal"), external: per("external"), body: per("bodyBytes"), histogram: per("histogramBytes"), fineBody: finePer("bodyBytes"), fineHistogram: finePer("histogramBytes") } },
   };
