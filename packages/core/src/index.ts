@@ -18,6 +18,7 @@ export { DbHealthError, errorMessage, isDbHealthError, redactError, type DbHealt
 export { REDACTED, createRedactor, redact } from "./redact/redact.js";
 export { describeDsn, dsnScheme, dsnSecrets, parseDsn, redactDsn, type DsnForm, type ParsedDsn } from "./dsn/dsn.js";
 export { formatDuration, parseDuration } from "./config/duration-syntax.js";
+export { TARGET_KEYS } from "./config/types.js";
 export { FILE_LIMITS, checkFileSync, fileKind, formatBytes, notRegular, readFileLimited, readFileSyncLimited, UnreadableFile, type FileLimit } from "./config/read-file.js";
 export {
   DEFAULTS,

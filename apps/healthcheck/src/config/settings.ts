@@ -2,39 +2,13 @@
  * The one table of per-target settings that flags and environment variables can set, so that
  * the flag, its variable, its YAML key, its help text and its default can never drift apart.
  */
-import { DEFAULTS, formatDuration, type TargetOptions } from "@alfred/db-health-core";
+import { DEFAULTS, TARGET_KEYS, formatDuration, type TargetOptions } from "@alfred/db-health-core";
 
 /** A key of core's {@link TargetOptions}. */
 export type TargetKey = keyof TargetOptions;
 
-/** Every key of {@link TargetOptions}, in the order the help and errors list them. */
-export const TARGET_KEYS = [
-  "dsn",
-  "name",
-  "role",
-  "cluster",
-  "connectTimeout",
-  "readTimeout",
-  "writeTimeout",
-  "maxRetries",
-  "retryInterval",
-  "interval",
-  "createHealthTable",
-  "writeCheck",
-  "connection",
-  "thresholds",
-  "maxReplicationLag",
-  "probeId",
-  "healthTable",
-  "schema",
-  "pruneAfter",
-  "checks",
-] as const satisfies readonly TargetKey[];
-
-// Compile-time guard: a key added to TargetOptions in core must be added above.
-type Missing = Exclude<TargetKey, (typeof TARGET_KEYS)[number]>;
-const complete: Missing extends never ? true : Missing = true;
-void complete;
+/** Every key of core's {@link TargetOptions} (core keeps the list complete). */
+export { TARGET_KEYS };
 
 /** How a flag or variable's text becomes a value (core validates the value afterwards). */
 export type SettingKind = "duration" | "count" | "choice" | "text" | "bool";

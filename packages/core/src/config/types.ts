@@ -249,3 +249,39 @@ export interface TargetConfig {
   /** Custom read-only checks, in the order they run. @default [] */
   checks: ReadonlyArray<CustomCheckConfig>;
 }
+
+/**
+ * Every key of {@link TargetOptions}, in the order validation reports problems and help lists them.
+ *
+ * @example
+ * ```ts
+ * const unknown = Object.keys(input).filter((k) => !(TARGET_KEYS as readonly string[]).includes(k));
+ * ```
+ */
+export const TARGET_KEYS = [
+  "dsn",
+  "name",
+  "role",
+  "cluster",
+  "connectTimeout",
+  "readTimeout",
+  "writeTimeout",
+  "maxRetries",
+  "retryInterval",
+  "interval",
+  "createHealthTable",
+  "writeCheck",
+  "connection",
+  "thresholds",
+  "maxReplicationLag",
+  "probeId",
+  "healthTable",
+  "schema",
+  "pruneAfter",
+  "checks",
+] as const satisfies ReadonlyArray<keyof TargetOptions>;
+
+// Compile-time guard: a key added to TargetOptions must be added above.
+type MissingKey = Exclude<keyof TargetOptions, (typeof TARGET_KEYS)[number]>;
+const complete: MissingKey extends never ? true : MissingKey = true;
+void complete;

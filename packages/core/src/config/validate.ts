@@ -12,7 +12,7 @@ import { errorMessage } from "../contract/errors.js";
 import { parseDsn, type ParsedDsn } from "../dsn/dsn.js";
 import { formatDuration, invalidDurationMessage, parseDuration } from "./duration-syntax.js";
 import { unknownKey } from "./suggest.js";
-import { DEFAULTS, type TargetConfig } from "./types.js";
+import { DEFAULTS, TARGET_KEYS, type TargetConfig } from "./types.js";
 
 /** A target or check name: 1–63 of `A-Z a-z 0-9 _ . : -`, starting with a letter or digit. */
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,62}$/;
@@ -45,29 +45,6 @@ export const MAX_QUERY_LENGTH = 10_000;
 /** A check's name, the `check` label: what Prometheus label values and log keys take without escaping. */
 export const CHECK_NAME_RE = /^[a-z][a-z0-9_]{0,62}$/;
 
-/** The keys of a target, in the order their problems are reported. */
-export const TARGET_KEYS: readonly string[] = [
-  "dsn",
-  "name",
-  "role",
-  "cluster",
-  "connectTimeout",
-  "readTimeout",
-  "writeTimeout",
-  "maxRetries",
-  "retryInterval",
-  "interval",
-  "createHealthTable",
-  "writeCheck",
-  "connection",
-  "thresholds",
-  "maxReplicationLag",
-  "probeId",
-  "healthTable",
-  "schema",
-  "pruneAfter",
-  "checks",
-];
 /** The keys of `thresholds`. */
 export const THRESHOLD_KEYS: readonly string[] = ["pingLatency", "readLatency", "writeLatency"];
 /** The keys a check may have, for unknown-key suggestions. */
@@ -189,7 +166,7 @@ function unknownKeys(found: Found, path: Array<string | number>, record: Record<
     if (!known.has(key)) found.add([...path, key], unknownKey(key, list));
   }
 }
-const TARGET_KEY_SET: ReadonlySet<string> = new Set(TARGET_KEYS);
+const TARGET_KEY_SET: ReadonlySet<string> = new Set<string>(TARGET_KEYS);
 const THRESHOLD_KEY_SET: ReadonlySet<string> = new Set(THRESHOLD_KEYS);
 const CHECK_KEY_SET: ReadonlySet<string> = new Set(CHECK_KEYS);
 

@@ -1,6 +1,6 @@
-import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { createMetrics } from "./metrics.js";
+import { havePromtool, lintMetrics, PROMTOOL, withPromtool } from "../__fixtures__/promtool.js";
 import type { ProbeResult } from "../contract/probe-result.js";
 
 const result = (over: Partial<ProbeResult> = {}): ProbeResult => ({
@@ -27,16 +27,6 @@ const result = (over: Partial<ProbeResult> = {}): ProbeResult => ({
   ...over,
 });
 
-const promtool = process.env.PROMTOOL ?? "promtool";
-const havePromtool = spawnSync(promtool, ["--version"]).status === 0;
-const lint = (text: string): { status: number | null; output: string } => {
-  const r = spawnSync(promtool, ["check", "metrics"], { input: text });
-  return { status: r.status, output: `${r.stdout}${r.stderr}`.trim() };
-};
-
-if (!havePromtool && !process.env.CI) {
-  console.warn(`metrics.test: skipping the promtool check: ${promtool} is not installed (apt-get install prometheus); CI installs it and fails without it`);
-}
 
 describe("metrics", () => {
   it("exports the seed's five metrics with float milliseconds and db_name/db_role/target labels", async () => {
@@ -98,18 +88,18 @@ describe("metrics", () => {
     expect(await register.metrics()).not.toContain("db_up");
   });
 
-  it.skipIf(!havePromtool && !process.env.CI)("passes promtool check metrics: clean without legacy names, only the _ms lint with them", async () => {
-    if (!havePromtool) throw new Error(`promtool not found (${promtool}); .ci/run installs Debian's prometheus package`);
+  withPromtool("passes promtool check metrics: clean without legacy names, only the _ms lint with them", async () => {
+    if (!havePromtool) throw new Error(`promtool not found (${PROMTOOL}); .ci/run installs Debian's prometheus package`);
     const clean = createMetrics({ legacyNames: false });
     clean.observe(result());
     clean.observe(result({ target: "replica-1", role: "replica", lagSeconds: 0.5 }));
-    const strict = lint(await clean.render());
+    const strict = lintMetrics(await clean.render());
     expect(strict.output).toBe("");
     expect(strict.status).toBe(0);
 
     const legacy = createMetrics();
     legacy.observe(result());
-    const findings = lint(await legacy.render()).output.split("\n").filter(Boolean);
+    const findings = lintMetrics(await legacy.render()).output.split("\n").filter(Boolean);
     expect(findings.sort()).toEqual([
       'db_connection_count non-histogram and non-summary metrics should not have "_count" suffix',
       "db_read_latency_ms metric names should not contain abbreviated units",
@@ -169,7 +159,7 @@ describe("metrics", () => {
       m.observe(result({ target: "c", driver: "sqlite", role: "unknown", status: "degraded" }));
       const families = (text: string): string[] => text.trim().split("\n").sort();
       expect(families(await m.render())).toEqual(families(await m.registry.metrics()));
-      if (havePromtool) expect(lint(await m.render())).toEqual({ status: 0, output: "" });
+      if (havePromtool) expect(lintMetrics(await m.render())).toEqual({ status: 0, output: "" });
     });
   });
 
@@ -213,7 +203,7 @@ describe("metrics", () => {
       m.observe(result({ target: "c", role: "replica", lagSeconds: 0.5 }));
       const text = await m.render();
       expect(text).toContain(`db_health_check_build_info{version="1.2.3",revision="3f2c1ab",nodeversion="${process.version}"} 1`);
-      expect(lint(text)).toEqual({ status: 0, output: "" });
+      expect(lintMetrics(text)).toEqual({ status: 0, output: "" });
     });
 
     it("are not registered twice on a registry that has them already", async () => {
