@@ -178,6 +178,16 @@ describe("healthcheck --once", () => {
         expect(stderr, args[0]).toBe("");
         expect(code, args[0]).toBe(0);
       }
+      // --version and --help alone take the quick path, which writes with writeSync.
+      for (const args of [["--version"], ["--help"]]) {
+        const { DB_HEALTH_DSN: _dsn, ...env } = process.env;
+        const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], env });
+        child.stdout.destroy();
+        let stderr = "";
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        const code = await new Promise<number | null>((resolve) => child.on("close", (c) => resolve(c)));
+        expect([code, stderr], `quick ${args[0]}`).toEqual([0, ""]);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

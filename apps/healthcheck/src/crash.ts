@@ -83,7 +83,9 @@ export function installCrashHandlers(): void {
   }) as typeof process.emitWarning;
   // A reader that goes away (`healthcheck --help | head -1`) is not a crash: what is left to write
   // is dropped and the process ends as it would have, with its own exit code.
-  for (const stream of [process.stdout, process.stderr]) stream.on("error", ignoreGoneReader);
+  // Each stream gets its handler when it is first used: Node creates process.stdout/stderr on
+  // first access (~1 ms each at start), and `status` or `--version` that succeed never touch stderr.
+  for (const name of ["stdout", "stderr"] as const) whenCreated(name, (stream) => stream.on("error", ignoreGoneReader));
   process.on("unhandledRejection", (reason) => {
     report("unhandled rejection", crashMessage(reason));
   });
@@ -96,6 +98,29 @@ export function installCrashHandlers(): void {
     if (beforeExit.length === 0) process.exit(1);
     const grace = new Promise((resolve) => setTimeout(resolve, FATAL_GRACE_MS).unref());
     void Promise.race([Promise.allSettled(beforeExit.map((hook) => hook())), grace]).finally(() => process.exit(1));
+  });
+}
+
+/**
+ * Runs `setUp` on process[name] once, when it is first read (Node's own getter creates the
+ * stream then); at once when the property is not a getter Node lets us wrap.
+ */
+function whenCreated(name: "stdout" | "stderr", setUp: (stream: NodeJS.WriteStream) => void): void {
+  const own = Object.getOwnPropertyDescriptor(process, name);
+  if (!own?.get || !own.configurable) return setUp(process[name]);
+  const create = own.get;
+  let ready = false;
+  Object.defineProperty(process, name, {
+    configurable: true,
+    enumerable: own.enumerable ?? true,
+    get(): NodeJS.WriteStream {
+      const stream = create.call(process) as NodeJS.WriteStream;
+      if (!ready) {
+        ready = true;
+        setUp(stream);
+      }
+      return stream;
+    },
   });
 }
 
