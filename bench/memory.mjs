@@ -5,6 +5,8 @@
 // RSS (from /proc), the JS heap and the memory outside it (process.memoryUsage() from the
 // preloaded bench/lib/eld-probe.mjs) and the /metrics body. Databases and processes are removed
 // at the end, also on ^C.
+// DB_HEALTH_BENCH_BASELINE_CLI=path/to/another/dist/cli.(c)js adds `baseline:` rows: the same
+// 1- and 100-target daemons run from that CLI, interleaved with this one's, in the same window.
 // Usage (after pnpm build): node bench/memory.mjs [--quick] [--json FILE]
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,10 +20,11 @@ import { mb, median, progress } from "./lib/stats.mjs";
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const cli = here("../apps/healthcheck/dist/cli.cjs");
+const baselineCli = process.env.DB_HEALTH_BENCH_BASELINE_CLI || undefined;
 const kb = (v) => `${v.toFixed(0)} KB`;
 
 /** One daemon over `targets` for `seconds`; RSS and memoryUsage() of the window's second half. */
-async function measureDaemon(dir, key, targets, seconds, args = []) {
+async function measureDaemon(dir, key, targets, seconds, args = [], entry = cli) {
   const config = join(dir, `memory-${key}.yaml`);
   writeFileSync(config, JSON.stringify({ defaults: { interval: "5s" }, targets })); // JSON is YAML
   const port = await freePort();
@@ -30,7 +33,7 @@ async function measureDaemon(dir, key, targets, seconds, args = []) {
   const upCount = async () => ((await (await fetch(url)).text()).match(/^db_up\{[^}]*\} 1$/gm) ?? []).length;
   const daemon = await startProcess(
     `daemon ${key}`,
-    ["--import", here("./lib/eld-probe.mjs"), cli, "--config", config, "--export-prom", `127.0.0.1:${port}`, "--log-level", "warn", ...args],
+    ["--import", here("./lib/eld-probe.mjs"), entry, "--config", config, "--export-prom", `127.0.0.1:${port}`, "--log-level", "warn", ...args],
     { BENCH_ELD_FILE: probe, ...(process.env.BENCH_HEAP_SNAPSHOT ? { BENCH_HEAP_SNAPSHOT: `${process.env.BENCH_HEAP_SNAPSHOT}-${key}.heapsnapshot` } : {}) },
     async () => (await upCount()) === targets.length,
     120_000,
@@ -40,7 +43,8 @@ async function measureDaemon(dir, key, targets, seconds, args = []) {
   while (Date.now() - start < seconds * 1000) {
     // A scrape every 5 s as Prometheus sends it; RSS every 0.5 s.
     if (rss.length % 10 === 0) await (await fetch(url, { headers: { "accept-encoding": "gzip" } })).arrayBuffer();
-    rss.push({ t: Date.now(), kb: procStats(daemon.child.pid).rss });
+    const st = procStats(daemon.child.pid);
+    rss.push({ t: Date.now(), kb: st.rss, cpu: st.cpu });
     await sleep(500);
   }
   // The window ends here: the probe's lines after it (the 8 s around a heap snapshot, whose full
@@ -55,13 +59,17 @@ async function measureDaemon(dir, key, targets, seconds, args = []) {
   const half = start + (seconds * 1000) / 2;
   const lines = existsSync(probe) ? readFileSync(probe, "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.t >= half && l.t <= end) : [];
   const mid = (k) => median(lines.map((l) => l[k]));
+  const second = rss.filter((s) => s.t >= half);
+  const cpuShare = second.length > 1 ? (second.at(-1).cpu - second[0].cpu) / ((second.at(-1).t - second[0].t) / 1000) : NaN;
   return {
-    rss: median(rss.filter((s) => s.t >= half).map((s) => s.kb)),
+    rss: median(second.map((s) => s.kb)),
+    cpu: cpuShare * 100,
     rssMax: Math.max(...rss.map((s) => s.kb)),
     heapUsed: mid("heapUsed"),
     heapTotal: mid("heapTotal"),
     external: mid("external"),
     arrayBuffers: mid("arrayBuffers"),
+    newSpace: mid("newSpace"),
     bodyBytes: body.length,
     histogramBytes: body.split("\n").filter((l) => l.startsWith("db_probe_duration_seconds_")).join("\n").length,
   };
@@ -95,10 +103,14 @@ export async function run({ quick }) {
   ];
   // Interleaved: 1, n, 1, n… so that drift on the shared machine falls on both.
   const runs = { 1: [], [n]: [] };
+  const baseRuns = { 1: [], [n]: [] };
   for (let r = 0; r < rounds; r++) {
     for (const size of [1, n]) {
       progress(`memory: round ${r + 1}/${rounds}, ${size} server target${size > 1 ? "s" : ""}, ${seconds} s`);
       runs[size].push(await measureDaemon(dir, `${size}-${r}`, all.slice(0, size), seconds));
+      if (!baselineCli) continue;
+      progress(`memory: round ${r + 1}/${rounds}, baseline CLI, ${size} server target${size > 1 ? "s" : ""}, ${seconds} s`);
+      baseRuns[size].push(await measureDaemon(dir, `${size}-${r}-baseline`, all.slice(0, size), seconds, [], baselineCli));
     }
   }
   // The body with the fine buckets (--duration-buckets fine, the fourteen bounds of before), for
@@ -109,31 +121,46 @@ export async function run({ quick }) {
     fine[size] = await measureDaemon(dir, `${size}-fine`, all.slice(0, size), 2, ["--duration-buckets", "fine"]);
   }
   const finePer = (k) => (fine[n][k] - fine[1][k]) / (n - 1);
-  const fig = (size, k) => median(runs[size].map((x) => x[k]));
-  const per = (k) => (fig(n, k) - fig(1, k)) / (n - 1);
-  const rows = [1, n].map((size) => [
-    String(size), size === 1 ? "1/0" : `${pgCount}/${myCount}`, mb(fig(size, "rss")), mb(fig(size, "rssMax")), mb(fig(size, "heapUsed")), mb(fig(size, "heapTotal")), mb(fig(size, "external")),
-    `${(fig(size, "bodyBytes") / 1024).toFixed(1)} KB`, `${(fig(size, "histogramBytes") / 1024).toFixed(1)} KB`,
-  ]);
-  rows.push([
-    `per target`, "—", kb(per("rss")), kb(per("rssMax")), kb(per("heapUsed")), kb(per("heapTotal")), kb(per("external")), `${(per("bodyBytes") / 1024).toFixed(2)} KB`, `${(per("histogramBytes") / 1024).toFixed(2)} KB`,
-  ]);
+  const figOf = (set) => (size, k) => median(set[size].map((x) => x[k]));
+  const perOf = (set) => (k) => (figOf(set)(n, k) - figOf(set)(1, k)) / (n - 1);
+  const fig = figOf(runs);
+  const per = perOf(runs);
+  const tableRows = (set, label) => {
+    const f = figOf(set);
+    const p = perOf(set);
+    const out = [1, n].map((size) => [
+      `${label}${size}`, size === 1 ? "1/0" : `${pgCount}/${myCount}`, mb(f(size, "rss")), mb(f(size, "rssMax")), mb(f(size, "heapUsed")), mb(f(size, "heapTotal")), mb(f(size, "newSpace")), mb(f(size, "external")), `${f(size, "cpu").toFixed(2)} %`,
+      `${(f(size, "bodyBytes") / 1024).toFixed(1)} KB`, `${(f(size, "histogramBytes") / 1024).toFixed(1)} KB`,
+    ]);
+    out.push([
+      `${label}per target`, "—", kb(p("rss")), kb(p("rssMax")), kb(p("heapUsed")), kb(p("heapTotal")), kb(p("newSpace")), kb(p("external")), `${(p("cpu") * 1000).toFixed(1)} m%`, `${(p("bodyBytes") / 1024).toFixed(2)} KB`, `${(p("histogramBytes") / 1024).toFixed(2)} KB`,
+    ]);
+    return out;
+  };
+  const rows = [...tableRows(runs, ""), ...(baselineCli ? tableRows(baseRuns, "baseline: ") : [])];
   const summary = [
-    [`memory per server target (RSS, (${n} − 1) / ${n - 1})`, kb(per("rss")), `RSS 1 target ${mb(fig(1, "rss"))}, ${n} targets ${mb(fig(n, "rss"))}`, "—", "≤ 300 KB", verdict(per("rss"), 300)],
+    baselineCli
+      ? [`memory per server target (RSS, (${n} − 1) / ${n - 1})`, kb(per("rss")), `baseline CLI ${kb(perOf(baseRuns)("rss"))}; RSS 1 target ${mb(fig(1, "rss"))}, ${n} targets ${mb(fig(n, "rss"))}`, `${(per("rss") / perOf(baseRuns)("rss")).toFixed(2)}x`, "≤ 300 KB", verdict(per("rss"), 300)]
+      : [`memory per server target (RSS, (${n} − 1) / ${n - 1})`, kb(per("rss")), `RSS 1 target ${mb(fig(1, "rss"))}, ${n} targets ${mb(fig(n, "rss"))}`, "—", "≤ 300 KB", verdict(per("rss"), 300)],
+    ...(baselineCli
+      ? [[`daemon CPU with ${n} server targets (5 s interval)`, `${fig(n, "cpu").toFixed(2)} %`, `baseline CLI ${figOf(baseRuns)(n, "cpu").toFixed(2)} %`, `${(fig(n, "cpu") / figOf(baseRuns)(n, "cpu")).toFixed(2)}x`, "—", "—"]]
+      : []),
     ["JS heap per server target", kb(per("heapUsed")), `heap 1 target ${mb(fig(1, "heapUsed"))}`, "—", "—", "—"],
     ["/metrics bytes per target (daemon, default buckets)", `${(per("bodyBytes") / 1024).toFixed(2)} KB`, `of it db_probe_duration_seconds ${(per("histogramBytes") / 1024).toFixed(2)} KB; --duration-buckets fine ${(finePer("bodyBytes") / 1024).toFixed(2)} KB`, `${(per("bodyBytes") / finePer("bodyBytes")).toFixed(2)}× fine`, "≤ 3 KB", verdict(per("bodyBytes") / 1024, 3)],
   ];
   return {
     title: `6. Memory and /metrics bytes per target (1 vs ${n} server targets, 5 s interval, ${seconds} s per daemon, ${rounds} round${rounds > 1 ? "s" : ""} interleaved; medians of the window's second half)`,
-    header: ["targets", "pg/my", "RSS", "RSS max", "JS heap used", "JS heap total", "external", "/metrics", "of it histogram"],
+    header: ["targets", "pg/my", "RSS", "RSS max", "JS heap used", "JS heap total", "of it young gen.", "external", "CPU", "/metrics", "of it histogram"],
     rows,
     summary,
     notes: [
       `PostgreSQL max_connections ${pgB.max} (${pgB.used} in use at start), MariaDB ${myB.max} (${myB.used} in use): ${pgCount} + ${myCount} server targets`,
       "external: memory outside the JS heap that V8 knows of (Buffers and the like); RSS also holds code, the allocator's free lists and what was freed but not returned to the system",
-      "JS heap total (and so RSS) holds V8's young generation: 100 targets' start-up grows it to 32 MB (two 16 MB semi-spaces), 1 target's stays at 1 MB, and only a full GC shrinks it again; whether one falls in the window moves the per-target RSS by ≈ 280 KB (with --max-semi-space-size=2: ≈ 260 KB instead of ≈ 550 KB)",
+      "young gen.: V8's new space (two semi-spaces). Left alone, 100 targets' start-up grows it to 32 MB (16 MB semi-spaces) where 1 target's stays at 1 MB, ≈ 300 KB of RSS per target; the daemon now keeps it at its start size (run-cli.ts, capYoungGeneration)",
+      "CPU: the daemon's CPU time over the window's second half, in % of one core (per target: thousandths of a percent)",
+      ...(baselineCli ? [`baseline: ${baselineCli}, its daemons interleaved with these in the same rounds`] : []),
     ],
-    figures: { runs, n, perTarget: { rss: per("rss"), rssMax: per("rssMax"), heapUsed: per("heapUsed"), heapTotal: per("heapTotal"), external: per("external"), body: per("bodyBytes"), histogram: per("histogramBytes"), fineBody: finePer("bodyBytes"), fineHistogram: finePer("histogramBytes") } },
+    figures: { runs, ...(baselineCli ? { baseRuns, baselinePerTarget: { rss: perOf(baseRuns)("rss"), heapTotal: perOf(baseRuns)("heapTotal"), newSpace: perOf(baseRuns)("newSpace") } } : {}), n, perTarget: { rss: per("rss"), rssMax: per("rssMax"), heapUsed: per("heapUsed"), heapTotal: per("heapTotal"), external: per("external"), body: per("bodyBytes"), histogram: per("histogramBytes"), fineBody: finePer("bodyBytes"), fineHistogram: finePer("histogramBytes") } },
   };
 }
 

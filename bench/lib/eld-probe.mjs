@@ -5,7 +5,7 @@
 // figures measured.
 import { appendFileSync } from "node:fs";
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { writeHeapSnapshot } from "node:v8";
+import { getHeapSpaceStatistics, writeHeapSnapshot } from "node:v8";
 
 const file = process.env.BENCH_ELD_FILE;
 if (file) {
@@ -14,7 +14,8 @@ if (file) {
   setInterval(() => {
     const m = process.memoryUsage();
     const kb = (b) => Math.round(b / 1024);
-    const mem = { rss: kb(m.rss), heapUsed: kb(m.heapUsed), heapTotal: kb(m.heapTotal), external: kb(m.external), arrayBuffers: kb(m.arrayBuffers) };
+    const space = (name) => getHeapSpaceStatistics().find((s) => s.space_name === name);
+    const mem = { rss: kb(m.rss), heapUsed: kb(m.heapUsed), heapTotal: kb(m.heapTotal), external: kb(m.external), arrayBuffers: kb(m.arrayBuffers), newSpace: kb(space("new_space")?.space_size ?? 0), oldSpace: kb(space("old_space")?.space_size ?? 0), oldUsed: kb(space("old_space")?.space_used_size ?? 0) };
     const line = { t: Date.now(), p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: h.max / 1e6, mean: h.mean / 1e6, ...mem };
     h.reset();
     appendFileSync(file, `${JSON.stringify(line)}\n`);

@@ -4,6 +4,7 @@ import { buildInfo } from "./build-info.js";
 import { rememberSecrets, setCrashReporter } from "./crash.js";
 import type { CliPlan } from "./cli-plan.js";
 import { resolveCli } from "./config/resolve.js";
+import { FdWriter } from "./fd-writer.js";
 import { EXIT } from "./report.js";
 import { askStatus } from "./status.js";
 import { signalNumber, startupStopCode, StoppedDuringStartup, untilStopped } from "./startup-stop.js";
@@ -19,6 +20,12 @@ export interface Io {
    * runs, the child gets the signals).
    */
   shutdown: AbortSignal;
+  /**
+   * Called once before the daemon starts probing; the `healthcheck` command caps V8's young
+   * generation here (run-cli.ts, `capYoungGeneration`). Tests that run `main` in their own
+   * process leave it out.
+   */
+  beforeDaemon?: () => Promise<void>;
 }
 
 const { version: VERSION, revision: REVISION } = buildInfo();
@@ -104,7 +111,7 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
   const [{ runDaemon }, { loadWebConfig }, { startChild }, { createLogger }, { lookupListenHost }, { tcpEndpoints }] = await startup(
     Promise.all([import("./daemon.js"), import("./http/http-server.js"), import("./wrapper.js"), import("./logger.js"), import("./listen-host.js"), import("./child-readiness.js")]),
   );
-  const log = createLogger(io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
+  const log = createLogger(io.stderr instanceof FdWriter || io.stderr === process.stderr ? 2 : io.stderr, plan.logLevel);
   setCrashReporter((event, message) => log.log(event === "uncaught exception" ? "error" : "warn", event, event === "warning" ? { warning: message } : { error: message }));
   for (const w of plan.warnings) log.log("warn", "configuration warning", { warning: w });
   const webConfig = plan.webConfigFile ? await startup(loadWebConfig(plan.webConfigFile)) : undefined;
@@ -123,6 +130,7 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
     if (io.shutdown.aborted) arm();
     else io.shutdown.addEventListener("abort", arm, { once: true });
   }
+  await io.beforeDaemon?.();
   const childCode = await runDaemon({
     drivers,
     modules: plan.modules,

@@ -1,0 +1,47 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { CLI } from "./__fixtures__/cli-path.js";
+
+const PROBE = fileURLToPath(new URL("./__fixtures__/young-gen-probe.mjs", import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), "dbh-young-gen-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** New-space bytes before and after the probe's allocations, in a process started with `args`. */
+async function newSpaceAfterLoad(key: string, args: string[], env: NodeJS.ProcessEnv = {}, ready = /serving/): Promise<{ before: number; after: number }> {
+  const file = join(dir, `${key}.txt`);
+  const child = spawn(process.execPath, ["--import", PROBE, ...args], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...env, YOUNG_GEN_FILE: file } });
+  try {
+    let err = "";
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`not ready: ${err}`)), 15_000);
+      child.stderr.on("data", (d: Buffer) => {
+        err += d.toString();
+        if (ready.test(err)) clearTimeout(t), resolve();
+      });
+      if (env.YOUNG_GEN_SELF_TEST) clearTimeout(t), resolve();
+    });
+    if (!env.YOUNG_GEN_SELF_TEST) child.kill("SIGUSR2");
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(file) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const [before, after] = readFileSync(file, "utf8").split(" ").map(Number);
+    return { before: before!, after: after! };
+  } finally {
+    child.kill("SIGKILL");
+  }
+}
+
+describe("the daemon's young generation", () => {
+  it("does not grow once the daemon probes, under an allocation load that grows it fourfold or more in a plain process", async () => {
+    const plain = await newSpaceAfterLoad("plain", ["-e", "0"], { YOUNG_GEN_SELF_TEST: "1" });
+    const daemon = await newSpaceAfterLoad("daemon", [CLI, "--dsn", `file:${join(dir, "a.db")}?mode=rwc`, "--export-prom", "127.0.0.1:0", "--interval", "1h"]);
+    // Without the cap V8 doubles the semi-spaces up to 16 MB each (32 MB of new space).
+    expect(plain.after, "the load grows an uncapped young generation").toBeGreaterThanOrEqual(4 * plain.before);
+    expect(plain.after).toBeGreaterThanOrEqual(16 * 1024 * 1024);
+    // Start-up (loading the chunks) may have grown it already; from then on it stays.
+    expect(daemon.after).toBeLessThanOrEqual(daemon.before);
+  });
+});
