@@ -51,11 +51,13 @@ describe("httpGet, the client of `healthcheck status`", () => {
     expect(await ask(empty)).toMatchObject({ status: 204, cut: false });
   });
 
-  it("skips interim answers and takes LF-only line ends", async () => {
+  it("skips interim answers and takes LF-only line ends, mixed ones too", async () => {
     const base = await rawServer((s) => s.end("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\nLink: </a>\n\nHTTP/1.1 200 OK\nContent-Length: 2\n\nok"));
     const answer = await ask(base);
     expect(answer.status).toBe(200);
     expect(text(answer)).toBe("ok");
+    const mixed = await rawServer((s) => s.write("HTTP/1.1 200 OK\nContent-Length: 5\n\r\nready"));
+    expect(text(await ask(mixed))).toBe("ready");
   });
 
   it("reads at most `max` bytes of a body, chunked or not, and says it was cut", async () => {
@@ -86,6 +88,17 @@ describe("httpGet, the client of `healthcheck status`", () => {
       ["headers past 16 KiB", `HTTP/1.1 200 OK\r\n${"X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n".repeat(500)}\r\n`, /headers are larger than 16 KiB/],
       ["headers that never end", (s) => s.write(`HTTP/1.1 200 OK\r\n${"X-Pad: b\r\n".repeat(3000)}`), /headers are larger than 16 KiB/],
       ["a chunk-size line that never ends", (s) => s.write(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${"0".repeat(5000)}`), /malformed chunk/],
+      // Each of these then waits, as a server that is not an HTTP server, or a broken one, would.
+      ["another protocol's banner, then silence", (s) => s.write("SSH-2.0-OpenSSH_9.2\r\n"), /not HTTP\/1\.x/],
+      ["a MySQL greeting (no line end), then silence", (s) => s.write(Buffer.from("4a0000000a31302e31312e3600", "hex")), /not HTTP\/1\.x/],
+      ["a bad header line, then silence", (s) => s.write("HTTP/1.1 200 OK\r\nbad header line\r\n"), /malformed header/],
+      ["a bad chunk size, then silence", (s) => s.write("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz"), /malformed chunk/],
+      ["a header name with non-token characters", "HTTP/1.1 200 OK\r\nX(A): a\r\nContent-Length: 2\r\n\r\nok", /malformed header/],
+      ["NUL and DEL in a value", "HTTP/1.1 200 OK\r\nX-A: a\x00b\x7f\r\nContent-Length: 2\r\n\r\nok", /malformed header/],
+      ["a lone CR in a value", "HTTP/1.1 302 Found\r\nLocation: /ok\rX-Injected: 1\r\nContent-Length: 0\r\n\r\n", /malformed header/],
+      ["a length with a no-break space", (s) => s.end(Buffer.concat([Buffer.from("HTTP/1.1 200 OK\r\nContent-Length: 2"), Buffer.from([0xa0]), Buffer.from("\r\n\r\nok")])), /invalid Content-Length/],
+      ["Transfer-Encoding and Content-Length both", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\n2\r\nok\r\n0\r\n\r\n", /both Transfer-Encoding and Content-Length/],
+      ["an obs-fold continuation line", "HTTP/1.1 200 OK\r\nX-A: a\r\n  folded\r\nContent-Length: 2\r\n\r\nok", /malformed header/],
     ];
     for (const [what, bytes, expected] of cases) {
       const base = await rawServer((s) => (typeof bytes === "string" ? s.end(bytes) : bytes(s)));
@@ -93,6 +106,19 @@ describe("httpGet, the client of `healthcheck status`", () => {
       await expect(ask(base, 1024, 10_000), what).rejects.toThrow(expected);
       expect(Date.now() - started, `${what}: refused without waiting for the deadline`).toBeLessThan(5000);
     }
+  });
+
+  it("prints no password the server quotes back, and no raw control characters", async () => {
+    const base = await rawServer((s, req) => {
+      const auth = /authorization: Basic (\S+)/i.exec(req)?.[1] ?? "";
+      s.end(`HTTP/1.1 503 No\r\nConnection: close\r\n\r\nyou sent cred=${Buffer.from(auth, "base64").toString()}\n\x1b]0;pwned\x07\x1b[2Jstill here`);
+    });
+    let out = "";
+    const sink = { write: (c: string) => (out += c) };
+    expect(await askStatus(`${base.replace("//", "//prom:S3cr%40tPw@")}/readyz`, { stdout: sink, stderr: sink })).toBe(1);
+    expect(out).not.toContain("S3cr@tPw");
+    expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
+    expect(out).toBe("503 you sent cred=prom:***\n\\x1b]0;pwned\\x07\\x1b[2Jstill here\n");
   });
 
   it("ends a server that drips its answer at the deadline, with fetch()'s words for it", async () => {

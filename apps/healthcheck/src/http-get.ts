@@ -23,6 +23,20 @@ export const MAX_HEAD_BYTES = 16 * 1024;
 /** The most a chunk-size line (size and extensions) may take. */
 const MAX_CHUNK_LINE_BYTES = 1024;
 
+/** `HTTP/1.0` or `HTTP/1.1`, a three-digit code, and an optional reason. */
+const STATUS_LINE = /^HTTP\/1\.[01] (\d{3})(?: [\t\x20-\x7e\x80-\xff]*)?$/;
+/** A header name: RFC 9110's token characters. */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** A header value (read as latin1): visible characters, spaces and tabs; no CR, LF, NUL or DEL. */
+const FIELD_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+const HEX_DIGIT = /^[0-9a-fA-F]$/;
+const STATUS_PREFIX = "HTTP/1.";
+/** Whether `bytes`, the start of an answer with no line end yet, could begin a status line. */
+function couldStartStatusLine(bytes: Buffer): boolean {
+  const n = Math.min(bytes.length, STATUS_PREFIX.length);
+  return bytes.subarray(0, n).toString("latin1") === STATUS_PREFIX.slice(0, n);
+}
+
 /** What fetch() says when AbortSignal.timeout() ends it; `status` says the same. */
 export const timedOut = (): Error => new Error("The operation was aborted due to timeout");
 
@@ -49,7 +63,7 @@ export function httpGet(url: URL, headers: Readonly<Record<string, string>>, max
     const tls = url.protocol === "https:";
     const port = Number(url.port || (tls ? 443 : 80));
     const socket: Socket = tls
-      ? (require("node:tls") as typeof import("node:tls")).connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }), ALPNProtocols: ["http/1.1"] })
+      ? (require("node:tls") as typeof import("node:tls")).connect({ host, port, ...(net.isIP(host) ? {} : { servername: host }) })
       : net.connect({ host, port });
     const reader = answerReader(max);
     let settled = false;
@@ -110,51 +124,79 @@ export function answerReader(max: number): { push(chunk: Buffer): HttpAnswer | u
   };
   const lineEnd = (from: number): number => pending.indexOf(10, from);
 
+  // The head is read line by line as it comes, and each line is checked as soon as it is whole
+  // (the status line as soon as its first bytes are): what is not HTTP is refused at once, not
+  // when a blank line that may never come arrives.
+  let headBytes = 0;
+  /** Whether the current head's status line was read. */
+  let haveStatus = false;
+  /** Whether any byte came at all. */
+  let received = false;
+  let fields = new Map<string, string[]>();
+  const tooLarge = (): Error => new Error(`the answer's headers are larger than ${MAX_HEAD_BYTES / 1024} KiB`);
+  /** Reads head lines; true once a whole head (an interim one included) was read. */
   const readHead = (): boolean => {
-    const crlf = pending.indexOf("\r\n\r\n");
-    const lf = pending.indexOf("\n\n");
-    const at = crlf >= 0 && (lf < 0 || crlf < lf) ? crlf : lf;
-    if (at < 0) {
-      if (pending.length > MAX_HEAD_BYTES) throw new Error(`the answer's headers are larger than ${MAX_HEAD_BYTES / 1024} KiB`);
-      return false;
-    }
-    if (at > MAX_HEAD_BYTES) throw new Error(`the answer's headers are larger than ${MAX_HEAD_BYTES / 1024} KiB`);
-    const head = pending.subarray(0, at).toString("latin1").split(/\r?\n/);
-    pending = pending.subarray(at + (at === crlf ? 4 : 2));
-    const statusLine = /^HTTP\/1\.[01] (\d{3})(?: [^\r\n]*)?$/.exec(head[0]!);
-    if (!statusLine) throw new Error("the answer is not HTTP/1.x");
-    status = Number(statusLine[1]);
-    const fields = new Map<string, string[]>();
-    for (const line of head.slice(1)) {
-      const colon = line.indexOf(":");
-      if (colon <= 0 || /[\s]/.test(line.slice(0, colon))) throw new Error("the answer has a malformed header line");
-      const name = line.slice(0, colon).toLowerCase();
-      fields.set(name, [...(fields.get(name) ?? []), line.slice(colon + 1).trim()]);
-    }
-    // Interim answers (100 Continue, 103 Early Hints) come before the real one.
-    if (status >= 100 && status < 200 && status !== 101) {
-      status = 0;
+    for (;;) {
+      const nl = lineEnd(0);
+      if (nl < 0) {
+        if (headBytes + pending.length > MAX_HEAD_BYTES) throw tooLarge();
+        if (!haveStatus && !couldStartStatusLine(pending)) throw new Error("the answer is not HTTP/1.x");
+        return false;
+      }
+      headBytes += nl + 1;
+      if (headBytes > MAX_HEAD_BYTES) throw tooLarge();
+      let line = pending.subarray(0, nl).toString("latin1");
+      pending = pending.subarray(nl + 1);
+      if (line.endsWith("\r")) line = line.slice(0, -1);
+      if (!haveStatus) {
+        const statusLine = STATUS_LINE.exec(line);
+        if (!statusLine) throw new Error("the answer is not HTTP/1.x");
+        status = Number(statusLine[1]);
+        haveStatus = true;
+        continue;
+      }
+      if (line !== "") {
+        const colon = line.indexOf(":");
+        const name = line.slice(0, colon);
+        const value = line.slice(colon + 1).replace(/^[ \t]+|[ \t]+$/g, "");
+        if (colon <= 0 || !TOKEN.test(name) || !FIELD_VALUE.test(value)) throw new Error("the answer has a malformed header line");
+        const key = name.toLowerCase();
+        fields.set(key, [...(fields.get(key) ?? []), value]);
+        continue;
+      }
+      // The blank line: the head is whole.
+      headBytes = 0;
+      haveStatus = false;
+      const head = fields;
+      fields = new Map();
+      // Interim answers (100 Continue, 103 Early Hints) come before the real one.
+      if (status >= 100 && status < 200 && status !== 101) return true;
+      bodyFrom(head);
       return true;
     }
-    const locations = fields.get("location");
+  };
+  /** How the body of an answer with these header fields ends. */
+  const bodyFrom = (head: Map<string, string[]>): void => {
+    const locations = head.get("location");
     location = locations?.length === 1 ? locations[0] : undefined;
-    const encoding = fields.get("transfer-encoding")?.join(",").toLowerCase();
-    const lengths = fields.get("content-length")?.flatMap((v) => v.split(",").map((s) => s.trim()));
+    const encoding = head.get("transfer-encoding")?.join(",").toLowerCase();
+    const lengths = head.get("content-length")?.flatMap((v) => v.split(",").map((l) => l.replace(/^[ \t]+|[ \t]+$/g, "")));
+    // Both at once is how requests are smuggled past proxies: node:http refuses it, and so do we.
+    if (encoding !== undefined && lengths !== undefined) throw new Error("the answer has both Transfer-Encoding and Content-Length");
     if (status === 101 || status === 204 || status === 304) {
       mode = "length";
       remaining = 0;
-    } else if (encoding !== undefined && /(?:^|,)\s*chunked\s*$/.test(encoding)) {
+    } else if (encoding !== undefined && /(?:^|,)[ \t]*chunked[ \t]*$/.test(encoding)) {
       mode = "chunk-size";
     } else if (encoding !== undefined) {
       mode = "close";
     } else if (lengths !== undefined) {
-      if (!lengths.every((l) => /^\d{1,15}$/.test(l)) || new Set(lengths).size !== 1) throw new Error("the answer has an invalid Content-Length");
+      if (!lengths.every((l) => /^\d{1,15}$/.test(l)) || new Set(lengths.map(Number)).size !== 1) throw new Error("the answer has an invalid Content-Length");
       mode = "length";
       remaining = Number(lengths[0]);
     } else {
       mode = "close";
     }
-    return true;
   };
 
   /** Consumes what `pending` holds; returns the answer once there is one. */
@@ -179,7 +221,10 @@ export function answerReader(max: number): { push(chunk: Buffer): HttpAnswer | u
         case "chunk-size": {
           const nl = lineEnd(0);
           if (nl < 0) {
-            if (pending.length > MAX_CHUNK_LINE_BYTES) throw new Error("the answer has a malformed chunk");
+            // A chunk-size line starts with a hexadecimal digit: anything else is refused now.
+            if (pending.length > MAX_CHUNK_LINE_BYTES || (pending.length > 0 && !HEX_DIGIT.test(String.fromCharCode(pending[0]!)))) {
+              throw new Error("the answer has a malformed chunk");
+            }
             return undefined;
           }
           const sizeLine = /^([0-9a-fA-F]{1,12})(?:[ \t]*;[^\r\n]*)?\r?$/.exec(pending.subarray(0, nl).toString("latin1"));
@@ -215,12 +260,13 @@ export function answerReader(max: number): { push(chunk: Buffer): HttpAnswer | u
 
   return {
     push(chunk) {
+      received ||= chunk.length > 0;
       pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
       return step();
     },
     close() {
       if (mode === "close") return answer(false);
-      if (mode === "head" && status === 0 && pending.length === 0) throw new Error("socket hang up");
+      if (!received) throw new Error("socket hang up");
       throw new Error(mode === "head" ? "the connection closed inside the answer's headers" : "the connection closed before the answer's body ended");
     },
   };

@@ -38,10 +38,13 @@ export async function askStatus(given: string | undefined, io: StatusIo): Promis
     return notUrl("is not a URL such as http://127.0.0.1:9091/readyz");
   }
   const headers: Record<string, string> = {};
+  // The password, as a literal to hide if the server quotes it back in its answer.
+  let password: string | undefined;
   if (url.username || url.password) {
     let credentials: string;
     try {
-      credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      password = decodeURIComponent(url.password);
+      credentials = `${decodeURIComponent(url.username)}:${password}`;
     } catch {
       return notUrl(`has credentials with an invalid percent-escape: write "%" as %25`);
     }
@@ -56,7 +59,7 @@ export async function askStatus(given: string | undefined, io: StatusIo): Promis
   try {
     const { status, body } = await get(url, headers, MAX_BODY_BYTES, deadline.signal);
     const ok = status >= 200 && status <= 299;
-    (ok ? io.stdout : io.stderr).write(`${status} ${redact(body.trim())}\n`);
+    (ok ? io.stdout : io.stderr).write(`${status} ${showable(redact(body.trim(), password ? [password] : []))}\n`);
     return ok ? EXIT.ok : EXIT.unhealthy;
   } catch (err) {
     io.stderr.write(`healthcheck status: no answer from ${redact(url.href)}: ${errorMessage(err)}\n`);
@@ -65,6 +68,12 @@ export async function askStatus(given: string | undefined, io: StatusIo): Promis
     clearTimeout(timer);
   }
 }
+
+/**
+ * The answer as it may reach a terminal: control characters but line ends and tabs (an escape
+ * sequence could retitle the window, clear the screen or hide lines) written as `\xHH`.
+ */
+const showable = (text: string): string => text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 
 /** Redirects followed, as many as fetch() follows. */
 const MAX_REDIRECTS = 20;
