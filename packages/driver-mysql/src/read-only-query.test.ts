@@ -2,6 +2,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
 import { createRedactor, dsnSecrets, parseDsn, resolveTargetConfig, withDeadline, type DriverAdapter } from "@alfred/db-health-core";
 import { mysqlDriver } from "./definition.js";
+import { sessionLimits } from "./mysql-dialect.js";
+import { runReadOnlyQuery, type CheckConnection } from "./read-only-query.js";
 
 // What the testkit's check cases cannot see from outside, on the machine's MariaDB: the session
 // is put back after a check, the check's timeout is the server's (the connection is kept), and a
@@ -62,6 +64,42 @@ describe("mysql readOnlyQuery on MariaDB", () => {
     // A check may also run longer than the session's limit (0.27 s here) when its timeout allows.
     const b = await open({ readTimeout: "300ms", writeTimeout: "300ms" });
     expect(Number(await check(b, "SELECT 7 FROM (SELECT SLEEP(0.5)) AS s", 3000))).toBe(7);
+  });
+
+  it("reads one row of a check's result, not millions (sql_select_limit), and puts the session's limit back", async () => {
+    const bytesSent = async (): Promise<number> => Number(((await onAdmin("SHOW GLOBAL STATUS LIKE 'Bytes_sent'")) as Array<{ Value: string }>)[0]!.Value);
+    const a = await open();
+    expect(Number(await check(a, "SELECT @@session.sql_select_limit"))).toBe(1);
+    const before = await bytesSent();
+    // 3,000,000 rows (MariaDB's sequence engine): ~40 MB on the wire, and in mysql2's memory, if all were sent.
+    expect(Number(await check(a, "SELECT seq FROM seq_1_to_3000000 ORDER BY seq DESC", 10_000))).toBe(3_000_000);
+    expect((await bytesSent()) - before, "bytes the server sent for the check (and the few statements around it)").toBeLessThan(1_000_000);
+    // A LIMIT written in the check is the check's own: it takes precedence.
+    expect(Number(await check(a, "SELECT seq FROM seq_1_to_10 ORDER BY seq DESC LIMIT 5"))).toBe(10);
+
+    // The session afterwards, seen on a connection of our own driven the same way.
+    const raw = await admin();
+    try {
+      const [[{ limit: defaultLimit }]] = (await raw.query("SELECT @@global.sql_select_limit AS `limit`")) as unknown as [[{ limit: unknown }]];
+      const connection: CheckConnection = {
+        prepare: (sql) =>
+          new Promise<number>((resolve, reject) =>
+            raw.connection.prepare(sql, (err, statement) => (err ? reject(err) : resolve((statement as unknown as { columns?: unknown[] }).columns?.length ?? 0))),
+          ),
+        execute: async (sql) => (await raw.execute({ sql, rowsAsArray: true }, []))[0] as unknown[][],
+        text: async (sql, values) => (await raw.query(sql, values))[0],
+        discard: (err) => {
+          throw err;
+        },
+      };
+      const limits = sessionLimits("mariadb", { readTimeout: 2000, writeTimeout: 2000 });
+      expect(Number(await runReadOnlyQuery(connection, "mariadb", limits, "SELECT seq FROM seq_1_to_100", { deadline: performance.now() + 2000 } as never))).toBe(1);
+      const [[after]] = (await raw.query("SELECT @@session.sql_select_limit AS `limit`, @@session.tx_read_only AS ro")) as unknown as [[{ limit: unknown; ro: unknown }]];
+      expect(after).toEqual({ limit: defaultLimit, ro: 0 });
+      expect(((await raw.query("SELECT seq FROM seq_1_to_100")) as unknown as [unknown[]])[0]).toHaveLength(100);
+    } finally {
+      await raw.end();
+    }
   });
 
   it("releases the named locks a check took (GET_LOCK): they would outlive its ROLLBACK", async () => {
