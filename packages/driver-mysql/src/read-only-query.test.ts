@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createConnection } from "mysql2";
 import mysql from "mysql2/promise";
 import { createRedactor, dsnSecrets, parseDsn, resolveTargetConfig, withDeadline, type DriverAdapter } from "@alfred/db-health-core";
 import { mysqlDriver } from "./definition.js";
@@ -78,13 +79,14 @@ describe("mysql readOnlyQuery on MariaDB", () => {
     expect(Number(await check(a, "SELECT seq FROM seq_1_to_10 ORDER BY seq DESC LIMIT 5"))).toBe(10);
 
     // The session afterwards, seen on a connection of our own driven the same way.
-    const raw = await admin();
+    const core = createConnection({ host: "127.0.0.1", port: 3306, user: "root", database: "test" });
+    const raw = core.promise();
     try {
       const [[{ limit: defaultLimit }]] = (await raw.query("SELECT @@global.sql_select_limit AS `limit`")) as unknown as [[{ limit: unknown }]];
       const connection: CheckConnection = {
         prepare: (sql) =>
           new Promise<number>((resolve, reject) =>
-            raw.connection.prepare(sql, (err, statement) => (err ? reject(err) : resolve((statement as unknown as { columns?: unknown[] }).columns?.length ?? 0))),
+            core.prepare(sql, (err, statement) => (err ? reject(err) : resolve((statement as unknown as { columns?: unknown[] }).columns?.length ?? 0))),
           ),
         execute: async (sql) => (await raw.execute({ sql, rowsAsArray: true }, []))[0] as unknown[][],
         text: async (sql, values) => (await raw.query(sql, values))[0],
