@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,6 +53,31 @@ targets:
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** A check that never ends: SQLite cannot interrupt it, and a worker thread cannot be stopped in it. */
+const ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+function endlessConfig(): string {
+  const file = join(dir, "endless.yaml");
+  writeFileSync(file, `targets:\n  - name: app\n    dsn: file:${join(dir, "app.db")}\n    checks:\n      - name: endless\n        query: ${ENDLESS}\n        timeout: 300ms\n`, { mode: 0o600 });
+  return file;
+}
+/** The check processes (the SQLite driver's, running its host code) whose parent is `pid`. */
+function checkProcessesOf(pid: number): number[] {
+  return readdirSync("/proc").filter((e) => {
+    if (!/^\d+$/.test(e)) return false;
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+      return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid && readFileSync(`/proc/${e}/cmdline`, "utf8").includes("hostMain");
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+/** Whether `pid` still runs (a zombie does not). */
+const alive = (pid: number): boolean => existsSync(`/proc/${pid}`) && !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
+async function until(what: () => boolean, ms: number): Promise<void> {
+  for (const end = Date.now() + ms; !what() && Date.now() < end; ) await new Promise((r) => setTimeout(r, 20));
+}
+
 let daemon: ChildProcess | undefined;
 afterEach(() => daemon?.kill("SIGKILL"));
 
@@ -68,6 +93,40 @@ describe("a slow SQLite check end to end", () => {
       { name: "slow", ok: false, value: undefined, error: "timed out after 100ms" },
     ]);
     expect(doc.targets.find((t) => t.target === "other")?.status).toBe("up");
+  });
+
+  it("--once ends at its check's timeout when the check would never end, and leaves no process behind", async () => {
+    const once = spawn(process.execPath, [CLI, "--once", "--config", endlessConfig()], { stdio: ["ignore", "pipe", "pipe"], env });
+    let out = "";
+    once.stdout!.on("data", (b: Buffer) => (out += b.toString()));
+    const code = new Promise<number | null>((resolve) => once.once("exit", (c) => resolve(c)));
+    let hosts: number[] = [];
+    await until(() => (hosts = checkProcessesOf(once.pid!)).length > 0 || once.exitCode !== null, 20_000);
+    // Before, the process never exited: Node's exit waits for the worker thread running the statement.
+    const exited = await Promise.race([code, new Promise<"hung">((r) => setTimeout(() => r("hung"), 20_000))]);
+    if (exited === "hung") once.kill("SIGKILL");
+    expect(exited, out).toBe(1);
+    expect(out).toMatch(/check endless: timed out after 300ms/);
+    expect(hosts, "the check ran in a process of its own").toHaveLength(1);
+    await until(() => !alive(hosts[0]!), 5000);
+    expect(alive(hosts[0]!), "the check process is gone").toBe(false);
+  });
+
+  it("the daemon stops on SIGTERM (exit 0) while a check that never ends runs, and leaves no process behind", async () => {
+    daemon = spawn(process.execPath, [CLI, "--export-prom", "127.0.0.1:0", "--interval", "1s", "--config", endlessConfig()], { stdio: ["ignore", "pipe", "pipe"], env });
+    let logs = "";
+    daemon.stderr!.on("data", (b: Buffer) => (logs += b.toString()));
+    const code = new Promise<number | null>((resolve) => daemon!.once("exit", (c) => resolve(c)));
+    await until(() => logs.includes("check endless: timed out after 300ms"), 20_000);
+    expect(logs).toContain("check endless: timed out after 300ms");
+    // The next cycle's run of it, under way: stop the daemon in the middle of it.
+    let hosts: number[] = [];
+    await until(() => (hosts = checkProcessesOf(daemon!.pid!)).length > 0, 5000);
+    daemon.kill("SIGTERM");
+    const exited = await Promise.race([code, new Promise<"hung">((r) => setTimeout(() => r("hung"), 20_000))]);
+    expect(exited, logs).toBe(0);
+    for (const pid of hosts) await until(() => !alive(pid), 5000);
+    expect(hosts.filter(alive), "check processes left").toEqual([]);
   });
 
   it("the daemon answers /metrics at once while slow checks run, cycle after cycle", async () => {

@@ -1,6 +1,7 @@
+import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
 import { performance } from "node:perf_hooks";
-import { Worker } from "node:worker_threads";
+import type { Worker } from "node:worker_threads";
 import type Database from "better-sqlite3";
 import { DbHealthError, formatDuration, type DialectCall } from "@alfred/db-health-core";
 import { checkStatement, refusalError } from "./sqlite-check.js";
@@ -79,6 +80,145 @@ function workerSource(): string {
   return (source ??= `"use strict";\nconst checkStatement = ${checkStatement.toString()};\n(${serve.toString()})(checkStatement, require);\n`);
 }
 
+/** A request to the check process, and what it answers (a worker's answer, passed on). */
+type HostRequest = { op: "run"; id: number; key: number; path: string; client: string; sql: string; waitMs: number } | { op: "close"; key: number };
+
+/**
+ * The check process's code (`node -e`), self-contained like {@link serve}: one worker thread per
+ * target (`key`), started at its first check, each request passed to its worker and the answer
+ * back. It never ends a worker for a slow statement (that cannot stop it): the parent ends the
+ * whole process instead. When the parent goes (it ended, or dropped the channel), it ends at
+ * once with SIGKILL: a normal exit would wait for a worker's statement, maybe forever.
+ */
+function hostMain(workerCode: string, limits: Record<string, number>, load: NodeJS.Require): void {
+  const { Worker: WorkerThread } = load("node:worker_threads") as typeof import("node:worker_threads");
+  const send = (message: unknown): void => void process.send!(message);
+  const workers = new Map<number, { worker: Worker; cell: Int32Array; running: number }>();
+  const workerFor = (key: number, path: string, client: string): { worker: Worker; cell: Int32Array; running: number } => {
+    const known = workers.get(key);
+    if (known) return known;
+    const state = new SharedArrayBuffer(4);
+    const entry = { worker: new WorkerThread(workerCode, { eval: true, workerData: { client, path, state }, resourceLimits: limits }), cell: new Int32Array(state), running: 0 };
+    const lost = (why: string): void => {
+      if (workers.get(key) !== entry) return;
+      workers.delete(key);
+      if (entry.running) send({ id: entry.running, error: { message: `the check worker failed: ${why}`, name: "Error" } });
+    };
+    entry.worker.on("message", (answer: { id: number }) => {
+      if (answer.id === entry.running) entry.running = 0;
+      send(answer);
+    });
+    entry.worker.on("error", (err) => lost(err.message));
+    entry.worker.on("exit", (code) => lost(`it exited (code ${code})`));
+    workers.set(key, entry);
+    return entry;
+  };
+  process.on("message", (m: HostRequest) => {
+    if (m.op === "close") {
+      const entry = workers.get(m.key);
+      workers.delete(m.key);
+      void entry?.worker.terminate();
+      return;
+    }
+    const entry = workerFor(m.key, m.path, m.client);
+    entry.running = m.id;
+    Atomics.store(entry.cell, 0, m.id);
+    entry.worker.postMessage({ id: m.id, sql: m.sql, waitMs: m.waitMs });
+  });
+  process.on("disconnect", () => process.kill(process.pid, "SIGKILL"));
+}
+
+let hostCode: string | undefined;
+function hostSource(): string {
+  return (hostCode ??= `"use strict";\n(${hostMain.toString()})(${JSON.stringify(workerSource())}, ${JSON.stringify(WORKER_LIMITS)}, require);\n`);
+}
+
+/**
+ * One check process, shared by every SQLite target of this process. Retired (no new request)
+ * when a check in it ran past its deadline; killed once nothing else waits on it, so that the
+ * statement that would not stop ends with it.
+ */
+class CheckHost {
+  readonly #child: ChildProcess;
+  readonly #pending = new Map<number, (answer: CheckAnswer | { failed: unknown }) => void>();
+  #retired = false;
+  #ended = false;
+
+  constructor() {
+    // Not fork(): no flag of this process (--import, --inspect…) is passed on, and the code is
+    // text, so a bundled chunk needs no file next to it. stderr too is dropped: nothing the
+    // process could print passes the CLI's redaction.
+    this.#child = spawn(process.execPath, ["-e", hostSource()], { stdio: ["ignore", "ignore", "ignore", "ipc"], serialization: "advanced", windowsHide: true });
+    this.#child.on("message", (answer: CheckAnswer) => this.#pending.get(answer.id)?.(answer));
+    this.#child.on("error", (err) => this.#end(`it could not run: ${err.message}`));
+    this.#child.on("exit", (code, signal) => this.#end(`it exited (${signal ?? `code ${code}`})`));
+    this.#idle();
+  }
+
+  /** Whether new checks may go to this process. */
+  get usable(): boolean {
+    return !this.#retired && !this.#ended;
+  }
+
+  /** Sends a check; `settle` gets its answer, or the reason the process ended first. */
+  send(request: Extract<HostRequest, { op: "run" }>, settle: (answer: CheckAnswer | { failed: unknown }) => void): void {
+    this.#pending.set(request.id, settle);
+    this.#child.ref();
+    (this.#child.channel as { ref?: () => void } | undefined)?.ref?.();
+    this.#child.send(request);
+  }
+
+  /** Forgets a request (answered, given up or stopped); ends a retired process with nothing left to wait for. */
+  forget(id: number): void {
+    this.#pending.delete(id);
+    if (this.#pending.size > 0) return;
+    if (this.#retired) this.#kill();
+    else this.#idle();
+  }
+
+  close(key: number): void {
+    if (this.#ended) return;
+    try {
+      this.#child.send({ op: "close", key } satisfies HostRequest);
+    } catch {
+      // the channel is gone: so is the process
+    }
+  }
+
+  /** No new checks here; the process ends once the checks still in it have settled. */
+  retire(): void {
+    this.#retired = true;
+    if (this.#pending.size === 0) this.#kill();
+  }
+
+  #idle(): void {
+    this.#child.unref();
+    (this.#child.channel as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  #kill(): void {
+    this.#ended = true;
+    this.#child.kill("SIGKILL");
+  }
+
+  #end(why: string): void {
+    this.#ended = true;
+    for (const settle of [...this.#pending.values()]) settle({ failed: new DbHealthError("query", `the check process failed: ${why}`, { driver: "sqlite" }) });
+    this.#pending.clear();
+  }
+}
+
+let sharedHost: CheckHost | undefined;
+/** The check process new checks go to, started when there is none that takes them. */
+function checkHost(): CheckHost {
+  if (!sharedHost?.usable) sharedHost = new CheckHost();
+  return sharedHost;
+}
+let nextRequestId = 1;
+let nextTargetKey = 1;
+
+
+
 /**
  * Where better-sqlite3 is, resolved from this package as the bundled CLI resolves a driver's
  * client (from the installed driver package's directory), so that the worker loads the very
@@ -89,20 +229,20 @@ function betterSqlite3Path(): string {
 }
 
 /**
- * Runs a SQLite target's custom checks in a worker thread of its own, off the event loop:
- * better-sqlite3 is synchronous and SQLite cannot be interrupted, so a slow check on the main
- * thread would stall every target and every HTTP answer until it returned. The worker is started
- * at the first check and opens its own connection to the same file, read-only (`readonly`,
- * `fileMustExist`, busy timeout 0), so a check cannot write at the connection level either.
+ * Runs a SQLite target's custom checks off the event loop, in a worker thread of their own inside
+ * a check process shared by every SQLite target: better-sqlite3 is synchronous and SQLite cannot
+ * be interrupted, so a slow check on the main thread would stall every target and every HTTP
+ * answer until it returned. The worker opens its own connection to the same file, read-only
+ * (`readonly`, `fileMustExist`, busy timeout 0), so a check cannot write at the connection level
+ * either.
  *
- * Past the call's deadline (or when its signal aborts) the check fails as `timeout`. A request the
- * worker had not started yet (it was still loading, say) is simply given up and the worker kept;
- * one that runs is ended by terminating the worker. The native statement then runs on to its end
- * in that dying thread (no JavaScript runs to stop it): it blocks nothing in this thread, but it
- * holds a CPU core, and Node's exit waits for it. The next check starts a new worker, but the
- * same query is not started again while its earlier run goes on in a stopped thread (it fails as
- * `timeout` at once): one runaway statement per check at most, and the target's other checks run.
- * {@link stop} ends the worker with the target's connection; the next check starts a new one.
+ * Past the call's deadline (or when its signal aborts) the check fails as `timeout`, and the check
+ * process is retired: new checks go to a new one, and it is killed (SIGKILL) as soon as the other
+ * targets' checks still in it have settled, each within its own deadline. A statement that does
+ * not stop ends with it: neither a worker thread (whose native statement runs on after
+ * `terminate()`) nor Node's exit (which waits for such a thread, maybe forever) can stop it.
+ * {@link stop} ends the target's worker with the target's connection; the next check starts a
+ * new one.
  *
  * @example
  * ```ts
@@ -112,15 +252,11 @@ function betterSqlite3Path(): string {
  * ```
  */
 export class CheckWorker {
-  #worker: Worker | undefined;
-  /** The request cell shared with the current worker: the id asked for, `-id` once it runs, 0 given up. */
-  #cell: Int32Array | undefined;
-  #pending: { id: number; settle(answer: CheckAnswer | { failed: unknown }): void } | undefined;
-  /** The last request sent to the current worker: the query a stopped worker still runs. */
-  #posted: { id: number; sql: string } | undefined;
-  /** Workers stopped while their statement ran, with its query, until their thread has exited. */
-  readonly #draining = new Map<Worker, string>();
-  #nextId = 1;
+  #pending: { id: number; host: CheckHost; settle(answer: CheckAnswer | { failed: unknown }): void } | undefined;
+  /** The process this target's worker lives in, if it has one. */
+  #host: CheckHost | undefined;
+  /** This target's worker in the check process (two targets may name one file). */
+  readonly #key = nextTargetKey++;
 
   constructor(private readonly path: string) {}
 
@@ -130,17 +266,11 @@ export class CheckWorker {
    */
   run(sql: string, call: DialectCall): Promise<unknown> {
     if (call.signal.aborted) return Promise.reject(new DbHealthError("timeout", "check aborted before it started", { driver: "sqlite" }));
-    if ([...this.#draining.values()].includes(sql)) {
-      // Not a timeout of this run (nothing ran, at once): kind `query`, so that core goes on with
-      // the target's other checks rather than end them as after a check that used its time.
-      return Promise.reject(
-        new DbHealthError("query", "check not started: this query still runs from an earlier cycle, in the worker thread stopped at its timeout (SQLite cannot interrupt a statement); it starts again once that run ends", { driver: "sqlite" }),
-      );
-    }
     if (this.#pending) return Promise.reject(new DbHealthError("contract", "a check already runs on this SQLite target: checks run one at a time", { driver: "sqlite" }));
-    const worker = this.#start();
-    const cell = this.#cell!;
-    const id = this.#nextId++;
+    const host = checkHost();
+    // A worker in a retired process is left behind with it.
+    this.#host = host;
+    const id = nextRequestId++;
     const ms = Math.max(0, call.deadline - performance.now());
     return new Promise<unknown>((resolve, reject) => {
       const settle = (answer: CheckAnswer | { failed: unknown }): void => {
@@ -148,7 +278,7 @@ export class CheckWorker {
         this.#pending = undefined;
         clearTimeout(timer);
         call.signal.removeEventListener("abort", onAbort);
-        worker.unref();
+        host.forget(id);
         if ("failed" in answer) return reject(answer.failed);
         if ("value" in answer) return resolve(asMainThreadValue(answer.value));
         const { message, name, code, refusal } = answer.error;
@@ -157,10 +287,9 @@ export class CheckWorker {
       };
       const expire = (err: unknown): void => {
         if (this.#pending?.id !== id) return;
-        // Given up before the worker started it: the worker stays. Running: it must go.
-        const started = Atomics.compareExchange(cell, 0, id, 0) !== id;
+        // The statement may be running and cannot be stopped: its process must go.
+        host.retire();
         settle({ failed: err });
-        if (started) this.stop();
       };
       const onAbort = (): void => {
         const reason: unknown = call.signal.reason;
@@ -170,59 +299,23 @@ export class CheckWorker {
       // backstop for a caller whose signal never does.
       const timer = setTimeout(() => expire(new DbHealthError("timeout", `check did not finish within ${formatDuration(Math.round(ms))}`, { driver: "sqlite" })), ms + BACKSTOP_MS);
       call.signal.addEventListener("abort", onAbort, { once: true });
-      this.#pending = { id, settle };
-      this.#posted = { id, sql };
-      Atomics.store(cell, 0, id);
-      worker.ref();
-      worker.postMessage({ id, sql, waitMs: call.waitForLocks === false ? 0 : ms * 0.9 } satisfies CheckRequest);
+      this.#pending = { id, host, settle };
+      host.send({ op: "run", id, key: this.#key, path: this.path, client: betterSqlite3Path(), sql, waitMs: call.waitForLocks === false ? 0 : ms * 0.9 }, settle);
     });
   }
 
   /**
-   * Ends the worker (with the target's connection, or a check past its deadline). A check still
-   * waiting fails; a statement that runs goes on in the dying thread, see {@link CheckWorker}.
-   * Never throws; safe twice.
+   * Ends the target's worker (with the target's connection). A check still running fails, and its
+   * process is retired as after a timeout. Never throws; safe twice.
    */
   stop(): void {
-    const worker = this.#worker;
-    const cell = this.#cell;
-    if (!worker || !cell) return;
-    this.#worker = undefined;
-    this.#cell = undefined;
-    const running = Atomics.load(cell, 0);
-    Atomics.store(cell, 0, 0);
-    if (running < 0) {
-      this.#draining.set(worker, this.#posted?.id === -running ? this.#posted.sql : "");
-      worker.once("exit", () => this.#draining.delete(worker));
+    const pending = this.#pending;
+    if (pending) {
+      pending.host.retire();
+      pending.settle({ failed: new DbHealthError("connect", "check stopped: the connection was closed", { driver: "sqlite" }) });
     }
-    worker.unref();
-    void worker.terminate().catch(() => undefined);
-    this.#pending?.settle({ failed: new DbHealthError("connect", "check stopped: the connection was closed", { driver: "sqlite" }) });
-  }
-
-  #start(): Worker {
-    if (this.#worker) return this.#worker;
-    const state = new SharedArrayBuffer(4);
-    const worker = new Worker(workerSource(), {
-      eval: true,
-      workerData: { client: betterSqlite3Path(), path: this.path, state } satisfies CheckWorkerData,
-      resourceLimits: WORKER_LIMITS,
-    });
-    worker.unref();
-    const lost = (why: string): void => {
-      if (this.#worker !== worker) return;
-      this.#worker = undefined;
-      this.#cell = undefined;
-      this.#pending?.settle({ failed: new DbHealthError("query", `the check worker failed: ${why}`, { driver: "sqlite" }) });
-    };
-    worker.on("message", (answer: CheckAnswer) => {
-      if (this.#worker === worker && this.#pending?.id === answer.id) this.#pending.settle(answer);
-    });
-    worker.on("error", (err) => lost(err.message));
-    worker.on("exit", (code) => lost(`it exited (code ${code})`));
-    this.#worker = worker;
-    this.#cell = new Int32Array(state);
-    return worker;
+    this.#host?.close(this.#key);
+    this.#host = undefined;
   }
 }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -121,6 +121,23 @@ describe("sqlite custom checks", () => {
 });
 
 // A statement that runs for seconds (about 3 s here): longer than its check timeout many times over.
+/** This process's check processes still alive (from /proc: children whose command line runs the check host). */
+function checkProcesses(): number[] {
+  const mine: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(fields[1]) !== process.pid || fields[0] === "Z") continue;
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("hostMain")) mine.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return mine;
+}
+
 const SLOW = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 20000000) SELECT count(*) FROM c";
 
 describe("sqlite custom checks in a worker thread", () => {
@@ -148,22 +165,11 @@ describe("sqlite custom checks in a worker thread", () => {
     expect(ticks, "interval ticks during a 300 ms check").toBeGreaterThanOrEqual(5);
     flag.exec("DELETE FROM slow_flag");
     flag.close();
-    // The timeout gave up the connection and the worker (the check after it waited): the next
-    // cycle reconnects and runs its checks in a new worker, but not the query whose earlier run
-    // still goes on in the stopped one, until that run ends (bounded wait, no timing asserted).
+    // The statement that would not stop ended with its check process: the next cycle runs the
+    // same check again, in a new one, and it is fast now.
     const next = await d.probe();
+    expect(next.status, next.reason).toBe("up");
     expect(next.checks?.map((c) => [c.name, c.ok, c.value])).toEqual([
-      ["sometimes_slow", false, undefined],
-      ["after", true, 1],
-    ]);
-    expect(next.checks?.[0]?.error).toMatch(/^check not started: this query still runs from an earlier cycle/);
-    let later = next;
-    for (const until = Date.now() + 60_000; later.status !== "up" && Date.now() < until; ) {
-      await new Promise((r) => setTimeout(r, 200));
-      later = await d.probe();
-    }
-    expect(later.status, later.reason).toBe("up");
-    expect(later.checks?.map((c) => [c.name, c.ok, c.value])).toEqual([
       ["sometimes_slow", true, 7],
       ["after", true, 1],
     ]);
@@ -187,20 +193,34 @@ describe("sqlite custom checks in a worker thread", () => {
     ]);
   });
 
-  it("does not start a query again while its earlier run goes on in a stopped worker; the target's other checks run", async () => {
+  it("ends a statement that does not stop with its check process: no thread goes on running it", async () => {
     const d = make([
       { name: "slow", query: SLOW, timeout: "200ms" },
       { name: "fast", query: "SELECT count(*) FROM jobs" },
     ]);
+    // Seen while the check runs: the statement runs in a process of its own, a child of this one.
+    const during = new Promise<number[]>((r) => setTimeout(() => r(checkProcesses()), 120));
     const first = await d.probe();
     expect(first.checks?.map((c) => [c.name, c.error])).toEqual([["slow", "timed out after 200ms"]]);
-    // The next cycle, long before the statement's ~3 s are over: one runaway statement per check at most.
+    expect(await during).toHaveLength(1);
+    // Nothing else waits on that process: it is killed at once (well before the statement's ~3 s).
+    for (const until = Date.now() + 10_000; checkProcesses().length > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    expect(checkProcesses(), "check processes left").toEqual([]);
+    // The next cycle runs it again (and ends it again), in a new process.
     const second = await d.probe();
-    expect(second.checks?.map((c) => [c.name, c.ok, c.value, c.error])).toEqual([
-      ["slow", false, undefined, expect.stringMatching(/^check not started: this query still runs from an earlier cycle, in the worker thread stopped at its timeout/)],
-      ["fast", true, 4, undefined],
-    ]);
+    expect(second.checks?.map((c) => [c.name, c.error])).toEqual([["slow", "timed out after 200ms"]]);
     expect(jobs()).toHaveLength(4);
+  });
+
+  it("keeps a check process that another target's check still uses until that check has settled", async () => {
+    const slowTarget = make([{ name: "slow", query: SLOW, timeout: "150ms" }]);
+    const other = make([{ name: "waits", query: "SELECT 5 FROM (SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500000) SELECT x FROM c))", timeout: "5s" }]);
+    // Both in the same process: the slow one times out while the other's statement still runs.
+    const [a, b] = await Promise.all([slowTarget.probe(), other.probe()]);
+    expect(a.checks?.[0]?.error).toBe("timed out after 150ms");
+    expect(b.checks?.[0], "the other target's check was not cut short").toMatchObject({ ok: true, value: 5 });
+    for (const until = Date.now() + 10_000; checkProcesses().length > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 20));
+    expect(checkProcesses()).toEqual([]);
   });
 
   it(":memory: checks run on the probe's own connection, in this thread (no other connection sees that database)", async () => {
