@@ -81,7 +81,16 @@ function workerSource(): string {
 }
 
 /** A request to the check process, and what it answers (a worker's answer, passed on). */
-type HostRequest = { op: "run"; id: number; key: number; path: string; client: string; sql: string; waitMs: number } | { op: "close"; key: number };
+type HostRequest =
+  | { op: "run"; id: number; key: number; path: string; client: string; sql: string; waitMs: number }
+  | { op: "give-up"; id: number; key: number }
+  | { op: "close"; key: number };
+/** The check process's answer to a give-up: whether the worker had started the check. */
+interface GivenUp {
+  op: "given-up";
+  id: number;
+  started: boolean;
+}
 
 /**
  * The check process's code (`node -e`), self-contained like {@link serve}: one worker thread per
@@ -114,6 +123,14 @@ function hostMain(workerCode: string, limits: Record<string, number>, load: Node
     return entry;
   };
   process.on("message", (m: HostRequest) => {
+    if (m.op === "give-up") {
+      // Taken back unless the worker has marked it running (-id): then it may never end.
+      const entry = workers.get(m.key);
+      const started = entry !== undefined && Atomics.compareExchange(entry.cell, 0, m.id, 0) !== m.id;
+      if (entry && !started && entry.running === m.id) entry.running = 0;
+      send({ op: "given-up", id: m.id, started });
+      return;
+    }
     if (m.op === "close") {
       const entry = workers.get(m.key);
       workers.delete(m.key);
@@ -141,6 +158,7 @@ function hostSource(): string {
 class CheckHost {
   readonly #child: ChildProcess;
   readonly #pending = new Map<number, (answer: CheckAnswer | { failed: unknown }) => void>();
+  readonly #givingUp = new Map<number, (started: boolean) => void>();
   #retired = false;
   #ended = false;
 
@@ -149,7 +167,12 @@ class CheckHost {
     // text, so a bundled chunk needs no file next to it. stderr too is dropped: nothing the
     // process could print passes the CLI's redaction.
     this.#child = spawn(process.execPath, ["-e", hostSource()], { stdio: ["ignore", "ignore", "ignore", "ipc"], serialization: "advanced", windowsHide: true });
-    this.#child.on("message", (answer: CheckAnswer) => this.#pending.get(answer.id)?.(answer));
+    this.#child.on("message", (message: CheckAnswer | GivenUp) => {
+      if ("op" in message) {
+        this.#givingUp.get(message.id)?.(message.started);
+        this.#givingUp.delete(message.id);
+      } else this.#pending.get(message.id)?.(message);
+    });
     this.#child.on("error", (err) => this.#end(`it could not run: ${err.message}`));
     this.#child.on("exit", (code, signal) => this.#end(`it exited (${signal ?? `code ${code}`})`));
     this.#idle();
@@ -174,6 +197,24 @@ class CheckHost {
     if (this.#pending.size > 0) return;
     if (this.#retired) this.#kill();
     else this.#idle();
+  }
+
+  /**
+   * Takes back a check that was given up (its deadline passed, its target closed) and says
+   * whether the worker had started it: then it may run on, and the caller retires this process.
+   * A check not started yet (the process or its worker still starting) leaves the process as it is.
+   */
+  giveUp(id: number, key: number): Promise<boolean> {
+    if (this.#ended) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      this.#givingUp.set(id, resolve);
+      try {
+        this.#child.send({ op: "give-up", id, key } satisfies HostRequest);
+      } catch {
+        this.#givingUp.delete(id);
+        resolve(true);
+      }
+    });
   }
 
   close(key: number): void {
@@ -203,6 +244,8 @@ class CheckHost {
 
   #end(why: string): void {
     this.#ended = true;
+    for (const resolve of this.#givingUp.values()) resolve(false);
+    this.#givingUp.clear();
     for (const settle of [...this.#pending.values()]) settle({ failed: new DbHealthError("query", `the check process failed: ${why}`, { driver: "sqlite" }) });
     this.#pending.clear();
   }
@@ -236,9 +279,11 @@ function betterSqlite3Path(): string {
  * (`readonly`, `fileMustExist`, busy timeout 0), so a check cannot write at the connection level
  * either.
  *
- * Past the call's deadline (or when its signal aborts) the check fails as `timeout`, and the check
- * process is retired: new checks go to a new one, and it is killed (SIGKILL) as soon as the other
- * targets' checks still in it have settled, each within its own deadline. A statement that does
+ * Past the call's deadline (or when its signal aborts) the check fails as `timeout`. A check the
+ * worker had not started yet (the process or the worker still starting) is taken back and nothing
+ * else changes; one that runs gets its check process retired: new checks go to a new one, and it
+ * is killed (SIGKILL) as soon as the other targets' checks still in it have settled, each within
+ * its own deadline. A statement that does
  * not stop ends with it: neither a worker thread (whose native statement runs on after
  * `terminate()`) nor Node's exit (which waits for such a thread, maybe forever) can stop it.
  * {@link stop} ends the target's worker with the target's connection; the next check starts a
@@ -287,9 +332,8 @@ export class CheckWorker {
       };
       const expire = (err: unknown): void => {
         if (this.#pending?.id !== id) return;
-        // The statement may be running and cannot be stopped: its process must go.
-        host.retire();
         settle({ failed: err });
+        this.#giveUp(host, id);
       };
       const onAbort = (): void => {
         const reason: unknown = call.signal.reason;
@@ -311,11 +355,18 @@ export class CheckWorker {
   stop(): void {
     const pending = this.#pending;
     if (pending) {
-      pending.host.retire();
       pending.settle({ failed: new DbHealthError("connect", "check stopped: the connection was closed", { driver: "sqlite" }) });
+      this.#giveUp(pending.host, pending.id);
     }
     this.#host?.close(this.#key);
     this.#host = undefined;
+  }
+
+  /** A started statement may never end, and only its process's end stops it: that process is retired. */
+  #giveUp(host: CheckHost, id: number): void {
+    void host.giveUp(id, this.#key).then((started) => {
+      if (started) host.retire();
+    });
   }
 }
 

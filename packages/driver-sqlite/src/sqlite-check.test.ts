@@ -212,6 +212,21 @@ describe("sqlite custom checks in a worker thread", () => {
     expect(jobs()).toHaveLength(4);
   });
 
+  it("keeps the check process when a check was given up before it started (the process was still starting)", async () => {
+    // 60 ms: less than a new check process needs to start (Node, then the worker, then
+    // better-sqlite3: 85–125 ms here), more than a check in a running one. Were every timeout to end the process,
+    // each cycle would start a new one and time out again.
+    const d = make([{ name: "quick", query: "SELECT 1", timeout: "60ms" }]);
+    const results: Array<boolean | undefined> = [];
+    let hosts = new Set<number>();
+    for (let i = 0; i < 6; i++) {
+      results.push((await d.probe()).checks?.[0]?.ok);
+      hosts = new Set([...hosts, ...checkProcesses()]);
+    }
+    expect(results.slice(1).filter(Boolean).length, `checks that passed, cycles 2–6: ${results.join(" ")}`).toBeGreaterThanOrEqual(4);
+    expect(hosts.size, "check processes seen").toBeLessThanOrEqual(2);
+  });
+
   it("keeps a check process that another target's check still uses until that check has settled", async () => {
     const slowTarget = make([{ name: "slow", query: SLOW, timeout: "150ms" }]);
     const other = make([{ name: "waits", query: "SELECT 5 FROM (SELECT count(*) FROM (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1500000) SELECT x FROM c))", timeout: "5s" }]);
