@@ -188,7 +188,13 @@ class CheckHost {
     this.#pending.set(request.id, settle);
     this.#child.ref();
     (this.#child.channel as { ref?: () => void } | undefined)?.ref?.();
-    this.#child.send(request);
+    try {
+      this.#child.send(request);
+    } catch (err) {
+      // The process went between the last check and this one (its exit is not reported yet).
+      this.#retired = true;
+      settle({ failed: new DbHealthError("query", `the check process failed: ${err instanceof Error ? err.message : String(err)}`, { driver: "sqlite" }) });
+    }
   }
 
   /** Forgets a request (answered, given up or stopped); ends a retired process with nothing left to wait for. */
@@ -259,8 +265,6 @@ function checkHost(): CheckHost {
 }
 let nextRequestId = 1;
 let nextTargetKey = 1;
-
-
 
 /**
  * Where better-sqlite3 is, resolved from this package as the bundled CLI resolves a driver's
