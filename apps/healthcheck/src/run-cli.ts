@@ -52,13 +52,14 @@ export function runCli(run: (io: Io) => Promise<number>): void {
 }
 
 /**
- * Keeps V8's young generation at the size it has when the daemon starts probing (1 MB
- * semi-spaces on Node 20) instead of letting it double up to 16 MB semi-spaces (32 MB of RSS)
- * once many targets' cycles allocate at once. A daemon allocates little per second, so the
- * extra scavenges cost next to nothing, while the grown young generation was most of the RSS
- * per target (docs/performance.md, section 6). `--semi-space-growth-factor` is read at every
- * growth, so setting it at run time works (`--max-semi-space-size` is read only at start).
- * One-shot modes never call it: their start-up is where a larger young generation pays.
+ * Keeps V8's young generation from growing once the daemon starts probing (start-up may have
+ * grown it to a few MB; V8 still shrinks it when the daemon idles) instead of letting it double
+ * up to 16 MB semi-spaces (32 MB of RSS) once many targets' cycles allocate at once. The grown
+ * young generation was most of the RSS per target; the more frequent, smaller scavenges cost
+ * ~0.3–0.5 points of a core with 100 targets at 5 s (docs/performance.md, section 6).
+ * `--semi-space-growth-factor` is read at every growth, so setting it at run time works
+ * (`--max-semi-space-size` is read only at start). One-shot modes never call it: their start-up
+ * is where a larger young generation pays.
  *
  * @example
  * ```ts
