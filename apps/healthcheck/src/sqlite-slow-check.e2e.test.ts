@@ -133,9 +133,9 @@ describe("a slow SQLite check end to end", () => {
     daemon = spawn(process.execPath, [CLI, "--export-prom", "127.0.0.1:0", "--config", config], { stdio: ["ignore", "pipe", "pipe"], env });
     let logs = "";
     daemon.stderr!.on("data", (b: Buffer) => (logs += b.toString()));
-    const until = Date.now() + 20_000;
+    const giveUpAt = Date.now() + 20_000;
     let base: string | undefined;
-    while (Date.now() < until && !(base && logs.includes("check slow: timed out after 100ms"))) {
+    while (Date.now() < giveUpAt && !(base && logs.includes("check slow: timed out after 100ms"))) {
       base = /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(logs)?.[1];
       await new Promise((r) => setTimeout(r, 50));
     }

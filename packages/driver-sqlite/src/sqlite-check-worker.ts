@@ -287,9 +287,9 @@ function betterSqlite3Path(): string {
  * worker had not started yet (the process or the worker still starting) is taken back and nothing
  * else changes; one that runs gets its check process retired: new checks go to a new one, and it
  * is killed (SIGKILL) as soon as the other targets' checks still in it have settled, each within
- * its own deadline. A statement that does
- * not stop ends with it: neither a worker thread (whose native statement runs on after
- * `terminate()`) nor Node's exit (which waits for such a thread, maybe forever) can stop it.
+ * its own deadline. A statement that does not stop ends with it: neither a worker thread (whose
+ * native statement runs on after `terminate()`) nor Node's exit (which waits for such a thread,
+ * maybe forever) can stop it.
  * {@link stop} ends the target's worker with the target's connection; the next check starts a
  * new one.
  *
@@ -316,6 +316,12 @@ export class CheckWorker {
   run(sql: string, call: DialectCall): Promise<unknown> {
     if (call.signal.aborted) return Promise.reject(new DbHealthError("timeout", "check aborted before it started", { driver: "sqlite" }));
     if (this.#pending) return Promise.reject(new DbHealthError("contract", "a check already runs on this SQLite target: checks run one at a time", { driver: "sqlite" }));
+    let client: string;
+    try {
+      client = betterSqlite3Path();
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const host = checkHost();
     // A worker in a retired process is left behind with it.
     this.#host = host;
@@ -348,7 +354,7 @@ export class CheckWorker {
       const timer = setTimeout(() => expire(new DbHealthError("timeout", `check did not finish within ${formatDuration(Math.round(ms))}`, { driver: "sqlite" })), ms + BACKSTOP_MS);
       call.signal.addEventListener("abort", onAbort, { once: true });
       this.#pending = { id, host, settle };
-      host.send({ op: "run", id, key: this.#key, path: this.path, client: betterSqlite3Path(), sql, waitMs: call.waitForLocks === false ? 0 : ms * 0.9 }, settle);
+      host.send({ op: "run", id, key: this.#key, path: this.path, client, sql, waitMs: call.waitForLocks === false ? 0 : ms * 0.9 }, settle);
     });
   }
 

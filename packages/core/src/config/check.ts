@@ -67,6 +67,22 @@ export interface CheckOptions {
 }
 
 /**
+ * Each target's DSN secrets, aligned with `inputs` (none for a target without a DSN string).
+ *
+ * @internal shared with the zod reference check of the tests (config/__fixtures__/zod-check.ts).
+ * @example
+ * ```ts
+ * targetSecrets([{ dsn: "postgres://u:pw@db/app" }, { name: "x" }]); // [["pw"], []]
+ * ```
+ */
+export function targetSecrets(inputs: readonly unknown[]): string[][] {
+  return inputs.map((input) => {
+    const dsn = isRecord(input) ? input["dsn"] : undefined;
+    return typeof dsn === "string" ? dsnSecrets(dsn) : [];
+  });
+}
+
+/**
  * Checks several targets and returns every problem as data instead of throwing: each DSN is
  * parsed once (the parse is kept for the driver), every field is checked, and two targets with
  * one explicit name are a problem of the second. Missing names are not derived here: they depend
@@ -86,10 +102,7 @@ export function checkTargetConfigs(inputs: readonly unknown[], options: CheckOpt
   const nameOf = options.nameOf ?? ((i: number) => `targets[${i}]`);
   // Every target's password, so that one pasted into any field of any target is hidden before
   // values are cut short for messages, not only in the final message.
-  const own = inputs.map((input) => {
-    const dsn = isRecord(input) ? input["dsn"] : undefined;
-    return typeof dsn === "string" ? dsnSecrets(dsn) : [];
-  });
+  const own = targetSecrets(inputs);
   const secrets = own.flat();
   const problems: ConfigProblem[] = [];
   const targets = withSecrets(secrets, () =>

@@ -4,12 +4,11 @@
  */
 import type * as z from "zod";
 import { withSecrets } from "../../contract/describe-value.js";
-import { dsnSecrets } from "../../dsn/dsn.js";
 import { unknownKey } from "../suggest.js";
 import { baseSchema, keepingParsedDsns, shape, thresholdsShape } from "../schema.js";
 import { crossFieldProblems, withCheckTimeouts, type CrossFields, type Problem } from "../validate.js";
 import { CHECK_KEYS } from "../checks-schema.js";
-import type { TargetCheck, CheckedSettings, CheckedTarget, ConfigProblem } from "../check.js";
+import { targetSecrets, type TargetCheck, type CheckedSettings, type CheckedTarget, type ConfigProblem } from "../check.js";
 
 /**
  * The zod-based check of several targets.
@@ -20,10 +19,7 @@ import type { TargetCheck, CheckedSettings, CheckedTarget, ConfigProblem } from 
  * ```
  */
 export function zodCheckTargetConfigs(inputs: readonly unknown[]): TargetCheck {
-  const own = inputs.map((input) => {
-    const dsn = isRecord(input) ? input["dsn"] : undefined;
-    return typeof dsn === "string" ? dsnSecrets(dsn) : [];
-  });
+  const own = targetSecrets(inputs);
   const secrets = own.flat();
   const problems: ConfigProblem[] = [];
   const targets = withSecrets(secrets, () =>
