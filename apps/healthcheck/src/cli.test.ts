@@ -116,19 +116,19 @@ describe("healthcheck --once", () => {
     expect(bad.stderr).toContain("bogus");
   });
 
-  it("loads only what a --once run needs: its driver's client, no pino, no prom-client, no other driver", () => {
+  it("loads only what a --once run needs: its driver's client, no pino, no prom-client, no other driver, no commander", () => {
     const script = `
       import { createRequire } from "node:module";
       const require = createRequire(import.meta.url);
       const { main } = await import(${JSON.stringify(new URL("../dist/main.js", import.meta.url).href)});
-      const code = await main(["--once", "--dsn", ${JSON.stringify(`file:${dir}/lazy.db?mode=rwc`)}], { stdout: { write() {} }, stderr: process.stderr, env: {}, shutdown: new AbortController().signal });
+      const code = await main(["--once", "--dsn", ${JSON.stringify(`file:${dir}/lazy.db?mode=rwc`)}, "--format=text", "--read-timeout", "2s"], { stdout: { write() {} }, stderr: process.stderr, env: {}, shutdown: new AbortController().signal });
       const names = Object.keys(require.cache).filter((k) => k.includes("node_modules/")).map((k) => { const [a, b] = k.split("node_modules/").pop().split("/"); return a.startsWith("@") ? a + "/" + b : a; });
       console.log(JSON.stringify({ code, names: [...new Set(names)] }));`;
     const r = spawnSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8", timeout: 30_000 });
     const { code, names } = JSON.parse(r.stdout) as { code: number; names: string[] };
     expect(code).toBe(0);
     expect(names).toContain("better-sqlite3");
-    for (const heavy of ["prom-client", "pino", "pg", "mysql2", "mssql", "tedious", "yaml", "bcryptjs"]) expect(names, heavy).not.toContain(heavy);
+    for (const heavy of ["prom-client", "pino", "pg", "mysql2", "mssql", "tedious", "yaml", "bcryptjs", "commander"]) expect(names, heavy).not.toContain(heavy);
   });
 
   it("shows help and exits 0", () => {

@@ -72,6 +72,48 @@ let commander: typeof import("commander") | undefined;
 const loadCommander = (): typeof import("commander") =>
   (commander ??= createRequire(import.meta.url)(typeof __COMMANDER_CHUNK__ !== "undefined" ? __COMMANDER_CHUNK__ : "commander") as typeof import("commander"));
 
+/** One flag as commander declares it, with its help text; `collect` flags may be repeated. */
+interface FlagSpec {
+  flags: string;
+  help: string;
+  collect?: true;
+}
+
+/**
+ * Every flag of the command line, in help order, with the heading of each group: the one list
+ * that both commander's program and the plain reader below are made from.
+ */
+function flagSpecs(): (FlagSpec | { group: string })[] {
+  return [
+    { group: "Targets:" },
+    { flags: "--dsn <dsn>", help: about("database to probe; repeat for several targets", `${ENV_VARS.dsn} or ${ENV_VARS.dsn}_FILE`), collect: true },
+    { flags: "--name <name>", help: about("name of the --dsn at the same position, for the target label and /probe?target=", undefined, "the engine: postgres, mysql, sqlite, mssql; then -2, -3…"), collect: true },
+    { flags: "--config <file>", help: about("YAML file with targets and settings (see below)", ENV_VARS.config) },
+    { flags: "--plugin <package>", help: about("import a third-party driver package or file; repeatable", `${ENV_VARS.plugins}, comma-separated`), collect: true },
+    { group: "One-shot check:" },
+    { flags: "--once", help: "probe every target once, print the result and exit (codes below)" },
+    { flags: "--format <format>", help: about("output of --once: text or json", undefined, "text") },
+    { flags: "--degraded-ok", help: "with --once, exit 0 when a target is degraded (not when down)" },
+    { group: "Daemon:" },
+    { flags: "--export-prom <[host]:port>", help: about("where to serve /metrics, /probe, /healthz, /readyz, /health", ENV_VARS.listen, DEFAULT_LISTEN) },
+    { flags: "--web.listen-address <[host]:port>", help: "the same as --export-prom (the exporter toolkit's name)" },
+    { flags: "--web-config <file>", help: about("TLS and basic auth, Prometheus exporter-toolkit format", ENV_VARS.webConfig, "plain HTTP, no auth") },
+    { flags: "--web.config.file <file>", help: "the same as --web-config (the exporter toolkit's name)" },
+    { flags: "--web.telemetry-path <path>", help: about("path of the metrics endpoint", ENV_VARS.telemetryPath, DEFAULT_TELEMETRY_PATH) },
+    {
+      flags: "--web.timeout-offset <duration>",
+      help: about("taken off Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds) to give /probe and /metrics their time (0 to 1m)", ENV_VARS.timeoutOffset, formatDuration(DEFAULT_TIMEOUT_OFFSET_MS)),
+    },
+    { flags: "--no-legacy-metrics", help: about("drop db_read_latency_ms, db_write_latency_ms and db_connection_count", `${ENV_VARS.legacyMetrics}=false`, "kept") },
+    { flags: "--no-runtime-metrics", help: about("drop the exporter's own process_* and nodejs_* metrics", `${ENV_VARS.runtimeMetrics}=false`, "exported") },
+    { flags: "--duration-buckets <seconds,...>", help: about("bounds of db_probe_duration_seconds, or fine for 0.5ms to 10s in 14 steps", ENV_VARS.durationBuckets, "0.001,0.005,0.025,0.1,0.2,0.5,2,5") },
+    { flags: "--log-level <level>", help: about("debug, info, warn or error", ENV_VARS.logLevel, "info") },
+    { flags: "--probe-cache-interval <duration>", help: about("/probe answers from a result younger than this (100ms to 1h)", ENV_VARS.probeCacheInterval, "5s") },
+    { group: "Per-target settings (override every target):" },
+    ...TARGET_SETTINGS.map((s) => ({ flags: s.flag, help: about(s.help, s.kind === "bool" ? `${s.env}=false` : s.env, s.shownDefault) })),
+  ];
+}
+
 /**
  * The `healthcheck` command: every flag with its variable and default in the help.
  *
@@ -87,39 +129,114 @@ export function buildProgram(version: string, writeOut: (text: string) => void):
     .usage(USAGE)
     .argument("[command...]")
     .helpOption("-h, --help", "show this help")
-    .version(version, "-V, --version", "print the version")
-    .optionsGroup("Targets:")
-    .option("--dsn <dsn>", about("database to probe; repeat for several targets", `${ENV_VARS.dsn} or ${ENV_VARS.dsn}_FILE`), collect)
-    .option("--name <name>", about("name of the --dsn at the same position, for the target label and /probe?target=", undefined, "the engine: postgres, mysql, sqlite, mssql; then -2, -3…"), collect)
-    .option("--config <file>", about("YAML file with targets and settings (see below)", ENV_VARS.config))
-    .option("--plugin <package>", about("import a third-party driver package or file; repeatable", `${ENV_VARS.plugins}, comma-separated`), collect)
-    .optionsGroup("One-shot check:")
-    .option("--once", "probe every target once, print the result and exit (codes below)")
-    .option("--format <format>", about("output of --once: text or json", undefined, "text"))
-    .option("--degraded-ok", "with --once, exit 0 when a target is degraded (not when down)")
-    .optionsGroup("Daemon:")
-    .option("--export-prom <[host]:port>", about("where to serve /metrics, /probe, /healthz, /readyz, /health", ENV_VARS.listen, DEFAULT_LISTEN))
-    .option("--web.listen-address <[host]:port>", "the same as --export-prom (the exporter toolkit's name)")
-    .option("--web-config <file>", about("TLS and basic auth, Prometheus exporter-toolkit format", ENV_VARS.webConfig, "plain HTTP, no auth"))
-    .option("--web.config.file <file>", "the same as --web-config (the exporter toolkit's name)")
-    .option("--web.telemetry-path <path>", about("path of the metrics endpoint", ENV_VARS.telemetryPath, DEFAULT_TELEMETRY_PATH))
-    .option(
-      "--web.timeout-offset <duration>",
-      about("taken off Prometheus' scrape timeout (X-Prometheus-Scrape-Timeout-Seconds) to give /probe and /metrics their time (0 to 1m)", ENV_VARS.timeoutOffset, formatDuration(DEFAULT_TIMEOUT_OFFSET_MS)),
-    )
-    .option("--no-legacy-metrics", about("drop db_read_latency_ms, db_write_latency_ms and db_connection_count", `${ENV_VARS.legacyMetrics}=false`, "kept"))
-    .option("--no-runtime-metrics", about("drop the exporter's own process_* and nodejs_* metrics", `${ENV_VARS.runtimeMetrics}=false`, "exported"))
-    .option("--duration-buckets <seconds,...>", about("bounds of db_probe_duration_seconds, or fine for 0.5ms to 10s in 14 steps", ENV_VARS.durationBuckets, "0.001,0.005,0.025,0.1,0.2,0.5,2,5"))
-    .option("--log-level <level>", about("debug, info, warn or error", ENV_VARS.logLevel, "info"))
-    .option("--probe-cache-interval <duration>", about("/probe answers from a result younger than this (100ms to 1h)", ENV_VARS.probeCacheInterval, "5s"))
-    .optionsGroup("Per-target settings (override every target):");
-  for (const s of TARGET_SETTINGS) program.addOption(new Option(s.flag, about(s.help, s.kind === "bool" ? `${s.env}=false` : s.env, s.shownDefault)));
+    .version(version, "-V, --version", "print the version");
+  for (const spec of flagSpecs()) {
+    if ("group" in spec) program.optionsGroup(spec.group);
+    else {
+      const option = new Option(spec.flags, spec.help);
+      program.addOption(spec.collect ? option.argParser(collect) : option);
+    }
+  }
   return program
     .allowExcessArguments(false)
     .exitOverride()
     .configureHelp({ helpWidth: 110 })
     .configureOutput({ writeOut, writeErr: () => undefined, outputError: () => undefined })
     .addHelpText("after", HELP_AFTER);
+}
+
+/** A command line read into the flags given, their values and the words that are not flags. */
+export interface ReadFlags {
+  /** Values by commander's attribute name (`--degraded-ok` → `degradedOk`). */
+  values: Record<string, unknown>;
+  /** Attribute names of the flags typed on the command line. */
+  given: ReadonlySet<string>;
+  /** The words that are not flags, in order. */
+  args: string[];
+  /** Every flag, in declaration order: its attribute name and its long spelling. */
+  flags: readonly { attribute: string; long: string }[];
+}
+
+interface PlainFlag {
+  attribute: string;
+  long: string;
+  value: boolean;
+  negate: boolean;
+  collect: boolean;
+}
+let plainFlags: Map<string, PlainFlag> | undefined;
+let plainFlagList: ReadFlags["flags"] | undefined;
+/** commander's attribute name: `--web.listen-address` → `web.listenAddress`, `--no-x-y` → `xY`. */
+const attributeOf = (long: string): string =>
+  long.replace(/^--(no-)?/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * Reads a command line the way commander would, for the shapes that are read the same way every
+ * time — `--flag`, `--flag value`, `--flag=value` with known long flags, and words — or returns
+ * `undefined` for anything else (short flags, an unknown flag, `--help`, `--version`, a value
+ * that is missing, empty or starts with `-`, a flag given twice that is not repeatable), which
+ * commander then reads, with its own messages. Loading and building commander's program costs
+ * ~4 ms of every `--once`.
+ *
+ * @example
+ * ```ts
+ * readPlainFlags(["--once", "--dsn", "file:app.db"])?.values; // { once: true, dsn: ["file:app.db"] }
+ * readPlainFlags(["-h"]); // undefined
+ * ```
+ */
+export function readPlainFlags(own: readonly string[]): ReadFlags | undefined {
+  plainFlags ??= new Map(
+    flagSpecs().flatMap((spec) => {
+      if ("group" in spec) return [];
+      const long = spec.flags.split(" ")[0]!;
+      const flag = { attribute: attributeOf(long), long, value: spec.flags.includes("<"), negate: long.startsWith("--no-"), collect: spec.collect === true };
+      return [[long, flag] as const];
+    }),
+  );
+  const values: Record<string, unknown> = {};
+  const given = new Set<string>();
+  const args: string[] = [];
+  for (let i = 0; i < own.length; i++) {
+    const word = own[i]!;
+    if (!word.startsWith("-")) {
+      args.push(word);
+      continue;
+    }
+    const eq = word.indexOf("=");
+    const flag = plainFlags.get(eq === -1 ? word : word.slice(0, eq));
+    if (!flag) return undefined;
+    if (!flag.collect && given.has(flag.attribute)) return undefined;
+    if (flag.value) {
+      const value = eq === -1 ? own[++i] : word.slice(eq + 1);
+      if (value === undefined || value === "" || value.startsWith("-")) return undefined;
+      values[flag.attribute] = flag.collect ? [...((values[flag.attribute] as string[] | undefined) ?? []), value] : value;
+    } else {
+      if (eq !== -1) return undefined;
+      values[flag.attribute] = !flag.negate;
+    }
+    given.add(flag.attribute);
+  }
+  plainFlagList ??= [...plainFlags.values()].map(({ attribute, long }) => ({ attribute, long }));
+  return { values, given, args, flags: plainFlagList };
+}
+
+/**
+ * The same command line read by commander; `--help` and `--version` print and throw
+ * {@link HelpShown}, usage errors throw a config error.
+ *
+ * @example
+ * ```ts
+ * readCommanderFlags(["--once", "--dsn=file:app.db"], "1.0.0", console.log).given.has("once"); // true
+ * ```
+ */
+export function readCommanderFlags(own: readonly string[], version: string, writeOut: (text: string) => void): ReadFlags {
+  const program = parseOptions(own, version, writeOut);
+  // `--version` is answered (HelpShown), never a setting.
+  const flags = program.options.filter((option) => option.long !== "--version").map((option) => ({ attribute: option.attributeName(), long: option.long! }));
+  const given = new Set(flags.map((f) => f.attribute).filter((key) => program.getOptionValueSource(key) === "cli"));
+  const all = program.opts();
+  const values = Object.fromEntries([...given].map((key) => [key, all[key]]));
+  return { values, given, args: [...program.args], flags };
 }
 
 /**
@@ -143,10 +260,10 @@ export function parseFlags(argv: readonly string[], version: string, problems: P
     problems.add(undefined, "nothing to wrap after --: name the program (e.g. healthcheck -- docker-entrypoint.sh postgres), or drop the --");
     command = [];
   }
-  // Without an option, commander would only hand back the words as they are: no need to load it.
-  const program = own.some((word) => word.startsWith("-")) ? parseOptions(own, version, writeOut) : undefined;
-  const o = program?.opts() ?? {};
-  const given = (key: string): boolean => program?.getOptionValueSource(key) === "cli";
+  // Commander is loaded only for what the plain reader leaves to it (help, short flags, mistakes).
+  const read = readPlainFlags(own) ?? readCommanderFlags(own, version, writeOut);
+  const o = read.values;
+  const given = (key: string): boolean => read.given.has(key);
   const text = (key: string): string | undefined => (given(key) ? (o[key] as string) : undefined);
 
   const target: FlagInput["target"] = {};
@@ -157,7 +274,7 @@ export function parseFlags(argv: readonly string[], version: string, problems: P
     target[s.key] = { value: "value" in converted ? converted.value : o[s.key], where: fixed(settingLabel(flag, s.key)) };
   }
   const flags: FlagInput = {
-    ...commandMode(program?.args ?? own, given("once"), command.length > 0, problems),
+    ...commandMode(read.args, given("once"), command.length > 0, problems),
     command: [...command],
     dsns: (o.dsn as string[] | undefined) ?? [],
     names: (o.name as string[] | undefined) ?? [],
@@ -188,9 +305,9 @@ export function parseFlags(argv: readonly string[], version: string, problems: P
   }
   if (given("legacyMetrics")) flags.legacyMetrics = false;
   if (given("runtimeMetrics")) flags.runtimeMetrics = false;
-  for (const option of program?.options ?? []) {
-    const wrong = given(option.attributeName()) ? misplacedFlag(option.attributeName(), flags.mode, flags.argument !== undefined) : undefined;
-    if (wrong) problems.add(option.long, wrong);
+  for (const flag of read.flags) {
+    const wrong = given(flag.attribute) ? misplacedFlag(flag.attribute, flags.mode, flags.argument !== undefined) : undefined;
+    if (wrong) problems.add(flag.long, wrong);
   }
   return flags;
 }
