@@ -1,7 +1,7 @@
 import "@alfred/db-health-driver-sqlite";
 import { createDriver, type AdapterTarget, type DriverAdapter } from "@alfred/db-health-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MAX_CONCURRENT_CYCLES, runDaemon } from "./daemon.js";
+import { MAX_CONCURRENT_CYCLES, runDaemon, wakeTick } from "./daemon.js";
 import { createLogger } from "./logger.js";
 
 /** An adapter whose every phase succeeds at once (a primary that reads back what it wrote); override what the test is about. */
@@ -168,6 +168,42 @@ describe("daemon: jitter", () => {
     expect(long, shown).toBeGreaterThanOrEqual(218);
     expect(long, shown).toBeLessThan(245);
   }, 15_000);
+});
+
+describe("daemon: wake-ups", () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("starts the schedule's cycles on shared ticks: targets due within one tick wake the process once", async () => {
+    // Each target's loop sleeps until its next cycle; record when each of those sleeps ends.
+    const ends: number[] = [];
+    const real = globalThis.setTimeout;
+    vi.spyOn(globalThis, "setTimeout").mockImplementation(((fn: () => void, ms?: number, ...args: unknown[]) => {
+      // The loop's sleeps are 0.9–1.1 intervals (1 s here); deadlines and the rest are other lengths.
+      if (ms !== undefined && ms > 850 && ms < 1150) ends.push(performance.now() + ms);
+      return Reflect.apply(real, globalThis, [fn, ms, ...args]) as ReturnType<typeof setTimeout>;
+    }) as typeof setTimeout);
+    let cycles = 0;
+    const definition = { name: "tick", schemes: ["tick"], createAdapter: () => adapterWith({ ping: async () => void cycles++ }) };
+    const drivers = Array.from({ length: 20 }, (_, i) => createDriver({ dsn: "tick://h/db", name: `t${i}`, interval: "1s", maxRetries: 0 }, { definition }));
+    const stop = new AbortController();
+    const running = runDaemon({ drivers, listen: { host: "127.0.0.1", port: 0 }, legacyMetrics: true, version: "test", log: createLogger({ write: () => undefined }), probeCacheMs: 1000, signal: stop.signal });
+    while (ends.length < 20) await new Promise((r) => real(r, 20));
+    stop.abort();
+    await running;
+    const tick = wakeTick(1000);
+    expect(tick).toBe(50);
+    // Every sleep ends on a tick (the µs between the loop reading the clock and arming its timer
+    // aside), so the 20 targets' jittered times (a 200 ms band) share at most 5.
+    for (const end of ends) expect(Math.abs(end - Math.round(end / tick) * tick), String(end)).toBeLessThan(2);
+    expect(new Set(ends.slice(0, 20).map((e) => Math.round(e / tick))).size).toBeLessThanOrEqual(5);
+    expect(cycles).toBeGreaterThanOrEqual(20);
+  }, 15_000);
+
+  it("keeps short intervals short: the tick is at most a twentieth of the interval, and at most 250 ms", () => {
+    expect(wakeTick(100)).toBe(5);
+    expect(wakeTick(15_000)).toBe(250);
+    expect(wakeTick(24 * 3600_000)).toBe(250);
+  });
 });
 
 describe("daemon: readiness while stopping", () => {

@@ -54,6 +54,13 @@ export interface DaemonOptions {
 const jitter = (ms: number): number => ms * (0.9 + Math.random() * 0.2);
 
 /**
+ * The schedule's cycles start on ticks of this length (ms, on the `performance.now()` clock):
+ * the targets due within one tick wake the process once, together, instead of one wake-up each.
+ * At most a twentieth of the interval (well inside the ±10 % jitter) and at most 250 ms.
+ */
+export const wakeTick = (intervalMs: number): number => Math.min(250, intervalMs / 20);
+
+/**
  * Probes every target on its interval (one cycle in flight per target), at once when a held
  * connection is lost, serves the results over HTTP, and in wrapper mode reports the child;
  * resolves after everything is closed, when `signal` aborts or the child exits.
@@ -203,11 +210,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       // Sleep until one interval after the latest cycle began (a /probe cycle meanwhile moves
       // that), or until a lost connection calls for a cycle sooner.
       const wait = jitter(driver.config.interval);
+      const tick = wakeTick(driver.config.interval);
       for (;;) {
         const lastStart = cycles.lastStart(driver);
-        const due = Math.min(lastStart + wait, reprobe.dueAt(lastStart)) - performance.now();
-        if (due <= 0 || signal.aborted) break;
-        await reprobe.sleep(due, signal);
+        const scheduled = lastStart + wait;
+        const early = reprobe.dueAt(lastStart);
+        const now = performance.now();
+        if (Math.min(scheduled, early) <= now || signal.aborted) break;
+        // A lost connection's early cycle keeps its time; the schedule's moves to the next tick.
+        await reprobe.sleep(early < scheduled ? early - now : Math.ceil(scheduled / tick) * tick - now, signal);
       }
     }
   };
