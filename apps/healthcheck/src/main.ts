@@ -21,11 +21,12 @@ export interface Io {
    */
   shutdown: AbortSignal;
   /**
-   * Called once before the daemon starts probing; the `healthcheck` command caps V8's young
-   * generation here (run-cli.ts, `capYoungGeneration`). Tests that run `main` in their own
-   * process leave it out.
+   * Called once as soon as the command line says daemon, before its targets are read (a
+   * thousand targets' configuration allocates enough to grow the young generation to its
+   * maximum); the `healthcheck` command caps V8's young generation here (run-cli.ts,
+   * `capYoungGeneration`). Tests that run `main` in their own process leave it out.
    */
-  beforeDaemon?: () => Promise<void>;
+  beforeDaemon?: () => void;
 }
 
 const { version: VERSION, revision: REVISION } = buildInfo();
@@ -56,7 +57,10 @@ export async function main(argv: readonly string[], io: Io): Promise<number> {
     plan = await startup(
       resolveCli(argv, io.env, VERSION, {
         writeOut: (text) => void io.stdout.write(text),
-        onMode: (mode, wrapping) => void (stopCode = (reason) => startupStopCode(mode, wrapping, reason)),
+        onMode: (mode, wrapping) => {
+          stopCode = (reason) => startupStopCode(mode, wrapping, reason);
+          if (mode === "daemon") io.beforeDaemon?.();
+        },
       }),
     );
     if (plan.mode === "status") return await startup(askStatus(plan.argument, io));
@@ -130,7 +134,6 @@ async function daemon(plan: CliPlan, drivers: Driver[], io: Io, startup: <T>(wor
     if (io.shutdown.aborted) arm();
     else io.shutdown.addEventListener("abort", arm, { once: true });
   }
-  await io.beforeDaemon?.();
   const childCode = await runDaemon({
     drivers,
     modules: plan.modules,

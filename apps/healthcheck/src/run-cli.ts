@@ -52,21 +52,22 @@ export function runCli(run: (io: Io) => Promise<number>): void {
 }
 
 /**
- * Keeps V8's young generation from growing once the daemon starts probing (start-up may have
- * grown it to a few MB; V8 still shrinks it when the daemon idles) instead of letting it double
- * up to 16 MB semi-spaces (32 MB of RSS) once many targets' cycles allocate at once. The grown
- * young generation was most of the RSS per target; the more frequent, smaller scavenges cost
- * ~0.3–0.5 points of a core with 100 targets at 5 s (docs/performance.md, section 6).
- * `--semi-space-growth-factor` is read at every growth, so setting it at run time works
- * (`--max-semi-space-size` is read only at start). One-shot modes never call it: their start-up
- * is where a larger young generation pays.
+ * Keeps V8's young generation from growing in the daemon (loading the chunks may have grown it
+ * to a few MB; V8 still shrinks it when the daemon idles) instead of letting it double up to
+ * 16 MB semi-spaces (32 MB of RSS) once many targets' cycles, or a thousand targets'
+ * configuration, allocate at once. The grown young generation was most of the RSS per target;
+ * the more frequent, smaller scavenges cost ~0.3–0.5 points of a core with 100 targets at 5 s
+ * (docs/performance.md, section 6). `--semi-space-growth-factor` is read at every growth, so
+ * setting it at run time works (`--max-semi-space-size` is read only at start). Called as soon
+ * as the command line says daemon (main.ts, `Io.beforeDaemon`); one-shot modes never call it:
+ * their start-up is where a larger young generation pays.
  *
  * @example
  * ```ts
- * await capYoungGeneration(); // before runDaemon()
+ * capYoungGeneration(); // once the mode is known to be the daemon
  * ```
  */
-export async function capYoungGeneration(): Promise<void> {
+export function capYoungGeneration(): void {
   // Loaded here, with require: `status`, `--version` and `--help` share this file and never
   // need node:v8, and an import() would start the ES module loader the bundle does without.
   const { setFlagsFromString } = createRequire(import.meta.url)("node:v8") as typeof import("node:v8");

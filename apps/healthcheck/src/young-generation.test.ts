@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -44,4 +44,15 @@ describe("the daemon's young generation", () => {
     // Start-up (loading the chunks) may have grown it already; from then on it stays.
     expect(daemon.after).toBeLessThanOrEqual(daemon.before);
   });
+
+  it("is capped before a large configuration is read: 3,000 targets leave it where loading the chunks left it", async () => {
+    // Resolving thousands of targets allocates enough to double the semi-spaces up to their
+    // maximum (32 MB of new space) when the cap comes only before the first cycle.
+    const config = join(dir, "many.yaml");
+    const targets = Array.from({ length: 3000 }, (_, i) => ({ name: `t${i}`, dsn: `file:${join(dir, "absent", `t${i}.db`)}?mode=ro` }));
+    writeFileSync(config, JSON.stringify({ defaults: { interval: "1h" }, targets })); // JSON is YAML
+    const daemon = await newSpaceAfterLoad("many", [CLI, "--config", config, "--export-prom", "127.0.0.1:0"]);
+    expect(daemon.before).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(daemon.after).toBeLessThanOrEqual(daemon.before);
+  }, 30_000);
 });
