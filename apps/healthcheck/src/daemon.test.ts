@@ -1,7 +1,7 @@
 import "@alfred/db-health-driver-sqlite";
 import { createDriver, type AdapterTarget, type DriverAdapter } from "@alfred/db-health-core";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { MAX_CONCURRENT_CYCLES, runDaemon, wakeTick } from "./daemon.js";
+import { MAX_CONCURRENT_CYCLES, runDaemon, wakeAt, wakeTick } from "./daemon.js";
 import { createLogger } from "./logger.js";
 
 /** An adapter whose every phase succeeds at once (a primary that reads back what it wrote); override what the test is about. */
@@ -192,10 +192,11 @@ describe("daemon: wake-ups", () => {
     await running;
     const tick = wakeTick(1000);
     expect(tick).toBe(50);
-    // Every sleep ends on a tick (the µs between the loop reading the clock and arming its timer
-    // aside), so the 20 targets' jittered times (a 200 ms band) share at most 5.
-    for (const end of ends) expect(Math.abs(end - Math.round(end / tick) * tick), String(end)).toBeLessThan(2);
-    expect(new Set(ends.slice(0, 20).map((e) => Math.round(e / tick))).size).toBeLessThanOrEqual(5);
+    // Every sleep ends 2 ms after a tick (the µs between the loop reading the clock and arming its
+    // timer aside), so the 20 targets' jittered times (a 200 ms band) share at most 5 wake-ups.
+    const past = (end: number): number => end - wakeAt(0, 1000);
+    for (const end of ends) expect(Math.abs(past(end) - Math.round(past(end) / tick) * tick), String(end)).toBeLessThan(1);
+    expect(new Set(ends.slice(0, 20).map((e) => Math.round(past(e) / tick))).size).toBeLessThanOrEqual(5);
     expect(cycles).toBeGreaterThanOrEqual(20);
   }, 15_000);
 
@@ -203,6 +204,13 @@ describe("daemon: wake-ups", () => {
     expect(wakeTick(100)).toBe(5);
     expect(wakeTick(15_000)).toBe(250);
     expect(wakeTick(24 * 3600_000)).toBe(250);
+    // Each tick divides the longer ones: targets with other intervals share their boundaries.
+    for (const interval of [100, 150, 250, 999, 1_000, 4_999, 5_000, 15_000, 3_600_000]) expect(250 % wakeTick(interval), String(interval)).toBe(0);
+    // The wake-up is never before the cycle is due, and at most a tick (and the timer's slack) after.
+    for (const [scheduled, interval] of [[15_130.4, 15_000], [15_250, 15_000], [1_000.01, 1_000], [7, 100]] as const) {
+      expect(wakeAt(scheduled, interval)).toBeGreaterThan(scheduled);
+      expect(wakeAt(scheduled, interval) - scheduled).toBeLessThanOrEqual(wakeTick(interval) + 2);
+    }
   });
 });
 

@@ -56,9 +56,37 @@ const jitter = (ms: number): number => ms * (0.9 + Math.random() * 0.2);
 /**
  * The schedule's cycles start on ticks of this length (ms, on the `performance.now()` clock):
  * the targets due within one tick wake the process once, together, instead of one wake-up each.
- * At most a twentieth of the interval (well inside the ±10 % jitter) and at most 250 ms.
+ * At most a twentieth of the interval (well inside the ±10 % jitter) and at most 250 ms; each
+ * length divides the longer ones, so targets with different intervals still share wake-ups.
+ *
+ * @example
+ * ```ts
+ * wakeTick(15_000); // 250
+ * wakeTick(1_000);  // 50
+ * ```
  */
-export const wakeTick = (intervalMs: number): number => Math.min(250, intervalMs / 20);
+export const wakeTick = (intervalMs: number): number => [250, 50, 10, 5].find((tick) => tick <= intervalMs / 20) ?? intervalMs / 20;
+
+/**
+ * Node fires a timer up to ~1.5 ms before its time by `performance.now()` (it counts from the
+ * event loop's cached clock): a wake-up aimed exactly at a tick would often find its cycle not
+ * yet due and sleep once more.
+ */
+const TIMER_SLACK_MS = 2;
+
+/**
+ * When the loop wakes for a cycle due at `scheduled` (`performance.now()` clock): the next tick
+ * at or after it, plus {@link TIMER_SLACK_MS}.
+ *
+ * @example
+ * ```ts
+ * wakeAt(15_130, 15_000); // 15_252
+ * ```
+ */
+export const wakeAt = (scheduled: number, intervalMs: number): number => {
+  const tick = wakeTick(intervalMs);
+  return Math.ceil(scheduled / tick) * tick + TIMER_SLACK_MS;
+};
 
 /**
  * Probes every target on its interval (one cycle in flight per target), at once when a held
@@ -210,7 +238,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       // Sleep until one interval after the latest cycle began (a /probe cycle meanwhile moves
       // that), or until a lost connection calls for a cycle sooner.
       const wait = jitter(driver.config.interval);
-      const tick = wakeTick(driver.config.interval);
       for (;;) {
         const lastStart = cycles.lastStart(driver);
         const scheduled = lastStart + wait;
@@ -218,7 +245,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
         const now = performance.now();
         if (Math.min(scheduled, early) <= now || signal.aborted) break;
         // A lost connection's early cycle keeps its time; the schedule's moves to the next tick.
-        await reprobe.sleep(early < scheduled ? early - now : Math.ceil(scheduled / tick) * tick - now, signal);
+        await reprobe.sleep((early < scheduled ? early : wakeAt(scheduled, driver.config.interval)) - now, signal);
       }
     }
   };
