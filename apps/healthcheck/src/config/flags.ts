@@ -164,11 +164,20 @@ interface PlainFlag {
   negate: boolean;
   collect: boolean;
 }
-let plainFlags: Map<string, PlainFlag> | undefined;
-let plainFlagList: ReadFlags["flags"] | undefined;
 /** commander's attribute name: `--web.listen-address` → `web.listenAddress`, `--no-x-y` → `xY`. */
 const attributeOf = (long: string): string =>
   long.replace(/^--(no-)?/, "").replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+/** The flags by long spelling, and the list every read returns; made from {@link flagSpecs} once. */
+let plain: { byLong: Map<string, PlainFlag>; list: ReadFlags["flags"] } | undefined;
+const plainFlags = (): NonNullable<typeof plain> => {
+  if (plain) return plain;
+  const flags = flagSpecs().flatMap((spec): PlainFlag[] => {
+    if ("group" in spec) return [];
+    const long = spec.flags.split(" ")[0]!;
+    return [{ attribute: attributeOf(long), long, value: spec.flags.includes("<"), negate: long.startsWith("--no-"), collect: spec.collect === true }];
+  });
+  return (plain = { byLong: new Map(flags.map((f) => [f.long, f])), list: flags.map(({ attribute, long }) => ({ attribute, long })) });
+};
 
 /**
  * Reads a command line the way commander would, for the shapes that are read the same way every
@@ -185,14 +194,7 @@ const attributeOf = (long: string): string =>
  * ```
  */
 export function readPlainFlags(own: readonly string[]): ReadFlags | undefined {
-  plainFlags ??= new Map(
-    flagSpecs().flatMap((spec) => {
-      if ("group" in spec) return [];
-      const long = spec.flags.split(" ")[0]!;
-      const flag = { attribute: attributeOf(long), long, value: spec.flags.includes("<"), negate: long.startsWith("--no-"), collect: spec.collect === true };
-      return [[long, flag] as const];
-    }),
-  );
+  const { byLong, list } = plainFlags();
   const values: Record<string, unknown> = {};
   const given = new Set<string>();
   const args: string[] = [];
@@ -203,7 +205,7 @@ export function readPlainFlags(own: readonly string[]): ReadFlags | undefined {
       continue;
     }
     const eq = word.indexOf("=");
-    const flag = plainFlags.get(eq === -1 ? word : word.slice(0, eq));
+    const flag = byLong.get(eq === -1 ? word : word.slice(0, eq));
     if (!flag) return undefined;
     if (!flag.collect && given.has(flag.attribute)) return undefined;
     if (flag.value) {
@@ -216,8 +218,7 @@ export function readPlainFlags(own: readonly string[]): ReadFlags | undefined {
     }
     given.add(flag.attribute);
   }
-  plainFlagList ??= [...plainFlags.values()].map(({ attribute, long }) => ({ attribute, long }));
-  return { values, given, args, flags: plainFlagList };
+  return { values, given, args, flags: list };
 }
 
 /**
