@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { statSync, type BigIntStats } from "node:fs";
 import { performance } from "node:perf_hooks";
 import type Database from "better-sqlite3";
 import { DbHealthError, fileKind, type ClassifiedError, type DialectCall } from "@alfred/db-health-core";
@@ -48,7 +48,7 @@ export function quickCheck(d: Db, maxBytes: number): string {
  * SQLite's "unable to open database file"), and anything but a regular file is refused. SQLite
  * would read a FIFO or a device (and write to a disk device) as if it were a database.
  */
-export function checkFile(open: SqliteOpenOptions): void {
+export function checkFile(open: SqliteOpenOptions): BigIntStats | undefined {
   let stats;
   try {
     // bigint: a plain stat of a FIFO would poison the process-wide array Node's realpathSync reads (see core's read-file.ts).
@@ -56,7 +56,7 @@ export function checkFile(open: SqliteOpenOptions): void {
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== "ENOENT") throw new DbHealthError("connect", `cannot open the database file ${open.path}: ${code ?? "error"}`, { driver: "sqlite" });
-    if (!open.fileMustExist) return;
+    if (!open.fileMustExist) return undefined;
     throw new DbHealthError(
       "connect",
       `no database file at ${open.path}: a SQLite target is opened, never created, unless its DSN says mode=rwc (file:PATH?mode=rwc)`,
@@ -65,6 +65,17 @@ export function checkFile(open: SqliteOpenOptions): void {
   }
   if (!stats.isFile()) {
     throw new DbHealthError("connect", `${open.path} is ${fileKind(stats)}, not a regular file: point the DSN at the SQLite database file`, { driver: "sqlite" });
+  }
+  return stats;
+}
+
+/** Which file a path names now (device and inode), or `undefined` when it names none. */
+export function fileAt(path: string): Pick<BigIntStats, "dev" | "ino"> | undefined {
+  try {
+    const { dev, ino } = statSync(path, { bigint: true });
+    return { dev, ino };
+  } catch {
+    return undefined;
   }
 }
 
