@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import { DbHealthError, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
-import { checkFile, classifySqliteError, fileAt, isBusy, patiently, quickCheck, setWal, unwritableReason } from "./sqlite-file.js";
+import { checkFile, classifySqliteError, fileAt, isBusy, patiently, quickCheck, QUICK_CHECK_LOCKED, sameFile, setWal, unwritableReason, type FileId } from "./sqlite-file.js";
 import { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";
 import { SQL } from "./sql.js";
 import { readOnlyCheck } from "./sqlite-check.js";
@@ -70,8 +70,10 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
   let walPending = false;
   // The custom checks' worker thread (a file only): started at the first check, ended with the connection.
   let checks: CheckWorker | undefined;
-  // Which file the connection has open (device and inode; a file only).
-  let openFile: ReturnType<typeof fileAt>;
+  // Which file the connection has open (device and inode; a file only), and the last file
+  // `PRAGMA quick_check` ran on, with its result.
+  let openFile: FileId | undefined;
+  let checkedFile: (FileId & { integrity: string }) | undefined;
 
   return {
     driver: "sqlite",
@@ -86,7 +88,15 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
         // Taken before the open where the file existed: a file renamed over it in between then
         // only costs one reconnect more, never a connection to a file the path no longer names.
         const file = open.memory ? undefined : before ? { dev: before.dev, ino: before.ino } : fileAt(open.path);
-        integrity = quickCheck(opened, open.quickCheckMaxBytes);
+        // Once per file, not once per connection: with `connection: per-cycle` a 60 MB file was
+        // read whole at every cycle (65 ms of blocked event loop each time). A file renamed over
+        // this one is checked again.
+        if (file && checkedFile && sameFile(file, checkedFile)) integrity = checkedFile.integrity;
+        else {
+          integrity = quickCheck(opened, open.quickCheckMaxBytes);
+          // A lock held elsewhere skipped it: try again at the next connect.
+          checkedFile = file && integrity !== QUICK_CHECK_LOCKED ? { ...file, integrity } : undefined;
+        }
         const wal = open.readonly || open.memory || open.journalMode !== "wal" ? "done" : setWal(opened);
         unwritable = wal === "done" || wal === "locked" ? undefined : wal;
         walPending = wal === "locked";
@@ -155,7 +165,7 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
       if (!db?.open) return false;
       if (!openFile) return true;
       const now = fileAt(open.path);
-      return now !== undefined && now.dev === openFile.dev && now.ino === openFile.ino;
+      return now !== undefined && sameFile(now, openFile);
     },
     async close() {
       checks?.stop();

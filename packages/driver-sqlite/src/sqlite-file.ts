@@ -29,6 +29,9 @@ export function unwritableReason(err: unknown): string | undefined {
   return /^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code) ? `${(err as Error).message} (${code})` : undefined;
 }
 
+/** What {@link quickCheck} returns when another connection's lock kept it from running. */
+export const QUICK_CHECK_LOCKED = "skipped (database is locked)";
+
 /** Runs `PRAGMA quick_check` when the database is small enough that it cannot stall the probe. */
 export function quickCheck(d: Db, maxBytes: number): string {
   try {
@@ -38,7 +41,7 @@ export function quickCheck(d: Db, maxBytes: number): string {
     return rows.map((r) => r.quick_check).join("; ");
   } catch (err) {
     // Another connection's exclusive lock: the write and read phases report it.
-    if (isBusy(err)) return "skipped (database is locked)";
+    if (isBusy(err)) return QUICK_CHECK_LOCKED;
     throw err;
   }
 }
@@ -69,8 +72,14 @@ export function checkFile(open: SqliteOpenOptions): BigIntStats | undefined {
   return stats;
 }
 
-/** Which file a path names now (device and inode), or `undefined` when it names none. */
-export function fileAt(path: string): Pick<BigIntStats, "dev" | "ino"> | undefined {
+/** A file, whatever its path: its device and inode. */
+export type FileId = Pick<BigIntStats, "dev" | "ino">;
+
+/** Whether two identities are the same file. */
+export const sameFile = (a: FileId, b: FileId): boolean => a.dev === b.dev && a.ino === b.ino;
+
+/** Which file a path names now, or `undefined` when it names none. */
+export function fileAt(path: string): FileId | undefined {
   try {
     const { dev, ino } = statSync(path, { bigint: true });
     return { dev, ino };
