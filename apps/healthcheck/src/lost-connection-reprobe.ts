@@ -4,6 +4,7 @@
  * server that keeps dropping connections cannot make the exporter probe it in a loop.
  */
 import { performance } from "node:perf_hooks";
+import { onAbort } from "@alfred/db-health-core";
 
 /** The back-off of repeated losses of one target's connection. */
 export const REPROBE_BACKOFF = {
@@ -65,12 +66,13 @@ export class LostConnectionReprobe {
       if (signal.aborted || ms <= 0) return resolve();
       const done = (): void => {
         clearTimeout(timer);
-        signal.removeEventListener("abort", done);
+        forget();
         this.#wake = undefined;
         resolve();
       };
       const timer = setTimeout(done, ms);
-      signal.addEventListener("abort", done, { once: true });
+      // Every target's loop sleeps on the same shutdown signal: one listener for all of them.
+      const forget = onAbort(signal, done);
       this.#wake = done;
     });
   }

@@ -45,6 +45,7 @@ export { guardAdapter } from "./contract/adapter-guard.js";
 export type { AdapterTarget, DriverCapabilities, DriverDefinition } from "./contract/driver-definition.js";
 export { DriverRegistry, driverRegistry, registerDriver } from "./contract/registry.js";
 export { sleep, withDeadline, type DeadlineOptions } from "./probe/deadline.js";
+export { onAbort } from "./probe/on-abort.js";
 export type { ProbeResult } from "./contract/probe-result.js";
 export { createDriver, type ConnectionLostEvent, type CreateDriverOptions, type Driver, type ProbeOptions } from "./probe/driver.js";
 export { TOKEN_HISTORY_LENGTH, healthToken, holdsToken, isCrowded } from "./health-table/health-token.js";

@@ -2,6 +2,7 @@ import { getEventListeners } from "node:events";
 import { performance } from "node:perf_hooks";
 import { formatDuration } from "../config/duration-syntax.js";
 import { DbHealthError } from "../contract/errors.js";
+import { onAbort } from "./on-abort.js";
 
 /** Options for {@link withDeadline}. */
 export interface DeadlineOptions {
@@ -44,12 +45,13 @@ export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
+    let forgetOuter: (() => void) | undefined;
     const finish = (): boolean => {
       if (settled) return false;
       settled = true;
       if (timer !== undefined) {
         clearTimeout(timer);
-        outer?.removeEventListener("abort", onOuterAbort);
+        forgetOuter?.();
       }
       return true;
     };
@@ -81,7 +83,7 @@ export function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => Promise
       if (settled) return;
       if (outer?.aborted) return onOuterAbort();
       timer = setTimeout(() => expire(timedOut()), Math.max(1, ms - (performance.now() - start)));
-      outer?.addEventListener("abort", onOuterAbort, { once: true });
+      if (outer) forgetOuter = onAbort(outer, onOuterAbort);
     };
     process.nextTick(arm);
 
@@ -149,10 +151,10 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted || ms <= 0) return resolve();
     const done = (): void => {
       clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
+      forget?.();
       resolve();
     };
     const timer = setTimeout(done, ms);
-    signal?.addEventListener("abort", done, { once: true });
+    const forget = signal ? onAbort(signal, done) : undefined;
   });
 }
