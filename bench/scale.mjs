@@ -113,6 +113,8 @@ export async function run({ quick }) {
     const firstCycle = performance.now() - t0;
     await sleep(1000);
     const largest = n === sizes.at(-1) && !perCycle;
+    // Probing alone and Prometheus-style windows at the largest N, with either connection setting.
+    const promStyle = n === sizes.at(-1);
     // At the largest N, first (on a daemon that nothing else has scraped yet): probing alone, then
     // the scrapes of a real Prometheus — each target's /probe?target= and /metrics once every
     // 15 s. The 100 rps windows come after: their 8 MB bodies grow the heap, which a later window
@@ -120,7 +122,7 @@ export async function run({ quick }) {
     let di;
     let dp;
     const promUrls = targets.map((t) => `/probe?target=${encodeURIComponent(t.name)}`);
-    if (largest) {
+    if (promStyle) {
       const idleWindow = quick ? 15 : 30;
       progress(`scale N=${n}: ${idleWindow} s of probing alone (no scrapes)`);
       di = await underLoad(daemon.child.pid, url, idleWindow, undefined, {}, () => sleep(idleWindow * 1000));
@@ -168,8 +170,10 @@ export async function run({ quick }) {
     let b;
     let bz;
     let bp;
-    if (perCycle) b = figures[n].base;
-    else {
+    if (perCycle) {
+      b = figures[n].base;
+      bp = figures[n].prom?.base;
+    } else {
       const base = await startProcess(`baseline server N=${n}`, ["-e", src], {}, async () => (await fetch(burl)).ok, 10_000);
       b = await underLoad(base.child.pid, burl, quick ? 5 : 15);
       bz = dz ? await underLoad(base.child.pid, burl, quick ? 5 : 15, undefined, GZIP) : undefined;
@@ -185,7 +189,7 @@ export async function run({ quick }) {
       n, firstCycle, cpuPct: d.cpuPct, rssMax: d.rssMax, rssEnd: d.rssEnd, scrape: d.load, bodyBytes: body.length,
       eldP50: median(lines.map((l) => l.p50)), eldP99: Math.max(...lines.map((l) => l.p99)), eldMax: Math.max(...lines.map((l) => l.max)),
       pgConn: conn.pg, myConn: conn.my, pgTargets: p, myTargets: m, base: { cpuPct: b.cpuPct, rssMax: b.rssMax, scrape: b.load, load: b.load },
-      ...(dp ? { prom: { cpuPct: dp.cpuPct, rssMax: dp.rssMax, scrape: dp.load, window: dp.window, base: { cpuPct: bp.cpuPct, rssMax: bp.rssMax, scrape: bp.load } } } : {}),
+      ...(dp ? { prom: { cpuPct: dp.cpuPct, rssMax: dp.rssMax, scrape: dp.load, window: dp.window, base: { cpuPct: bp.cpuPct, rssMax: bp.rssMax, scrape: bp.scrape ?? bp.load } } } : {}),
       ...(di ? { idle: { cpuPct: di.cpuPct, rssMax: di.rssMax } } : {}),
       ...(dz ? { gzip: { cpuPct: dz.cpuPct, rssMax: dz.rssMax, scrape: dz.load, eldP99: Math.max(...zLines.map((l) => l.p99)), base: { cpuPct: bz.cpuPct, scrape: bz.load } } } : {}),
     };
@@ -220,6 +224,9 @@ export async function run({ quick }) {
     summary.push(
       ["N=1000 peak RSS, connection: per-cycle", mb(pc.rssMax), `persistent ${mb(big.rssMax)}; plain HTTP server ${mb(big.base.rssMax)}`, ratio(pc.rssMax, big.base.rssMax), "≤ 200 MB", verdict(pc.rssMax / 1024, 200)],
       ["N=1000 CPU, connection: per-cycle", `${pc.cpuPct.toFixed(1)} % of a core`, `plain HTTP server ${big.base.cpuPct.toFixed(1)} %`, ratio(pc.cpuPct, big.base.cpuPct), "≤ 5 %", verdict(pc.cpuPct, 5)],
+      ["N=1000 CPU, probing alone, connection: per-cycle", `${pc.idle.cpuPct.toFixed(1)} % of a core`, `persistent ${big.idle.cpuPct.toFixed(1)} %`, "—", "—", "—"],
+      ["N=1000 CPU, Prometheus-style, connection: per-cycle", `${pc.prom.cpuPct.toFixed(1)} % of a core`, `persistent ${big.prom.cpuPct.toFixed(1)} %; plain HTTP server ${big.prom.base.cpuPct.toFixed(1)} %`, ratio(pc.prom.cpuPct, big.prom.base.cpuPct), "≤ 5 %", verdict(pc.prom.cpuPct, 5)],
+      ["N=1000 peak RSS, Prometheus-style, connection: per-cycle", mb(pc.prom.rssMax), `persistent ${mb(big.prom.rssMax)}; plain HTTP server ${mb(big.prom.base.rssMax)}`, ratio(pc.prom.rssMax, big.prom.base.rssMax), "≤ 200 MB", verdict(pc.prom.rssMax / 1024, 200)],
       ["N=1000 /metrics p99, connection: per-cycle", ms(pc.scrape.p99, 2), `plain HTTP server, same body ${ms(big.base.scrape.p99, 2)}`, ratio(pc.scrape.p99, big.base.scrape.p99), "≤ 50 ms", verdict(pc.scrape.p99, 50)],
       ["connections held (pg / mariadb), per-cycle", `${pc.pgConn} / ${pc.myConn}`, `targets ${pc.pgTargets} / ${pc.myTargets}`, "—", "none between cycles", "—"],
     );
