@@ -156,7 +156,7 @@ export async function run({ quick }) {
     notes: [
       `PostgreSQL max_connections ${pgB.max} (${pgB.used} in use at start), MariaDB ${myB.max} (${myB.used} in use): ${pgCount} + ${myCount} server targets`,
       "external: memory outside the JS heap that V8 knows of (Buffers and the like); RSS also holds code, the allocator's free lists and what was freed but not returned to the system",
-      "young gen.: V8's new space (two semi-spaces). Left alone, 100 targets' start-up grows it to 32 MB (16 MB semi-spaces) where 1 target's stays at 1 MB, ≈ 300 KB of RSS per target; the daemon now keeps it at its start size (run-cli.ts, capYoungGeneration)",
+      "young gen.: V8's new space (two semi-spaces). Left alone, 100 targets' start-up grows it to 32 MB (16 MB semi-spaces) where 1 target's stays at 1 MB, ≈ 300 KB of RSS per target; the daemon now keeps it at its start size (run-cli.ts, capHeapGrowth)",
       "CPU: the daemon's CPU time over the window's second half, in % of one core (per target: thousandths of a percent)",
       ...(baselineCli ? [`baseline: ${baselineCli}, its daemons interleaved with these in the same rounds`] : []),
     ],

@@ -23,8 +23,8 @@ export interface Io {
   /**
    * Called once as soon as the command line says daemon, before its targets are read (a
    * thousand targets' configuration allocates enough to grow the young generation to its
-   * maximum); the `healthcheck` command caps V8's young generation here (run-cli.ts,
-   * `capYoungGeneration`). Tests that run `main` in their own process leave it out.
+   * maximum); the `healthcheck` command caps the growth of V8's heap here (run-cli.ts,
+   * `capHeapGrowth`). Tests that run `main` in their own process leave it out.
    */
   beforeDaemon?: () => void;
 }
