@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import Database from "better-sqlite3";
 import { DbHealthError, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
-import { checkFile, classifySqliteError, fileAt, isBusy, patiently, quickCheck, QUICK_CHECK_LOCKED, sameFile, setWal, unwritableReason, type FileId } from "./sqlite-file.js";
+import { checkFile, classifySqliteError, fileAt, fileId, isBusy, patiently, quickCheck, QUICK_CHECK_LOCKED, sameFile, setWal, unwritableReason, type FileId } from "./sqlite-file.js";
 import { sqliteOpenOptions, type SqliteOpenOptions } from "./sqlite-options.js";
 import { SQL } from "./sql.js";
 import { readOnlyCheck } from "./sqlite-check.js";
@@ -70,7 +70,7 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
   let walPending = false;
   // The custom checks' worker thread (a file only): started at the first check, ended with the connection.
   let checks: CheckWorker | undefined;
-  // Which file the connection has open (device and inode; a file only), and the last file
+  // Which file the connection has open (device, inode, birth time; a file only), and the last file
   // `PRAGMA quick_check` ran on, with its result.
   let openFile: FileId | undefined;
   let checkedFile: (FileId & { integrity: string }) | undefined;
@@ -81,13 +81,20 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
     async connect() {
       let opened: Db | undefined;
       try {
-        const before = open.memory ? undefined : checkFile(open);
+        let before;
+        try {
+          before = open.memory ? undefined : checkFile(open);
+        } catch (err) {
+          // Gone (or not a file): whatever comes next at this path is checked again.
+          checkedFile = undefined;
+          throw err;
+        }
         // timeout 0: busy_timeout 0, see patiently(). A lock held elsewhere makes the steps below
         // report "locked" at once; the write phase retries them within its own deadline.
         opened = new Database(open.path, { readonly: open.readonly, fileMustExist: open.fileMustExist, timeout: 0 });
         // Taken before the open where the file existed: a file renamed over it in between then
         // only costs one reconnect more, never a connection to a file the path no longer names.
-        const file = open.memory ? undefined : before ? { dev: before.dev, ino: before.ino } : fileAt(open.path);
+        const file = open.memory ? undefined : before ? fileId(before) : fileAt(open.path);
         // Once per file, not once per connection: with `connection: per-cycle` a 60 MB file was
         // read whole at every cycle (65 ms of blocked event loop each time). A file renamed over
         // this one is checked again.
@@ -165,6 +172,9 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
       if (!db?.open) return false;
       if (!openFile) return true;
       const now = fileAt(open.path);
+      // Gone: whatever comes next at this path is checked again, even on a file system without
+      // birth times that gives it the same inode.
+      if (now === undefined) checkedFile = undefined;
       return now !== undefined && sameFile(now, openFile);
     },
     async close() {

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -13,6 +13,19 @@ const dir = mkdtempSync(join(tmpdir(), "dbh-sqlite-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const drivers = testDrivers(sqliteDriver, { maxRetries: 0, probeId: "test" });
 const make = (dsn: string, over: Partial<TargetOptions> = {}): Driver => drivers({ dsn, ...over });
+/** A database whose index b-tree has a broken root page header: it opens, quick_check objects. */
+const writeCorruptDatabase = (path: string): void => {
+  const db = new Database(path);
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); CREATE INDEX t_v ON t (v)");
+  const ins = db.prepare("INSERT INTO t (v) VALUES (?)");
+  for (let i = 0; i < 2000; i++) ins.run(`value-${i}`.padEnd(60, "x"));
+  const root = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 't_v'").pluck().get() as number;
+  const pageSize = db.pragma("page_size", { simple: true }) as number;
+  db.close();
+  const fd = openSync(path, "r+");
+  writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (root - 1) * pageSize);
+  closeSync(fd);
+};
 const rows = (path: string): number => {
   const db = new Database(path, { readonly: true });
   try {
@@ -294,18 +307,7 @@ describe("sqlite driver", () => {
 
   it("reports a failed PRAGMA quick_check as degraded, and skips the check over quick_check_max_bytes", async () => {
     const corrupt = join(dir, "corrupt.db");
-    const db = new Database(corrupt);
-    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT); CREATE INDEX t_v ON t (v)");
-    const ins = db.prepare("INSERT INTO t (v) VALUES (?)");
-    for (let i = 0; i < 2000; i++) ins.run(`value-${i}`.padEnd(60, "x"));
-    const root = db.prepare("SELECT rootpage FROM sqlite_schema WHERE name = 't_v'").pluck().get() as number;
-    const pageSize = db.pragma("page_size", { simple: true }) as number;
-    db.close();
-    // Break the index b-tree's root page header: the file still opens, quick_check must object.
-    const fs = await import("node:fs");
-    const fd = fs.openSync(corrupt, "r+");
-    fs.writeSync(fd, Buffer.alloc(16, 0xff), 0, 16, (root - 1) * pageSize);
-    fs.closeSync(fd);
+    writeCorruptDatabase(corrupt);
     const bad = await make(`file:${corrupt}`).probe();
     expect(bad.status).toBe("degraded");
     expect(bad.reason).toMatch(/^PRAGMA quick_check: /);
@@ -333,6 +335,23 @@ describe("sqlite driver", () => {
       await d.close();
     } finally {
       pragma.mockRestore();
+    }
+  });
+
+  it("checks a file created after the last one was deleted, even when it gets the same inode", async () => {
+    // ext4 hands a freed inode number to the next file created: device and inode alone took the
+    // new file for the one already checked, and kept its verdict.
+    for (const connection of ["per-cycle", "persistent"] as const) {
+      const path = join(dir, `reused-inode-${connection}.db`);
+      new Database(path).exec("CREATE TABLE app (id INTEGER)").close();
+      const d = make(`file:${path}`, { connection });
+      expect((await d.probe()).status).toBe("up");
+      for (const p of [path, `${path}-wal`, `${path}-shm`]) rmSync(p, { force: true });
+      writeCorruptDatabase(path);
+      const r = await d.probe();
+      expect(r.status, `${connection}: ${r.reason}`).toBe("degraded");
+      expect(r.reason).toMatch(/^PRAGMA quick_check: /);
+      await d.close();
     }
   });
 

@@ -72,17 +72,24 @@ export function checkFile(open: SqliteOpenOptions): BigIntStats | undefined {
   return stats;
 }
 
-/** A file, whatever its path: its device and inode. */
-export type FileId = Pick<BigIntStats, "dev" | "ino">;
+/**
+ * A file, whatever its path: its device and inode, and when it was created. A file system hands
+ * a freed inode number to the next file created (ext4 does, at once): `rm app.db` and a new
+ * `app.db` can share device and inode, and only the birth time tells them apart (0 where the
+ * file system keeps none).
+ */
+export type FileId = Pick<BigIntStats, "dev" | "ino" | "birthtimeNs">;
 
 /** Whether two identities are the same file. */
-export const sameFile = (a: FileId, b: FileId): boolean => a.dev === b.dev && a.ino === b.ino;
+export const sameFile = (a: FileId, b: FileId): boolean => a.dev === b.dev && a.ino === b.ino && a.birthtimeNs === b.birthtimeNs;
+
+/** The identity of what `stats` describes. */
+export const fileId = ({ dev, ino, birthtimeNs }: BigIntStats): FileId => ({ dev, ino, birthtimeNs });
 
 /** Which file a path names now, or `undefined` when it names none. */
 export function fileAt(path: string): FileId | undefined {
   try {
-    const { dev, ino } = statSync(path, { bigint: true });
-    return { dev, ino };
+    return fileId(statSync(path, { bigint: true }));
   } catch {
     return undefined;
   }
