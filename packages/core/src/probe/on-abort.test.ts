@@ -25,6 +25,23 @@ describe("onAbort", () => {
     expect(calls).toEqual(["b"]);
   });
 
+  it("removes its listener with the last callback, and skips a callback an earlier one took back", () => {
+    const c = new AbortController();
+    const forget = [onAbort(c.signal, () => undefined), onAbort(c.signal, () => undefined)];
+    forget.forEach((f) => f());
+    expect(getEventListeners(c.signal, "abort")).toHaveLength(0);
+    const calls: string[] = [];
+    let forgetB = (): void => undefined;
+    onAbort(c.signal, () => {
+      calls.push("a");
+      forgetB();
+    });
+    forgetB = onAbort(c.signal, () => calls.push("b"));
+    expect(getEventListeners(c.signal, "abort")).toHaveLength(1);
+    c.abort();
+    expect(calls).toEqual(["a"]);
+  });
+
   it("keeps a shared signal at one listener while 1,000 sleeps and deadlines wait on it, and wakes them all", async () => {
     const shutdown = new AbortController();
     const sleeps = Array.from({ length: 1000 }, () => sleep(60_000, shutdown.signal));
