@@ -54,6 +54,7 @@ export { PRUNE_EVERY_MS, healthTableAdapter } from "./health-table/protocol.js";
 export { defineDriver, type DialectDriverDefinition } from "./health-table/define-driver.js";
 export { serverLimits, type ServerLimits } from "./health-table/limits.js";
 export { peerCertificateExpiry } from "./health-table/peer-certificate.js";
+export { socketPeer, type ConnectionPeer } from "./health-table/connection-peer.js";
 export { createMetrics, type DbHealthMetrics, type DeclaredTarget, type MetricsOptions } from "./metrics/metrics.js";
 export { applyClusterView, clusterViews, type ClusterMember, type ClusterState, type ClusterView } from "./cluster/cluster-view.js";
 export { registerClusterMetrics } from "./metrics/cluster-metrics.js";

@@ -1,7 +1,7 @@
 import type mysql from "mysql2";
 import type { Connection as PromiseConnection } from "mysql2/promise";
 import { performance } from "node:perf_hooks";
-import { DbHealthError, peerCertificateExpiry, type DialectTarget, type HealthTableDialect } from "@alfred/db-health-core";
+import { DbHealthError, peerCertificateExpiry, socketPeer, type DialectTarget, type HealthTableDialect } from "@alfred/db-health-core";
 import { endOrDestroy, killQuery, openConnection } from "./mysql-connection.js";
 import { mysqlSettings, type MysqlSettings } from "./mysql-options.js";
 import { classifyMysqlError } from "./mysql-errors.js";
@@ -167,6 +167,8 @@ export function createMysqlDialect(target: DialectTarget, version = "1"): Health
     readOnlyQuery: (sql, call) => runReadOnlyQuery(checks, family, sessionLimits(family, target.config), sql, call),
     classifyError: classifyMysqlError,
     connected: () => core !== undefined && broken === undefined,
+    // The host mysql2 was given (a name is resolved again before each reuse) and where it connected.
+    peer: () => (core ? socketPeer(settings.connection.host, (core as { stream?: unknown }).stream) : undefined),
     async close() {
       const c = core;
       core = undefined;
@@ -180,7 +182,7 @@ export function createMysqlDialect(target: DialectTarget, version = "1"): Health
       core = undefined;
       conn = undefined;
       if (!c) return;
-      if (inFlight > 0 && c.threadId) killQuery(settings, c.threadId);
+      if (inFlight > 0) killQuery(settings, c);
       c.destroy();
     },
   };

@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import mysql from "mysql2";
 import type { MysqlSettings, SslAttempt } from "./mysql-options.js";
 import { SQL } from "./sql.js";
@@ -51,9 +52,26 @@ export function endOrDestroy(c: mysql.Connection, timeoutMs = 1000): Promise<voi
   });
 }
 
-/** Best effort, bounded: a second connection asks the server to stop our statement. */
-export function killQuery(settings: MysqlSettings, threadId: number): void {
-  const killer = mysql.createConnection({ ...settings.connection, connectTimeout: 1000 });
+/**
+ * Best effort, bounded: a second connection asks the server to stop `victim`'s statement. It goes
+ * where the victim's socket is connected, not where the host name points now (after a DNS
+ * failover, or with a name of several addresses, that is another server, where the same thread
+ * id is someone else's), and with the TLS settings the victim connected with (a server that
+ * requires secure transport refuses the KILL in the clear).
+ */
+export function killQuery(settings: MysqlSettings, victim: mysql.Connection): void {
+  const threadId = victim.threadId;
+  if (!threadId) return;
+  const { stream, config } = victim as unknown as { stream?: { remoteAddress?: unknown }; config?: { ssl?: unknown } };
+  const address = stream?.remoteAddress;
+  const port = settings.connection.port ?? 3306;
+  const killer = mysql.createConnection({
+    ...settings.connection,
+    ...(config?.ssl ? { ssl: config.ssl as mysql.SslOptions } : {}),
+    // The host stays the name, for TLS (SNI and identity); only the socket goes to the address.
+    ...(typeof address === "string" && address !== "" && !settings.connection.socketPath ? { stream: () => connect(port, address) } : {}),
+    connectTimeout: 1000,
+  });
   const timer = setTimeout(() => killer.destroy(), 1500);
   killer.on("error", () => undefined);
   killer.query(SQL.killQuery, [threadId], () => {

@@ -1,9 +1,12 @@
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
-import { createMetrics, type Driver, type TargetOptions } from "@alfred/db-health-core";
+import type { Connection as CallbackConnection } from "mysql2";
+import { createMetrics, parseDsn, resolveTargetConfig, type Driver, type TargetOptions } from "@alfred/db-health-core";
 import { mysqlDriver } from "./definition.js";
-import { blackholeServer, openFds, refusedPort, testDrivers } from "@alfred/db-health-testkit";
+import { killQuery } from "./mysql-connection.js";
+import { mysqlSettings } from "./mysql-options.js";
+import { blackholeServer, openFds, refusedPort, tcpProxy, testDrivers } from "@alfred/db-health-testkit";
 import { startMariaServer, type MariaServer } from "@alfred/db-health-test-servers";
 
 // Faults against the machine's MariaDB (127.0.0.1:3306, root without password) and throwaway
@@ -36,6 +39,22 @@ afterAll(async () => {
   await drivers.closeAll();
   await admin(`DROP USER IF EXISTS '${COUNTED_USER}'@'127.0.0.1'`);
 });
+
+/**
+ * Runs SELECT SLEEP(30) on `victim`, asks killQuery (with the settings of `dsn`) to stop it, and
+ * resolves with how the sleep ended: ER_QUERY_INTERRUPTED when KILL QUERY reached it, else (30 s
+ * later, past the test's time) its result.
+ */
+async function killedSleep(dsn: string, victim: mysql.Connection): Promise<unknown> {
+  const sleeping = victim.query("SELECT SLEEP(30) AS s");
+  await new Promise((r) => setTimeout(r, 300));
+  const settings = mysqlSettings(parseDsn(dsn), resolveTargetConfig({ dsn, probeId: "kill-test" }));
+  killQuery(settings, (victim as unknown as { connection: CallbackConnection }).connection);
+  return sleeping.then(
+    ([rows]) => (rows as Array<{ s: unknown }>)[0]!.s,
+    (err: { code?: string }) => err.code,
+  );
+}
 
 describe("mysql driver against the machine's MariaDB", () => {
   it("is up over TCP and the unix socket, detecting MariaDB, counting Threads_connected", async () => {
@@ -138,6 +157,20 @@ describe("mysql driver against the machine's MariaDB", () => {
     }
   });
 
+  it("sends KILL QUERY where the connection is, not where its host name points now", async () => {
+    // The statement runs on a connection through 127.0.0.2; the DSN's name (localhost) gives
+    // 127.0.0.1, where nothing listens on that port: a KILL sent by name would not reach it.
+    const node = await tcpProxy({ to: 3306, host: "127.0.0.2" });
+    const victim = await mysql.createConnection({ host: "127.0.0.2", port: node.port, user: "root", database: "test" });
+    try {
+      expect(await killedSleep(`mysql://root@tcp(localhost:${node.port})/test`, victim)).toBe("ER_QUERY_INTERRUPTED");
+      expect(node.accepted()).toBe(2);
+    } finally {
+      await victim.end();
+      await node.close();
+    }
+  }, 20_000);
+
   it("keeps one thread and a flat fd count over 1,000 cycles", async () => {
     const d = make(COUNTED);
     await d.probe();
@@ -171,6 +204,17 @@ describe("mysql driver against throwaway MariaDB servers", () => {
     expect(r.reason).toBe("primary is read-only (read_only=ON)");
     expect(r.phases.write).toBeUndefined();
   });
+
+  it("sends KILL QUERY over TLS when the server requires secure transport", async () => {
+    const dsn = tls.dsn({ params: { tls: "skip-verify" } });
+    const url = new URL(dsn.replace(/tcp\(([^)]+)\)/, "$1"));
+    const victim = await mysql.createConnection({ host: "127.0.0.1", port: Number(url.port), user: "root", database: "test", ssl: { rejectUnauthorized: false } });
+    try {
+      expect(await killedSleep(dsn, victim)).toBe("ER_QUERY_INTERRUPTED");
+    } finally {
+      await victim.end();
+    }
+  }, 20_000);
 
   it("connects with TLS when require_secure_transport is ON, and refuses plain TCP cleanly", async () => {
     for (const params of [{ tls: "skip-verify" }, { "ssl-mode": "PREFERRED" }, { "ssl-mode": "VERIFY_IDENTITY", "ssl-ca": tls.caFile! }]) {

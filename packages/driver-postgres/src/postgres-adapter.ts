@@ -1,5 +1,5 @@
 import pg from "pg";
-import { DbHealthError, peerCertificateExpiry, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
+import { DbHealthError, peerCertificateExpiry, socketPeer, type DialectTarget, type HealthTableDialect, type RoleInfo } from "@alfred/db-health-core";
 import { sendCancel } from "./cancel.js";
 import { endOrKill, kill, shouldFallBack, type RawClient } from "./pg-client.js";
 import { postgresSettings, type PostgresSettings, type SslAttempt } from "./postgres-options.js";
@@ -169,6 +169,8 @@ export function createPostgresDialect(target: DialectTarget, version = "1"): Hea
     readOnlyQuery: (sql, call) => runReadOnlyQuery(checks, sql, call),
     classifyError: classifyPostgresError,
     connected: () => client !== undefined && broken === undefined,
+    // The host pg was given (a name is resolved again before each reuse) and where it connected.
+    peer: () => socketPeer(client?.host, client?.connection?.stream),
     async close() {
       const c = client;
       client = undefined;

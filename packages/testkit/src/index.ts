@@ -19,6 +19,6 @@ export { checkAdapterContract } from "./adapter-contract.js";
 export { checkPruning } from "./pruning.js";
 export { wrapDefinition, type AdapterSpy } from "./adapter-wrappers.js";
 export { resolveDsn, type CheckConformanceOptions, type ConformanceOptions, type DsnSource } from "./options.js";
-export { blackholeServer, freePort, openFds, refusedPort, type BlackholeServer } from "./net-faults.js";
+export { blackholeServer, freePort, openFds, refusedPort, tcpProxy, type BlackholeServer, type TcpProxy } from "./net-faults.js";
 export { waitFor, within } from "./wait.js";
 export { testDrivers, type TestDriverOptions, type TestDrivers } from "./test-drivers.js";

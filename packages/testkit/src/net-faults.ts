@@ -3,7 +3,7 @@
  * answers, a port that refuses, and an fd counter to prove nothing leaks. Loopback only.
  */
 import { readdirSync } from "node:fs";
-import { createServer, type Socket } from "node:net";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 
 export interface BlackholeServer {
   readonly port: number;
@@ -107,4 +107,63 @@ export async function freePort(): Promise<number> {
       server.close(() => (port > 0 ? resolve(port) : reject(new Error("could not read a free port"))));
     });
   });
+}
+
+/** What {@link tcpProxy} returns. */
+export interface TcpProxy {
+  readonly host: string;
+  readonly port: number;
+  /** Connections open through it now (a closed or dropped connection leaves this). */
+  open(): number;
+  /** Connections accepted since start. */
+  accepted(): number;
+  /** Destroys every connection through it and stops listening. */
+  close(): Promise<void>;
+}
+
+/**
+ * A TCP proxy on a loopback address to `to` (a port on 127.0.0.1), counting the connections
+ * through it: how a driver's connections show from outside (closed by eviction or idleness, or
+ * moved to another address). `host` and `port` choose where it listens (another loopback address,
+ * such as 127.0.0.2, stands for another node); port 0 takes a free one.
+ *
+ * @example
+ * ```ts
+ * const old = await tcpProxy({ to: 5432, host: "127.0.0.2" });
+ * const next = await tcpProxy({ to: 5432, host: "127.0.0.3", port: old.port }); // the same port on another "node"
+ * expect(old.open()).toBe(1);
+ * ```
+ */
+export async function tcpProxy(options: { to: number; host?: string; port?: number }): Promise<TcpProxy> {
+  const host = options.host ?? "127.0.0.1";
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const server = createServer((client) => {
+    accepted++;
+    const upstream = connect(options.to, "127.0.0.1");
+    sockets.add(client).add(upstream);
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    client.on("error", end).on("close", end).pipe(upstream);
+    upstream.on("error", end).on("close", end).pipe(client);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ port: options.port ?? 0, host, exclusive: true }, () => resolve());
+  });
+  return {
+    host,
+    port: (server.address() as AddressInfo).port,
+    open: () => sockets.size / 2,
+    accepted: () => accepted,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
 }

@@ -1,8 +1,7 @@
-import { connect, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import "@alfred/db-health-driver-mysql";
 import "@alfred/db-health-driver-postgres";
 import { checkTargetConfigs, createDriver, driverRegistry, planTargets } from "@alfred/db-health-core";
-import { waitFor } from "@alfred/db-health-testkit";
+import { tcpProxy, waitFor, type TcpProxy } from "@alfred/db-health-testkit";
 import { afterEach, describe, expect, it } from "vitest";
 import { createCycles } from "../cycles.js";
 import { parseCidr, type Cidr } from "./cidr.js";
@@ -13,36 +12,7 @@ import { parseTargetAddress, type TargetAddress } from "./target-address.js";
 // The machine's PostgreSQL (127.0.0.1:5432, trust, db test) and MariaDB (127.0.0.1:3306, root),
 // each target reached through a proxy of this test's own that counts the connections open
 // through it: that is how a driver closed by eviction or idleness shows.
-interface Proxy {
-  port: number;
-  open(): number;
-  accepted(): number;
-  close(): Promise<void>;
-}
-async function proxy(to: number): Promise<Proxy> {
-  const sockets = new Set<Socket>();
-  let accepted = 0;
-  const server: Server = createServer((client) => {
-    accepted++;
-    const upstream = connect(to, "127.0.0.1");
-    sockets.add(client).add(upstream);
-    const end = (): void => {
-      client.destroy();
-      upstream.destroy();
-      sockets.delete(client);
-      sockets.delete(upstream);
-    };
-    client.on("error", end).on("close", end).pipe(upstream);
-    upstream.on("error", end).on("close", end).pipe(client);
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    port: (server.address() as AddressInfo).port,
-    open: () => sockets.size / 2,
-    accepted: () => accepted,
-    close: () => new Promise((r) => (sockets.forEach((s) => s.destroy()), server.close(() => r()))),
-  };
-}
+const proxy = (to: number): Promise<TcpProxy> => tcpProxy({ to });
 
 const cleanup: Array<() => Promise<unknown> | void> = [];
 afterEach(async () => {

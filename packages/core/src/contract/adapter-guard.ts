@@ -5,7 +5,7 @@ import type { DriverDefinition } from "./driver-definition.js";
 import type { RoleInfo } from "./types.js";
 
 const REQUIRED = ["connect", "ping", "role", "write", "read", "close"] as const;
-const OPTIONAL = ["connections", "connectionLimit", "certificateExpiry", "check", "connected", "destroy"] as const;
+const OPTIONAL = ["connections", "connectionLimit", "certificateExpiry", "check", "connected", "peer", "destroy"] as const;
 const ROLES = new Set(["primary", "replica", "unknown"]);
 
 /**
@@ -82,6 +82,18 @@ export function guardAdapter(adapter: unknown, definition: Pick<DriverDefinition
   }
   if (real.check) guarded.check = (sql, s, timeoutMs) => real.check!(sql, s, timeoutMs);
   if (real.connected) guarded.connected = () => real.connected!();
+  if (real.peer) {
+    // Read from the socket before a cycle: an answer of the wrong shape or a throw says nothing.
+    guarded.peer = () => {
+      try {
+        const p: unknown = real.peer!();
+        const { host, address } = (p ?? {}) as { host?: unknown; address?: unknown };
+        return typeof host === "string" && host !== "" && typeof address === "string" && address !== "" ? { host, address } : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+  }
   if (real.destroy) guarded.destroy = () => real.destroy!();
   return guarded;
 }

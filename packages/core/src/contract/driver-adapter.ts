@@ -1,3 +1,4 @@
+import type { ConnectionPeer } from "../health-table/connection-peer.js";
 import type { RoleInfo } from "./types.js";
 
 /**
@@ -79,6 +80,13 @@ export interface DriverAdapter {
    * cycles); core then reconnects before the next phase instead of failing it.
    */
   connected?(): boolean;
+  /**
+   * The host the connection was opened for and the address its socket reached; `undefined` for
+   * a unix socket or no connection. Core resolves a host name again before reusing the
+   * connection and reconnects when the name no longer gives that address (see
+   * `HealthTableDialect.peer`).
+   */
+  peer?(): ConnectionPeer | undefined;
   /** Closes the connection gracefully. Must be safe to call when not connected. */
   close(): Promise<void>;
   /**

@@ -1,6 +1,7 @@
 import type { AdapterTarget } from "../contract/driver-definition.js";
 import type { ErrorKind } from "../contract/errors.js";
 import type { RoleInfo } from "../contract/types.js";
+import type { ConnectionPeer } from "./connection-peer.js";
 
 /**
  * What every call of a dialect receives: the phase's `signal`, which aborts at the phase
@@ -141,6 +142,13 @@ export interface HealthTableDialect {
   readOnlyQuery?(sql: string, call: DialectCall): Promise<unknown>;
   /** False once the client said the connection is gone (core then reconnects first). */
   connected?(): boolean;
+  /**
+   * The host name the connection was opened for and the address its socket reached
+   * (`socketPeer(host, socket)`); `undefined` for a unix socket. When given, core resolves a
+   * host name again before reusing the connection and reconnects when it no longer gives that
+   * address (a DNS failover): the probe checks the node the name points to now.
+   */
+  peer?(): ConnectionPeer | undefined;
   /** Closes gracefully; safe when not connected, and twice. Report no loss for it. */
   close(): Promise<void>;
   /** Drops the connection at once (cancel the statement, destroy the socket). Must not throw. @default close() */

@@ -181,6 +181,7 @@ export function healthTableAdapter(target: AdapterTarget, createDialect: (target
     adapter.check = (sql, signal, timeoutMs) => phase("check", () => query(sql, call(signal, timeoutMs)));
   }
   if (dialect.connected) adapter.connected = dialect.connected.bind(dialect);
+  if (dialect.peer) adapter.peer = dialect.peer.bind(dialect);
   if (dialect.destroy) adapter.destroy = dialect.destroy.bind(dialect);
   return adapter;
 

@@ -1,5 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { withDeadline } from "./deadline.js";
+import { peerMoved } from "./peer-moved.js";
 import { DbHealthError, errorMessage, isDbHealthError, redactError } from "../contract/errors.js";
 import type { DriverAdapter } from "../contract/driver-adapter.js";
 import type { Phase } from "../contract/types.js";
@@ -71,6 +72,13 @@ export class Session {
     // A connection the server closed since the last cycle: replace it up front rather than
     // spend this cycle's first attempt discovering it.
     if (this.connected && this.adapter.connected?.() === false) this.drop();
+    // A host name that no longer gives the address the connection reached (a DNS failover):
+    // connect to what it names now. The lookup's time comes out of the connect's.
+    if (this.connected && this.adapter.peer) {
+      const started = performance.now();
+      if (await peerMoved(this.adapter.peer(), timeoutMs, outer)) this.drop();
+      timeoutMs = Math.max(1, timeoutMs - (performance.now() - started));
+    }
     if (this.connected) return undefined;
     // A connection that completes after its deadline was given up on: close it, or every
     // slow connect would leave one more backend behind.
