@@ -32,7 +32,7 @@ export interface ProbeRefusal {
 
 /** What {@link readProbeRequest} checks the request against. */
 export interface ProbeRequestContext {
-  /** Names of every configured target. */
+  /** Names of every configured target (read once per array: do not change it afterwards). */
   targets: readonly string[];
   /** Names of every configured module (discovered targets). @default none */
   modules?: readonly string[];
@@ -76,7 +76,7 @@ export function readProbeRequest(query: string, headers: IncomingHttpHeaders, co
     return refuse(`target given ${targets.length} times (${shown}): /probe takes exactly one ?target=NAME`);
   }
   const target = targets[0];
-  if (target === undefined || !context.targets.includes(target)) {
+  if (target === undefined || !known(context.targets).has(target)) {
     const valid = context.targets.length > 0 ? `valid targets: ${context.targets.join(", ")}` : "no targets are configured";
     const viaModule = modules.length > 0 ? `; a database address needs &module=NAME (modules: ${modules.join(", ")})` : "";
     if (target === undefined || target === "") return refuse(`missing ?target=NAME; ${valid}${viaModule}`);
@@ -100,6 +100,18 @@ function discovered(given: string[], targets: string[], modules: readonly string
   const budget = readBudget(headers, offsetMs);
   if (budget && "status" in budget) return budget;
   return budget ? { module, address, budget } : { module, address };
+}
+
+// A Set per targets list (a daemon's never changes once it serves): looking a name up in the
+// array took ~25 µs of every /probe at 1,000 targets.
+const targetSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function known(targets: readonly string[]): ReadonlySet<string> {
+  let set = targetSets.get(targets);
+  if (!set) {
+    set = new Set(targets);
+    targetSets.set(targets, set);
+  }
+  return set;
 }
 
 function readBudget(headers: IncomingHttpHeaders, offsetMs: number): ScrapeBudget | ProbeRefusal | undefined {

@@ -17,6 +17,12 @@ import { randomBytes } from "node:crypto";
 export const TOKEN_HISTORY_LENGTH = 64;
 
 const TOKEN_CHARS = 8;
+const TOKEN_BYTES = (TOKEN_CHARS * 3) / 4;
+// Random bytes for 256 tokens at a time: one call into the CSPRNG per 256 cycles instead of one
+// per cycle (each call cost ~20 µs here; 67 cycles a second at 1,000 targets).
+const POOL_TOKENS = 256;
+let pool = Buffer.alloc(0);
+let poolAt = 0;
 
 /**
  * A fresh token: 8 characters of base64url (48 random bits: a stale row holds a given fresh
@@ -28,7 +34,12 @@ const TOKEN_CHARS = 8;
  * ```
  */
 export function healthToken(): string {
-  return randomBytes((TOKEN_CHARS * 3) / 4).toString("base64url");
+  if (poolAt + TOKEN_BYTES > pool.length) {
+    pool = randomBytes(TOKEN_BYTES * POOL_TOKENS);
+    poolAt = 0;
+  }
+  poolAt += TOKEN_BYTES;
+  return pool.toString("base64url", poolAt - TOKEN_BYTES, poolAt);
 }
 
 /**
