@@ -1,8 +1,8 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tcpProxy, waitFor, type TcpProxy } from "@alfred/db-health-testkit";
+import { privateHosts, tcpProxy, waitFor, type TcpProxy } from "@alfred/db-health-testkit";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { CLI } from "./__fixtures__/cli-path.js";
 
@@ -15,16 +15,9 @@ import { CLI } from "./__fixtures__/cli-path.js";
 // address, then up there, with nothing left open on the old node.
 const NAME = "db-primary.dbh-failover.test";
 const dir = mkdtempSync(join(tmpdir(), "dbh-failover-"));
-const hosts = join(dir, "hosts");
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-// Rewritten in place (same inode): the bind mount shows the file, not the path.
-const pointAt = (address: string): void => writeFileSync(hosts, `127.0.0.1 localhost\n${address} ${NAME}\n`);
-
-// unshare(1) with a private mount namespace needs CAP_SYS_ADMIN (CI runs as root); say why if not.
-pointAt("127.0.0.2");
-const probe = spawnSync("unshare", ["-m", "--", "sh", "-c", `mount --bind "${hosts}" /etc/hosts && getent hosts ${NAME}`], { encoding: "utf8" });
-const unavailable = probe.status === 0 && probe.stdout.includes("127.0.0.2") ? undefined : `a private /etc/hosts needs unshare -m and mount --bind: ${(probe.stderr || probe.error?.message || "").trim()}`;
-if (unavailable) console.warn(`dns-failover.e2e.test.ts skipped: ${unavailable}`);
+const hosts = privateHosts(join(dir, "hosts"), { [NAME]: "127.0.0.2" });
+if (hosts.unavailable) console.warn(`dns-failover.e2e.test.ts skipped: ${hosts.unavailable}`);
 
 let daemon: ChildProcess | undefined;
 const proxies: TcpProxy[] = [];
@@ -33,13 +26,9 @@ afterEach(async () => {
   await Promise.all(proxies.splice(0).map((p) => p.close()));
 });
 
-let ports: { pg: number; my: number };
-
 async function startDaemon(config: string): Promise<string> {
-  daemon = spawn("unshare", ["-m", "--", "sh", "-c", 'mount --bind "$1" /etc/hosts && exec "$2" "$3" --config "$4" --export-prom 127.0.0.1:0 --log-level info', "sh", hosts, process.execPath, CLI, config], {
-    stdio: ["ignore", "ignore", "pipe"],
-    env: { ...process.env, DB_HEALTH_DSN: "", DB_HEALTH_CONFIG: "" },
-  });
+  const [file, args] = hosts.command([process.execPath, CLI, "--config", config, "--export-prom", "127.0.0.1:0", "--log-level", "info"]);
+  daemon = spawn(file, args, { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, DB_HEALTH_DSN: "", DB_HEALTH_CONFIG: "" } });
   let logs = "";
   daemon.stderr!.on("data", (b: Buffer) => (logs += b.toString()));
   return waitFor("the daemon's address", async () => /"metrics":"(http:\/\/[^"]+)\/metrics"/.exec(logs)?.[1], (base) => base !== undefined, 20_000).then((b) => b!);
@@ -49,13 +38,13 @@ type Checks = Record<string, Array<{ status: string; output?: string }>>;
 const connection = async (base: string, target: string): Promise<{ status: string; output?: string } | undefined> =>
   ((await (await fetch(`${base}/health`)).json()) as { checks: Checks }).checks[`${target}:connection`]?.[0];
 
-describe.skipIf(unavailable !== undefined)("a persistent connection after its host name moved (DNS failover)", () => {
+describe.skipIf(hosts.unavailable !== undefined)("a persistent connection after its host name moved (DNS failover)", () => {
   it("follows the name: down while the new address refuses, then up there, and nothing left on the old node", async () => {
-    pointAt("127.0.0.2");
+    hosts.write({ [NAME]: "127.0.0.2" });
     const oldPg = await tcpProxy({ to: 5432, host: "127.0.0.2" });
     const oldMy = await tcpProxy({ to: 3306, host: "127.0.0.2" });
     proxies.push(oldPg, oldMy);
-    ports = { pg: oldPg.port, my: oldMy.port };
+    const ports = { pg: oldPg.port, my: oldMy.port };
     const config = join(dir, "failover.yaml");
     writeFileSync(
       config,
@@ -72,7 +61,7 @@ describe.skipIf(unavailable !== undefined)("a persistent connection after its ho
     expect([oldPg.open(), oldMy.open()]).toEqual([1, 1]);
 
     // The name moves to a node that is not up yet: the old one still answers, and must not be probed.
-    pointAt("127.0.0.3");
+    hosts.write({ [NAME]: "127.0.0.3" });
     for (const [t, port] of [["pg", ports.pg], ["my", ports.my]] as const) {
       const c = await waitFor(`${t} down at the new address`, () => connection(base, t), (c) => c?.status === "fail", 10_000);
       expect(c!.output).toContain(`ECONNREFUSED 127.0.0.3:${port}`);

@@ -1,4 +1,4 @@
-import { connect } from "node:net";
+import { connect, isIP } from "node:net";
 import mysql from "mysql2";
 import type { MysqlSettings, SslAttempt } from "./mysql-options.js";
 import { SQL } from "./sql.js";
@@ -57,19 +57,23 @@ export function endOrDestroy(c: mysql.Connection, timeoutMs = 1000): Promise<voi
  * where the victim's socket is connected, not where the host name points now (after a DNS
  * failover, or with a name of several addresses, that is another server, where the same thread
  * id is someone else's), and with the TLS settings the victim connected with (a server that
- * requires secure transport refuses the KILL in the clear).
+ * requires secure transport refuses the KILL in the clear). A victim whose socket no longer has
+ * an address, reached by a host name, gets no KILL: the name may mean another server now.
  */
 export function killQuery(settings: MysqlSettings, victim: mysql.Connection): void {
   const threadId = victim.threadId;
   if (!threadId) return;
   const { stream, config } = victim as unknown as { stream?: { remoteAddress?: unknown }; config?: { ssl?: unknown } };
-  const address = stream?.remoteAddress;
-  const port = settings.connection.port ?? 3306;
+  const { host, port = 3306, socketPath } = settings.connection;
+  const address = typeof stream?.remoteAddress === "string" && stream.remoteAddress !== "" ? stream.remoteAddress : undefined;
+  // A socket that no longer tells where it is, reached by a name: the name may give another
+  // server now, so no KILL at all rather than one that could stop someone else's statement.
+  if (!socketPath && !address && (typeof host !== "string" || isIP(host) === 0)) return;
   const killer = mysql.createConnection({
     ...settings.connection,
     ...(config?.ssl ? { ssl: config.ssl as mysql.SslOptions } : {}),
     // The host stays the name, for TLS (SNI and identity); only the socket goes to the address.
-    ...(typeof address === "string" && address !== "" && !settings.connection.socketPath ? { stream: () => connect(port, address) } : {}),
+    ...(address && !socketPath ? { stream: () => connect(port, address) } : {}),
     connectTimeout: 1000,
   });
   const timer = setTimeout(() => killer.destroy(), 1500);

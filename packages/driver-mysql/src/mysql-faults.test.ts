@@ -1,3 +1,8 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import mysql from "mysql2/promise";
@@ -6,7 +11,7 @@ import { createMetrics, parseDsn, resolveTargetConfig, type Driver, type TargetO
 import { mysqlDriver } from "./definition.js";
 import { killQuery } from "./mysql-connection.js";
 import { mysqlSettings } from "./mysql-options.js";
-import { blackholeServer, openFds, refusedPort, tcpProxy, testDrivers } from "@alfred/db-health-testkit";
+import { blackholeServer, openFds, privateHosts, refusedPort, tcpProxy, testDrivers } from "@alfred/db-health-testkit";
 import { startMariaServer, type MariaServer } from "@alfred/db-health-test-servers";
 
 // Faults against the machine's MariaDB (127.0.0.1:3306, root without password) and throwaway
@@ -171,6 +176,20 @@ describe("mysql driver against the machine's MariaDB", () => {
     }
   }, 20_000);
 
+  it("sends no KILL QUERY by host name for a connection whose socket no longer says where it is", async () => {
+    const server = await tcpProxy({ to: 3306 });
+    try {
+      const gone = { threadId: 12345, stream: {} } as unknown as CallbackConnection;
+      killQuery(mysqlSettings(parseDsn(`mysql://root@tcp(localhost:${server.port})/test`), resolveTargetConfig({ dsn: "mysql://root@localhost/test", probeId: "kill-test" })), gone);
+      // By IP address it is still sent: the address cannot mean another server.
+      killQuery(mysqlSettings(parseDsn(`mysql://root@tcp(127.0.0.1:${server.port})/test`), resolveTargetConfig({ dsn: "mysql://root@127.0.0.1/test", probeId: "kill-test" })), gone);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(server.accepted()).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("keeps one thread and a flat fd count over 1,000 cycles", async () => {
     const d = make(COUNTED);
     await d.probe();
@@ -184,6 +203,9 @@ describe("mysql driver against the machine's MariaDB", () => {
     expect(Math.abs(openFds() - fds)).toBeLessThanOrEqual(2);
   }, 120_000);
 });
+
+const hostsDir = mkdtempSync(join(tmpdir(), "dbh-mysql-hosts-"));
+afterAll(() => rmSync(hostsDir, { recursive: true, force: true }));
 
 describe("mysql driver against throwaway MariaDB servers", () => {
   let readOnly: MariaServer;
@@ -215,6 +237,34 @@ describe("mysql driver against throwaway MariaDB servers", () => {
       await victim.end();
     }
   }, 20_000);
+
+  it("checks the host name under VERIFY_IDENTITY (tls=true): a name the certificate does not list is refused; VERIFY_CA takes it", async () => {
+    // The certificate lists 127.0.0.1 and localhost; db-unlisted.dbh.test reaches the same server
+    // through a private /etc/hosts, in a process of its own (the probe runs there).
+    const hosts = privateHosts(join(hostsDir, "hosts"), { "db-unlisted.dbh.test": "127.0.0.1" });
+    if (hosts.unavailable) return void console.warn(`VERIFY_IDENTITY by name not tried: ${hosts.unavailable}`);
+    const byName = (params: Record<string, string>): string => {
+      const dsn = tls.dsn({ params });
+      if (!dsn.includes("@127.0.0.1:")) throw new Error("the test server's DSN changed form");
+      return dsn.replace("@127.0.0.1:", "@db-unlisted.dbh.test:");
+    };
+    const [file, args] = hosts.command([
+      process.execPath,
+      fileURLToPath(new URL("./__fixtures__/probe.mjs", import.meta.url)),
+      byName({ "ssl-mode": "VERIFY_IDENTITY", "ssl-ca": tls.caFile! }),
+      byName({ tls: "true" }),
+      byName({ "ssl-mode": "VERIFY_CA", "ssl-ca": tls.caFile! }),
+    ]);
+    const run = spawnSync(file, args, { encoding: "utf8", timeout: 30_000 });
+    const [identity, goTls, ca] = run.stdout.trim().split("\n").map((l) => JSON.parse(l) as { status: string; reason?: string });
+    expect(identity, run.stderr).toMatchObject({ status: "down" });
+    expect(identity!.reason).toMatch(/Hostname\/IP does not match certificate's altnames: Host: db-unlisted\.dbh\.test/);
+    // tls=true (the Go driver's) verifies the CA first: this one is not in the system store.
+    expect(goTls).toMatchObject({ status: "down" });
+    expect(ca).toMatchObject({ status: "up" });
+    // By a name the certificate lists, VERIFY_IDENTITY connects.
+    expect((await make(tls.dsn({ params: { "ssl-mode": "VERIFY_IDENTITY", "ssl-ca": tls.caFile! } }).replace("@127.0.0.1:", "@localhost:")).probe()).status).toBe("up");
+  }, 60_000);
 
   it("connects with TLS when require_secure_transport is ON, and refuses plain TCP cleanly", async () => {
     for (const params of [{ tls: "skip-verify" }, { "ssl-mode": "PREFERRED" }, { "ssl-mode": "VERIFY_IDENTITY", "ssl-ca": tls.caFile! }]) {

@@ -25,7 +25,7 @@ describe("mysql settings", () => {
     expect(settings("mysql://a@tcp(h:1)/x").ssl).toEqual([{ rejectUnauthorized: false }, false]);
     expect(settings("mysql://a@tcp(h:1)/x?tls=false").ssl).toEqual([false]);
     expect(settings("mysql://a@tcp(h:1)/x?tls=skip-verify").ssl).toEqual([{ rejectUnauthorized: false }]);
-    expect(settings("mysql://a@tcp(h:1)/x?tls=true").ssl).toEqual([{ rejectUnauthorized: true }]);
+    expect(settings("mysql://a@tcp(h:1)/x?tls=true").ssl).toEqual([{ rejectUnauthorized: true, verifyIdentity: true }]);
     expect(settings("mysql://a@tcp(h:1)/x?ssl-mode=REQUIRED").ssl).toEqual([{ rejectUnauthorized: false }]);
     expect(settings("mysql://a@tcp(h:1)/x?ssl-mode=DISABLED").ssl).toEqual([false]);
   });

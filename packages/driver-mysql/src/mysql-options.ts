@@ -3,8 +3,11 @@ import { DbHealthError, FILE_LIMITS, errorMessage, parseDuration, readFileSyncLi
 import mysql, { type ConnectionOptions } from "mysql2";
 import { quoteIdent } from "./sql.js";
 
-/** TLS for one connection attempt: `false` for plain TCP. */
-export type SslAttempt = false | TlsOptions;
+/**
+ * TLS for one connection attempt: `false` for plain TCP. mysql2 checks the host name against the
+ * certificate only when `verifyIdentity` is set (it ignores `checkServerIdentity`).
+ */
+export type SslAttempt = false | (TlsOptions & { verifyIdentity?: boolean });
 
 /** Everything the adapter needs to connect, derived once from the DSN and config. */
 export interface MysqlSettings {
@@ -171,7 +174,7 @@ function sslMode(params: Record<string, string>): SslMode {
 function sslAttempts(mode: SslMode, params: Record<string, string>): SslAttempt[] {
   if (mode === "disabled") return [false];
   const caFile = params["ssl-ca"] ?? params.ssl_ca;
-  const tls: TlsOptions = { rejectUnauthorized: false };
+  const tls: Exclude<SslAttempt, false> = { rejectUnauthorized: false };
   if (caFile) {
     try {
       tls.ca = readFileSyncLimited(caFile, FILE_LIMITS.pem);
@@ -183,5 +186,6 @@ function sslAttempts(mode: SslMode, params: Record<string, string>): SslAttempt[
   const verifyCa = mode === "verify_ca" || (mode === "required" && caFile !== undefined);
   if (verifyCa || mode === "verify_identity") tls.rejectUnauthorized = true;
   if (verifyCa) tls.checkServerIdentity = () => undefined;
+  if (mode === "verify_identity") tls.verifyIdentity = true;
   return mode === "preferred" ? [tls, false] : [tls];
 }

@@ -20,5 +20,6 @@ export { checkPruning } from "./pruning.js";
 export { wrapDefinition, type AdapterSpy } from "./adapter-wrappers.js";
 export { resolveDsn, type CheckConformanceOptions, type ConformanceOptions, type DsnSource } from "./options.js";
 export { blackholeServer, freePort, openFds, refusedPort, tcpProxy, type BlackholeServer, type TcpProxy } from "./net-faults.js";
+export { privateHosts, type PrivateHosts } from "./private-hosts.js";
 export { waitFor, within } from "./wait.js";
 export { testDrivers, type TestDriverOptions, type TestDrivers } from "./test-drivers.js";

@@ -21,21 +21,61 @@ describe("peerMoved", () => {
     expect(await peerMoved(peer, 1000, undefined, answers("10.0.0.1", "fd00::a"))).toBe(false);
   });
 
-  it("is true when the name gives other addresses, none, an error, or no answer in time", async () => {
+  it("is true when the name gives other addresses or none, or does not exist any more", async () => {
     const peer = { host: "db.internal", address: "10.0.0.7" };
     expect(await peerMoved(peer, 1000, undefined, answers("10.0.0.8"))).toBe(true);
     expect(await peerMoved(peer, 1000, undefined, answers())).toBe(true);
-    expect(await peerMoved(peer, 1000, undefined, () => Promise.reject(Object.assign(new Error("getaddrinfo ENOTFOUND db.internal"), { code: "ENOTFOUND" })))).toBe(true);
+    const gone = Object.assign(new Error("getaddrinfo ENOTFOUND db.internal"), { code: "ENOTFOUND" });
+    expect(await peerMoved(peer, 1000, undefined, () => Promise.reject(gone))).toBe(true);
+  });
+
+  it("keeps the connection when the resolver fails for now or does not answer in time: that says nothing about the server", async () => {
+    const peer = { host: "slow.internal", address: "10.0.0.7" };
+    const again = Object.assign(new Error("getaddrinfo EAI_AGAIN db.internal"), { code: "EAI_AGAIN" });
+    expect(await peerMoved(peer, 1000, undefined, () => Promise.reject(again))).toBe(false);
     const t0 = performance.now();
-    expect(await peerMoved(peer, 50, undefined, () => new Promise(() => undefined))).toBe(true);
+    expect(await peerMoved(peer, 50, undefined, () => new Promise(() => undefined))).toBe(false);
     expect(performance.now() - t0).toBeLessThan(1000);
   });
 
-  it("is false when shutdown aborts the lookup", async () => {
+  it("asks once per name at a time: callers meanwhile, a late one included, join the lookup in flight", async () => {
+    let asked = 0;
+    let answer: (list: Array<{ address: string }>) => void = () => undefined;
+    const lookup: LookupAll = () => (asked++, new Promise((resolve) => (answer = resolve)));
+    const peer = { host: "shared.internal", address: "10.0.0.7" };
+    // The first caller gives up waiting; the lookup goes on, and the next callers join it.
+    expect(await peerMoved(peer, 20, undefined, lookup)).toBe(false);
+    const joined = [peerMoved(peer, 5000, undefined, lookup), peerMoved({ ...peer, address: "10.0.0.9" }, 5000, undefined, lookup)];
+    answer([{ address: "10.0.0.7" }]);
+    expect(await Promise.all(joined)).toEqual([false, true]);
+    expect(asked).toBe(1);
+    // Settled: the next call asks again.
+    const next = peerMoved(peer, 5000, undefined, lookup);
+    answer([{ address: "10.0.0.8" }]);
+    expect(await next).toBe(true);
+    expect(asked).toBe(2);
+  });
+
+  it("goes by the name's last answer when its lookup is late: a slow resolver still moves the connection, a lookup later", async () => {
+    const peer = { host: "late.internal", address: "10.0.0.7" };
+    const lateAnswer: LookupAll = () => new Promise((resolve) => setTimeout(() => resolve([{ address: "10.0.0.8" }]), 50));
+    expect(await peerMoved(peer, 10, undefined, lateAnswer)).toBe(false);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await peerMoved(peer, 10, undefined, () => new Promise(() => undefined))).toBe(true);
+    expect(await peerMoved({ ...peer, address: "10.0.0.8" }, 10, undefined, () => new Promise(() => undefined))).toBe(false);
+  });
+
+  it("is false at once when shutdown aborts the wait, whatever the resolver does", async () => {
     const stop = new AbortController();
-    const moved = peerMoved({ host: "db.internal", address: "10.0.0.7" }, 5000, stop.signal, () => new Promise((resolve) => setTimeout(() => resolve([{ address: "10.0.0.8" }]), 20)));
-    stop.abort();
+    const t0 = performance.now();
+    const moved = peerMoved({ host: "hung.internal", address: "10.0.0.7" }, 5000, stop.signal, () => new Promise(() => undefined));
+    setTimeout(() => stop.abort(), 10);
     expect(await moved).toBe(false);
+    expect(performance.now() - t0).toBeLessThan(1000);
+    // Aborted before: not even asked.
+    let asked = 0;
+    expect(await peerMoved({ host: "x.internal", address: "10.0.0.7" }, 5000, stop.signal, async () => (asked++, []))).toBe(false);
+    expect(asked).toBe(0);
   });
 
   it("resolves a name the way clients do (the hosts file): localhost gives 127.0.0.1", async () => {

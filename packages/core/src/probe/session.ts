@@ -5,6 +5,9 @@ import { DbHealthError, errorMessage, isDbHealthError, redactError } from "../co
 import type { DriverAdapter } from "../contract/driver-adapter.js";
 import type { Phase } from "../contract/types.js";
 
+/** How long a cycle waits for its host name's lookup before it goes on with the last answer. */
+const PEER_LOOKUP_WAIT_MS = 250;
+
 /** C0 controls but newline (folded before), DEL and the C1 controls (0x9b is a terminal's CSI). */
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 
@@ -73,12 +76,10 @@ export class Session {
     // spend this cycle's first attempt discovering it.
     if (this.connected && this.adapter.connected?.() === false) this.drop();
     // A host name that no longer gives the address the connection reached (a DNS failover):
-    // connect to what it names now. The lookup's time comes out of the connect's.
-    if (this.connected && this.adapter.peer) {
-      const started = performance.now();
-      if (await peerMoved(this.adapter.peer(), timeoutMs, outer)) this.drop();
-      timeoutMs = Math.max(1, timeoutMs - (performance.now() - started));
-    }
+    // connect to what it names now, with the whole connect timeout. The lookup is waited for
+    // briefly (a resolver answers in milliseconds; a late one's answer is used a cycle later), so
+    // that a hung resolver costs a cycle, or a scrape's budget, next to nothing.
+    if (this.connected && this.adapter.peer && (await peerMoved(this.adapter.peer(), Math.min(timeoutMs, PEER_LOOKUP_WAIT_MS), outer))) this.drop();
     if (this.connected) return undefined;
     // A connection that completes after its deadline was given up on: close it, or every
     // slow connect would leave one more backend behind.
