@@ -102,8 +102,8 @@ function discovered(given: string[], targets: string[], modules: readonly string
   return budget ? { module, address, budget } : { module, address };
 }
 
-// A Set per targets list (a daemon's never changes once it serves): looking a name up in the
-// array took ~25 µs of every /probe at 1,000 targets.
+// A Set per targets list (a daemon's never changes once it serves): a name is found in 0.03 µs
+// instead of 1.4 µs scanning an array of 1,000 (measured here).
 const targetSets = new WeakMap<readonly string[], ReadonlySet<string>>();
 function known(targets: readonly string[]): ReadonlySet<string> {
   let set = targetSets.get(targets);

@@ -19,7 +19,7 @@ export const TOKEN_HISTORY_LENGTH = 64;
 const TOKEN_CHARS = 8;
 const TOKEN_BYTES = (TOKEN_CHARS * 3) / 4;
 // Random bytes for 256 tokens at a time: one call into the CSPRNG per 256 cycles instead of one
-// per cycle (each call cost ~20 µs here; 67 cycles a second at 1,000 targets).
+// per cycle (a token: 3.1 µs with a call each, 0.1 µs from the pool, measured here).
 const POOL_TOKENS = 256;
 let pool = Buffer.alloc(0);
 let poolAt = 0;
