@@ -1,4 +1,5 @@
 import { connect, isIP } from "node:net";
+import { checkServerIdentity, type PeerCertificate } from "node:tls";
 import mysql from "mysql2";
 import type { MysqlSettings, SslAttempt } from "./mysql-options.js";
 import { SQL } from "./sql.js";
@@ -24,18 +25,28 @@ export async function openConnection(settings: MysqlSettings, onOpening: (c: mys
 }
 
 function openOnce(settings: MysqlSettings, ssl: SslAttempt, onOpening: (c: mysql.Connection | undefined) => void, watch: (c: mysql.Connection) => void): Promise<mysql.Connection> {
+  const { checkAddress, ...tlsOptions } = ssl || {};
   return new Promise((resolve, reject) => {
-    const c = mysql.createConnection({ ...settings.connection, ...(ssl ? { ssl: ssl as mysql.SslOptions } : {}) });
+    const c = mysql.createConnection({ ...settings.connection, ...(ssl ? { ssl: tlsOptions as mysql.SslOptions } : {}) });
     onOpening(c);
     watch(c);
     c.connect((err) => {
       onOpening(undefined);
-      if (err) {
+      const wrong = err ? undefined : checkAddress && addressNotInCertificate(c, checkAddress);
+      if (err || wrong) {
         c.destroy();
-        reject(err);
+        reject(err ?? wrong);
       } else resolve(c);
     });
   });
+}
+
+/** VERIFY_IDENTITY for an IP address, which mysql2 checks as `localhost`: the address against the certificate's IP SANs. */
+function addressNotInCertificate(c: mysql.Connection, address: string): Error | undefined {
+  const socket = (c as unknown as { stream?: { getPeerCertificate?: () => PeerCertificate } }).stream;
+  const cert = socket?.getPeerCertificate?.();
+  if (!cert || Object.keys(cert).length === 0) return new Error(`no server certificate to check ${address} against (VERIFY_IDENTITY)`);
+  return checkServerIdentity(address, cert);
 }
 
 /** A graceful end waits for the server; a hung server must not hang close(), so it is bounded. */

@@ -266,6 +266,24 @@ describe("mysql driver against throwaway MariaDB servers", () => {
     expect((await make(tls.dsn({ params: { "ssl-mode": "VERIFY_IDENTITY", "ssl-ca": tls.caFile! } }).replace("@127.0.0.1:", "@localhost:")).probe()).status).toBe("up");
   }, 60_000);
 
+  it("checks an IP address under VERIFY_IDENTITY against the certificate's IP addresses (mysql2 alone checks it as localhost)", async () => {
+    // The certificate lists 127.0.0.1 and localhost; 127.0.0.2 reaches the same server through a proxy.
+    const port = Number(new URL(tls.dsn()).port);
+    const other = await tcpProxy({ to: port, host: "127.0.0.2" });
+    try {
+      const at = (host: string, params: Record<string, string>): string =>
+        tls.dsn({ params }).replace(`@127.0.0.1:${port}/`, host === "127.0.0.2" ? `@127.0.0.2:${other.port}/` : `@${host}:${port}/`);
+      const identity = { "ssl-mode": "VERIFY_IDENTITY", "ssl-ca": tls.caFile! };
+      const wrong = await make(at("127.0.0.2", identity)).probe();
+      expect(wrong.status).toBe("down");
+      expect(wrong.reason).toMatch(/IP: 127\.0\.0\.2 is not in the cert's list: 127\.0\.0\.1/);
+      expect((await make(at("127.0.0.1", identity)).probe()).status).toBe("up");
+      expect((await make(at("127.0.0.2", { "ssl-mode": "VERIFY_CA", "ssl-ca": tls.caFile! })).probe()).status).toBe("up");
+    } finally {
+      await other.close();
+    }
+  });
+
   it("connects with TLS when require_secure_transport is ON, and refuses plain TCP cleanly", async () => {
     for (const params of [{ tls: "skip-verify" }, { "ssl-mode": "PREFERRED" }, { "ssl-mode": "VERIFY_IDENTITY", "ssl-ca": tls.caFile! }]) {
       const r = await make(tls.dsn({ params })).probe();

@@ -26,6 +26,8 @@ describe("mysql settings", () => {
     expect(settings("mysql://a@tcp(h:1)/x?tls=false").ssl).toEqual([false]);
     expect(settings("mysql://a@tcp(h:1)/x?tls=skip-verify").ssl).toEqual([{ rejectUnauthorized: false }]);
     expect(settings("mysql://a@tcp(h:1)/x?tls=true").ssl).toEqual([{ rejectUnauthorized: true, verifyIdentity: true }]);
+    // mysql2 would check an IP address as "localhost": the driver checks it itself.
+    expect(settings("mysql://a@tcp(10.0.0.1:1)/x?tls=true").ssl).toEqual([{ rejectUnauthorized: true, checkAddress: "10.0.0.1" }]);
     expect(settings("mysql://a@tcp(h:1)/x?ssl-mode=REQUIRED").ssl).toEqual([{ rejectUnauthorized: false }]);
     expect(settings("mysql://a@tcp(h:1)/x?ssl-mode=DISABLED").ssl).toEqual([false]);
   });

@@ -1,13 +1,16 @@
+import { isIP } from "node:net";
 import type { ConnectionOptions as TlsOptions } from "node:tls";
 import { DbHealthError, FILE_LIMITS, errorMessage, parseDuration, readFileSyncLimited, type ParsedDsn, type TargetConfig } from "@alfred/db-health-core";
 import mysql, { type ConnectionOptions } from "mysql2";
 import { quoteIdent } from "./sql.js";
 
 /**
- * TLS for one connection attempt: `false` for plain TCP. mysql2 checks the host name against the
- * certificate only when `verifyIdentity` is set (it ignores `checkServerIdentity`).
+ * TLS for one connection attempt: `false` for plain TCP. mysql2 checks a host name against the
+ * certificate only when `verifyIdentity` is set (it ignores `checkServerIdentity`), and checks an
+ * IP address as if it were `localhost`: for an IP address, `checkAddress` asks openConnection to
+ * check it against the certificate itself, once connected.
  */
-export type SslAttempt = false | (TlsOptions & { verifyIdentity?: boolean });
+export type SslAttempt = false | (TlsOptions & { verifyIdentity?: boolean; checkAddress?: string });
 
 /** Everything the adapter needs to connect, derived once from the DSN and config. */
 export interface MysqlSettings {
@@ -148,7 +151,7 @@ export function mysqlSettings(dsn: ParsedDsn, config: TargetConfig, env: NodeJS.
   if (dsn.params.charset) connection.charset = dsn.params.charset.split(",")[0]!;
   return {
     connection,
-    ssl: dsn.socket ? [false] : sslAttempts(sslMode(dsn.params), dsn.params),
+    ssl: dsn.socket ? [false] : sslAttempts(sslMode(dsn.params), dsn.params, dsn.host ?? "localhost"),
     table: (schema ? `${quoteIdent(schema)}.` : "") + quoteIdent(config.healthTable),
     schema,
     tableName: config.healthTable,
@@ -171,7 +174,7 @@ function sslMode(params: Record<string, string>): SslMode {
   return "preferred";
 }
 
-function sslAttempts(mode: SslMode, params: Record<string, string>): SslAttempt[] {
+function sslAttempts(mode: SslMode, params: Record<string, string>, host: string): SslAttempt[] {
   if (mode === "disabled") return [false];
   const caFile = params["ssl-ca"] ?? params.ssl_ca;
   const tls: Exclude<SslAttempt, false> = { rejectUnauthorized: false };
@@ -186,6 +189,9 @@ function sslAttempts(mode: SslMode, params: Record<string, string>): SslAttempt[
   const verifyCa = mode === "verify_ca" || (mode === "required" && caFile !== undefined);
   if (verifyCa || mode === "verify_identity") tls.rejectUnauthorized = true;
   if (verifyCa) tls.checkServerIdentity = () => undefined;
-  if (mode === "verify_identity") tls.verifyIdentity = true;
+  if (mode === "verify_identity") {
+    if (isIP(host) === 0) tls.verifyIdentity = true;
+    else tls.checkAddress = host;
+  }
   return mode === "preferred" ? [tls, false] : [tls];
 }

@@ -29,6 +29,8 @@ export class Session {
   closed = false;
   /** Counts the connections opened, so a report about one is never applied to the next. */
   generation = 0;
+  /** `performance.now()` when the connection was made. */
+  private connectedAt = 0;
 
   constructor(
     readonly adapter: DriverAdapter,
@@ -79,7 +81,7 @@ export class Session {
     // connect to what it names now, with the whole connect timeout. The lookup is waited for
     // briefly (a resolver answers in milliseconds; a late one's answer is used a cycle later), so
     // that a hung resolver costs a cycle, or a scrape's budget, next to nothing.
-    if (this.connected && this.adapter.peer && (await peerMoved(this.adapter.peer(), Math.min(timeoutMs, PEER_LOOKUP_WAIT_MS), outer))) this.drop();
+    if (this.connected && this.adapter.peer && (await peerMoved(this.adapter.peer(), Math.min(timeoutMs, PEER_LOOKUP_WAIT_MS), this.connectedAt, outer))) this.drop();
     if (this.connected) return undefined;
     // A connection that completes after its deadline was given up on: close it, or every
     // slow connect would leave one more backend behind.
@@ -88,6 +90,7 @@ export class Session {
     });
     if (outcome.ok) {
       this.connected = true;
+      this.connectedAt = performance.now();
       this.generation++;
     } else this.drop();
     return outcome;
