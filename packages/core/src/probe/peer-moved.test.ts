@@ -35,9 +35,8 @@ describe("peerMoved", () => {
   it("keeps the connection when the resolver fails for now, or is late with nothing newer than the connection to go by", async () => {
     const peer = { host: "slow.internal", address: "10.0.0.7" };
     expect(await peerMoved(peer, 1000, 0, undefined, () => Promise.reject(coded("EAI_AGAIN")))).toBe(false);
-    const t0 = performance.now();
+    // Waited for, the answer (10.0.0.8) would say moved.
     expect(await peerMoved(peer, 20, 0, undefined, after(150, [{ address: "10.0.0.8" }]))).toBe(false);
-    expect(performance.now() - t0).toBeLessThan(1000);
     await sleep(200); // the late lookup ends (and is remembered)
   });
 
@@ -80,11 +79,10 @@ describe("peerMoved", () => {
 
   it("is false at once when shutdown aborts the wait, whatever the resolver does", async () => {
     const stop = new AbortController();
-    const t0 = performance.now();
+    // Waited for, the answer (10.0.0.8) would say moved.
     const moved = peerMoved({ host: "hung.internal", address: "10.0.0.7" }, 5000, 0, stop.signal, after(300, [{ address: "10.0.0.8" }]));
     setTimeout(() => stop.abort(), 10);
     expect(await moved).toBe(false);
-    expect(performance.now() - t0).toBeLessThan(250);
     // Aborted before: not even asked.
     let asked = 0;
     expect(await peerMoved({ host: "x.internal", address: "10.0.0.7" }, 5000, 0, stop.signal, async () => (asked++, []))).toBe(false);
