@@ -45,6 +45,9 @@ async function underLoad(pid, url, seconds, sample, headers = {}, load = () => s
   return { load: result, cpuPct: (100 * (after.cpu - before.cpu)) / wall, rssMax: Math.max(...rss, after.rss), rssEnd: after.rss, samples, start: Date.now() - wall * 1000 };
 }
 
+/** Whether a floor leaves the target reachable. */
+const floorVerdict = (value, limit) => (!Number.isFinite(value) ? "n/a" : value <= limit ? "floor within target" : "floor above target");
+
 export async function run({ quick }) {
   const sizes = [10, 100, 1000];
   const window = quick ? 8 : 45;
@@ -64,6 +67,8 @@ export async function run({ quick }) {
     `load generator: ${hasWrk() ? "wrk (2 connections, Lua delay for 100 rps)" : "Node open-loop generator (bench/lib/load.mjs)"}; window ${window} s per N (interval 15 s ±10 % jitter)`,
     `N=${sizes.at(-1)} is run again with connection: per-cycle (each cycle opens and closes its connection; nothing held between cycles); the "conns" column samples the servers at the end of the window`,
     `at N=${sizes.at(-1)}, with either connection setting, first, on a daemon nothing has scraped yet: ${quick ? 15 : 30} s of probing alone (no requests), then a window scraped as Prometheus really scrapes: each target's /probe?target= and /metrics once every 15 s, their starts spread over the 15 s, gzip (${quick ? 15 : 45} s after 15 s of the same not measured; a /probe whose target's result is older than the 5 s probe cache runs a cycle); the plain HTTP server then gets the same requests (one target's /probe answer for every /probe)`,
+    `at N=${sizes.at(-1)} (persistent), the floor of those two windows: a naive prober of the same targets (bench/lib/naive-prober.cjs: one connection each, opened as the probe opens it, the statements of a probe cycle every 15 s at a random offset, no deadlines, metrics or logs) behind the plain server's answers, measured the same way after the daemon stopped`,
+    "the ELD columns come from a 10 ms event-loop monitor the bench loads into the daemon (bench/lib/eld-probe.mjs); it starts with the 100 rps window, so the probing-alone and Prometheus-style windows measure the daemon without it (the daemon's own runtime metrics keep theirs)",
     `at N=${sizes.at(-1)} a second window with Accept-Encoding: gzip, as Prometheus scrapes; the exporter serves a /metrics body rendered at most 1 s earlier (and gzipped once per render) to every scrape in that second`,
   ];
   const pgDbs = Array.from({ length: pgCount }, (_, i) => `${tag}_${i}`);
@@ -106,7 +111,8 @@ export async function run({ quick }) {
     const daemon = await startProcess(
       `daemon N=${n}`,
       ["--import", here("./lib/eld-probe.mjs"), cli, "--config", config, "--export-prom", `127.0.0.1:${port}`, "--log-level", "warn"],
-      { BENCH_ELD_FILE: eld },
+      // Its event-loop monitor starts with the 100 rps windows, the only ones that report it.
+      { BENCH_ELD_FILE: eld, BENCH_ELD_DEFER: "1" },
       async () => (await probedCount()) === n,
       180_000,
     );
@@ -136,6 +142,7 @@ export async function run({ quick }) {
       dp = await underLoad(daemon.child.pid, url, promWindow, undefined, GZIP, () => spreadScrapes(urls, { period: 15, seconds: promWindow, headers: GZIP }));
       dp.window = promWindow;
     }
+    process.kill(daemon.child.pid, "SIGWINCH");
     progress(`scale N=${n}: ${window} s of 100 rps on /metrics`);
     const connections = async () => {
       const { rows: r } = await pgA.query("SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname LIKE $1", [`${tag}\\_%`]);
@@ -183,6 +190,31 @@ export async function run({ quick }) {
       }
       await base.stop();
     }
+    // The floor of the Prometheus-style goals: a naive prober of the same targets (the same
+    // statements on one connection each, nothing else) behind the plain server, same windows.
+    let naive;
+    if (dp && !perCycle) {
+      const nport = await freePort();
+      const nurl = `http://127.0.0.1:${nport}/metrics`;
+      const lib = (mod, pkg) => join(here(`../packages/${pkg}/`), "node_modules", mod);
+      const modules = { pg: lib("pg", "driver-postgres"), mysql2: lib("mysql2", "driver-mysql"), "better-sqlite3": lib("better-sqlite3", "driver-sqlite") };
+      progress(`scale N=${n}: the naive prober (same statements, one connection per target, static bodies); waiting for its first cycles`);
+      const np = await startProcess(
+        `naive prober N=${n}`,
+        [here("./lib/naive-prober.cjs")],
+        { NAIVE_CONFIG: config, NAIVE_PORT: String(nport), NAIVE_BODY: bodyFile, NAIVE_PROBE_BODY: probeFile, NAIVE_MODULES: JSON.stringify(modules) },
+        async () => (await fetch(`http://127.0.0.1:${nport}/ready`)).ok,
+        60_000,
+      );
+      const idleWindow = quick ? 15 : 30;
+      const ni = await underLoad(np.child.pid, nurl, idleWindow, undefined, {}, () => sleep(idleWindow * 1000));
+      const urls = [...promUrls.map((u) => `http://127.0.0.1:${nport}${u}`), nurl];
+      await spreadScrapes(urls, { period: 15, seconds: 15, headers: GZIP });
+      const npw = await underLoad(np.child.pid, nurl, dp.window, undefined, GZIP, () => spreadScrapes(urls, { period: 15, seconds: dp.window, headers: GZIP }));
+      await np.stop();
+      naive = { idle: { cpuPct: ni.cpuPct, rssMax: ni.rssMax }, prom: { cpuPct: npw.cpuPct, rssMax: npw.rssMax } };
+      progress(`scale N=${n} naive prober: probing alone ${naive.idle.cpuPct.toFixed(1)} %, Prometheus-style ${naive.prom.cpuPct.toFixed(1)} %, rss ${mb(naive.prom.rssMax)}`);
+    }
 
     const conn = d.samples.at(-1) ?? { pg: NaN, my: NaN };
     const f = {
@@ -191,6 +223,7 @@ export async function run({ quick }) {
       pgConn: conn.pg, myConn: conn.my, pgTargets: p, myTargets: m, base: { cpuPct: b.cpuPct, rssMax: b.rssMax, scrape: b.load, load: b.load },
       ...(dp ? { prom: { cpuPct: dp.cpuPct, rssMax: dp.rssMax, scrape: dp.load, window: dp.window, base: { cpuPct: bp.cpuPct, rssMax: bp.rssMax, scrape: bp.scrape ?? bp.load } } } : {}),
       ...(di ? { idle: { cpuPct: di.cpuPct, rssMax: di.rssMax } } : {}),
+      ...(naive ? { naive } : {}),
       ...(dz ? { gzip: { cpuPct: dz.cpuPct, rssMax: dz.rssMax, scrape: dz.load, eldP99: Math.max(...zLines.map((l) => l.p99)), base: { cpuPct: bz.cpuPct, scrape: bz.load } } } : {}),
     };
     figures[key] = f;
@@ -217,6 +250,16 @@ export async function run({ quick }) {
     ["N=1000 CPU, Prometheus-style scrapes (each /probe?target= and /metrics every 15 s)", `${big.prom.cpuPct.toFixed(1)} % of a core`, `plain HTTP server, same requests ${big.prom.base.cpuPct.toFixed(1)} %`, ratio(big.prom.cpuPct, big.prom.base.cpuPct), "≤ 5 %", verdict(big.prom.cpuPct, 5)],
     ["N=1000 peak RSS, Prometheus-style scrapes", mb(big.prom.rssMax), `plain HTTP server, same requests ${mb(big.prom.base.rssMax)}`, ratio(big.prom.rssMax, big.prom.base.rssMax), "≤ 200 MB", verdict(big.prom.rssMax / 1024, 200)],
     ["N=1000 scrape p99, Prometheus-style (/probe and /metrics)", ms(big.prom.scrape.p99, 2), `${big.prom.scrape.requests} requests, ${big.prom.scrape.errors} errors`, "—", "—", "—"],
+    ...(big.naive
+      ? [
+          ["N=1000 CPU, probing alone, naive prober (floor)", `${big.naive.idle.cpuPct.toFixed(1)} % of a core`, "—", "—", "—", "—"],
+          ["N=1000 CPU, probing alone, daemon vs naive prober", `${big.idle.cpuPct.toFixed(1)} % of a core`, `naive prober ${big.naive.idle.cpuPct.toFixed(1)} %`, ratio(big.idle.cpuPct, big.naive.idle.cpuPct), "—", "—"],
+          ["N=1000 CPU, Prometheus-style, naive prober (floor)", `${big.naive.prom.cpuPct.toFixed(1)} % of a core`, `plain HTTP server, same requests ${big.prom.base.cpuPct.toFixed(1)} %`, ratio(big.naive.prom.cpuPct, big.prom.base.cpuPct), "≤ 5 %", floorVerdict(big.naive.prom.cpuPct, 5)],
+          ["N=1000 CPU, Prometheus-style, daemon vs naive prober", `${big.prom.cpuPct.toFixed(1)} % of a core`, `naive prober ${big.naive.prom.cpuPct.toFixed(1)} %`, ratio(big.prom.cpuPct, big.naive.prom.cpuPct), "—", "—"],
+          ["N=1000 peak RSS, Prometheus-style, naive prober (floor)", mb(big.naive.prom.rssMax), `plain HTTP server, same requests ${mb(big.prom.base.rssMax)}`, ratio(big.naive.prom.rssMax, big.prom.base.rssMax), "≤ 200 MB", floorVerdict(big.naive.prom.rssMax / 1024, 200)],
+          ["N=1000 peak RSS, Prometheus-style, daemon vs naive prober", mb(big.prom.rssMax), `naive prober ${mb(big.naive.prom.rssMax)}`, ratio(big.prom.rssMax, big.naive.prom.rssMax), "—", "—"],
+        ]
+      : []),
     ["connections held (pg / mariadb) at N=1000", `${big.pgConn} / ${big.myConn}`, `targets ${big.pgTargets} / ${big.myTargets}`, "—", "one per target", big.pgConn <= big.pgTargets && big.myConn <= big.myTargets ? "met" : "MISSED"],
   ];
   const pc = figures["1000-per-cycle"];
