@@ -15,6 +15,7 @@
 export type { CheckResult, Phase, PhaseResult, Role, RoleInfo, Status } from "./contract/types.js";
 export { TIMED_PHASES } from "./contract/types.js";
 export { DbHealthError, errorMessage, isDbHealthError, redactError, type DbHealthErrorOptions, type ErrorKind } from "./contract/errors.js";
+export { showable } from "./contract/terminal-text.js";
 export { REDACTED, createRedactor, redact } from "./redact/redact.js";
 export { describeDsn, dsnScheme, dsnSecrets, parseDsn, redactDsn, type DsnForm, type ParsedDsn } from "./dsn/dsn.js";
 export { formatDuration, parseDuration } from "./config/duration-syntax.js";

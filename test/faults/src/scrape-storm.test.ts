@@ -168,8 +168,8 @@ describe("scrape storm", () => {
 
   it("/probe takes only a configured target's name, never a DSN, host or port", async () => {
     const cases: Array<[string, number, RegExp]> = [
-      ["/probe?target=pg&dsn=postgres://evil:pw@attacker:5432/x", 400, /^unknown parameter dsn: \/probe takes only \?target=NAME/],
-      ["/probe?target=pg&host=attacker&port=5432", 400, /^unknown parameter host, port:/],
+      ["/probe?target=pg&dsn=postgres://evil:pw@attacker:5432/x", 400, /^unknown parameter dsn; \/probe takes only \?target=NAME/],
+      ["/probe?target=pg&host=attacker&port=5432", 400, /^unknown parameter host, port;/],
       ["/probe?target=postgres://u:pw@attacker/db", 400, /^unknown target \(not a valid target name\); valid targets: pg, sqlite/],
       // no modules: are configured, so no address is ever probed
       ["/probe?module=postgres&target=attacker:5432", 400, /^no modules are configured: \/probe\?module= needs modules: in the configuration file/],

@@ -4,7 +4,7 @@
  */
 import { convertSetting, parseBool, TARGET_SETTINGS, type TargetKey } from "./settings.js";
 import { envSecret } from "./secrets.js";
-import { fixed, type Problems, type Where } from "./problems.js";
+import { fixed, quote, type Problems, type Where } from "./problems.js";
 
 /** What the environment sets; each value with where it came from. */
 export interface EnvInput {
@@ -103,7 +103,7 @@ export function readEnv(env: NodeJS.ProcessEnv, problems: Problems): EnvInput {
     const text = get(ENV_VARS[key]);
     if (text === undefined) continue;
     out[key] = parseBool(text);
-    if (out[key] === undefined) problems.add(ENV_VARS[key], `must be true or false, got ${JSON.stringify(text.slice(0, 40))}`);
+    if (out[key] === undefined) problems.add(ENV_VARS[key], `must be true or false, got ${quote(text)}`);
   }
   out.plugins = (get(ENV_VARS.plugins) ?? "")
     .split(",")

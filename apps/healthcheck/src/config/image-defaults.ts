@@ -4,7 +4,7 @@
  * that create the database also tell the prober how to reach it over loopback TCP.
  */
 import { envSecret, encodeUserinfo } from "./secrets.js";
-import type { Problems } from "./problems.js";
+import { quote, type Problems } from "./problems.js";
 
 /** A target derived from image variables, with a label naming the variables it came from. */
 export interface ImageTarget {
@@ -91,6 +91,6 @@ function portOf(env: NodeJS.ProcessEnv, name: string, fallback: number, problems
   if (!text) return fallback;
   const port = /^\d{1,5}$/.test(text.trim()) ? Number(text) : NaN;
   if (port >= 1 && port <= 65535) return port;
-  problems.add(name, `must be a port number from 1 to 65535, got ${JSON.stringify(text.slice(0, 20))}`);
+  problems.add(name, `must be a port number from 1 to 65535, got ${quote(text, 20)}`);
   return undefined;
 }

@@ -116,9 +116,10 @@ function editDistance(a: string, b: string): number {
  * @example
  * ```ts
  * quote("intervall"); // '"intervall"'
+ * quote("admin:pw@127.0.0.1:9091/readyz", 80); // '"admin:***@127.0.0.1:9091/readyz"'
  * ```
  */
-export function quote(value: unknown): string {
+export function quote(value: unknown, max = 40): string {
   const text = redact(typeof value === "string" ? value : (JSON.stringify(value) ?? String(value)));
-  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
+  return JSON.stringify(text.length > max ? `${text.slice(0, max)}…` : text);
 }

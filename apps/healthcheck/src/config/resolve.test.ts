@@ -138,6 +138,13 @@ describe("modes", () => {
     expect((await resolveOk(["status"], { DB_HEALTH_LISTEN: "[::1]:9201" })).argument).toBe("http://[::1]:9201/readyz");
     expect((await resolveOk(["status", "https://db-sidecar:9300/readyz"])).argument).toBe("https://db-sidecar:9300/readyz");
     expect(await resolveError(["status", "not a url"])).toContain('status: "not a url" is not an http(s) URL');
+    // Credentials without a scheme, and a password longer than the part of the value shown: hidden
+    // before the value is cut (a cut that removed the "@" would leave the password unrecognised).
+    expect(await resolveError(["status", "admin:Zk7Q-pw@127.0.0.1:9091/readyz"])).toContain('status: "admin:***@127.0.0.1:9091/readyz" is not an http(s) URL');
+    const long = "Zk7Q".repeat(30);
+    const error = await resolveError(["status", `ftp://admin:${long}@127.0.0.1/readyz`]);
+    expect(error).toContain('status: "ftp://admin:***@127.0.0.1/readyz" is not an http(s) URL');
+    expect(error).not.toContain("Zk7Q");
     expect(await resolveError(["status", "a", "b"])).toContain("status: takes at most one URL");
     expect(await resolveError(["--once", "status"])).toContain('--once: cannot be combined with "status"');
   });

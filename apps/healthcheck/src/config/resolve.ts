@@ -41,7 +41,7 @@ import { daemonFlags } from "./daemon-flags.js";
 import { readEnv } from "./env.js";
 import { parseFlags } from "./flags.js";
 import { resolveGlobals } from "./globals.js";
-import { Problems } from "./problems.js";
+import { Problems, quote } from "./problems.js";
 import type { YamlConfig } from "./yaml-file.js";
 
 /** Options of {@link resolveCli} for embedding and tests. */
@@ -132,7 +132,7 @@ function statusUrl(given: string | undefined, listen: CliPlan["listen"], problem
     } catch {
       // reported below
     }
-    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) problems.add("status", `${JSON.stringify(given.slice(0, 80))} is not an http(s) URL, e.g. http://127.0.0.1:9091/readyz`);
+    if (!url || (url.protocol !== "http:" && url.protocol !== "https:")) problems.add("status", `${quote(given, 80)} is not an http(s) URL, e.g. http://127.0.0.1:9091/readyz`);
     return given;
   }
   if (listen.port === 0) problems.add("status", "the listen port is 0 (any free port): pass the daemon's URL, e.g. healthcheck status http://127.0.0.1:PORT/readyz");

@@ -3,6 +3,7 @@
  * the flag, its variable, its YAML key, its help text and its default can never drift apart.
  */
 import { DEFAULTS, TARGET_KEYS, formatDuration, type TargetOptions } from "@alfred/db-health-core";
+import { quote } from "./problems.js";
 
 /** A key of core's {@link TargetOptions}. */
 export type TargetKey = keyof TargetOptions;
@@ -116,7 +117,7 @@ export function convertSetting(kind: SettingKind, text: string): { value: unknow
   if (kind === "count") return { value: /^\s*[+-]?\d+\s*$/.test(text) ? Number(text) : text };
   if (kind === "bool") {
     const b = parseBool(text);
-    return b === undefined ? { problem: `must be true or false, got ${JSON.stringify(text.slice(0, 40))}` } : { value: b };
+    return b === undefined ? { problem: `must be true or false, got ${quote(text)}` } : { value: b };
   }
   return { value: text };
 }

@@ -1,6 +1,7 @@
 /** CIDR blocks of a module's `allow.cidrs`, read strictly and matched with Node's BlockList. */
 import { BlockList } from "node:net";
 import { normalizeIp } from "./target-address.js";
+import { quote } from "../config/problems.js";
 
 /** One parsed block. */
 export interface Cidr {
@@ -26,16 +27,16 @@ export function parseCidr(text: string): Cidr | { problem: string } {
   const [addressText = "", prefixText, ...rest] = text.trim().split("/");
   const ip = normalizeIp(addressText);
   const hint = 'must be an IPv4 or IPv6 network such as 10.0.0.0/8 or fd00::/8, or one address';
-  if (!ip || rest.length > 0) return { problem: `${JSON.stringify(text.slice(0, 60))} ${hint}` };
+  if (!ip || rest.length > 0) return { problem: `${quote(text, 60)} ${hint}` };
   const bits = ip.kind === "ipv4" ? 32 : 128;
-  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return { problem: `${JSON.stringify(text.slice(0, 60))}: the prefix must be 0 to ${bits}` };
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return { problem: `${quote(text, 60)}: the prefix must be 0 to ${bits}` };
   const prefix = prefixText === undefined ? bits : Number(prefixText);
-  if (prefix > bits) return { problem: `${JSON.stringify(text.slice(0, 60))}: the prefix must be 0 to ${bits}` };
+  if (prefix > bits) return { problem: `${quote(text, 60)}: the prefix must be 0 to ${bits}` };
   const value = toBigInt(ip.kind, ip.host);
   const mask = prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(bits - prefix);
   if ((value & ~mask & ((1n << BigInt(bits)) - 1n)) !== 0n) {
     const network = fromBigInt(ip.kind, value & mask);
-    return { problem: `${JSON.stringify(text.slice(0, 60))} has bits set after the first ${prefix}: did you mean ${network}/${prefix}?` };
+    return { problem: `${quote(text, 60)} has bits set after the first ${prefix}: did you mean ${network}/${prefix}?` };
   }
   return { family: ip.kind, address: ip.host, prefix, text: `${ip.host}/${prefix}` };
 }

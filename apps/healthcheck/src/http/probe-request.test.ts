@@ -17,7 +17,8 @@ describe("readProbeRequest", () => {
       ["module=pg&module=maria&target=10.0.0.5:5432", "module given 2 times: /probe takes exactly one ?module=NAME\n"],
       ["module=pg", "missing target: /probe?module=pg takes exactly one &target=HOST:PORT or HOST:PORT/DB\n"],
       ["module=pg&target=a:1&target=b:2", "target given 2 times: /probe?module=pg takes exactly one &target=HOST:PORT or HOST:PORT/DB\n"],
-      ["module=pg&target=10.0.0.5:5432&dsn=x", "unknown parameter dsn: /probe takes only ?target=NAME of a configured target, or ?module=NAME&target=HOST:PORT[/DB]; DSNs and credentials come from the configuration, never from the query string\n"],
+      ["module=pg&target=10.0.0.5:5432&dsn=x", "unknown parameter dsn; /probe takes only ?target=NAME of a configured target, or ?module=NAME&target=HOST:PORT[/DB]; DSNs and credentials come from the configuration, never from the query string\n"],
+      ["module=pg&target=10.0.0.5:5432&password=hunter2", "unknown parameter password; /probe takes only ?target=NAME of a configured target, or ?module=NAME&target=HOST:PORT[/DB]; DSNs and credentials come from the configuration, never from the query string\n"],
       ["target=10.0.0.5:5432", 'unknown target "10.0.0.5:5432"; valid targets: orders; a database address needs &module=NAME (modules: pg, maria)\n'],
     ];
     for (const [query, message] of cases) expect(read(query), query).toEqual({ status: 400, message });

@@ -63,9 +63,10 @@ export function readProbeRequest(query: string, headers: IncomingHttpHeaders, co
   const modules = context.modules ?? [];
   const other = [...new Set(params.keys())].filter((k) => k !== "target" && k !== "module");
   if (other.length > 0) {
+    // "; " after the names, not ": ", which would read as `password: <value>` and be redacted.
     const named = other.every((k) => TARGET_NAME.test(k)) ? other.join(", ") : "(not shown)";
     const takes = modules.length > 0 ? "?target=NAME of a configured target, or ?module=NAME&target=HOST:PORT[/DB]" : "?target=NAME of a configured target";
-    return refuse(`unknown parameter ${named}: /probe takes only ${takes}; DSNs and credentials come from the configuration, never from the query string`);
+    return refuse(`unknown parameter ${named}; /probe takes only ${takes}; DSNs and credentials come from the configuration, never from the query string`);
   }
   const targets = params.getAll("target");
   const given = params.getAll("module");

@@ -6,6 +6,7 @@
 import { performance } from "node:perf_hooks";
 import { formatDuration, type ProbeResult } from "@alfred/db-health-core";
 import { within } from "./within.js";
+import { quote } from "../config/problems.js";
 
 /** The header Prometheus sends with every scrape (Node lower-cases header names). */
 export const SCRAPE_TIMEOUT_HEADER = "x-prometheus-scrape-timeout-seconds";
@@ -54,8 +55,7 @@ export function scrapeBudget(header: string | string[] | undefined, offsetMs: nu
   // Prometheus writes the seconds as Go's strconv.FormatFloat(s, 'f', -1, 64): "10", "9.5".
   const seconds = /^\s*\d{1,9}(?:\.\d+)?\s*$/.test(text) ? Number(text) : NaN;
   if (!(seconds > 0)) {
-    const shown = JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
-    return { problem: `X-Prometheus-Scrape-Timeout-Seconds must be a number of seconds such as 10 or 9.5, got ${shown}` };
+    return { problem: `X-Prometheus-Scrape-Timeout-Seconds must be a number of seconds such as 10 or 9.5, got ${quote(text)}` };
   }
   const timeoutMs = seconds * 1000;
   const ms = timeoutMs - offsetMs > 0 ? timeoutMs - offsetMs : timeoutMs / 2;

@@ -1,15 +1,13 @@
 import { performance } from "node:perf_hooks";
 import { withDeadline } from "./deadline.js";
 import { peerMoved } from "./peer-moved.js";
+import { showable } from "../contract/terminal-text.js";
 import { DbHealthError, errorMessage, isDbHealthError, redactError } from "../contract/errors.js";
 import type { DriverAdapter } from "../contract/driver-adapter.js";
 import type { Phase } from "../contract/types.js";
 
 /** How long a cycle waits for its host name's lookup before it goes on with the last answer. */
 const PEER_LOOKUP_WAIT_MS = 250;
-
-/** C0 controls but newline (folded before), DEL and the C1 controls (0x9b is a terminal's CSI). */
-const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/g;
 
 /** What {@link Session.run} runs: a phase of the cycle, or one of its custom checks. */
 export type Step = Phase | "check";
@@ -45,7 +43,7 @@ export class Session {
    * in it would reach a terminal through `--once` and the logs.
    */
   clean(text: string): string {
-    return this.redactText(text.replace(/\s*\n\s*/g, "; ").trim().replace(/\t/g, " ").replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`));
+    return this.redactText(showable(text.replace(/\s*\n\s*/g, "; ").trim().replace(/\t/g, " ")));
   }
 
   /** Runs one phase under `timeoutMs`; never throws. */

@@ -27,7 +27,9 @@ export function keyValueSecretSpans(text: string): Span[] {
     const [whole, quote = "", key = "", op] = m;
     if (!isSecretKey(key)) continue;
     const valueStart = m.index + whole.length;
-    const span = op === "=" ? equalsValue(text, m.index, valueStart) : colonValue(text, m.index, quote !== "", valueStart);
+    const span = isAuthorization(key)
+      ? authorizationValue(text, valueStart)
+      : op === "=" ? equalsValue(text, m.index, valueStart) : colonValue(text, m.index, quote !== "", valueStart);
     if (!span) continue;
     spans.push(span);
     re.lastIndex = Math.max(re.lastIndex, span[1]);
@@ -37,7 +39,8 @@ export function keyValueSecretSpans(text: string): Span[] {
 
 /**
  * True for a key whose value is a secret: password, pwd, passwd, pass, sslpassword, PGPASSWORD,
- * MYSQL_PWD, DB_PASSWORD, dbPassword, api_key, x-api-key, client_secret, access_token…
+ * MYSQL_PWD, DB_PASSWORD, dbPassword, api_key, x-api-key, client_secret, access_token, an HTTP
+ * Authorization or Proxy-Authorization header…
  *
  * @example
  * ```ts
@@ -56,8 +59,22 @@ export function isSecretKey(key: string): boolean {
     last === "pass" ||
     last === "pwd" ||
     /(?:password|passwd|passphrase|secret|token|apikey)$/.test(last) ||
-    parts.slice(-2).join("") === "apikey"
+    parts.slice(-2).join("") === "apikey" ||
+    last === "authorization"
   );
+}
+
+const isAuthorization = (key: string): boolean => /authorization$/i.test(key);
+
+/**
+ * An Authorization header's value is a scheme and a credential (`Basic dXNlcjpwdw==`, `Digest
+ * username="u", response="…"`): all of it, to the end of the line or the closing quote.
+ */
+function authorizationValue(text: string, start: number): Span | undefined {
+  const first = text[start];
+  if (first === "'" || first === '"') return quotedSpan(text, start);
+  const lineEnd = indexOfMatch(text, /[\r\n]/, start, Math.min(text.length, start + MAX_VALUE));
+  return nonEmpty(start, start + text.slice(start, lineEnd).trimEnd().length);
 }
 
 function equalsValue(text: string, keyStart: number, start: number): Span | undefined {

@@ -42,6 +42,14 @@ const cases: Case[] = [
   { name: "plain mysql url", input: "mysql://user:pass99Q@host:3306/db", hidden: ["pass99Q"], visible: ["mysql://user:", "@host:3306/db"] },
   { name: "mariadb url", input: "mariadb://user:pass99Q@host:3306/db", hidden: ["pass99Q"], visible: ["mariadb://user:", "@host:3306/db"] },
   { name: "go mysql without scheme", input: "dial user:pass99Q@tcp(host:3306)/db failed", hidden: ["pass99Q"], visible: ["user:", "@tcp(host:3306)/db failed"] },
+  // Userinfo without a scheme (a URL typed without "http://", a flag value echoed in an error)
+  { name: "bare userinfo", input: 'status: "admin:SeKr1Tpw@127.0.0.1:9091/readyz" is not an http(s) URL', hidden: ["SeKr1Tpw"], visible: ['"admin:', "@127.0.0.1:9091/readyz\" is not"] },
+  { name: "bare userinfo, @ in password", input: "invalid duration \"app:p@ssW0rd@db.example\"", hidden: ["p@ssW0rd", "ssW0rd"], visible: ['"app:', '@db.example"'] },
+  { name: "bare userinfo at line start, IPv6 host", input: "app:s3cr3tV6x@[::1]:5432/db", hidden: ["s3cr3tV6x"], visible: ["app:", "@[::1]:5432/db"] },
+  // HTTP Authorization headers (a server echoing the request)
+  { name: "Authorization header", input: "GET /readyz HTTP/1.1\r\nauthorization: Basic YWRtaW46U2VLcjFUcHc=\r\nhost: x", hidden: ["YWRtaW46U2VLcjFUcHc="], visible: ["GET /readyz", "host: x"] },
+  { name: "Proxy-Authorization, Bearer", input: "Proxy-Authorization: Bearer eyJhbGciOiJ9.x.y\nAccept: */*", hidden: ["eyJhbGciOiJ9.x.y"], visible: ["Accept: */*"] },
+  { name: "Authorization in JSON", input: '{"authorization":"Basic dXNlcjpwdzk5","accept":"*/*"}', hidden: ["dXNlcjpwdzk5"], visible: ['"accept":"*/*"'] },
   // SQL Server
   { name: "sqlserver url", input: "sqlserver://sa:Str0ng!Pass@host:1433/db", hidden: ["Str0ng!Pass"], visible: ["sqlserver://sa:", "@host:1433/db"] },
   { name: "sqlserver ?database=", input: "sqlserver://sa:Str0ng!Pass@host:1433?database=db", hidden: ["Str0ng!Pass"], visible: ["@host:1433?database=db"] },

@@ -18,7 +18,7 @@ const MAX_PASSES = 8;
 
 /**
  * Removes every credential from free text: URL userinfo passwords in any scheme (including Go's
- * `mysql://user:pass@tcp(host:3306)/db`), password-like `key=value` parameters in URL queries,
+ * `mysql://user:pass@tcp(host:3306)/db`) and without one (`user:pass@host`), password-like `key=value` parameters in URL queries,
  * libpq and ADO strings (quoted values included), JSON-ish `"password":"…"`, env-style
  * `PGPASSWORD=…`/`*_PASSWORD=…`, plus every literal in `secrets` and its percent-encoded form.
  * Keys are case-insensitive; user, host, port and database stay visible. Idempotent; never throws.
@@ -57,7 +57,7 @@ export function createRedactor(secrets?: readonly string[]): (text: string) => s
         // in the password) would run past its end and hide the host and database.
         const urls = urlSpans(current);
         const outside = (span: Span): boolean => !urls.some(([start, end]) => span[0] >= start && span[0] < end);
-        const rules = [...bareGoMysqlSpans(current), ...keyValueSecretSpans(current)].filter(outside);
+        const rules = [...bareUserinfoSpans(current, BARE_GO_MYSQL), ...bareUserinfoSpans(current, BARE_USERINFO), ...keyValueSecretSpans(current)].filter(outside);
         const spans = [...urls, ...rules, ...literalSpans(current, literals)];
         const next = replaceSpans(current, spans);
         if (next === current) break;
@@ -155,15 +155,21 @@ function urlLimit(text: string, from: number): number {
 // Go's mysql driver DSN without a scheme: user:pass@tcp(host:3306)/db.
 const BARE_GO_MYSQL = /(?<![^\s"'=,;(])([^\s:/@"'=,;()]{1,256}):(?!\/\/)(\S{0,512}?)@(?=(?:tcp[46]?|udp|unix)\()/g;
 
-function bareGoMysqlSpans(text: string): Span[] {
+/** The password spans of `pattern`'s matches: group 1 the user, group 2 the password after its ":". */
+function bareUserinfoSpans(text: string, pattern: RegExp): Span[] {
   const spans: Span[] = [];
-  for (const match of text.matchAll(BARE_GO_MYSQL)) {
+  for (const match of text.matchAll(pattern)) {
     const password = match[2]!;
     const start = match.index + match[1]!.length + 1;
     if (password) spans.push([start, start + password.length]);
   }
   return spans;
 }
+
+// user:pass@host without a scheme (a URL typed without "http://", a libpq-style "user:pass@host"
+// in a flag): the password runs to the last "@" of the word that a host follows, as a password may
+// hold "@" itself. Text like "mailto:x@y" loses its "x": hiding a little too much is the safe side.
+const BARE_USERINFO = /(?<![^\s"'=,;(<[{])([^\s:/@"'=,;()<>[\]{}]{1,256}):(?!\/\/)(\S{0,512})@(?=[A-Za-z0-9[_])/g;
 
 function literalSpans(text: string, literals: RegExp | undefined): Span[] {
   if (!literals) return [];
