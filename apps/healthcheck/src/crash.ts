@@ -81,11 +81,11 @@ export function installCrashHandlers(): void {
     const name = typeof warning === "string" ? (type ?? "Warning") : warning.name;
     report("warning", `${name}: ${crashMessage(typeof warning === "string" ? warning : warning.message)}`);
   }) as typeof process.emitWarning;
-  // A reader that goes away (`healthcheck --help | head -1`) is not a crash: what is left to write
-  // is dropped and the process ends as it would have, with its own exit code.
+  // A reader that goes away (`healthcheck --help | head -1`) or a full disk is not a crash: what is
+  // left to write is dropped and the process ends as it would have.
   // Each stream gets its handler when it is first used: Node creates process.stdout/stderr on
   // first access (~1 ms each at start), and `status` or `--version` that succeed never touch stderr.
-  for (const name of ["stdout", "stderr"] as const) whenCreated(name, (stream) => stream.on("error", ignoreGoneReader));
+  for (const name of ["stdout", "stderr"] as const) whenCreated(name, (stream) => stream.on("error", ignoreOutputError));
   process.on("unhandledRejection", (reason) => {
     report("unhandled rejection", crashMessage(reason));
   });
@@ -124,8 +124,8 @@ function whenCreated(name: "stdout" | "stderr", setUp: (stream: NodeJS.WriteStre
   });
 }
 
-/** EPIPE (the reader closed its end) and the writes refused after it; anything else is a real error. */
-function ignoreGoneReader(err: NodeJS.ErrnoException): void {
-  if (err.code === "EPIPE" || err.code === "ERR_STREAM_DESTROYED") return;
-  throw err;
-}
+/**
+ * A write that failed: the reader closed its end (EPIPE), a full disk, an I/O error. The output is
+ * lost, the process goes on (run-cli.ts's writers keep the reason for the exit code).
+ */
+function ignoreOutputError(): void {}

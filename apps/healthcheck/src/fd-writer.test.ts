@@ -46,13 +46,38 @@ describe("FdWriter", () => {
     expect(made).toBe(1);
   });
 
-  it("drops what is left once the reader is gone (EPIPE), and throws anything else", () => {
+  it("drops what is left once the reader is gone (EPIPE), which is no failure", () => {
     const w = new FdWriter(1, () => sink().stream);
     answers = ["EPIPE"];
     expect(w.write("x")).toBe(false);
     expect(w.write("y")).toBe(false);
     expect(calls).toEqual([]);
-    answers = ["EIO"];
-    expect(() => new FdWriter(1, () => sink().stream).write("z")).toThrow("EIO");
+    expect(w.failure).toBeUndefined();
+  });
+
+  it("never throws: output lost to a full disk or an I/O error is kept as the failure", () => {
+    for (const code of ["ENOSPC", "EIO", "EBADF"]) {
+      const w = new FdWriter(1, () => sink().stream);
+      answers = [code];
+      expect(w.write("z")).toBe(false);
+      expect(w.write("z")).toBe(false);
+      expect(w.failure?.code).toBe(code);
+    }
+  });
+
+  it("counts what its stream still holds, and an error of the stream as the failure", () => {
+    let release: (() => void) | undefined;
+    const slow = new Writable({ write: (_chunk, _enc, done) => void (release = done) });
+    const w = new FdWriter(1, () => slow);
+    answers = ["EAGAIN"];
+    w.write("abc");
+    w.write("defg");
+    expect(w.pending).toBe(7);
+    release?.();
+    release?.();
+    expect(w.pending).toBe(0);
+    slow.emit("error", Object.assign(new Error("EIO"), { code: "EIO" }));
+    expect(w.failure?.code).toBe("EIO");
+    expect(w.write("h")).toBe(false);
   });
 });

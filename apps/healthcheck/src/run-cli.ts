@@ -33,21 +33,38 @@ export function runCli(run: (io: Io) => Promise<number>): void {
 
   // Written with writeSync: Node's stdout and stderr streams are created only if something
   // else asks for them (see installCrashHandlers).
+  const stdout = new FdWriter(1, () => process.stdout);
+  const stderr = new FdWriter(2, () => process.stderr);
   const io: Io = {
-    stdout: new FdWriter(1, () => process.stdout),
-    stderr: new FdWriter(2, () => process.stderr),
+    stdout,
+    stderr,
     env: process.env,
     shutdown: controller.signal,
     beforeDaemon: capHeapGrowth,
   };
-  void run(io).then((code) => {
+  void run(io).then((answer) => {
+    let code = answer;
+    // An answer that could not be written (a full disk, an I/O error; not a reader that closed
+    // its end) did not reach anyone: not a success.
+    if (code === 0 && stdout.failure) {
+      stderr.write(`healthcheck: the output could not be written: ${stdout.failure.message}\n`);
+      code = 1;
+    }
     process.exitCode = code;
     // Everything is closed or reported by now. A socket a client library still holds (a closed mssql
     // pool waits for its request in flight) must neither keep the process alive nor change the code.
     // After a stop signal nothing is worth waiting for: an import abandoned during start-up may
-    // never finish (stderr and the logger write synchronously, so nothing is lost).
+    // never finish (stderr is written at once, and so is every log line its reader takes).
     if (controller.signal.aborted) process.exit(code);
-    setTimeout(() => process.exit(code), 1000).unref();
+    controller.signal.addEventListener("abort", () => process.exit(code));
+    // Output that a slow reader of a non-blocking pipe has not taken yet is waited for, as any
+    // command's output is (a stop signal still ends the wait): cutting it would leave a JSON
+    // document half-written under a success code.
+    const exitOnceWritten = (): void => {
+      if (stdout.pending + stderr.pending === 0) process.exit(code);
+      else setTimeout(exitOnceWritten, 100).unref();
+    };
+    setTimeout(exitOnceWritten, 1000).unref();
   });
 }
 

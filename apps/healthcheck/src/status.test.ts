@@ -56,6 +56,31 @@ describe("healthcheck status", () => {
     expect(out()).toBe("503 not ready:\nx: down\n");
   });
 
+  it("hides the credentials in an answer that echoes the request: the password, its basic-auth header, direction controls", async () => {
+    const base = await serve((req, res) => {
+      const head = Object.entries(req.headers).map(([k, v]) => `${k}: ${String(v)}`).join("\r\n");
+      res.writeHead(200).end(`${req.method} ${req.url}\r\n${head}\r\npassword again: Zk7Qx-pw, b64 ${Buffer.from("prom:Zk7Qx-pw").toString("base64")} \u202eevil`);
+    });
+    const { io, out } = capture();
+    expect(await askStatus(`${base.replace("//", "//prom:Zk7Qx-pw@")}/readyz`, io)).toBe(0);
+    expect(out()).toContain("authorization: ***");
+    expect(out()).not.toContain("Zk7Qx-pw");
+    expect(out()).not.toContain(Buffer.from("prom:Zk7Qx-pw").toString("base64").replace(/=+$/, ""));
+    expect(out()).toContain("\\u{202e}evil");
+    expect(out()).not.toContain("\u202e");
+  });
+
+  it("does not blame the daemon when its answer cannot be printed", async () => {
+    const base = await serve((_, res) => res.writeHead(200).end("ready\n"));
+    let err = "";
+    const io = {
+      stdout: { write: (): never => { throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }); } },
+      stderr: { write: (chunk: string) => (err += chunk) },
+    };
+    await expect(askStatus(`${base}/readyz`, io)).rejects.toThrow("ENOSPC");
+    expect(err).not.toContain("no answer");
+  });
+
   it("does not follow a redirect to a URL with credentials (they would go out as basic auth), nor print them", async () => {
     let authorization: string | undefined = "none";
     const target = await serve((req, res) => {

@@ -1,5 +1,5 @@
 /** `healthcheck status`: a running daemon's /readyz, asked the way a Docker HEALTHCHECK does. */
-import { errorMessage, redact } from "@alfred/db-health-core";
+import { errorMessage, redact, showable } from "@alfred/db-health-core";
 import { httpGet } from "./http-get.js";
 import { EXIT } from "./report.js";
 
@@ -38,17 +38,20 @@ export async function askStatus(given: string | undefined, io: StatusIo): Promis
     return notUrl("is not a URL such as http://127.0.0.1:9091/readyz");
   }
   const headers: Record<string, string> = {};
-  // The password, as a literal to hide if the server quotes it back in its answer.
-  let password: string | undefined;
+  // What to hide if the server quotes it back in its answer (an echo of the request): the
+  // password, and the header's base64 of user:password, which decodes to both.
+  const secrets: string[] = [];
   if (url.username || url.password) {
     let credentials: string;
     try {
-      password = decodeURIComponent(url.password);
-      credentials = `${decodeURIComponent(url.username)}:${password}`;
+      credentials = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+      secrets.push(decodeURIComponent(url.password));
     } catch {
       return notUrl(`has credentials with an invalid percent-escape: write "%" as %25`);
     }
-    headers.authorization = `Basic ${Buffer.from(credentials).toString("base64")}`;
+    const basic = Buffer.from(credentials).toString("base64");
+    secrets.push(basic, basic.replace(/=+$/, ""));
+    headers.authorization = `Basic ${basic}`;
     url.username = "";
     url.password = "";
   }
@@ -56,24 +59,21 @@ export async function askStatus(given: string | undefined, io: StatusIo): Promis
   // ~0.4 ms of a one-shot command; it ends the request the same way (see timedOut()).
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), TIMEOUT_MS).unref();
+  // Only the request is in the try: a failure to print the answer (a full disk) is not the
+  // daemon's silence.
+  let answer: { status: number; body: string };
   try {
-    const { status, body } = await get(url, headers, MAX_BODY_BYTES, deadline.signal);
-    const ok = status >= 200 && status <= 299;
-    (ok ? io.stdout : io.stderr).write(`${status} ${showable(redact(body.trim(), password ? [password] : []))}\n`);
-    return ok ? EXIT.ok : EXIT.unhealthy;
+    answer = await get(url, headers, MAX_BODY_BYTES, deadline.signal);
   } catch (err) {
-    io.stderr.write(`healthcheck status: no answer from ${redact(url.href)}: ${errorMessage(err)}\n`);
+    io.stderr.write(`healthcheck status: no answer from ${redact(url.href)}: ${errorMessage(err, secrets)}\n`);
     return EXIT.unhealthy;
   } finally {
     clearTimeout(timer);
   }
+  const ok = answer.status >= 200 && answer.status <= 299;
+  (ok ? io.stdout : io.stderr).write(`${answer.status} ${showable(redact(answer.body.trim(), secrets))}\n`);
+  return ok ? EXIT.ok : EXIT.unhealthy;
 }
-
-/**
- * The answer as it may reach a terminal: control characters but line ends and tabs (an escape
- * sequence could retitle the window, clear the screen or hide lines) written as `\xHH`.
- */
-const showable = (text: string): string => text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
 
 /** Redirects followed, as many as fetch() follows. */
 const MAX_REDIRECTS = 20;
