@@ -1,5 +1,6 @@
 import { pino, type Logger as Pino } from "pino";
 import { errorMessage, redact } from "@alfred/db-health-core";
+import { LogSink } from "./log-sink.js";
 
 /** Severity of a log line. */
 export type Level = "debug" | "info" | "warn" | "error";
@@ -14,7 +15,9 @@ export interface Logger {
 /**
  * JSON-lines logger on pino. Every string in the message and the fields passes through core's
  * `redact` first, so a DSN or a client error that slipped into a field never prints a password.
- * Writes synchronously, so nothing is lost when the process exits right after.
+ * A descriptor goes through a {@link LogSink}: each line is written at once, so nothing is lost
+ * when the process exits right after, but never waited for: a reader that stops reading or a
+ * full disk costs log lines (counted, and said), never the process.
  *
  * @example
  * ```ts
@@ -22,7 +25,7 @@ export interface Logger {
  * ```
  */
 export function createLogger(out: { write(chunk: string): unknown } | number = 2, minLevel: Level = "info"): Logger {
-  const destination = typeof out === "number" ? pino.destination({ fd: out, sync: true }) : out;
+  const destination = typeof out === "number" ? new LogSink(out) : out;
   const logger: Pino = pino(
     {
       level: minLevel,

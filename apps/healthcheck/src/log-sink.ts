@@ -1,0 +1,155 @@
+import { closeSync, constants, fstatSync, openSync, writeSync } from "node:fs";
+
+/** The most a sink holds while its reader does not read; lines beyond it are dropped and counted. */
+const MAX_QUEUED_BYTES = 1024 * 1024;
+/** How soon a sink whose reader stopped reading tries again, at first and at most. */
+const RETRY_MS = [10, 1000] as const;
+
+/**
+ * Where the daemon's log lines go (stderr): written at once when they can be, never waited for.
+ * A log line must not stop the process: with a plain synchronous write, a reader that stops
+ * reading (a stuck log shipper on a container's pipe) blocked the event loop once the pipe's
+ * 64 KiB filled, so `/healthz` stopped answering and SIGTERM went unheard, and a full disk under
+ * a log file threw out of whatever was logging and ended the daemon.
+ *
+ * - A pipe (what Docker, Kubernetes and a shell's `|` give) is opened once more through
+ *   `/proc/self/fd/N` with O_NONBLOCK: that new open file description is the sink's own, so the
+ *   descriptor that a wrapped program shares stays blocking for it. A full pipe then answers
+ *   EAGAIN instead of blocking, and the sink keeps the lines (up to 1 MiB) and tries again later.
+ * - Any other descriptor (a file, a terminal, a socket) is written as it is.
+ * - A line that cannot be written (a full disk, EIO) or kept is dropped and counted; once lines
+ *   pass again, one line says how many were lost. A reader that went away (EPIPE) ends the writes.
+ *
+ * @example
+ * ```ts
+ * const sink = new LogSink(2);
+ * sink.write('{"level":"info","msg":"listening"}\n');
+ * ```
+ */
+export class LogSink {
+  private readonly fd: number;
+  private readonly own: boolean;
+  private queue: Buffer[] = [];
+  private queued = 0;
+  private dropped = 0;
+  private gone = false;
+  private timer: NodeJS.Timeout | undefined;
+  private retryMs: number = RETRY_MS[0];
+
+  /** `note(n)` is the line written once `n` lines were lost, when lines pass again. */
+  constructor(
+    fd: number,
+    private readonly note: (dropped: number) => string = (n) => `${JSON.stringify({ level: "warn", time: new Date().toISOString(), msg: `${n} log lines were dropped: the log's reader did not read them, or they could not be written` })}\n`,
+  ) {
+    this.fd = fd;
+    this.own = false;
+    try {
+      if (fstatSync(fd).isFIFO()) {
+        this.fd = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
+        this.own = true;
+      }
+    } catch {
+      // No /proc (not Linux) or a descriptor it cannot reopen: write to it as it is.
+    }
+  }
+
+  /** Writes `line` now if it can, else keeps it for later (or drops it, counted). Never throws, never waits. */
+  write(line: string): void {
+    if (this.gone) return;
+    const bytes = Buffer.from(line, "utf8");
+    if (this.queue.length > 0) return this.keep(bytes);
+    const rest = this.writeNow(bytes);
+    if (rest) this.keep(rest);
+    else if (this.dropped > 0) this.drain();
+  }
+
+  /** Lines kept for a reader that did not read, in bytes. */
+  get pending(): number {
+    return this.queued;
+  }
+
+  /**
+   * Writes what is kept, once, without waiting (at exit: what a reader does not take now is lost).
+   */
+  flush(): void {
+    this.drain();
+  }
+
+  /** Stops the retries and closes the sink's own descriptor; later lines are dropped. */
+  close(): void {
+    this.drain();
+    clearTimeout(this.timer);
+    this.gone = true;
+    if (this.own) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  /**
+   * What is left of `bytes` when the reader took only part of them or none (EAGAIN); undefined
+   * when all went, or when they are lost (a full disk, EIO: counted) or nobody reads (EPIPE).
+   */
+  private writeNow(bytes: Buffer): Buffer | undefined {
+    let written = 0;
+    try {
+      while (written < bytes.length) written += writeSync(this.fd, bytes, written);
+      return undefined;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "EAGAIN") return bytes.subarray(written);
+      if (code === "EPIPE") this.gone = true;
+      else this.dropped++;
+      return undefined;
+    }
+  }
+
+  private keep(bytes: Buffer): void {
+    if (this.queued + bytes.length > MAX_QUEUED_BYTES) {
+      this.dropped++;
+    } else {
+      this.queue.push(bytes);
+      this.queued += bytes.length;
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.timer || this.gone) return;
+    // Not keeping the process alive: what a reader has not taken by the exit is lost.
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const before = this.queued;
+      this.drain();
+      // A reader that took something is back: soon again; one that took nothing, later and later.
+      this.retryMs = this.queued < before ? RETRY_MS[0] : Math.min(this.retryMs * 2, RETRY_MS[1]);
+      if (this.queue.length > 0) this.schedule();
+    }, this.retryMs).unref();
+  }
+
+  /** Writes the kept lines in order until the reader takes no more; then the note of what was dropped. */
+  private drain(): void {
+    while (this.queue.length > 0 && !this.gone) {
+      const head = this.queue[0]!;
+      const rest = this.writeNow(head);
+      this.queued -= head.length - (rest?.length ?? 0);
+      if (rest) {
+        this.queue[0] = rest;
+        return;
+      }
+      this.queue.shift();
+    }
+    if (this.dropped > 0 && this.queue.length === 0 && !this.gone) {
+      const n = this.dropped;
+      this.dropped = 0;
+      const note = Buffer.from(this.note(n), "utf8");
+      const rest = this.writeNow(note);
+      // Not taken: the count is said next time; taken in part: the rest follows.
+      if (rest && rest.length === note.length) this.dropped += n;
+      else if (rest) this.keep(rest);
+    }
+  }
+}
