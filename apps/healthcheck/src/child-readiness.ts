@@ -21,8 +21,12 @@ export function tcpEndpoints(dsns: readonly ParsedDsn[]): TcpEndpoint[] {
 }
 
 /**
- * Wrapper mode readiness: the child runs and every loopback TCP target accepts connections,
- * checked once a second in the background (readiness must answer without waiting).
+ * Wrapper mode readiness: the child runs and every loopback TCP target has accepted connections,
+ * checked once a second in the background (readiness must answer without waiting) until they all
+ * have. Not after: each check is a connection the database logs as aborted (MariaDB's `Aborted
+ * connection … without authentication` warning, PostgreSQL's `connection received` with
+ * log_connections), 86,400 a day; once the real server listens, the targets' own probes say
+ * whether it still does.
  *
  * @example
  * ```ts
@@ -41,7 +45,7 @@ export function childReadiness(
   const check = async (): Promise<void> => {
     const all = await Promise.all(endpoints.map((e) => acceptsTcp(e.host, e.port)));
     tcpOk = all.every(Boolean);
-    if (!signal.aborted) timer = setTimeout(() => void check(), 1000).unref();
+    if (!tcpOk && !signal.aborted) timer = setTimeout(() => void check(), 1000).unref();
   };
   return {
     start: () => {

@@ -51,6 +51,12 @@ export interface DaemonOptions {
 }
 
 /** ±10 % around the interval, so many probers started together do not probe in lockstep. */
+/**
+ * How long readiness says `stopping` after a stop signal forwarded to a wrapped child that goes on
+ * running; then the targets' results say it.
+ */
+const STOP_GRACE_MS = 30_000;
+
 const jitter = (ms: number): number => ms * (0.9 + Math.random() * 0.2);
 
 /**
@@ -101,11 +107,22 @@ export const wakeAt = (scheduled: number, intervalMs: number): number => {
 export async function runDaemon(options: DaemonOptions): Promise<number | undefined> {
   const { drivers, log } = options;
   let child: WrappedChild | undefined;
-  // Probing stops on shutdown, or in wrapper mode as soon as the child is told to stop (the
-  // database must not wait for our connections); serving goes on until the child has exited.
+  // Probing stops on shutdown, or in wrapper mode when the child has exited. A stop signal
+  // forwarded to the child only makes every target let go of its connection (the database must
+  // not wait for ours): probing goes on, and says what the database answers while it stops, or
+  // that it still runs if the signal did not stop it.
   const childExited = new AbortController();
   const childStopping = new AbortController();
-  const signal = AbortSignal.any([options.signal, childExited.signal, childStopping.signal]);
+  const signal = AbortSignal.any([options.signal, childExited.signal]);
+  let stopSignalAt: number | undefined;
+  // Readiness says `stopping` from the stop signal until the child exits, or for at most
+  // STOP_GRACE_MS of a child that goes on running (a signal it ignores, as mariadbd SIGINT):
+  // then the targets' own results say whether it is ready.
+  const stopping = {
+    get aborted(): boolean {
+      return signal.aborted || (stopSignalAt !== undefined && performance.now() - stopSignalAt < STOP_GRACE_MS);
+    },
+  };
   // Every target's loop listens to it while sleeping or in a phase, and /probe adds some: with
   // more than a few targets Node would print a (false) "possible memory leak" warning.
   // Discovered targets add one while their cycle runs (at most MAX_CONCURRENT_CYCLES at once).
@@ -178,8 +195,8 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       version: options.version,
       ...(options.revision ? { revision: options.revision } : {}),
       probe: (name, budget) => cycles.run(byName.get(name)!, budget),
-      // The signal that stops probing: shutdown, or in wrapper mode the child told to stop (or gone).
-      stopping: signal,
+      // Shutdown, or in wrapper mode the child told to stop (for a while) or gone.
+      stopping,
       ...(options.startChild ? { ready: tcp.ready } : {}),
     },
     options.listen,
@@ -206,6 +223,15 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   }
   if (child) {
     child.stopping.addEventListener("abort", () => childStopping.abort(child!.stopping.reason), { once: true });
+    childStopping.signal.addEventListener(
+      "abort",
+      () => {
+        stopSignalAt = performance.now();
+        log.log("info", "letting go of the connections while the child stops: each cycle closes its own", { reason: errorMessage(childStopping.signal.reason) });
+        for (const d of drivers) void d.letGo().catch(() => undefined);
+      },
+      { once: true },
+    );
     registerChildMetrics(metrics.registry, child);
     void child.exited.then(() => childExited.abort(new Error("the child exited")));
     tcp.start();
@@ -215,9 +241,11 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   const reprobes = new Map(drivers.map((d) => [d.config.name, new LostConnectionReprobe(d.config.interval)]));
   const unsubscribe = drivers.map((d) =>
     d.onConnectionLost((e) => {
-      // Shutting down (in wrapper mode: the database told to stop): the loss is expected.
+      // Shutting down: the loss is expected.
       if (signal.aborted) return;
       lostAt.set(e.target, Date.now());
+      // The database was told to stop: so is the loss, and no cycle holds a connection now.
+      if (childStopping.signal.aborted) return;
       const delay = reprobes.get(e.target)!.report();
       log.log("warn", "connection lost", { target: e.target, engine: e.driver, reason: e.reason, probe: delay === 0 ? "now" : `in ${formatDuration(delay)} (connections lost again within a minute back off)` });
     }),
@@ -254,10 +282,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     await Promise.all([...drivers.map((d) => loop(d)), new Promise<void>((resolve) => (signal.aborted ? resolve() : signal.addEventListener("abort", () => resolve(), { once: true })))]);
     for (const stop of unsubscribe) stop();
     await Promise.allSettled(drivers.map((d) => d.close()));
-    if (child) {
-      log.log("info", "probing stopped; serving until the child exits", {});
-      await child.exited;
-    }
+    if (child) await child.exited;
   } finally {
     for (const stop of unsubscribe) stop();
     clusters?.close();

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "@alfred/db-health-testkit";
+import { freePort, tcpProxy } from "@alfred/db-health-testkit";
 import { CLI } from "./__fixtures__/cli-path.js";
 
 // Wrapper mode end to end: the real CLI wrapping a real `postgres` server binary, as the
@@ -124,6 +124,31 @@ describe("healthcheck wrapper mode", () => {
     }
   }, 60_000);
 
+  it("goes on probing after a stop signal the child survives, each cycle on a connection of its own", async () => {
+    // mariadbd ignores SIGINT: the database runs on, and must be reported as it is (here: stopped
+    // later, behind a proxy). Probing used to end at the signal, leaving db_up 1 for good.
+    const proxy = await tcpProxy({ to: 5432 });
+    try {
+      const w = await start(["--dsn", `postgres://postgres@127.0.0.1:${proxy.port}/postgres`, "--", "sh", "-c", 'trap "" INT; sleep 30']);
+      await waitFor(`${w.base}/readyz`, (s) => s === 200);
+      wrapper!.kill("SIGINT");
+      await waitFor(`${w.base}/readyz`, (s, b) => s === 503 && b.includes("stopping"));
+      // The connection it held is let go, and the cycles go on with connections of their own.
+      const deadline = Date.now() + 10_000;
+      while (proxy.open() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const accepted = proxy.accepted();
+      while (proxy.accepted() < accepted + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(proxy.accepted()).toBeGreaterThanOrEqual(accepted + 2);
+      expect(w.logs()).toMatch(/"reason":"SIGINT forwarded to the child","msg":"letting go of the connections while the child stops/);
+      await proxy.close();
+      await waitFor(`${w.base}/probe?target=postgres`, (s, b) => s === 200 && /^db_up\{[^}]*\} 0$/m.test(b), 10_000);
+      wrapper!.kill("SIGTERM");
+      expect(await w.exit).toBe(143);
+    } finally {
+      await proxy.close();
+    }
+  }, 60_000);
+
   it("is not ready while the database port does not accept TCP, and exits 128+9 when the child is killed", async () => {
     const port = await freePort();
     // a child that never opens the port: readiness must stay 503 although the process runs
@@ -174,5 +199,6 @@ describe("healthcheck wrapper mode", () => {
     const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
     expect(code).toBe(127);
     expect(logs).toMatch(/cannot start the child/);
+    expect(logs).not.toMatch(/child started/);
   }, 60_000);
 });

@@ -81,13 +81,20 @@ export function startChild(command: readonly string[], log: Logger): WrappedChil
     });
   });
   // If the wrapper itself has to die (an uncaught exception), the database goes down cleanly first.
+  // The signal goes first: the log line must not be what keeps it from going (the fatal error
+  // may be the log's own, a full disk).
   onFatal(async () => {
     if (!state.running) return;
-    log.log("warn", "stopping the child before exiting", { pid: child.pid, command: state.command });
     child.kill("SIGTERM");
+    try {
+      log.log("warn", "stopping the child before exiting", { pid: child.pid, command: state.command });
+    } catch {
+      // the child is being stopped either way
+    }
     await exited;
   });
-  log.log("info", "child started", { command: state.command, pid: child.pid });
+  // No pid: the program could not be started ("cannot start the child" follows).
+  if (child.pid !== undefined) log.log("info", "child started", { command: state.command, pid: child.pid });
   return { state: () => ({ ...state }), exited, stopping: stopping.signal };
 }
 

@@ -387,6 +387,21 @@ describe("clients that break the protocol", () => {
     expect((await get(server, "/healthz")).status).toBe(200);
   });
 
+  it("a request target in absolute form is routed by its path (RFC 9112 §3.2.2); CONNECT is answered 405", async () => {
+    const server = await start(fakeState(["orders"]));
+    const { port } = server.address() as AddressInfo;
+    const absolute = await exchange(connect(port, "127.0.0.1"), `GET http://127.0.0.1:${port}/healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(absolute.text.split("\r\n")[0]).toBe("HTTP/1.1 200 OK");
+    expect(absolute.text).toMatch(/\r\n\r\nok\n$/);
+    const query = await exchange(connect(port, "127.0.0.1"), `GET HTTP://x/probe?target=nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    expect(query.text).toMatch(/nope/);
+    expect(query.text).not.toMatch(/endpoints:/);
+    const tunnel = await exchange(connect(port, "127.0.0.1"), "CONNECT 127.0.0.1:5432 HTTP/1.1\r\nHost: x\r\n\r\n");
+    expect(tunnel.text.split("\r\n")[0]).toBe("HTTP/1.1 405 Method Not Allowed");
+    expect(tunnel.text).toMatch(/allow: GET, HEAD/i);
+    expect(tunnel.end).toBe("clean close");
+  });
+
   it("a malformed request is answered 400 and closed cleanly", async () => {
     const server = await start(fakeState(["orders"]));
     const { port } = server.address() as AddressInfo;

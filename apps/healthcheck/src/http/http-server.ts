@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Server as HttpsServer } from "node:https";
+import type { Duplex } from "node:stream";
 import { CORE_VERSION, type DbHealthMetrics, type ProbeResult } from "@alfred/db-health-core";
 import { BASIC_CHALLENGE, createBasicAuth, type BasicAuth } from "./basic-auth.js";
 import { answerClientErrors } from "./client-error.js";
@@ -51,10 +52,11 @@ export interface HttpState {
   /** Extra readiness condition (wrapper mode: the child is running and its port accepts TCP); undefined = none. */
   ready?(): { ok: boolean; reason?: string };
   /**
-   * Aborted once the process is shutting down (a stop signal; wrapper mode: one forwarded to the
-   * child): from then on `/readyz` and `/health` answer 503 `stopping`, however the targets are.
+   * `aborted` while the process is shutting down (a stop signal; wrapper mode: one forwarded to the
+   * child, until it exits or, if it goes on running, for a grace period): meanwhile `/readyz` and
+   * `/health` answer 503 `stopping`, however the targets are.
    */
-  stopping?: AbortSignal;
+  stopping?: { readonly aborted: boolean };
   /** Version shown by `/health` and `/`. @default core's version */
   version?: string;
   /** The git commit the exporter was built from, shown by `/`. */
@@ -137,6 +139,12 @@ export async function startHttpServer(
   // No server.maxConnections: the guard bounds the sockets, evicting idle ones instead of
   // refusing newcomers, so a flood of idle sockets cannot keep /healthz out.
   guard = guardConnections(server, HTTP_LIMITS);
+  // CONNECT is not handled by the request listener: without this, Node closes the socket without
+  // an answer. It gets the 405 every other method but GET and HEAD gets.
+  server.on("connect", (_req: IncomingMessage, socket: Duplex) => {
+    socket.on("error", () => undefined);
+    socket.end("HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 36\r\nConnection: close\r\n\r\nmethod not allowed: use GET or HEAD\n");
+  });
   answerClientErrors(server, { lingerMs: HTTP_LIMITS.errorLingerMs, busy: guard.busy });
   server.once("close", () => void auth?.close());
   await new Promise<void>((resolve, reject) => {
@@ -149,6 +157,19 @@ export async function startHttpServer(
     });
   });
   return server;
+}
+
+/**
+ * A request target in absolute form (`GET http://host:9091/metrics HTTP/1.1`, which RFC 9112
+ * §3.2.2 asks a server to accept) as the origin form the routes know (`/metrics`).
+ */
+export function originForm(target: string): string {
+  const scheme = /^https?:\/\//i.exec(target);
+  if (!scheme) return target;
+  const rest = target.slice(scheme[0].length);
+  const start = rest.search(/[/?]/);
+  if (start < 0) return "/";
+  return rest[start] === "?" ? `/${rest.slice(start)}` : rest.slice(start);
 }
 
 function createHandler(
@@ -177,7 +198,7 @@ function createHandler(
   });
 
   return async (req, res) => {
-    const raw = req.url ?? "/";
+    const raw = originForm(req.url ?? "/");
     const q = raw.indexOf("?");
     const path = q < 0 ? raw : raw.slice(0, q);
     // /healthz stays open so that a liveness probe needs no credentials.

@@ -7,7 +7,7 @@ export interface ReadinessInput {
   results(): ReadonlyMap<string, ProbeResult>;
   ready?(): { ok: boolean; reason?: string };
   /** Aborted once the process is shutting down (a stop signal, or the wrapped child told to stop). */
-  stopping?: AbortSignal;
+  stopping?: { readonly aborted: boolean };
 }
 
 /** The reason readiness gives while the process shuts down. */

@@ -34,6 +34,18 @@ export interface Driver {
   probe(signal?: AbortSignal, options?: ProbeOptions): Promise<ProbeResult>;
   /** Closes the connection. The driver cannot be used afterwards. */
   close(): Promise<void>;
+  /**
+   * From now on, holds no connection between cycles, as `connection: per-cycle` does: the one
+   * open now is closed once the cycle in flight (if any) ends. For a database that is being told
+   * to stop: a PostgreSQL smart shutdown waits for every client, while the probe goes on saying
+   * what the database answers.
+   *
+   * @example
+   * ```ts
+   * await driver.letGo(); // the wrapped database got SIGTERM
+   * ```
+   */
+  letGo(): Promise<void>;
   /** Status after the last operation: `down` until something succeeded. */
   status(): Status;
   /** Latest figures, keyed by metric name: `db_ping_latency_ms`, `db_read_latency_ms`, … */

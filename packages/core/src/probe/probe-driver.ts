@@ -24,6 +24,7 @@ export class ProbeDriver implements Driver {
   #inflight: SharedCycle | undefined;
   #last: ProbeResult | undefined;
   #role: Role = "unknown";
+  #letGo = false;
 
   constructor(
     readonly config: TargetConfig,
@@ -54,7 +55,7 @@ export class ProbeDriver implements Driver {
       // connection: per-cycle — nothing stays open between cycles. Queued right behind the cycle,
       // so it runs before any other operation, but the callers have their result without waiting
       // for a server's goodbye (a failed close changes nothing: the next cycle connects anew).
-      if (this.config.connection === "per-cycle") void this.#serial(() => this.session.disconnect().catch(() => undefined));
+      if (this.config.connection === "per-cycle" || this.#letGo) void this.#serial(() => this.session.disconnect().catch(() => undefined));
       this.#inflight = cycle = shared;
     }
     return budget ? resultWithin(cycle, budget, () => this.#unfinished(budget, calledAt)) : cycle.result;
@@ -84,6 +85,11 @@ export class ProbeDriver implements Driver {
 
   close(): Promise<void> {
     return this.#serial(() => this.session.close());
+  }
+
+  letGo(): Promise<void> {
+    this.#letGo = true;
+    return this.#serial(() => this.session.disconnect().catch(() => undefined));
   }
 
   status(): Status {
