@@ -45,6 +45,9 @@ async function underLoad(pid, url, seconds, sample, headers = {}, load = () => s
   return { load: result, cpuPct: (100 * (after.cpu - before.cpu)) / wall, rssMax: Math.max(...rss, after.rss), rssEnd: after.rss, samples, start: Date.now() - wall * 1000 };
 }
 
+/** Probing before the probing-alone window at N = 1,000, not measured: full run, quick run. */
+const WARM_UP_S = [45, 15];
+
 /** Whether a floor leaves the target reachable. */
 const floorVerdict = (value, limit) => (!Number.isFinite(value) ? "n/a" : value <= limit ? "floor within target" : "floor above target");
 
@@ -66,7 +69,7 @@ export async function run({ quick }) {
     `PostgreSQL max_connections ${pgB.max} (${pgB.used} in use at start): ${pgCount} databases; MariaDB max_connections ${myB.max} (${myB.used} in use): ${myCount} databases; the rest SQLite files`,
     `load generator: ${hasWrk() ? "wrk (2 connections, Lua delay for 100 rps)" : "Node open-loop generator (bench/lib/load.mjs)"}; window ${window} s per N (interval 15 s ±10 % jitter)`,
     `N=${sizes.at(-1)} is run again with connection: per-cycle (each cycle opens and closes its connection; nothing held between cycles); the "conns" column samples the servers at the end of the window`,
-    `at N=${sizes.at(-1)}, with either connection setting, first, on a daemon nothing has scraped yet: ${quick ? 15 : 30} s of probing alone (no requests), then a window scraped as Prometheus really scrapes: each target's /probe?target= and /metrics once every 15 s, their starts spread over the 15 s, gzip (${quick ? 15 : 45} s after 15 s of the same not measured; a /probe whose target's result is older than the 5 s probe cache runs a cycle); the plain HTTP server then gets the same requests (one target's /probe answer for every /probe)`,
+    `at N=${sizes.at(-1)}, with either connection setting, first, on a daemon nothing has scraped yet, after ${WARM_UP_S[quick ? 1 : 0]} s of probing not measured: ${quick ? 15 : 30} s of probing alone (no requests), then a window scraped as Prometheus really scrapes: each target's /probe?target= and /metrics once every 15 s, their starts spread over the 15 s, gzip (${quick ? 15 : 45} s after 15 s of the same not measured; a /probe whose target's result is older than the 5 s probe cache runs a cycle); the plain HTTP server then gets the same requests (one target's /probe answer for every /probe)`,
     `at N=${sizes.at(-1)} (persistent), the floor of those two windows: a naive prober of the same targets (bench/lib/naive-prober.cjs: one connection each, opened as the probe opens it, the statements of a probe cycle every 15 s at a random offset, no deadlines, metrics or logs) behind the plain server's answers, measured the same way after the daemon stopped`,
     "the ELD columns come from a 10 ms event-loop monitor the bench loads into the daemon (bench/lib/eld-probe.mjs); it starts with the 100 rps window, so the probing-alone and Prometheus-style windows measure the daemon without it (the daemon's own runtime metrics keep theirs)",
     `at N=${sizes.at(-1)} a second window with Accept-Encoding: gzip, as Prometheus scrapes; the exporter serves a /metrics body rendered at most 1 s earlier (and gzipped once per render) to every scrape in that second`,
@@ -130,6 +133,10 @@ export async function run({ quick }) {
     const promUrls = targets.map((t) => `/probe?target=${encodeURIComponent(t.name)}`);
     if (promStyle) {
       const idleWindow = quick ? 15 : 30;
+      // A daemon is measured running, as Prometheus meets it: past the first rounds (every
+      // target's first cycles bunched, code not yet optimized). The naive prober gets the same.
+      progress(`scale N=${n}: ${WARM_UP_S[quick ? 1 : 0]} s of probing, not measured (warm-up)`);
+      await sleep(WARM_UP_S[quick ? 1 : 0] * 1000);
       progress(`scale N=${n}: ${idleWindow} s of probing alone (no scrapes)`);
       di = await underLoad(daemon.child.pid, url, idleWindow, undefined, {}, () => sleep(idleWindow * 1000));
       const promWindow = quick ? 15 : 45;
@@ -207,6 +214,7 @@ export async function run({ quick }) {
         60_000,
       );
       const idleWindow = quick ? 15 : 30;
+      await sleep(WARM_UP_S[quick ? 1 : 0] * 1000);
       const ni = await underLoad(np.child.pid, nurl, idleWindow, undefined, {}, () => sleep(idleWindow * 1000));
       const urls = [...promUrls.map((u) => `http://127.0.0.1:${nport}${u}`), nurl];
       await spreadScrapes(urls, { period: 15, seconds: 15, headers: GZIP });
