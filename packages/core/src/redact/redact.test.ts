@@ -46,6 +46,10 @@ const cases: Case[] = [
   { name: "bare userinfo", input: 'status: "admin:SeKr1Tpw@127.0.0.1:9091/readyz" is not an http(s) URL', hidden: ["SeKr1Tpw"], visible: ['"admin:', "@127.0.0.1:9091/readyz\" is not"] },
   { name: "bare userinfo, @ in password", input: "invalid duration \"app:p@ssW0rd@db.example\"", hidden: ["p@ssW0rd", "ssW0rd"], visible: ['"app:', '@db.example"'] },
   { name: "bare userinfo at line start, IPv6 host", input: "app:s3cr3tV6x@[::1]:5432/db", hidden: ["s3cr3tV6x"], visible: ["app:", "@[::1]:5432/db"] },
+  { name: "bare userinfo with nothing after the @", input: 'status: "admin:Sup3rSecretPw@" is not an http(s) URL', hidden: ["Sup3rSecretPw"], visible: ['"admin:', '@" is not'] },
+  { name: "bare userinfo, a bare IPv6 or a port after the @", input: "app:s3cretPwA@::1 and app:s3cretPwB@:5432", hidden: ["s3cretPwA", "s3cretPwB"], visible: ["@::1 and app:", "@:5432"] },
+  { name: "bare userinfo quoted, password with @ and a space", input: 'invalid duration "app:p@ss w0rdX@db" and \'u:q@r s9Y@h\'', hidden: ["p@ss w0rdX", "ss w0rdX", "q@r s9Y", "r s9Y"], visible: ['"app:', '@db"', "'u:", "@h'"] },
+  { name: "bare userinfo, quoted password", input: 'app:"secret pw9"@db', hidden: ["secret pw9"], visible: ["app:", "@db"] },
   // HTTP Authorization headers (a server echoing the request)
   { name: "Authorization header", input: "GET /readyz HTTP/1.1\r\nauthorization: Basic YWRtaW46U2VLcjFUcHc=\r\nhost: x", hidden: ["YWRtaW46U2VLcjFUcHc="], visible: ["GET /readyz", "host: x"] },
   { name: "Proxy-Authorization, Bearer", input: "Proxy-Authorization: Bearer eyJhbGciOiJ9.x.y\nAccept: */*", hidden: ["eyJhbGciOiJ9.x.y"], visible: ["Accept: */*"] },

@@ -57,7 +57,7 @@ export function createRedactor(secrets?: readonly string[]): (text: string) => s
         // in the password) would run past its end and hide the host and database.
         const urls = urlSpans(current);
         const outside = (span: Span): boolean => !urls.some(([start, end]) => span[0] >= start && span[0] < end);
-        const rules = [...bareUserinfoSpans(current, BARE_GO_MYSQL), ...bareUserinfoSpans(current, BARE_USERINFO), ...keyValueSecretSpans(current)].filter(outside);
+        const rules = [...bareGoMysqlSpans(current), ...schemelessSpans(current), ...keyValueSecretSpans(current)].filter(outside);
         const spans = [...urls, ...rules, ...literalSpans(current, literals)];
         const next = replaceSpans(current, spans);
         if (next === current) break;
@@ -155,10 +155,9 @@ function urlLimit(text: string, from: number): number {
 // Go's mysql driver DSN without a scheme: user:pass@tcp(host:3306)/db.
 const BARE_GO_MYSQL = /(?<![^\s"'=,;(])([^\s:/@"'=,;()]{1,256}):(?!\/\/)(\S{0,512}?)@(?=(?:tcp[46]?|udp|unix)\()/g;
 
-/** The password spans of `pattern`'s matches: group 1 the user, group 2 the password after its ":". */
-function bareUserinfoSpans(text: string, pattern: RegExp): Span[] {
+function bareGoMysqlSpans(text: string): Span[] {
   const spans: Span[] = [];
-  for (const match of text.matchAll(pattern)) {
+  for (const match of text.matchAll(BARE_GO_MYSQL)) {
     const password = match[2]!;
     const start = match.index + match[1]!.length + 1;
     if (password) spans.push([start, start + password.length]);
@@ -167,9 +166,39 @@ function bareUserinfoSpans(text: string, pattern: RegExp): Span[] {
 }
 
 // user:pass@host without a scheme (a URL typed without "http://", a libpq-style "user:pass@host"
-// in a flag): the password runs to the last "@" of the word that a host follows, as a password may
-// hold "@" itself. Text like "mailto:x@y" loses its "x": hiding a little too much is the safe side.
-const BARE_USERINFO = /(?<![^\s"'=,;(<[{])([^\s:/@"'=,;()<>[\]{}]{1,256}):(?!\/\/)(\S{0,512})@(?=[A-Za-z0-9[_])/g;
+// in a flag): the user, then ":" not followed by "//". Where the password ends is found by
+// schemelessSpans.
+const BARE_USER = /(?<![^\s"'=,;(<[{])[^\s:/@"'=,;()<>[\]{}]{1,256}:(?!\/\/)/g;
+// How far a password is looked for.
+const MAX_BARE_PASSWORD = 512;
+const DOUBLE_QUOTED_END = /["\r\n]/;
+const SINGLE_QUOTED_END = /['\r\n]/;
+
+/**
+ * Passwords of user:pass@host without a scheme. The password runs to the last "@" of its word
+ * (a password may hold "@"), or, inside quotes, of the quoted text (it may hold spaces:
+ * `"app:p@ss w0rd@db"` as a message quotes a value); a password quoted itself (`app:"pw"@db`) to
+ * its closing quote. Nothing needs to follow the "@". Text like "mailto:x@y" loses its "x": hiding
+ * a little too much is the safe side.
+ */
+function schemelessSpans(text: string): Span[] {
+  const spans: Span[] = [];
+  for (const match of text.matchAll(BARE_USER)) {
+    const start = match.index + match[0].length;
+    const before = text[match.index - 1];
+    const first = text[start];
+    let end: number;
+    if (first === '"' || first === "'") {
+      const close = text.indexOf(first, start + 1);
+      end = close > 0 && text[close + 1] === "@" ? close + 1 : -1;
+    } else {
+      const stop = indexOfMatch(text, before === '"' ? DOUBLE_QUOTED_END : before === "'" ? SINGLE_QUOTED_END : /\s/, start, Math.min(text.length, start + MAX_BARE_PASSWORD));
+      end = text.lastIndexOf("@", stop - 1);
+    }
+    if (end > start) spans.push([start, end]);
+  }
+  return spans;
+}
 
 function literalSpans(text: string, literals: RegExp | undefined): Span[] {
   if (!literals) return [];
