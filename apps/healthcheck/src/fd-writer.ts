@@ -1,58 +1,62 @@
 import { writeSync } from "node:fs";
+import { LogSink } from "./log-sink.js";
 
 /**
  * Writes to a standard file descriptor with `writeSync`, without creating process.stdout or
  * process.stderr: Node builds those streams on first use (~1–1.7 ms, loading node:stream when
  * nothing else has), which a one-shot `status` or `--version` pays for one line. A descriptor
- * that another process made non-blocking (EAGAIN) hands what is left, and everything after, to
- * Node's stream, which writes it as the reader takes it (`pending` counts what it still holds;
- * run-cli.ts waits for it before exiting). Nothing written here ever throws: a reader that went
- * away (EPIPE) gets nothing more, and output lost otherwise (a full disk, EIO) is kept in
- * `failure` for the exit code.
+ * that another process made non-blocking (EAGAIN) keeps what is left, and everything after, in a
+ * {@link LogSink} that writes it as the reader takes it and keeps the process alive meanwhile
+ * (`pending` counts it; run-cli.ts waits for it before exiting, and a stop signal ends the wait).
+ * Not Node's stream: it makes the pipe blocking, and a write the reader does not take then stops
+ * the process, signals included. Nothing written here ever throws: a reader that went away
+ * (EPIPE) gets nothing more, and output lost otherwise (a full disk, EIO) is kept in `failure`
+ * for the exit code.
  *
  * @example
  * ```ts
- * const out = new FdWriter(1, () => process.stdout);
+ * const out = new FdWriter(1);
  * out.write("200 ready\n");
  * ```
  */
 export class FdWriter {
-  private stream: NodeJS.WritableStream | undefined;
+  private rest: LogSink | undefined;
   private gone = false;
-  /** Why output was lost, if it was for another reason than a reader that went away. */
-  failure: NodeJS.ErrnoException | undefined;
+  private lost: NodeJS.ErrnoException | undefined;
 
-  constructor(
-    readonly fd: 1 | 2,
-    private readonly fallback: () => NodeJS.WritableStream,
-  ) {}
+  constructor(readonly fd: 1 | 2) {}
 
   write(chunk: string): boolean {
     if (this.gone) return false;
-    if (this.stream) return this.stream.write(chunk);
+    if (this.rest) {
+      this.rest.write(chunk);
+      return true;
+    }
     const bytes = Buffer.from(chunk, "utf8");
     let written = 0;
     try {
       while (written < bytes.length) written += writeSync(this.fd, bytes, written);
       return true;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EAGAIN") {
-        this.lose(err as NodeJS.ErrnoException);
+      const e = err as NodeJS.ErrnoException;
+      if (e.code !== "EAGAIN") {
+        this.gone = true;
+        if (e.code !== "EPIPE") this.lost ??= e;
         return false;
       }
-      this.stream = this.fallback();
-      this.stream.on("error", (e: NodeJS.ErrnoException) => this.lose(e));
-      return this.stream.write(bytes.subarray(written));
+      this.rest = new LogSink(this.fd, { reopen: false, maxQueuedBytes: Number.POSITIVE_INFINITY, keepAlive: true, note: undefined });
+      this.rest.later(bytes.subarray(written));
+      return true;
     }
   }
 
-  /** Bytes handed to Node's stream that the reader has not taken yet. */
+  /** Bytes the reader has not taken yet. */
   get pending(): number {
-    return this.gone ? 0 : ((this.stream as { writableLength?: number } | undefined)?.writableLength ?? 0);
+    return this.rest?.pending ?? 0;
   }
 
-  private lose(err: NodeJS.ErrnoException): void {
-    this.gone = true;
-    if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") this.failure ??= err;
+  /** Why output was lost, if it was for another reason than a reader that went away. */
+  get failure(): NodeJS.ErrnoException | undefined {
+    return this.lost ?? this.rest?.failure;
   }
 }

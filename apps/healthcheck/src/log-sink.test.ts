@@ -62,7 +62,7 @@ describe("LogSink", () => {
 
   it("drops what it cannot keep (over 1 MiB), counts it and says so once lines pass again", async () => {
     const pipe = stuckPipe();
-    const sink = new LogSink(pipe.writer, (n) => `dropped ${n}\n`);
+    const sink = new LogSink(pipe.writer, { note: (n) => `dropped ${n}\n` });
     for (let i = 0; i < 8000; i++) sink.write(line(i));
     expect(sink.pending).toBeLessThanOrEqual(1024 * 1024);
     let text = "";
@@ -77,7 +77,7 @@ describe("LogSink", () => {
   it("does not throw on a full disk: the lines are counted as dropped", () => {
     const full = openSync("/dev/full", "w");
     opened.push(full);
-    const sink = new LogSink(full, (n) => `dropped ${n}\n`);
+    const sink = new LogSink(full, { note: (n) => `dropped ${n}\n` });
     expect(() => {
       for (let i = 0; i < 10; i++) sink.write(line(i));
     }).not.toThrow();

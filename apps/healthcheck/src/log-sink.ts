@@ -4,6 +4,24 @@ import { closeSync, constants, fstatSync, openSync, writeSync } from "node:fs";
 const MAX_QUEUED_BYTES = 1024 * 1024;
 /** How soon a sink whose reader stopped reading tries again, at first and at most. */
 const RETRY_MS = [10, 1000] as const;
+/** How long the process's exit waits for a reader to take what a sink still keeps. */
+const EXIT_WAIT_MS = 500;
+
+/** Every sink with lines to deliver when the process exits (its timers do not keep it alive). */
+const sinks = new Set<LogSink>();
+let exitHook = false;
+const atExit = (): void => {
+  const until = Date.now() + EXIT_WAIT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (const sink of sinks) {
+    sink.flush();
+    // A reader that reads again gets the rest (the last lines: "stopped", a crash report).
+    while (sink.pending > 0 && Date.now() < until) {
+      Atomics.wait(pause, 0, 0, 10);
+      sink.flush();
+    }
+  }
+};
 
 /**
  * Where the daemon's log lines go (stderr): written at once when they can be, never waited for.
@@ -26,41 +44,70 @@ const RETRY_MS = [10, 1000] as const;
  * sink.write('{"level":"info","msg":"listening"}\n');
  * ```
  */
+/** How a {@link LogSink} writes; every field has the log's default. */
+export interface SinkOptions {
+  /** Reopen a pipe with O_NONBLOCK for the sink alone. @default true */
+  reopen?: boolean;
+  /** The most kept while the reader does not read; beyond it lines are dropped and counted. @default 1 MiB */
+  maxQueuedBytes?: number;
+  /** Whether kept lines keep the process alive until written. @default false */
+  keepAlive?: boolean;
+  /** The line written once `n` lines were lost, when lines pass again; none when undefined. */
+  note?: ((dropped: number) => string) | undefined;
+}
+
+const LOG_NOTE = (n: number): string =>
+  `${JSON.stringify({ level: "warn", time: new Date().toISOString(), msg: `${n} log lines were dropped: the log's reader did not read them, or they could not be written` })}\n`;
+
 export class LogSink {
   private readonly fd: number;
   private readonly own: boolean;
+  private readonly maxQueued: number;
+  private readonly keepAlive: boolean;
+  private readonly note: ((dropped: number) => string) | undefined;
   private queue: Buffer[] = [];
   private queued = 0;
   private dropped = 0;
   private gone = false;
   private timer: NodeJS.Timeout | undefined;
   private retryMs: number = RETRY_MS[0];
+  /** Why lines were lost, if a write failed for another reason than a reader that went away. */
+  failure: NodeJS.ErrnoException | undefined;
 
-  /** `note(n)` is the line written once `n` lines were lost, when lines pass again. */
-  constructor(
-    fd: number,
-    private readonly note: (dropped: number) => string = (n) => `${JSON.stringify({ level: "warn", time: new Date().toISOString(), msg: `${n} log lines were dropped: the log's reader did not read them, or they could not be written` })}\n`,
-  ) {
+  constructor(fd: number, options: SinkOptions = {}) {
     this.fd = fd;
     this.own = false;
+    this.maxQueued = options.maxQueuedBytes ?? MAX_QUEUED_BYTES;
+    this.keepAlive = options.keepAlive ?? false;
+    this.note = "note" in options ? options.note : LOG_NOTE;
     try {
-      if (fstatSync(fd).isFIFO()) {
+      if ((options.reopen ?? true) && fstatSync(fd).isFIFO()) {
         this.fd = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
         this.own = true;
       }
     } catch {
       // No /proc (not Linux) or a descriptor it cannot reopen: write to it as it is.
     }
+    sinks.add(this);
+    if (!exitHook) {
+      exitHook = true;
+      process.on("exit", atExit);
+    }
   }
 
   /** Writes `line` now if it can, else keeps it for later (or drops it, counted). Never throws, never waits. */
-  write(line: string): void {
+  write(line: string | Uint8Array): void {
     if (this.gone) return;
-    const bytes = Buffer.from(line, "utf8");
+    const bytes = typeof line === "string" ? Buffer.from(line, "utf8") : Buffer.from(line);
     if (this.queue.length > 0) return this.keep(bytes);
     const rest = this.writeNow(bytes);
     if (rest) this.keep(rest);
     else if (this.dropped > 0) this.drain();
+  }
+
+  /** Keeps `bytes` for the next try, without trying now (the caller's write was just refused). */
+  later(bytes: Uint8Array): void {
+    if (!this.gone) this.keep(Buffer.from(bytes));
   }
 
   /** Lines kept for a reader that did not read, in bytes. */
@@ -69,7 +116,8 @@ export class LogSink {
   }
 
   /**
-   * Writes what is kept, once, without waiting (at exit: what a reader does not take now is lost).
+   * Writes what is kept, once, without waiting. At the process's exit every sink does this for up
+   * to 500 ms while its reader takes lines; what it has not taken by then is lost.
    */
   flush(): void {
     this.drain();
@@ -80,6 +128,7 @@ export class LogSink {
     this.drain();
     clearTimeout(this.timer);
     this.gone = true;
+    sinks.delete(this);
     if (this.own) {
       try {
         closeSync(this.fd);
@@ -102,13 +151,16 @@ export class LogSink {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EAGAIN") return bytes.subarray(written);
       if (code === "EPIPE") this.gone = true;
-      else this.dropped++;
+      else {
+        this.dropped++;
+        this.failure ??= err as NodeJS.ErrnoException;
+      }
       return undefined;
     }
   }
 
   private keep(bytes: Buffer): void {
-    if (this.queued + bytes.length > MAX_QUEUED_BYTES) {
+    if (this.queued + bytes.length > this.maxQueued) {
       this.dropped++;
     } else {
       this.queue.push(bytes);
@@ -127,7 +179,8 @@ export class LogSink {
       // A reader that took something is back: soon again; one that took nothing, later and later.
       this.retryMs = this.queued < before ? RETRY_MS[0] : Math.min(this.retryMs * 2, RETRY_MS[1]);
       if (this.queue.length > 0) this.schedule();
-    }, this.retryMs).unref();
+    }, this.retryMs);
+    if (!this.keepAlive) this.timer.unref();
   }
 
   /** Writes the kept lines in order until the reader takes no more; then the note of what was dropped. */
@@ -142,7 +195,7 @@ export class LogSink {
       }
       this.queue.shift();
     }
-    if (this.dropped > 0 && this.queue.length === 0 && !this.gone) {
+    if (this.dropped > 0 && this.queue.length === 0 && !this.gone && this.note) {
       const n = this.dropped;
       this.dropped = 0;
       const note = Buffer.from(this.note(n), "utf8");

@@ -1,5 +1,5 @@
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, constants, mkdtempSync, openSync, readSync, rmSync } from "node:fs";
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,4 +62,45 @@ describe("a log reader that stops reading", () => {
       closeSync(reader);
     }
   }, 60_000);
+
+  it("delivers its last lines at exit to a reader that reads again", async () => {
+    // The pipe is full when the daemon starts and nobody reads: its lines wait in the sink. A
+    // reader starts as SIGTERM is sent; the lines, "stopped" last, must reach it.
+    const fifo = join(dir, "stderr-exit");
+    execFileSync("mkfifo", [fifo]);
+    const holder = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+    const filler = Buffer.alloc(4096, "#");
+    try {
+      for (;;) writeSync(writer, filler);
+    } catch {
+      // EAGAIN: full
+    }
+    const port = await freePort();
+    const child = spawn(process.execPath, [CLI, "--export-prom", `127.0.0.1:${port}`, "--dsn", `file:${join(dir, "exit.db")}?mode=rwc`], {
+      stdio: ["ignore", "ignore", writer],
+      env: { ...process.env, DB_HEALTH_DSN: "", DB_HEALTH_CONFIG: "" },
+    });
+    closeSync(writer);
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    try {
+      for (let i = 0; i < 100; i++) {
+        if ((await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0)) === 200) break;
+        await sleep(100);
+      }
+      const out = join(dir, "stderr-exit.txt");
+      const cat = spawn("sh", ["-c", `exec cat < ${fifo} > ${out}`]);
+      const catDone = new Promise((resolve) => cat.once("exit", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+      closeSync(holder);
+      await catDone;
+      const lines = readFileSync(out, "utf8").replace(/^#+/, "").trimEnd().split("\n");
+      expect(lines.at(-1)).toContain('"msg":"stopped"');
+      expect(lines.some((l) => l.includes('"msg":"status"'))).toBe(true);
+    } finally {
+      child.kill("SIGKILL");
+    }
+  }, 60_000);
 });
+

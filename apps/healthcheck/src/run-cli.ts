@@ -33,8 +33,8 @@ export function runCli(run: (io: Io) => Promise<number>): void {
 
   // Written with writeSync: Node's stdout and stderr streams are created only if something
   // else asks for them (see installCrashHandlers).
-  const stdout = new FdWriter(1, () => process.stdout);
-  const stderr = new FdWriter(2, () => process.stderr);
+  const stdout = new FdWriter(1);
+  const stderr = new FdWriter(2);
   const io: Io = {
     stdout,
     stderr,
@@ -56,10 +56,18 @@ export function runCli(run: (io: Io) => Promise<number>): void {
     // After a stop signal nothing is worth waiting for: an import abandoned during start-up may
     // never finish (stderr is written at once, and so is every log line its reader takes).
     if (controller.signal.aborted) process.exit(code);
-    controller.signal.addEventListener("abort", () => process.exit(code));
     // Output that a slow reader of a non-blocking pipe has not taken yet is waited for, as any
-    // command's output is (a stop signal still ends the wait): cutting it would leave a JSON
-    // document half-written under a success code.
+    // command's output is: cutting it would leave a JSON document half-written under a success
+    // code. A stop signal or a hang-up ends the wait; an answer left undelivered is no success.
+    const giveUp = (): void => {
+      if (code === 0 && stdout.pending > 0) {
+        stderr.write(`healthcheck: the output could not be written: ${stdout.pending} bytes were not taken by the reader\n`);
+        code = 1;
+      }
+      process.exit(code);
+    };
+    controller.signal.addEventListener("abort", giveUp);
+    process.on("SIGHUP", giveUp);
     const exitOnceWritten = (): void => {
       if (stdout.pending + stderr.pending === 0) process.exit(code);
       else setTimeout(exitOnceWritten, 100).unref();
