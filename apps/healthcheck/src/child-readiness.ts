@@ -1,5 +1,6 @@
 /** Wrapper mode: whether the wrapped database is ready, beside the targets' own probes. */
 import type { ParsedDsn } from "@alfred/db-health-core";
+import { listensOn } from "./listening-sockets.js";
 import { acceptsTcp, type WrappedChild } from "./wrapper.js";
 
 /** A host and port that must accept TCP before a wrapped database counts as ready. */
@@ -21,12 +22,12 @@ export function tcpEndpoints(dsns: readonly ParsedDsn[]): TcpEndpoint[] {
 }
 
 /**
- * Wrapper mode readiness: the child runs and every loopback TCP target has accepted connections,
- * checked once a second in the background (readiness must answer without waiting) until they all
- * have. Not after: each check is a connection the database logs as aborted (MariaDB's `Aborted
- * connection … without authentication` warning, PostgreSQL's `connection received` with
- * log_connections), 86,400 a day; once the real server listens, the targets' own probes say
- * whether it still does.
+ * Wrapper mode readiness: the child runs and every TCP target's port listens, checked once a
+ * second in the background (readiness must answer without waiting). Where /proc tells (an IP
+ * address or `localhost` on Linux), the check reads the listening sockets there and opens no
+ * connection: a connection opened and dropped every second is a line in the database's log every
+ * second (MariaDB's `Aborted connection … without authentication` warning, PostgreSQL's
+ * `connection received` with log_connections). Elsewhere it connects, as before.
  *
  * @example
  * ```ts
@@ -43,9 +44,9 @@ export function childReadiness(
   let tcpOk = endpoints.length === 0;
   let timer: NodeJS.Timeout | undefined;
   const check = async (): Promise<void> => {
-    const all = await Promise.all(endpoints.map((e) => acceptsTcp(e.host, e.port)));
+    const all = await Promise.all(endpoints.map((e) => listensOn(e.host, e.port) ?? acceptsTcp(e.host, e.port)));
     tcpOk = all.every(Boolean);
-    if (!tcpOk && !signal.aborted) timer = setTimeout(() => void check(), 1000).unref();
+    if (!signal.aborted) timer = setTimeout(() => void check(), 1000).unref();
   };
   return {
     start: () => {
