@@ -50,13 +50,13 @@ export interface DaemonOptions {
   signal: AbortSignal;
 }
 
-/** ±10 % around the interval, so many probers started together do not probe in lockstep. */
 /**
  * How long readiness says `stopping` after a stop signal forwarded to a wrapped child that goes on
  * running; then the targets' results say it.
  */
 const STOP_GRACE_MS = 30_000;
 
+/** ±10 % around the interval, so many probers started together do not probe in lockstep. */
 const jitter = (ms: number): number => ms * (0.9 + Math.random() * 0.2);
 
 /**

@@ -43,6 +43,16 @@ describe("FdWriter", () => {
     expect(w.failure).toBeUndefined();
   });
 
+  it("drops what it keeps when the reader goes away meanwhile (EPIPE): nothing is left to wait for", async () => {
+    const w = new FdWriter(1);
+    answers = ["EAGAIN", "EPIPE"];
+    w.write("kept");
+    w.write("more");
+    expect(w.pending).toBe(8);
+    await until(() => w.pending === 0);
+    expect(w.failure).toBeUndefined();
+  });
+
   it("drops what is left once the reader is gone (EPIPE), which is no failure", () => {
     const w = new FdWriter(1);
     answers = ["EPIPE"];

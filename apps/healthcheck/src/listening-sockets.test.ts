@@ -39,6 +39,15 @@ describe("listensOn", () => {
     expect(listensOn("::1", any6)).toBe(true);
   });
 
+  it("reads /proc's IPv6 words for the forms an address takes", async () => {
+    // An IPv4-mapped listener serves its IPv4 address.
+    const mapped = await listen("::ffff:127.0.0.1");
+    expect(listensOn("127.0.0.1", mapped)).toBe(true);
+    expect(listensOn("::ffff:127.0.0.1", mapped)).toBe(true);
+    expect(listensOn("0:0:0:0:0:ffff:7f00:1", mapped)).toBe(true);
+    expect(listensOn("0:0:0:0:0:0:0:1", mapped)).toBe(false);
+  });
+
   it("cannot tell for a host name other than localhost", () => {
     expect(listensOn("db.example", 5432)).toBeUndefined();
   });

@@ -48,17 +48,15 @@ function hex4(ip: string): string {
 
 /** An IPv6 address as /proc/net/tcp6 writes it: four 32-bit words, each in host order, hex. */
 function hex6(ip: string): string | undefined {
-  const [head = "", tail] = ip.split("::");
-  const part = (s: string): string[] => (s ? s.split(":") : []);
-  let groups = [...part(head), ...(tail === undefined ? [] : Array(8 - part(head).length - part(tail).length).fill("0")), ...part(tail ?? "")];
   // An IPv4 tail (::ffff:127.0.0.1) is two groups.
-  const last = groups.at(-1) ?? "";
-  if (last.includes(".")) {
-    const b = last.split(".").map(Number);
-    groups = [...groups.slice(0, -1), ((b[0]! << 8) | b[1]!).toString(16), ((b[2]! << 8) | b[3]!).toString(16)];
-    if (tail !== undefined && groups.length < 8) return undefined;
-  }
-  if (groups.length !== 8) return undefined;
+  const text = ip.replace(/(\d+)\.(\d+)\.(\d+)\.(\d+)$/, (_, a: string, b: string, c: string, d: string) => `${((+a << 8) | +b).toString(16)}:${((+c << 8) | +d).toString(16)}`);
+  const [head = "", tail, ...more] = text.split("::");
+  if (more.length > 0) return undefined;
+  const part = (s: string): string[] => (s ? s.split(":") : []);
+  const fill = tail === undefined ? 0 : 8 - part(head).length - part(tail).length;
+  if (fill < 0) return undefined;
+  const groups = [...part(head), ...Array<string>(fill).fill("0"), ...part(tail ?? "")];
+  if (groups.length !== 8 || groups.some((g) => !/^[0-9a-f]{1,4}$/i.test(g))) return undefined;
   const bytes = groups.flatMap((g) => {
     const v = Number.parseInt(g, 16);
     return [v >> 8, v & 0xff];
@@ -85,8 +83,9 @@ export function listensOn(host: string, port: number): boolean | undefined {
   const wanted: Array<[4 | 6, string]> = [];
   if (bare.toLowerCase() === "localhost") wanted.push([4, hex4("127.0.0.1")], [6, hex6("::1")!], [6, hex6("::ffff:127.0.0.1")!]);
   else if (isIP(bare) === 4) wanted.push([4, hex4(bare)], [6, hex6(`::ffff:${bare}`)!]);
+  // A zone (fe80::1%eth0) is not part of the address /proc shows.
   else if (isIP(bare) === 6) {
-    const h = hex6(bare);
+    const h = hex6(bare.replace(/%.*$/, ""));
     if (!h) return undefined;
     wanted.push([6, h]);
   } else return undefined;

@@ -7,7 +7,7 @@ const RETRY_MS = [10, 1000] as const;
 /** How long the process's exit waits for a reader to take what a sink still keeps. */
 const EXIT_WAIT_MS = 500;
 
-/** Every sink with lines to deliver when the process exits (its timers do not keep it alive). */
+/** Every sink, for the lines still kept when the process exits. */
 const sinks = new Set<LogSink>();
 let exitHook = false;
 const atExit = (): void => {
@@ -23,27 +23,6 @@ const atExit = (): void => {
   }
 };
 
-/**
- * Where the daemon's log lines go (stderr): written at once when they can be, never waited for.
- * A log line must not stop the process: with a plain synchronous write, a reader that stops
- * reading (a stuck log shipper on a container's pipe) blocked the event loop once the pipe's
- * 64 KiB filled, so `/healthz` stopped answering and SIGTERM went unheard, and a full disk under
- * a log file threw out of whatever was logging and ended the daemon.
- *
- * - A pipe (what Docker, Kubernetes and a shell's `|` give) is opened once more through
- *   `/proc/self/fd/N` with O_NONBLOCK: that new open file description is the sink's own, so the
- *   descriptor that a wrapped program shares stays blocking for it. A full pipe then answers
- *   EAGAIN instead of blocking, and the sink keeps the lines (up to 1 MiB) and tries again later.
- * - Any other descriptor (a file, a terminal, a socket) is written as it is.
- * - A line that cannot be written (a full disk, EIO) or kept is dropped and counted; once lines
- *   pass again, one line says how many were lost. A reader that went away (EPIPE) ends the writes.
- *
- * @example
- * ```ts
- * const sink = new LogSink(2);
- * sink.write('{"level":"info","msg":"listening"}\n');
- * ```
- */
 /** How a {@link LogSink} writes; every field has the log's default. */
 export interface SinkOptions {
   /** Reopen a pipe with O_NONBLOCK for the sink alone. @default true */
@@ -59,6 +38,29 @@ export interface SinkOptions {
 const LOG_NOTE = (n: number): string =>
   `${JSON.stringify({ level: "warn", time: new Date().toISOString(), msg: `${n} log lines were dropped: the log's reader did not read them, or they could not be written` })}\n`;
 
+/**
+ * Where the daemon's log lines go (stderr): written at once when they can be, never waited for.
+ * A log line must not stop the process: with a plain synchronous write, a reader that stops
+ * reading (a stuck log shipper on a container's pipe) blocked the event loop once the pipe's
+ * 64 KiB filled, so `/healthz` stopped answering and SIGTERM went unheard, and a full disk under
+ * a log file threw out of whatever was logging and ended the daemon.
+ *
+ * - A pipe (what Docker, Kubernetes and a shell's `|` give) is opened once more through
+ *   `/proc/self/fd/N` with O_NONBLOCK: that new open file description is the sink's own, so the
+ *   descriptor that a wrapped program shares stays blocking for it. A full pipe then answers
+ *   EAGAIN instead of blocking, and the sink keeps the lines (up to 1 MiB) and tries again later.
+ * - Any other descriptor (a file, a terminal, a socket) is written as it is.
+ * - A line that cannot be written (a full disk, EIO) or kept is dropped and counted; once lines
+ *   pass again, one line says how many were lost. A reader that went away (EPIPE) ends the writes.
+ * - The CLI's own output uses one too (fd-writer.ts), with other {@link SinkOptions}: nothing
+ *   dropped, and the process kept alive until the reader has taken it.
+ *
+ * @example
+ * ```ts
+ * const sink = new LogSink(2);
+ * sink.write('{"level":"info","msg":"listening"}\n');
+ * ```
+ */
 export class LogSink {
   private readonly fd: number;
   private readonly own: boolean;
@@ -150,8 +152,12 @@ export class LogSink {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === "EAGAIN") return bytes.subarray(written);
-      if (code === "EPIPE") this.gone = true;
-      else {
+      if (code === "EPIPE") {
+        // Nobody will read what is kept either.
+        this.gone = true;
+        this.queue = [];
+        this.queued = 0;
+      } else {
         this.dropped++;
         this.failure ??= err as NodeJS.ErrnoException;
       }
@@ -171,7 +177,8 @@ export class LogSink {
 
   private schedule(): void {
     if (this.timer || this.gone) return;
-    // Not keeping the process alive: what a reader has not taken by the exit is lost.
+    // Unless keepAlive, the retries do not keep the process alive: what a reader has not taken by
+    // the exit (and the 500 ms it then gets) is lost.
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const before = this.queued;
@@ -188,6 +195,7 @@ export class LogSink {
     while (this.queue.length > 0 && !this.gone) {
       const head = this.queue[0]!;
       const rest = this.writeNow(head);
+      if (this.gone) return;
       this.queued -= head.length - (rest?.length ?? 0);
       if (rest) {
         this.queue[0] = rest;

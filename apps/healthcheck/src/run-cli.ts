@@ -46,10 +46,13 @@ export function runCli(run: (io: Io) => Promise<number>): void {
     let code = answer;
     // An answer that could not be written (a full disk, an I/O error; not a reader that closed
     // its end) did not reach anyone: not a success.
-    if (code === 0 && stdout.failure) {
-      stderr.write(`healthcheck: the output could not be written: ${stdout.failure.message}\n`);
+    const undelivered = (why: string | undefined): void => {
+      if (code !== 0 || why === undefined) return;
+      stderr.write(`healthcheck: the output could not be written: ${why}\n`);
       code = 1;
-    }
+      process.exitCode = code;
+    };
+    undelivered(stdout.failure?.message);
     process.exitCode = code;
     // Everything is closed or reported by now. A socket a client library still holds (a closed mssql
     // pool waits for its request in flight) must neither keep the process alive nor change the code.
@@ -60,17 +63,16 @@ export function runCli(run: (io: Io) => Promise<number>): void {
     // command's output is: cutting it would leave a JSON document half-written under a success
     // code. A stop signal or a hang-up ends the wait; an answer left undelivered is no success.
     const giveUp = (): void => {
-      if (code === 0 && stdout.pending > 0) {
-        stderr.write(`healthcheck: the output could not be written: ${stdout.pending} bytes were not taken by the reader\n`);
-        code = 1;
-      }
+      undelivered(stdout.pending > 0 ? `${stdout.pending} bytes were not taken by the reader` : stdout.failure?.message);
       process.exit(code);
     };
     controller.signal.addEventListener("abort", giveUp);
     process.on("SIGHUP", giveUp);
     const exitOnceWritten = (): void => {
-      if (stdout.pending + stderr.pending === 0) process.exit(code);
-      else setTimeout(exitOnceWritten, 100).unref();
+      if (stdout.pending + stderr.pending > 0) return void setTimeout(exitOnceWritten, 100).unref();
+      // What was kept can also fail when it is written.
+      undelivered(stdout.failure?.message);
+      process.exit(code);
     };
     setTimeout(exitOnceWritten, 1000).unref();
   });
