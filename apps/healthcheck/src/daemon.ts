@@ -112,7 +112,6 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
   // not wait for ours): probing goes on, and says what the database answers while it stops, or
   // that it still runs if the signal did not stop it.
   const childExited = new AbortController();
-  const childStopping = new AbortController();
   const signal = AbortSignal.any([options.signal, childExited.signal]);
   let stopSignalAt: number | undefined;
   // Readiness says `stopping` from the stop signal until the child exits, or for at most
@@ -222,12 +221,14 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
     if (!child) childExited.abort(new Error("stopped before the child started"));
   }
   if (child) {
-    child.stopping.addEventListener("abort", () => childStopping.abort(child!.stopping.reason), { once: true });
-    childStopping.signal.addEventListener(
+    const stopped = child.stopping;
+    stopped.addEventListener(
       "abort",
       () => {
+        // It also aborts when the child exits: nothing is left to let go of then.
+        if (!child!.state().running) return;
         stopSignalAt = performance.now();
-        log.log("info", "letting go of the connections while the child stops: each cycle closes its own", { reason: errorMessage(childStopping.signal.reason) });
+        log.log("info", "letting go of the connections while the child stops: each cycle closes its own", { reason: errorMessage(stopped.reason) });
         for (const d of drivers) void d.letGo().catch(() => undefined);
       },
       { once: true },
@@ -245,7 +246,7 @@ export async function runDaemon(options: DaemonOptions): Promise<number | undefi
       if (signal.aborted) return;
       lostAt.set(e.target, Date.now());
       // The database was told to stop: so is the loss, and no cycle holds a connection now.
-      if (childStopping.signal.aborted) return;
+      if (child?.stopping.aborted) return;
       const delay = reprobes.get(e.target)!.report();
       log.log("warn", "connection lost", { target: e.target, engine: e.driver, reason: e.reason, probe: delay === 0 ? "now" : `in ${formatDuration(delay)} (connections lost again within a minute back off)` });
     }),

@@ -18,6 +18,7 @@ const python = (() => {
     return undefined;
   }
 })();
+if (!python) console.warn("output-stall.e2e.test.ts skipped: python3 (with fcntl) is needed to give the CLI a non-blocking pipe; Node's spawn makes a child's stdio blocking");
 const DRIVER = `
 import fcntl, json, os, signal, subprocess, sys, time
 r, w = os.pipe()

@@ -50,7 +50,6 @@ export function runCli(run: (io: Io) => Promise<number>): void {
       if (code !== 0 || why === undefined) return;
       stderr.write(`healthcheck: the output could not be written: ${why}\n`);
       code = 1;
-      process.exitCode = code;
     };
     undelivered(stdout.failure?.message);
     process.exitCode = code;
