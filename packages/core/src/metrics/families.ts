@@ -1,6 +1,6 @@
 import { createRequire } from "node:module";
 import type { Counter, Gauge, Histogram, Registry } from "prom-client";
-import { TIMED_PHASES, type Status } from "../contract/types.js";
+import type { Status } from "../contract/types.js";
 import { CORE_VERSION } from "../version.js";
 
 // The db_status states: a probe's status, or `unknown` until the target's first result.
@@ -17,7 +17,7 @@ export interface FamilyOptions {
   runtimeMetrics: boolean;
 }
 
-/** The per-target metrics and, for removing a target, every label combination each one uses. */
+/** The per-target metrics (filled from metrics.ts's own store when they are read). */
 export interface Families {
   up: Gauge<string>;
   readMs: Gauge<string> | undefined;
@@ -32,7 +32,6 @@ export interface Families {
   /** Issue 19: the server's connection limit and the TLS certificate's expiry. */
   connectionsMax: Gauge<string>;
   certificateExpiry: Gauge<string>;
-  perTarget: Array<[Gauge<string> | Counter<string> | Histogram<string>, Array<Record<string, string>>]>;
 }
 
 /**
@@ -98,19 +97,7 @@ export function registerFamilies(registry: Registry, options: FamilyOptions): Fa
   const build = { version: CORE_VERSION, ...options.buildInfo };
   new Gauge({ name: "db_health_check_build_info", help: "Build information of the exporter; always 1.", labelNames: Object.keys(build), registers }).set(build, 1);
 
-  const perTarget: Array<[Gauge<string> | Counter<string> | Histogram<string>, Array<Record<string, string>>]> = [
-    [up, [{}]],
-    [connections, [{}]],
-    [errors, [{}]],
-    [duration, TIMED_PHASES.map((phase) => ({ phase }))],
-    [status, STATES.map((s) => ({ status: s }))],
-    [lag, [{}]],
-    [lastSuccess, [{}]],
-    [connectionsMax, [{}]],
-    [certificateExpiry, [{}]],
-  ];
-  for (const legacyGauge of [readMs, writeMs, connectionCount]) if (legacyGauge) perTarget.push([legacyGauge, [{}]]);
-  return { up, readMs, writeMs, connections, connectionCount, errors, duration, status, lag, lastSuccess, connectionsMax, certificateExpiry, perTarget };
+  return { up, readMs, writeMs, connections, connectionCount, errors, duration, status, lag, lastSuccess, connectionsMax, certificateExpiry };
 }
 
 // prom-client takes ~35 ms to load; `healthcheck --once` never needs it, so it is required
@@ -135,8 +122,7 @@ export const CHECK_LABELS = [...BASE, "check"] as const;
 
 /**
  * Registers `db_check_value`, `db_check_up` and `db_check_duration_seconds` on `registry`. Their
- * series come and go with the checks a target's last cycle ran (see metrics.ts), so they are not
- * in `perTarget`'s fixed list.
+ * series come and go with the checks a target's last cycle ran (see metrics.ts).
  */
 export function registerCheckFamilies(registry: Registry): CheckFamilies {
   const { Gauge } = loadPromClient();

@@ -227,15 +227,24 @@ describe("metrics", () => {
     it("prints what registry.metrics() prints, across reconnects, failures, role changes and forget", async () => {
       for (const legacyNames of [true, false]) {
         const m = createMetrics({ legacyNames, buildInfo: { version: "1.2.3", commit: 'a"b\\c' } });
-        m.observe(result({ target: "a" }));
-        m.observe(result({ target: "b", driver: "sqlite", status: "down", attempts: 4, phases: { connect: { ok: false, ms: 5000 } }, connections: undefined }));
-        m.observe(result({ target: "a", phases: { ping: { ok: true, ms: 0.00001 }, read: { ok: true, ms: 12_000 } } }));
-        m.observe(result({ target: "b", driver: "sqlite", status: "degraded", phases: { ping: { ok: true, ms: 0.007 }, write: { ok: false, ms: 2 } } }));
-        m.observe(result({ target: "c", role: "replica", lagSeconds: 1.5, status: "degraded" }));
-        m.observe(result({ target: "c", role: "primary" }));
-        m.observe(result({ target: "d" }));
-        m.forget("d");
-        expect(families(await m.render())).toEqual(families(await m.registry.metrics()));
+        const steps: Array<() => void> = [
+          () => m.declare({ target: "a", driver: "postgres" }),
+          () => m.observe(result({ target: "a" })),
+          () => m.observe(result({ target: "b", driver: "sqlite", status: "down", attempts: 4, phases: { connect: { ok: false, ms: 5000 } }, connections: undefined })),
+          () => m.observe(result({ target: "a", phases: { ping: { ok: true, ms: 0.00001 }, read: { ok: true, ms: 12_000 } } })),
+          () => m.observe(result({ target: "b", driver: "sqlite", status: "degraded", phases: { ping: { ok: true, ms: 0.007 }, write: { ok: false, ms: 2 } } })),
+          () => m.observe(result({ target: "c", role: "replica", lagSeconds: 1.5, status: "degraded" })),
+          () => m.observe(result({ target: "c", role: "primary" })),
+          () => m.setStatus("c", "degraded"),
+          () => m.observe(result({ target: "d" })),
+          () => m.forget("d"),
+        ];
+        // prom-client's store is filled from render()'s when it is read: read after every step,
+        // nothing of an earlier read may stay behind (a forgotten target, a role left, a count).
+        for (const step of steps) {
+          step();
+          expect(families(await m.render())).toEqual(families(await m.registry.metrics()));
+        }
       }
     });
 
@@ -290,6 +299,12 @@ describe("metrics", () => {
       const helps = a.split("\n").filter((l) => l.startsWith("# HELP "));
       expect(new Set(helps).size).toBe(helps.length);
       for (const help of helps) expect(a.split("\n")[a.split("\n").indexOf(help) + 1]).toMatch(/^# TYPE /);
+      // the families in render()'s order, and only those still on the registry
+      const slice = (text: string): string[] => text.split("\n").filter((l) => l.includes('target="a"'));
+      expect(slice(a)).toEqual(slice(await m.render()));
+      m.registry.removeSingleMetric("db_up");
+      expect(m.renderTarget("a")).not.toContain("db_up");
+      expect(slice(m.renderTarget("a"))).toEqual(slice(await m.render()));
     });
   });
 });

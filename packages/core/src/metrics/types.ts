@@ -51,6 +51,12 @@ export interface DeclaredTarget {
 
 /** The exporter's metrics; feed it every {@link ProbeResult}. */
 export interface DbHealthMetrics {
+  /**
+   * The prom-client registry the families are registered on. Their series are kept by these
+   * metrics and copied into prom-client's when the registry is read (`registry.metrics()`,
+   * `getSingleMetric(name).get()`), so what it prints is what {@link DbHealthMetrics.render} prints. Setting
+   * one of them through prom-client has no lasting effect: the next read copies them again.
+   */
   readonly registry: Registry;
   /** Updates every metric of the result's target. */
   observe(result: ProbeResult): void;
