@@ -20,7 +20,7 @@ type Statement = Database.Statement<unknown[], unknown>;
 const PROBE_CACHE_PAGES = 2;
 
 /** Statements prepared each time they run, and freed with their JS object (better-sqlite3 finalizes it then). */
-const RUN_ONCE: ReadonlySet<keyof typeof SQL> = new Set(["exists", "create", "catalog"]);
+const RUN_ONCE: ReadonlySet<keyof typeof SQL> = new Set(["exists", "create"]);
 
 /**
  * The SQLite dialect on better-sqlite3. SQLite is synchronous: a statement blocks the event
@@ -62,8 +62,8 @@ export function createSqliteDialect(target: DialectTarget): HealthTableDialect {
     if (!stmt) {
       stmt = d.prepare(SQL[name](table));
       if (name !== "upsert" && name !== "prune" && name !== "create") stmt.pluck();
-      // A statement a connection runs about once (the table's set-up, the catalog read of a file
-      // without the table) is not kept: 2 KB of SQLite memory each, for every SQLite target.
+      // A statement a connection runs about once (the table's set-up) is not kept: 2 KB of
+      // SQLite memory each, for every SQLite target.
       if (!RUN_ONCE.has(name)) prepared.byName.set(name, stmt);
     }
     return stmt;

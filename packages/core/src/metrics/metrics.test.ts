@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { Registry, type OpenMetricsContentType } from "prom-client";
 import { createMetrics } from "./metrics.js";
 import { havePromtool, lintMetrics, PROMTOOL, withPromtool } from "../__fixtures__/promtool.js";
 import type { ProbeResult } from "../contract/probe-result.js";
@@ -302,9 +303,68 @@ describe("metrics", () => {
       // the families in render()'s order, and only those still on the registry
       const slice = (text: string): string[] => text.split("\n").filter((l) => l.includes('target="a"'));
       expect(slice(a)).toEqual(slice(await m.render()));
+      const up = m.registry.getSingleMetric("db_up")!;
       m.registry.removeSingleMetric("db_up");
       expect(m.renderTarget("a")).not.toContain("db_up");
       expect(slice(m.renderTarget("a"))).toEqual(slice(await m.render()));
+      // registered again: back in both, at the registry's end
+      m.registry.registerMetric(up);
+      expect(m.renderTarget("a")).toContain("db_up{");
+      expect(slice(m.renderTarget("a"))).toEqual(slice(await m.render()));
+    });
+
+    it("renderTarget() keeps the counter after an OpenMetrics registry rendered it (prom-client renames the object)", async () => {
+      const registry = new Registry<OpenMetricsContentType>();
+      registry.setContentType(Registry.OPENMETRICS_CONTENT_TYPE);
+      const m = createMetrics({ registry: registry as unknown as Registry });
+      m.observe(result({ target: "a", status: "down", attempts: 3 }));
+      const before = m.renderTarget("a");
+      expect(before).toContain('db_connection_errors_total{db_name="postgres",db_role="primary",target="a"} 3');
+      await m.render();
+      expect(m.renderTarget("a")).toBe(before);
+    });
+  });
+
+  describe("prom-client's copy, filled when the registry is read", () => {
+    const lines = (text: string, target: string): string[] => text.split("\n").filter((l) => l.includes(`target="${target}"`)).sort();
+
+    it("gives each target its own histogram when two target names redact alike", async () => {
+      // Both are target="api-key:***": one series to prom-client, as observe() made it before.
+      const m = createMetrics({ buckets: [0.01, 1] });
+      m.observe(result({ target: "api-key:eu", phases: { connect: { ok: true, ms: 3 } } }));
+      m.observe(result({ target: "api-key:us", phases: { connect: { ok: true, ms: 3 }, ping: { ok: true, ms: 3 } } }));
+      m.observe(result({ target: "orders", phases: { connect: { ok: true, ms: 4000 } } }));
+      const registry = await m.registry.metrics();
+      expect(lines(registry, "orders")).toEqual(lines(await m.render(), "orders"));
+      expect(registry).toContain('db_probe_duration_seconds_bucket{le="+Inf",db_name="postgres",db_role="primary",target="orders",phase="connect"} 1');
+      expect(registry).toContain('db_probe_duration_seconds_sum{db_name="postgres",db_role="primary",target="orders",phase="connect"} 4');
+      expect(registry).toContain('db_probe_duration_seconds_count{db_name="postgres",db_role="primary",target="api-key:***",phase="connect"} 2');
+      expect(registry).toContain('db_probe_duration_seconds_count{db_name="postgres",db_role="primary",target="api-key:***",phase="ping"} 1');
+    });
+
+    it("refuses a value that is no number, as prom-client did, and stays readable", async () => {
+      const m = createMetrics();
+      m.observe(result({ target: "good" }));
+      const bad = (over: Partial<ProbeResult>): ProbeResult => ({ ...result({ target: "bad" }), ...over }) as ProbeResult;
+      expect(() => m.observe(bad({ connections: "5" as unknown as number }))).toThrow(TypeError);
+      expect(() => m.observe(bad({ connections: null as unknown as number }))).toThrow(TypeError);
+      expect(() => m.observe(bad({ phases: { ping: { ok: true, ms: Number.POSITIVE_INFINITY } } }))).toThrow(TypeError);
+      const registry = await m.registry.metrics();
+      expect(registry).toContain('target="good"');
+      expect(registry).not.toContain('target="bad"');
+      expect(await m.render()).not.toContain('target="bad"');
+    });
+
+    it("keeps one bucket per distinct bound", async () => {
+      const m = createMetrics({ buckets: [0.5, 0.1, 0.1] });
+      m.observe(result({ phases: { ping: { ok: true, ms: 50 } } }));
+      const text = await m.render();
+      expect(lines(text, "orders").filter((l) => l.startsWith("db_probe_duration_seconds_bucket"))).toEqual([
+        'db_probe_duration_seconds_bucket{le="+Inf",db_name="postgres",db_role="primary",target="orders",phase="ping"} 1',
+        'db_probe_duration_seconds_bucket{le="0.1",db_name="postgres",db_role="primary",target="orders",phase="ping"} 1',
+        'db_probe_duration_seconds_bucket{le="0.5",db_name="postgres",db_role="primary",target="orders",phase="ping"} 1',
+      ]);
+      expect(lines(await m.registry.metrics(), "orders")).toEqual(lines(text, "orders"));
     });
   });
 });

@@ -1,5 +1,5 @@
-import type { Counter, Gauge, Histogram, MetricObject } from "prom-client";
-import { failedAttempts } from "../contract/probe-result.js";
+import type { Counter, Gauge, Histogram } from "prom-client";
+import { failedAttempts, type ProbeResult } from "../contract/probe-result.js";
 import { redact } from "../redact/redact.js";
 import { TIMED_PHASES, type Status } from "../contract/types.js";
 import { BASE, STATES, loadPromClient, registerCheckFamilies, registerFamilies, type BaseLabels } from "./families.js";
@@ -41,7 +41,8 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
   const { Registry } = loadPromClient();
   const registry = options.registry ?? new Registry();
   const legacy = options.legacyNames ?? true;
-  const buckets = [...(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b);
+  // prom-client keeps one bucket per distinct bound; so does render().
+  const buckets = [...new Set(options.buckets ?? DEFAULT_BUCKETS)].sort((a, b) => a - b);
 
   const { up, readMs, writeMs, connections, connectionCount, errors, duration, status, lag, lastSuccess, connectionsMax, certificateExpiry } = registerFamilies(registry, {
     legacy,
@@ -135,11 +136,13 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
     }
     return text;
   };
-  // `# HELP` and `# TYPE` of each family, made once (a /probe answer carries a dozen of them).
+  // `# HELP` and `# TYPE` of each family, made once (a /probe answer carries a dozen of them),
+  // under the family's own name: prom-client renames a counter's metric object (no `_total`)
+  // when an OpenMetrics registry renders it.
   const headers = new Map<object, string>();
   const familyText = (metric: { name: string; help: string }, type: string, only?: TargetSeries): string | undefined => {
     let header = headers.get(metric);
-    if (header === undefined) headers.set(metric, (header = familyHeader(metric.name, metric.help, type)));
+    if (header === undefined) headers.set(metric, (header = familyHeader(families.get(metric)!.name, metric.help, type)));
     const parts = [header];
     for (const s of only ? [only] : series.values()) {
       const text = targetLines(metric, s);
@@ -172,7 +175,6 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
   const forget = (target: string): void => {
     series.delete(target);
   };
-  let ordered: MetricObject[] | undefined;
 
   return {
     registry,
@@ -193,13 +195,8 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
       const s = series.get(target);
       if (!s) return "";
       const parts: string[] = [];
-      // The families in the registry's order, taken once: what render() prints, without walking
-      // the whole registry (the runtime metrics too) for every /probe answer.
-      ordered ??= registry.getMetricsAsArray().filter((metric) => families.has(metric));
-      for (const metric of ordered) {
-        // One a caller removed from the registry is not in render() either.
-        if ((registry.getSingleMetric(metric.name) as unknown) !== metric) continue;
-        const text = familyText(metric, metricType(metric), s);
+      for (const metric of registry.getMetricsAsArray()) {
+        const text = families.has(metric) ? familyText(metric, metricType(metric), s) : undefined;
         if (text) parts.push(text);
       }
       return parts.length === 0 ? "" : `${parts.join("\n")}\n`;
@@ -219,6 +216,7 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
       setStatus(s, current);
     },
     observe(result) {
+      checkValues(result);
       const s = seriesFor(result.target, { db_name: redact(result.driver), db_role: result.role, target: redact(result.target) });
       s.observed = true;
       s.gauges.up = result.status === "down" ? 0 : 1;
@@ -255,6 +253,25 @@ function metricType(metric: object): string {
 }
 
 /**
+ * What prom-client refused (it threw from `set()` and `observe()`), refused before `observe()`
+ * changes anything: a value that is no number would otherwise break every later read of the
+ * registry, and prom-client's throw left a target half updated.
+ */
+function checkValues(result: ProbeResult): void {
+  for (const phase of TIMED_PHASES) {
+    const ms = result.phases[phase]?.ms;
+    if (ms !== undefined && !Number.isFinite(ms)) throw new TypeError(`Value is not a valid number: ${phase} ms ${String(ms)}`);
+  }
+  const gauge = (name: string, value: unknown): void => {
+    if (value !== undefined && typeof value !== "number") throw new TypeError(`Value is not a valid number: ${name} ${String(value)}`);
+  };
+  gauge("connections", result.connections);
+  gauge("lagSeconds", result.lagSeconds);
+  gauge("connectionsMax", result.connectionsMax);
+  gauge("certificateExpiresAt", result.certificateExpiresAt);
+}
+
+/**
  * Makes prom-client fill `metric` from our store each time it is read (its `collect` hook, run
  * by `get()`, hence by `registry.metrics()`): emptied, then `fill` sets every series.
  */
@@ -267,17 +284,35 @@ function syncFrom(metric: Gauge<string> | Counter<string> | Histogram<string>, f
 
 /**
  * Sets a histogram's series from counts kept elsewhere: prom-client has `observe()` only, so each
- * series is created with `zero()` and its counts written into it. Relies on prom-client's
- * storage (`hashMap`, filled in insertion order, each entry's `bucketValues` keyed by bound);
- * metrics.test.ts compares what prom-client prints with render() and so guards it.
+ * series is created with `zero()` and its counts written into it. Rows with the same label values
+ * (two target names that redact alike) are one series to prom-client, as `observe()` made them:
+ * their counts are added up. Relies on prom-client's storage (`hashMap`, whose entries keep the
+ * labels object `zero()` was given, and `bucketValues` keyed by bound); metrics.test.ts compares
+ * what prom-client prints with render() and so guards it.
  */
 function fillHistogram(histogram: Histogram<string>, bounds: readonly number[], rows: Array<{ labels: Record<string, string>; counts: number[]; sum: number; count: number }>): void {
-  for (const row of rows) histogram.zero(row.labels);
-  const entries = Object.values((histogram as unknown as { hashMap: Record<string, { bucketValues: Record<number, number>; sum: number; count: number }> }).hashMap);
-  entries.forEach((entry, i) => {
-    const row = rows[i]!;
+  const merged = new Map<string, { labels: Record<string, string>; counts: number[]; sum: number; count: number }>();
+  for (const row of rows) {
+    const key = JSON.stringify(Object.entries(row.labels).sort(([a], [b]) => (a < b ? -1 : 1)));
+    const into = merged.get(key);
+    if (!into) merged.set(key, { ...row, counts: [...row.counts] });
+    else {
+      row.counts.forEach((c, i) => (into.counts[i]! += c));
+      into.sum += row.sum;
+      into.count += row.count;
+    }
+  }
+  const byLabels = new Map<object, { counts: number[]; sum: number; count: number }>();
+  for (const row of merged.values()) {
+    histogram.zero(row.labels);
+    byLabels.set(row.labels, row);
+  }
+  const entries = Object.values((histogram as unknown as { hashMap: Record<string, { labels: object; bucketValues: Record<number, number>; sum: number; count: number }> }).hashMap);
+  for (const entry of entries) {
+    const row = byLabels.get(entry.labels);
+    if (!row) continue;
     bounds.forEach((bound, b) => (entry.bucketValues[bound] = row.counts[b]!));
     entry.sum = row.sum;
     entry.count = row.count;
-  });
+  }
 }
