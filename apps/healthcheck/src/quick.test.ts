@@ -75,6 +75,10 @@ describe("the quick path (status, --version, --help alone)", () => {
     expect(ask(cmdline("node", self))).toBeTypeOf("function");
     expect(ask(cmdline("node", self, "--", "docker-entrypoint.sh", "--export-prom", ":1"))).toBeTypeOf("function");
     expect(ask(cmdline("postgres", "-D", "/data"))).toBeTypeOf("function");
+    // Node's own options come before the script (docs/operations.md runs the daemon so).
+    expect(ask(cmdline("node", "--no-memory-reducer", self, "--export-prom", ":9191"))).toBeUndefined();
+    expect(ask(cmdline("node", "-r", "/preload.cjs", "--max-old-space-size=300", self, "--export-prom", ":9191"))).toBeUndefined();
+    expect(ask(cmdline("node", "--no-memory-reducer", self))).toBeTypeOf("function");
   });
 
   it("asks where the full path would ask", async () => {

@@ -6,11 +6,10 @@
  * the same with it, same output and exit code; everything else (a flag, a `DB_HEALTH_*` variable,
  * a URL that is not one, a PID 1 started with flags) goes the full way, which reports it.
  */
-import { readFileSync, realpathSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
 import { errorMessage } from "@alfred/db-health-core";
 import { buildInfo } from "./build-info.js";
 import type { Io } from "./main.js";
+import { pid1Args } from "./pid1-script.js";
 import { EXIT } from "./report.js";
 import { askStatus } from "./status.js";
 import { startupStopCode, StoppedDuringStartup, untilStopped } from "./startup-stop.js";
@@ -87,14 +86,8 @@ function isHttpUrl(text: string): boolean {
  * (a program to wrap after `--` changes nothing). Flags are left to the full path to read.
  */
 function pid1LeavesDefaults(cmdline: string, self: string | undefined): boolean {
-  try {
-    const [, script, ...args] = readFileSync(cmdline, "utf8").split("\0").slice(0, -1);
-    if (!script || !self) return true;
-    const path = isAbsolute(script) ? script : join(cmdline, "../cwd", script);
-    if (realpathSync(path) !== realpathSync(self)) return true;
-    const dashdash = args.indexOf("--");
-    return (dashdash === -1 ? args : args.slice(0, dashdash)).length === 0;
-  } catch {
-    return true;
-  }
+  const args = pid1Args(cmdline, self);
+  if (!args) return true;
+  const dashdash = args.indexOf("--");
+  return (dashdash === -1 ? args : args.slice(0, dashdash)).length === 0;
 }

@@ -22,6 +22,18 @@ describe("daemonFlags: where the daemon that is PID 1 listens", () => {
     expect(daemonFlags(pid1("node", "cli.js", "--export-prom", ":9292", "--", "docker-entrypoint.sh", "postgres"), self)).toEqual({ listen: ":9292" });
   });
 
+  it("reads past Node's own options before the script, as Node does", () => {
+    expect(daemonFlags(pid1("node", "--no-memory-reducer", self, "--export-prom", ":9191"), self)).toEqual({ listen: ":9191" });
+    expect(daemonFlags(pid1("node", "--require", "/p.cjs", "-r", "./q.cjs", "--stack-size=2000", self, "--export-prom", ":9191"), self)).toEqual({ listen: ":9191" });
+    expect(daemonFlags(pid1("node", "--title", "x", "--", self, "--export-prom", ":9191"), self)).toEqual({ listen: ":9191" });
+    // A value read as the script (an option not known to take one) or no script at all: defaults.
+    expect(daemonFlags(pid1("node", "--unknown-with-value", "v", self, "--export-prom", ":9191"), self)).toEqual({});
+    expect(daemonFlags(pid1("node", "-e", "0", self, "--export-prom", ":9191"), self)).toEqual({});
+    expect(daemonFlags(pid1("node", "--print=1", self, "--export-prom", ":9191"), self)).toEqual({});
+    // Our script as another option's value is not our script running.
+    expect(daemonFlags(pid1("node", "-r", self, join(proc, "other.js"), "--export-prom", ":9191"), self)).toEqual({});
+  });
+
   it("answers nothing for another program, another mode or an unreadable command line", () => {
     expect(daemonFlags(pid1("/sbin/init"), self)).toEqual({});
     expect(daemonFlags(pid1("node", join(proc, "other.js"), "--export-prom", ":9191"), self)).toEqual({});

@@ -5,8 +5,7 @@
  * forever. When PID 1 is this same CLI (the image's ENTRYPOINT, or the wrapper), its own
  * `--export-prom` and `--config` are the daemon's, and status reads them from /proc.
  */
-import { readFileSync, realpathSync } from "node:fs";
-import { isAbsolute, join } from "node:path";
+import { pid1Args } from "../pid1-script.js";
 import { parseFlags, type FlagInput } from "./flags.js";
 import { Problems } from "./problems.js";
 
@@ -22,10 +21,8 @@ import { Problems } from "./problems.js";
  */
 export function daemonFlags(cmdline = "/proc/1/cmdline", self = process.argv[1]): Pick<FlagInput, "listen" | "config"> {
   try {
-    const [, script, ...args] = readFileSync(cmdline, "utf8").split("\0").slice(0, -1);
-    if (!script || !self) return {};
-    const path = isAbsolute(script) ? script : join(cmdline, "../cwd", script);
-    if (realpathSync(path) !== realpathSync(self)) return {};
+    const args = pid1Args(cmdline, self);
+    if (!args) return {};
     const flags = parseFlags(args, "", new Problems(), () => undefined);
     if (flags.mode !== "daemon") return {};
     return { ...(flags.listen !== undefined && { listen: flags.listen }), ...(flags.config !== undefined && { config: flags.config }) };
