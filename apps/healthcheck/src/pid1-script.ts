@@ -11,7 +11,23 @@ import { isAbsolute, join } from "node:path";
 // `node --help` (Node.js 20) writes `--name=...`. Every other option is one argument (`--flag` or
 // `--flag=value`). An option not listed here that took a separate value would have its value
 // read as the script: that is not this CLI's script, and status keeps its defaults, as before.
-const WITH_VALUE: ReadonlySet<string> = new Set(["-r", "--require", "--import", "--loader", "--experimental-loader", "-C", "--conditions", "--env-file", "--env-file-if-exists", "--inspect-port", "--debug-port", "--title", "--input-type", "--redirect-warnings", "--diagnostic-dir", "--report-dir", "--report-directory", "--report-filename", "--report-signal", "--cpu-prof-dir", "--cpu-prof-interval", "--cpu-prof-name", "--heap-prof-dir", "--heap-prof-interval", "--heap-prof-name", "--heapsnapshot-near-heap-limit", "--heapsnapshot-signal", "--secure-heap", "--secure-heap-min", "--openssl-config", "--icu-data-dir", "--unhandled-rejections", "--dns-result-order", "--watch-path", "--allow-fs-read", "--allow-fs-write", "--build-snapshot-config", "--disable-proto", "--disable-warning", "--experimental-default-type", "--experimental-policy", "--policy-integrity", "--experimental-sea-config", "--inspect-publish-uid", "--max-http-header-size", "--network-family-autoselection-attempt-timeout", "--snapshot-blob", "--tls-cipher-list", "--tls-keylog", "--trace-event-categories", "--trace-event-file-pattern", "--trace-require-module", "--use-largepages", "--v8-pool-size", "--test-concurrency", "--test-name-pattern", "--test-reporter", "--test-reporter-destination", "--test-shard", "--test-timeout"]);
+const WITH_VALUE: ReadonlySet<string> = new Set([
+  "-r", "--require", "--import", "--loader", "--experimental-loader", "-C", "--conditions",
+  "--env-file", "--env-file-if-exists", "--inspect-port", "--debug-port", "--title",
+  "--input-type", "--redirect-warnings", "--diagnostic-dir", "--report-dir", "--report-directory",
+  "--report-filename", "--report-signal", "--cpu-prof-dir", "--cpu-prof-interval",
+  "--cpu-prof-name", "--heap-prof-dir", "--heap-prof-interval", "--heap-prof-name",
+  "--heapsnapshot-near-heap-limit", "--heapsnapshot-signal", "--secure-heap", "--secure-heap-min",
+  "--openssl-config", "--icu-data-dir", "--unhandled-rejections", "--dns-result-order",
+  "--watch-path", "--allow-fs-read", "--allow-fs-write", "--build-snapshot-config",
+  "--disable-proto", "--disable-warning", "--experimental-default-type", "--experimental-policy",
+  "--policy-integrity", "--experimental-sea-config", "--inspect-publish-uid",
+  "--max-http-header-size", "--network-family-autoselection-attempt-timeout", "--snapshot-blob",
+  "--tls-cipher-list", "--tls-keylog", "--trace-event-categories", "--trace-event-file-pattern",
+  "--trace-require-module", "--use-largepages", "--v8-pool-size", "--test-concurrency",
+  "--test-name-pattern", "--test-reporter", "--test-reporter-destination", "--test-shard",
+  "--test-timeout",
+]);
 // With one of these Node runs no script file.
 const NO_SCRIPT: ReadonlySet<string> = new Set(["-e", "--eval", "-p", "--print", "-i", "--interactive", "-", "-c", "--check", "-v", "--version", "-h", "--help", "--test", "--run"]);
 
