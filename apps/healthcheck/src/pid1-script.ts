@@ -26,10 +26,10 @@ const WITH_VALUE: ReadonlySet<string> = new Set([
   "--tls-cipher-list", "--tls-keylog", "--trace-event-categories", "--trace-event-file-pattern",
   "--trace-require-module", "--use-largepages", "--v8-pool-size", "--test-concurrency",
   "--test-name-pattern", "--test-reporter", "--test-reporter-destination", "--test-shard",
-  "--test-timeout",
+  "--test-timeout", "--security-revert", "--security-reverts",
 ]);
 // With one of these Node runs no script file.
-const NO_SCRIPT: ReadonlySet<string> = new Set(["-e", "--eval", "-p", "--print", "-i", "--interactive", "-", "-c", "--check", "-v", "--version", "-h", "--help", "--test", "--run"]);
+const NO_SCRIPT: ReadonlySet<string> = new Set(["-e", "--eval", "-p", "--print", "-", "-c", "--check", "-v", "--version", "-h", "--help", "--test", "--run"]);
 
 /**
  * The arguments PID 1 gave this CLI when PID 1 runs it (its script resolves to `self`), or

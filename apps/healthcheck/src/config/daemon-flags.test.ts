@@ -25,7 +25,8 @@ describe("daemonFlags: where the daemon that is PID 1 listens", () => {
   it("reads past Node's own options before the script, as Node does", () => {
     expect(daemonFlags(pid1("node", "--no-memory-reducer", self, "--export-prom", ":9191"), self)).toEqual({ listen: ":9191" });
     expect(daemonFlags(pid1("node", "--require", "/p.cjs", "-r", "./q.cjs", "--stack-size=2000", self, "--export-prom", ":9191"), self)).toEqual({ listen: ":9191" });
-    expect(daemonFlags(pid1("node", "--title", "x", "--", self, "--export-prom", ":9191"), self)).toEqual({ listen: ":9191" });
+    expect(daemonFlags(pid1("node", "--import", "x", "--", self, "--export-prom", ":9191"), self)).toEqual({ listen: ":9191" });
+    expect(daemonFlags(pid1("node", "--security-revert", "CVE-2023-46809", "-i", self, "--export-prom", ":9191"), self)).toEqual({ listen: ":9191" });
     // A value read as the script (an option not known to take one) or no script at all: defaults.
     expect(daemonFlags(pid1("node", "--unknown-with-value", "v", self, "--export-prom", ":9191"), self)).toEqual({});
     expect(daemonFlags(pid1("node", "-e", "0", self, "--export-prom", ":9191"), self)).toEqual({});
