@@ -215,6 +215,23 @@ describe("HTTP endpoints", () => {
     expect((await get(server, "/readyz")).body).not.toContain("hunter2");
   });
 
+  it("/probe: the answer, sent as text, is measured in bytes: a target name outside ASCII arrives whole", async () => {
+    const name = "zürich-café ☕";
+    await fresh([name]);
+    await state.probe(name);
+    const path = `/probe?target=${encodeURIComponent(name)}`;
+    const r = await get(server, path);
+    expect(r.status).toBe(200);
+    expect(r.headers["content-type"]).toMatch(PROM);
+    expect(r.body).toContain(`db_up{db_name="postgres",db_role="primary",target="${name}"} 1\n`);
+    expect(r.body.endsWith("\n")).toBe(true);
+    expect(Number(r.headers["content-length"])).toBe(Buffer.byteLength(r.body));
+    expect(Buffer.byteLength(r.body)).toBeGreaterThan(r.body.length);
+    const head = await get(server, path, { method: "HEAD" });
+    expect(head).toMatchObject({ status: 200, body: "" });
+    expect(head.headers["content-length"]).toBe(r.headers["content-length"]);
+  });
+
   it("/probe: 400 naming the valid targets for a missing or unknown target, never echoing a DSN", async () => {
     await fresh();
     expect(await get(server, "/probe")).toMatchObject({ status: 400, body: "missing ?target=NAME; valid targets: orders, billing\n" });

@@ -105,9 +105,9 @@ export function createProbeEndpoint(options: ProbeEndpointOptions): (req: Incomi
     // over every answer was a sixth of the CPU of 1,000 targets scraped as Prometheus scrapes.
     // Only the reason of an unfinished answer is text made here, and is redacted here.
     const text = render();
-    if ("result" in answer) return sendRedacted(res, 200, Buffer.from(text), metrics.registry.contentType);
+    if ("result" in answer) return sendRedacted(res, 200, text, metrics.registry.contentType);
     options.onUnfinished?.(shown, answer.unfinished);
-    return sendRedacted(res, 200, Buffer.from(unfinishedExposition(text, redact(answer.unfinished))), metrics.registry.contentType);
+    return sendRedacted(res, 200, unfinishedExposition(text, redact(answer.unfinished)), metrics.registry.contentType);
   };
 
   return async (req, res, query) => {

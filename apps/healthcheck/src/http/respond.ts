@@ -31,21 +31,23 @@ export function send(res: ServerResponse, status: number, body: string, contentT
 }
 
 /**
- * Sends a body that was redacted where it was made, as bytes, without the second pass of
- * {@link send}: the `/metrics` exposition, whose label values core redacts when a target's
- * labels are set and whose other families it redacts as it renders them. Redacting ~8 MB again
- * on every scrape (1,000 targets) took half a second of CPU; see docs/performance.md.
+ * Sends a body that was redacted where it was made, without the second pass of {@link send}:
+ * the `/metrics` exposition (bytes, cached between scrapes) and a `/probe` answer (text: Node
+ * writes the head and the text in one system call, where bytes go as a second buffer). Core
+ * redacts label values when a target's labels are set and the other families as it renders
+ * them. Redacting ~8 MB again on every scrape (1,000 targets) took half a second of CPU; see
+ * docs/performance.md.
  *
  * @example
  * ```ts
  * sendRedacted(res, 200, body, registry.contentType, { "content-encoding": "gzip" });
  * ```
  */
-export function sendRedacted(res: ServerResponse, status: number, body: Buffer, contentType: string, headers: Record<string, string> = {}): void {
+export function sendRedacted(res: ServerResponse, status: number, body: Buffer | string, contentType: string, headers: Record<string, string> = {}): void {
   res
     .writeHead(status, {
       "content-type": contentType,
-      "content-length": String(body.length),
+      "content-length": String(typeof body === "string" ? Buffer.byteLength(body) : body.length),
       "cache-control": "no-store",
       "x-content-type-options": "nosniff",
       ...headers,

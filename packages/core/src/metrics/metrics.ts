@@ -140,15 +140,19 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
   // under the family's own name: prom-client renames a counter's metric object (no `_total`)
   // when an OpenMetrics registry renders it.
   const headers = new Map<object, string>();
-  const familyText = (metric: { name: string; help: string }, type: string, only?: TargetSeries): string | undefined => {
+  const headerOf = (metric: { name: string; help: string }, type: string): string => {
     let header = headers.get(metric);
     if (header === undefined) headers.set(metric, (header = familyHeader(families.get(metric)!.name, metric.help, type)));
-    const parts = [header];
-    for (const s of only ? [only] : series.values()) {
+    return header;
+  };
+  // Both renders collect lines into one array that is joined once: one copy of the text, where
+  // joining each family first made two (and a /probe answer, measured as bytes, a third).
+  const familyLines = (metric: { name: string; help: string }, type: string, into: string[]): void => {
+    into.push(headerOf(metric, type));
+    for (const s of series.values()) {
       const text = targetLines(metric, s);
-      if (text) parts.push(text);
+      if (text) into.push(text);
     }
-    return only && parts.length === 1 ? undefined : parts.join("\n");
   };
 
   /**
@@ -183,23 +187,32 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
       // An OpenMetrics registry (a caller's own) has another format: prom-client renders it.
       if (registry.contentType !== Registry.PROMETHEUS_CONTENT_TYPE) return redact(await registry.metrics());
       syncDefaultLabels();
-      const parts: string[] = [];
+      const lines: string[] = [];
       for (const metric of registry.getMetricsAsArray()) {
-        if (families.has(metric)) parts.push(familyText(metric, metricType(metric))!);
-        else parts.push(redact(await registry.getSingleMetricAsString(metric.name)));
+        // An empty line between families: joined with "\n", it is the blank line between them.
+        if (lines.length > 0) lines.push("");
+        if (families.has(metric)) familyLines(metric, metricType(metric), lines);
+        else lines.push(redact(await registry.getSingleMetricAsString(metric.name)));
       }
-      return `${parts.join("\n\n")}\n`;
+      if (lines.length === 0) return "\n";
+      lines.push("");
+      return lines.join("\n");
     },
     renderTarget(target) {
       syncDefaultLabels();
       const s = series.get(target);
       if (!s) return "";
-      const parts: string[] = [];
+      const lines: string[] = [];
       for (const metric of registry.getMetricsAsArray()) {
-        const text = families.has(metric) ? familyText(metric, metricType(metric), s) : undefined;
-        if (text) parts.push(text);
+        if (!families.has(metric)) continue;
+        const text = targetLines(metric, s);
+        if (text) lines.push(headerOf(metric, metricType(metric)), text);
       }
-      return parts.length === 0 ? "" : `${parts.join("\n")}\n`;
+      if (lines.length === 0) return "";
+      // The closing newline as a last, empty line: join() then makes one flat string, which the
+      // HTTP layer measures and writes without copying it again first.
+      lines.push("");
+      return lines.join("\n");
     },
     declare({ target, driver, role = "unknown" }) {
       if (series.get(target)?.observed) return;

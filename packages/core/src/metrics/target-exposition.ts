@@ -59,14 +59,17 @@ export function statusLines(name: string, s: TargetSeries): string {
 /** Cumulative buckets, `+Inf`, `_sum` and `_count` per phase, `le` first as prom-client does. */
 export function histogramLines(name: string, s: TargetSeries, bounds: readonly number[]): string {
   const lines: string[] = [];
+  // `name_bucket{le="0.005",` is the same for every phase: made once per call, not per line.
+  const heads = bounds.map((b) => `${name}_bucket{le="${b}",`);
   for (const [phase, h] of s.histogram) {
     const rest = `${s.labelText},phase="${phase}"`;
+    const tail = `${rest}} `;
     let acc = 0;
     for (let i = 0; i < bounds.length; i++) {
       acc += h.counts[i]!;
-      lines.push(`${name}_bucket{le="${bounds[i]}",${rest}} ${acc}`);
+      lines.push(heads[i]! + tail + acc);
     }
-    lines.push(`${name}_bucket{le="+Inf",${rest}} ${h.count}`, `${name}_sum{${rest}} ${formatValue(h.sum)}`, `${name}_count{${rest}} ${h.count}`);
+    lines.push(`${name}_bucket{le="+Inf",${tail}${h.count}`, `${name}_sum{${tail}${formatValue(h.sum)}`, `${name}_count{${tail}${h.count}`);
   }
   return lines.join("\n");
 }
