@@ -9,6 +9,7 @@ import {
   familyHeader,
   formatLabels,
   gaugeLines,
+  bucketHeads,
   histogramLines,
   observeHistogram,
   checkLines,
@@ -26,6 +27,7 @@ export type { DbHealthMetrics, DeclaredTarget, MetricsOptions } from "./types.js
 // phase at its deadline is told apart from one that overran it). Eight bounds: 4.1 instead of
 // 8.2 KB of /metrics per target; the CLI's --duration-buckets fine restores the fourteen.
 const DEFAULT_BUCKETS = [0.001, 0.005, 0.025, 0.1, 0.2, 0.5, 2, 5];
+const DURATION = "db_probe_duration_seconds";
 
 /**
  * Creates the metric set of ARCHITECTURE.md on an own prom-client `Registry`.
@@ -59,11 +61,12 @@ export function createMetrics(options: MetricsOptions = {}): DbHealthMetrics {
   type Series = TargetSeries & { labels: BaseLabels; observed: boolean };
   const series = new Map<string, Series>();
   const gauge = (key: GaugeKey) => (name: string, s: TargetSeries) => gaugeLines(name, s, key);
+  const durationHeads = bucketHeads(DURATION, buckets);
   const families = new Map<object, { name: string; lines: (name: string, s: TargetSeries) => string }>([
     [up, { name: "db_up", lines: gauge("up") }],
     [connections, { name: "db_connections", lines: gauge("connections") }],
     [errors, { name: "db_connection_errors_total", lines: (name, s) => `${name}{${s.labelText}} ${s.errors}` }],
-    [duration, { name: "db_probe_duration_seconds", lines: (name, s) => histogramLines(name, s, buckets) }],
+    [duration, { name: DURATION, lines: (name, s) => histogramLines(name, s, durationHeads) }],
     [status, { name: "db_status", lines: statusLines }],
     [lag, { name: "db_replication_lag_seconds", lines: gauge("lag") }],
     [lastSuccess, { name: "db_probe_last_success_timestamp_seconds", lines: gauge("lastSuccess") }],

@@ -56,16 +56,21 @@ export function statusLines(name: string, s: TargetSeries): string {
   return s.status.map(([status, v]) => `${name}{${s.labelText},status="${status}"} ${formatValue(v)}`).join("\n");
 }
 
+/**
+ * The `name_bucket{le="…",` start of each bound's line: the same for every target and phase, so
+ * a histogram family makes them once and {@link histogramLines} only appends.
+ */
+export function bucketHeads(name: string, bounds: readonly number[]): string[] {
+  return bounds.map((b) => `${name}_bucket{le="${b}",`);
+}
+
 /** Cumulative buckets, `+Inf`, `_sum` and `_count` per phase, `le` first as prom-client does. */
-export function histogramLines(name: string, s: TargetSeries, bounds: readonly number[]): string {
+export function histogramLines(name: string, s: TargetSeries, heads: readonly string[]): string {
   const lines: string[] = [];
-  // `name_bucket{le="0.005",` is the same for every phase: made once per call, not per line.
-  const heads = bounds.map((b) => `${name}_bucket{le="${b}",`);
   for (const [phase, h] of s.histogram) {
-    const rest = `${s.labelText},phase="${phase}"`;
-    const tail = `${rest}} `;
+    const tail = `${s.labelText},phase="${phase}"} `;
     let acc = 0;
-    for (let i = 0; i < bounds.length; i++) {
+    for (let i = 0; i < heads.length; i++) {
       acc += h.counts[i]!;
       lines.push(heads[i]! + tail + acc);
     }
